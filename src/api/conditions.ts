@@ -1,0 +1,64 @@
+/**
+ * Condition types and reasons of a FlantIntegration, as named constants. Each says when
+ * the controller sets it, so `kubectl describe` can be read against this file.
+ */
+
+/** Condition types on `status.conditions`. */
+export const ConditionType = {
+  /** True when every enabled component is ready and the licence is valid. */
+  Ready: 'Ready',
+  /** True when a licence key was found; False says where the controller looked. */
+  LicenseValid: 'LicenseValid',
+  /** True when a Madison key is in use (configured, stored or just issued by Connect). */
+  MadisonRegistered: 'MadisonRegistered',
+  /** True when every madison-proxy Deployment is Available. */
+  MadisonProxyReady: 'MadisonProxyReady',
+  /** True when grafana-agent remote-writes the pricing metrics. */
+  MetricsShippingReady: 'MetricsShippingReady',
+  /** True when the log-shipper destination and config are applied. */
+  LogShippingReady: 'LogShippingReady',
+  /** True when the UpmeterRemoteWrite is applied. */
+  UpmeterReady: 'UpmeterReady',
+} as const;
+
+/** A condition type of a FlantIntegration. */
+export type ConditionTypeName = (typeof ConditionType)[keyof typeof ConditionType];
+
+/** Reasons on conditions. One reason, one situation a person can act on. */
+export const Reason = {
+  /** The condition holds. */
+  Ready: 'Ready',
+  /** Some enabled component is not ready; the message names which. */
+  ComponentsNotReady: 'ComponentsNotReady',
+  /** The component is switched off in the spec; it counts as ready. */
+  Disabled: 'Disabled',
+  /** The CRD the component writes is not installed; other components go on. */
+  CRDNotInstalled: 'CRDNotInstalled',
+  /** A licence key was read from the Secret named in the message. */
+  LicenceFound: 'LicenceFound',
+  /** The Secret named in `licenseKeySecretRef` does not exist. */
+  SecretNotFound: 'SecretNotFound',
+  /** The Secret exists but has no such key, or the key is empty. */
+  KeyNotFound: 'KeyNotFound',
+  /** No `licenseKeySecretRef` and no Deckhouse registry Secret with a password. */
+  NoLicence: 'NoLicence',
+  /** The Deckhouse registry Secret could not be parsed. */
+  InvalidRegistrySecret: 'InvalidRegistrySecret',
+  /** Nothing can be shipped without a licence. */
+  LicenceMissing: 'LicenceMissing',
+  /** The Kubernetes API failed; the controller retries with backoff. */
+  APIError: 'APIError',
+  /** The component is being set up; the message says what it waits for. */
+  Progressing: 'Progressing',
+  /** Connect refused or failed the Madison registration; retried with backoff. */
+  RegistrationFailed: 'RegistrationFailed',
+  /** Connect says the Madison setup is archived: alerts are not shipped. */
+  Revoked: 'Revoked',
+  /** The Madison backends could not be resolved; the last known ones are kept. */
+  DiscoveryFailed: 'DiscoveryFailed',
+  /** No Madison backend is known yet. */
+  NoBackends: 'NoBackends',
+} as const;
+
+/** A condition reason of a FlantIntegration. */
+export type ReasonName = (typeof Reason)[keyof typeof Reason];

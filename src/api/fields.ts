@@ -1,0 +1,94 @@
+/**
+ * Reusable field schemas of the FlantIntegration API. Each carries its own zod check
+ * and, where the OpenAPI form cannot say the same, the CEL rule the API server runs,
+ * so a bad value is refused by the same rule in a unit test and at admission.
+ */
+import { z } from 'zod';
+import { k8s } from './extensions.js';
+
+/** Longest URL the API accepts; bounds the cost of the CEL URL rules. */
+export const maxURLLength = 2048;
+
+const dnsLabelPattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const dnsNamePattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const secretKeyPattern = /^[-._a-zA-Z0-9]+$/;
+/** Go duration of whole units, as Kubernetes and Prometheus write it: `30s`, `5m`, `1h30m`. */
+const durationPattern = /^([0-9]+(ms|s|m|h))+$/;
+
+/** An http or https URL. */
+export function httpURL(description: string): z.ZodString {
+  const schema = z
+    .string()
+    .max(maxURLLength)
+    .regex(/^https?:\/\/[^\s/?#]+[^\s]*$/, { message: 'must be an http:// or https:// URL' })
+    .describe(description);
+  return k8s(schema, {
+    validations: [
+      {
+        rule: "isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHost() != ''",
+        message: 'must be an http:// or https:// URL',
+      },
+    ],
+  });
+}
+
+/** A DNS label: a namespace name, for example. */
+export function dnsLabel(description: string): z.ZodString {
+  return z
+    .string()
+    .min(1)
+    .max(63)
+    .regex(dnsLabelPattern, { message: 'must be a lowercase RFC 1123 label' })
+    .describe(description);
+}
+
+/** A DNS name (RFC 1123 subdomain): an object name or a host name. */
+export function dnsName(description: string): z.ZodString {
+  return z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(dnsNamePattern, { message: 'must be a lowercase RFC 1123 DNS name' })
+    .describe(description);
+}
+
+/** A duration such as `30s`, `10m` or `1h`. */
+export function duration(description: string): z.ZodString {
+  return z
+    .string()
+    .max(32)
+    .regex(durationPattern, { message: 'must be a duration such as 30s, 10m or 1h' })
+    .describe(description);
+}
+
+/** Where a secret value lives: a key of a Secret in a namespace. */
+export function secretKeyRef(description: string) {
+  return z
+    .object({
+      namespace: dnsLabel('Namespace of the Secret.'),
+      name: dnsName('Name of the Secret.'),
+      key: z
+        .string()
+        .min(1)
+        .max(253)
+        .regex(secretKeyPattern, { message: 'must be a valid Secret data key' })
+        .describe('Key in the Secret\'s data that holds the value.'),
+    })
+    .strict()
+    .describe(description);
+}
+
+/** A boolean with a default, the shape of every `enabled` switch. */
+export function enabledSwitch(what: string) {
+  return z.boolean().default(true).describe(`Whether to ${what}.`);
+}
+
+/** Parses a duration accepted by {@link duration} into milliseconds. */
+export function durationToMillis(value: string): number {
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  for (const match of value.matchAll(/([0-9]+)(ms|s|m|h)/g)) {
+    total += Number(match[1]) * (units[match[2] ?? ''] ?? 0);
+  }
+  return total;
+}

@@ -1,0 +1,246 @@
+/**
+ * FlantIntegration `integration.flant.com/v1alpha1`: the zod schema is the one source of
+ * the API. Types come from it (`z.infer`), the CRD is generated from it (`crd.ts`), and the
+ * controller parses what it reads from the cluster with it.
+ */
+import { z } from 'zod';
+import { k8s, type CelRule } from './extensions.js';
+import { dnsLabel, dnsName, duration, enabledSwitch, httpURL, secretKeyRef } from './fields.js';
+
+/** API group of the FlantIntegration resource. */
+export const group = 'integration.flant.com';
+/** API version of the FlantIntegration resource. */
+export const version = 'v1alpha1';
+/** `apiVersion` as written in manifests. */
+export const apiVersion = `${group}/${version}`;
+/** Kind of the resource. */
+export const kind = 'FlantIntegration';
+/** Plural resource name, as in the REST path. */
+export const plural = 'flantintegrations';
+/** The only name the API server accepts: there is one FlantIntegration per cluster. */
+export const singletonName = 'default';
+
+/** Default base URL of the Connect service. */
+export const defaultConnectURL = 'https://connect.deckhouse.io';
+/** Default DNS name resolved to find Madison backends. */
+export const defaultBackendsHost = 'madison-direct.flant.com';
+
+const proxySchema = z
+  .object({
+    httpProxy: httpURL('Proxy for plain HTTP requests (HTTP_PROXY).').optional(),
+    httpsProxy: httpURL('Proxy for HTTPS requests (HTTPS_PROXY); wins over httpProxy where only one proxy can be set.').optional(),
+    noProxy: z
+      .array(z.string().min(1).max(253))
+      .max(100)
+      .optional()
+      .describe('Hosts, domains and CIDRs reached directly, without the proxy (NO_PROXY).'),
+  })
+  .strict()
+  .describe('Egress proxy used by the controller and every workload it generates.');
+
+const connectSchema = z
+  .object({
+    url: httpURL(
+      'Base URL of the Connect service. Registration is POST {url}/v1/madison_register, the revocation check POST {url}/v1/madison_status.',
+    ).default(defaultConnectURL),
+  })
+  .strict()
+  .default({})
+  .describe('The Connect service, which registers the cluster and receives its metrics and logs.');
+
+const madisonSchema = z
+  .object({
+    enabled: enabledSwitch('send Prometheus alerts to Madison through madison-proxy'),
+    authKeySecretRef: secretKeyRef(
+      'A pre-issued Madison key. When absent, the controller registers the cluster with Connect and stores the issued key itself.',
+    ).optional(),
+    backendsHost: dnsName('DNS name whose A records are the Madison backends; one proxy runs per address.').default(
+      defaultBackendsHost,
+    ),
+    discoveryInterval: duration('How often the backends host is resolved again.').default('10m'),
+    grafanaURL: httpURL('Grafana URL sent to Madison at registration.').optional(),
+    prometheusURL: httpURL('Prometheus URL sent to Madison at registration.').optional(),
+  })
+  .strict()
+  .default({})
+  .describe('Alerts: Prometheus alerts go to Madison, Flant\'s incident service.');
+
+const metricsSchema = z
+  .object({
+    enabled: enabledSwitch('ship pricing and telemetry metrics through grafana-agent'),
+    url: httpURL('Prometheus remote_write target, also used by upmeter. Defaults to {connect.url}/v1/remote_write.').optional(),
+    scrapeInterval: duration('grafana-agent scrape interval.').default('5m'),
+  })
+  .strict()
+  .default({})
+  .describe('Pricing and telemetry metrics, remote-written to Connect.');
+
+const logsSchema = z
+  .object({
+    enabled: enabledSwitch('ship the Deckhouse operator\'s logs through log-shipper'),
+    url: httpURL('Loki push endpoint. Defaults to {connect.url}/v1/loki_push.').optional(),
+  })
+  .strict()
+  .default({})
+  .describe('Deckhouse operator logs, shipped to Flant\'s Loki by log-shipper.');
+
+const upmeterSchema = z
+  .object({
+    enabled: enabledSwitch('ship SLA metrics through upmeter'),
+    intervalSeconds: k8s(
+      z
+        .number()
+        .int()
+        .refine((v) => v === 30 || v === 300, { message: 'must be 30 or 300' })
+        .default(300)
+        .describe('How often upmeter pushes, in seconds: 30 or 300.'),
+      { type: 'integer', validations: [{ rule: 'self == 30 || self == 300', message: 'must be 30 or 300' }] },
+    ),
+  })
+  .strict()
+  .default({})
+  .describe('SLA metrics shipped by upmeter to the metrics URL.');
+
+/** Billing types a cluster can be declared as. */
+export const clusterTypes = ['Cloud', 'Hybrid', 'Static'] as const;
+
+const billingSchema = z
+  .object({
+    contacts: z.number().int().min(0).max(1_000_000).default(0).describe('Number of contact persons billed.'),
+    planIsBoughtAsBundle: z.boolean().default(false).describe('The plan is bought as a bundle.'),
+    auxiliaryCluster: z.boolean().default(false).describe('The cluster is auxiliary.'),
+    doNotChargeForRockSolid: z.boolean().default(false).describe('The rock-solid release channel is not charged for.'),
+    nodesDiscount: z.number().int().min(0).max(100).default(0).describe('Discount on nodes, in percent (0 to 100).'),
+    clusterType: z
+      .enum(clusterTypes)
+      .optional()
+      .describe('Billing type of the cluster; when absent it is detected from the cluster configuration and nodes.'),
+  })
+  .strict()
+  .default({})
+  .describe('Commercial facts, exported as flant_pricing_* metrics.');
+
+const kubeallSchema = z
+  .object({
+    host: z.string().min(1).max(253).describe('Host through which Flant engineers reach the control plane.'),
+    kubectl: z.string().max(253).default('sudo kubectl').describe('kubectl command to run there.'),
+    kubeconfig: z.string().max(4096).default('/root/.kube/config').describe('kubeconfig path to use there.'),
+    context: z.string().max(253).default('').describe('kubeconfig context to use there; empty for the current one.'),
+  })
+  .strict()
+  .describe('How Flant engineers reach the control plane (exported as flant_pricing_kubeall).');
+
+const prometheusSchema = z
+  .object({
+    url: httpURL('Prometheus queried for terraform-exporter metrics.').default('https://prometheus.d8-monitoring:9090'),
+  })
+  .strict()
+  .default({})
+  .describe('Prometheus from which terraform state is read.');
+
+/** `spec` of a FlantIntegration. */
+export const flantIntegrationSpecSchema = z
+  .object({
+    licenseKeySecretRef: secretKeyRef(
+      'Where the licence key lives. When absent, the password of the Deckhouse registry Secret d8-system/deckhouse-registry is used.',
+    ).optional(),
+    namespace: dnsLabel('Namespace where the controller puts its workloads.').default('d8-flant-integration'),
+    clusterUUID: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe('The cluster\'s id, added as label cluster_uuid to everything shipped. Defaults to the UID of the kube-system namespace.'),
+    connect: connectSchema,
+    proxy: proxySchema.optional(),
+    madison: madisonSchema,
+    metrics: metricsSchema,
+    logs: logsSchema,
+    upmeter: upmeterSchema,
+    billing: billingSchema,
+    kubeall: kubeallSchema.optional(),
+    prometheus: prometheusSchema,
+  })
+  .strict()
+  .default({})
+  .describe('What to connect to Flant\'s services. Every field is optional.');
+
+const conditionSchema = z
+  .object({
+    type: z.string().min(1).max(316).describe('Type of the condition, such as Ready or LicenseValid.'),
+    status: z.enum(['True', 'False', 'Unknown']).describe('True, False or Unknown.'),
+    reason: z
+      .string()
+      .min(1)
+      .max(1024)
+      .regex(/^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/)
+      .describe('Programmatic identifier of the last transition, in CamelCase.'),
+    message: z.string().max(32768).describe('What a person should know about the transition.'),
+    lastTransitionTime: k8s(z.string().describe('When the status last changed.'), { format: 'date-time' }),
+    observedGeneration: z.number().int().min(0).optional().describe('metadata.generation the condition was set for.'),
+  })
+  .strict()
+  .describe('A metav1.Condition.');
+
+/** `status` of a FlantIntegration, written only by the controller. */
+export const flantIntegrationStatusSchema = z
+  .object({
+    observedGeneration: z.number().int().min(0).optional().describe('metadata.generation the controller last acted on.'),
+    conditions: k8s(z.array(conditionSchema).max(32).optional().describe('What works and why not, one condition per concern.'), {
+      listType: 'map',
+      listMapKeys: ['type'],
+    }),
+    madison: z
+      .object({
+        backends: z.array(z.string()).max(64).optional().describe('Madison backend addresses found by DNS, sorted.'),
+        backendCount: z.number().int().min(0).optional().describe('Number of Madison backends, for kubectl get.'),
+        registered: z.boolean().optional().describe('A Madison key is in use.'),
+        revoked: z.boolean().optional().describe('Connect says the Madison setup is archived; alerts are not shipped.'),
+        lastDiscoveryTime: k8s(z.string().optional().describe('When the backends host was last resolved.'), {
+          format: 'date-time',
+        }),
+      })
+      .strict()
+      .optional()
+      .describe('Madison facts.'),
+    clusterUUID: z.string().optional().describe('The cluster id in use.'),
+  })
+  .strict()
+  .describe('Observed state, written by the controller.');
+
+/** CEL rules on the whole object, which only the API server can run on create. */
+export const objectValidations: readonly CelRule[] = [
+  {
+    rule: `self.metadata.name == '${singletonName}'`,
+    message: 'there is one FlantIntegration per cluster and it must be named "default"',
+    fieldPath: '.metadata.name',
+  },
+];
+
+/** A whole FlantIntegration object as stored by the API server. */
+export const flantIntegrationSchema = z
+  .object({
+    apiVersion: z.literal(apiVersion),
+    kind: z.literal(kind),
+    metadata: z
+      .object({
+        name: z.literal(singletonName, { errorMap: () => ({ message: 'the FlantIntegration must be named "default"' }) }),
+      })
+      .passthrough(),
+    spec: flantIntegrationSpecSchema,
+    status: flantIntegrationStatusSchema.optional(),
+  })
+  .describe('Connects the cluster to Flant\'s services: Madison alerts, metrics, logs and SLA metrics.');
+
+/** `spec` after defaults: every field with a default is present. */
+export type FlantIntegrationSpec = z.infer<typeof flantIntegrationSpecSchema>;
+/** `spec` as a user may write it. */
+export type FlantIntegrationSpecInput = z.input<typeof flantIntegrationSpecSchema>;
+/** `status` as the controller writes it. */
+export type FlantIntegrationStatus = z.infer<typeof flantIntegrationStatusSchema>;
+/** One status condition. */
+export type Condition = z.infer<typeof conditionSchema>;
+/** A whole FlantIntegration, after defaults. */
+export type FlantIntegration = z.infer<typeof flantIntegrationSchema>;
+/** Where a secret value lives. */
+export type SecretKeyRef = z.infer<ReturnType<typeof secretKeyRef>>;

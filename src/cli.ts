@@ -1,0 +1,101 @@
+/**
+ * `flant-integration <command>`: the only place that reads process arguments and the
+ * environment. Commands wire the rooms together and nothing more.
+ */
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { crdPath, flantIntegrationCRDYaml } from './api/index.js';
+import { runCommand, type RunOptions } from './controller/run.js';
+
+const usage = `Usage: flant-integration <command> [options]
+
+Commands:
+  run     run the controller
+            --kubeconfig PATH               cluster to manage (default: $KUBECONFIG, else in-cluster)
+            --embedded auto|always|never    start a local control plane when no cluster is given (default: never)
+            --metrics-bind-address ADDR     /metrics listener (default: :8080; 0 turns it off)
+            --health-probe-bind-address ADDR  /healthz and /readyz listener (default: :8081)
+            --leader-elect                  take part in leader election (default: off)
+  crd     print the FlantIntegration CRD as YAML (--write: write it to ${crdPath})
+  help    print this text
+`;
+
+/** Runs the command line and returns the process exit code. */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'run':
+        return await runCommand(runOptions(rest, env));
+      case 'crd':
+        return await crdCommand(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(usage);
+        return 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    process.stderr.write(`flant-integration: ${errorLine(err)}\n`);
+    if (err instanceof UsageError) process.stderr.write('Run "flant-integration help" for usage.\n');
+    return err instanceof UsageError ? 2 : 1;
+  }
+}
+
+class UsageError extends Error {}
+
+function runOptions(args: readonly string[], env: NodeJS.ProcessEnv): RunOptions {
+  const { values } = parse(args, {
+    kubeconfig: { type: 'string' },
+    embedded: { type: 'string', default: 'never' },
+    'metrics-bind-address': { type: 'string', default: ':8080' },
+    'health-probe-bind-address': { type: 'string', default: ':8081' },
+    'leader-elect': { type: 'boolean', default: false },
+    'log-level': { type: 'string', default: env.LOG_LEVEL ?? 'info' },
+  });
+  const embedded = String(values.embedded);
+  if (!['auto', 'always', 'never'].includes(embedded)) throw new UsageError(`--embedded must be auto, always or never, not "${embedded}"`);
+  return {
+    kubeconfig: typeof values.kubeconfig === 'string' ? values.kubeconfig : env.KUBECONFIG || undefined,
+    inCluster: Boolean(env.KUBERNETES_SERVICE_HOST),
+    embedded: embedded as RunOptions['embedded'],
+    metricsBindAddress: String(values['metrics-bind-address']),
+    healthProbeBindAddress: String(values['health-probe-bind-address']),
+    leaderElect: values['leader-elect'] === true,
+    logLevel: String(values['log-level']),
+    podName: env.POD_NAME,
+    podNamespace: env.POD_NAMESPACE,
+  };
+}
+
+async function crdCommand(args: readonly string[]): Promise<number> {
+  const { values } = parse(args, { write: { type: 'boolean', default: false } });
+  const yaml = flantIntegrationCRDYaml();
+  if (values.write === true) {
+    await writeFile(crdPath, yaml);
+    process.stderr.write(`wrote ${crdPath}\n`);
+  } else {
+    process.stdout.write(yaml);
+  }
+  return 0;
+}
+
+type Spec = Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>;
+
+function parse(args: readonly string[], options: Spec) {
+  try {
+    return parseArgs({ args: [...args], options, allowPositionals: false, strict: true });
+  } catch (err) {
+    throw new UsageError(errorLine(err));
+  }
+}
+
+/** One line for a person: the message and, when it adds something, its cause. */
+export function errorLine(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error && !err.message.includes(err.cause.message) ? `: ${err.cause.message}` : '';
+  return (err.message + cause).replace(/\s*\n\s*/g, ' ');
+}

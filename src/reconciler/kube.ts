@@ -1,0 +1,215 @@
+/**
+ * A small JSON client of the Kubernetes API. Authentication and TLS come from
+ * client-node's KubeConfig; requests are plain HTTPS with JSON bodies, so what we send is
+ * exactly what we built (client-node 1.4's typed serialisers drop fields such as
+ * `x-kubernetes-*` and `default`), and every content type is explicit.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+/** A Kubernetes object as JSON: enough structure to address it. */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    generation?: number;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    finalizers?: string[];
+    deletionTimestamp?: string;
+    ownerReferences?: OwnerReference[];
+    creationTimestamp?: string;
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+}
+
+/** metav1.OwnerReference. */
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+/** A list answer. */
+export interface KubeList<T extends KubeObject = KubeObject> {
+  metadata: { resourceVersion?: string; continue?: string };
+  items: T[];
+}
+
+/** An error answer of the API server, with its HTTP code and Status reason. */
+export class KubeApiError extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'KubeApiError';
+  }
+}
+
+/** True for a 404 answer. */
+export function isNotFound(err: unknown): boolean {
+  return err instanceof KubeApiError && err.code === 404;
+}
+
+/** True for a 409 answer (conflict or already exists). */
+export function isConflict(err: unknown): boolean {
+  return err instanceof KubeApiError && err.code === 409;
+}
+
+/** Options of one request. */
+export interface RequestOptions {
+  /** Query parameters; undefined values are left out. */
+  readonly query?: Record<string, string | number | boolean | undefined>;
+  /** JSON body. */
+  readonly body?: unknown;
+  /** Content-Type of the body. @default "application/json" */
+  readonly contentType?: string;
+  /** Aborts the request. */
+  readonly signal?: AbortSignal;
+  /** Milliseconds before the request is abandoned. @default 30000 */
+  readonly timeoutMs?: number;
+}
+
+/** One event of a watch stream. */
+export interface WatchEvent<T extends KubeObject = KubeObject> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+/** What the controller needs from the Kubernetes API. */
+export interface KubeClient {
+  /** Sends one request and returns the decoded JSON answer. */
+  request<T = unknown>(method: string, path: string, options?: RequestOptions): Promise<T>;
+  /**
+   * Opens a watch and calls `onEvent` for each event until the server closes the stream
+   * (resolves) or the connection fails (rejects). Aborting `signal` resolves it.
+   */
+  watch(path: string, query: Record<string, string | number | boolean | undefined>, onEvent: (event: WatchEvent) => void, signal: AbortSignal): Promise<void>;
+  /** Base URL of the API server, for messages. */
+  readonly server: string;
+}
+
+/** Creates a {@link KubeClient} from a loaded KubeConfig. */
+export async function kubeClient(config: KubeConfig): Promise<KubeClient> {
+  const cluster = config.getCurrentCluster();
+  if (!cluster) throw new Error('the kubeconfig has no current cluster');
+  const base = new URL(cluster.server);
+  const tls: https.RequestOptions = {};
+  await config.applyToHTTPSOptions(tls);
+  const { ca, cert, key, rejectUnauthorized, servername } = tls;
+  const agent =
+    base.protocol === 'https:'
+      ? new https.Agent({ ca, cert, key, rejectUnauthorized, servername, keepAlive: true })
+      : new http.Agent({ keepAlive: true });
+  const headers = { ...((tls.headers as Record<string, string> | undefined) ?? {}) };
+  return new JSONClient(base, agent, headers, tls);
+}
+
+class JSONClient implements KubeClient {
+  readonly server: string;
+
+  constructor(
+    private readonly base: URL,
+    private readonly agent: http.Agent,
+    private readonly headers: Record<string, string>,
+    private readonly tls: https.RequestOptions,
+  ) {
+    this.server = base.origin;
+  }
+
+  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const res = await this.send(method, path, options, body);
+    const text = await readBody(res);
+    if ((res.statusCode ?? 0) >= 400) throw apiError(res.statusCode ?? 0, text, method, path);
+    return (text.length > 0 ? JSON.parse(text) : undefined) as T;
+  }
+
+  async watch(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    onEvent: (event: WatchEvent) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const res = await this.send('GET', path, { query: { ...query, watch: true }, signal, timeoutMs: 0 });
+    if ((res.statusCode ?? 0) >= 400) throw apiError(res.statusCode ?? 0, await readBody(res), 'WATCH', path);
+    await new Promise<void>((resolve, reject) => {
+      let buffer = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffer += chunk;
+        let newline: number;
+        while ((newline = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, newline).trim();
+          buffer = buffer.slice(newline + 1);
+          if (line) onEvent(JSON.parse(line) as WatchEvent);
+        }
+      });
+      res.on('end', () => resolve());
+      res.on('error', (err) => (signal.aborted ? resolve() : reject(err)));
+      res.on('aborted', () => (signal.aborted ? resolve() : reject(new Error(`watch ${path} aborted`))));
+    });
+  }
+
+  private send(method: string, path: string, options: RequestOptions, body?: string): Promise<http.IncomingMessage> {
+    const url = new URL(path, this.base);
+    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { ...this.headers, Accept: 'application/json' };
+    if (body !== undefined) {
+      headers['Content-Type'] = options.contentType ?? 'application/json';
+      headers['Content-Length'] = String(Buffer.byteLength(body));
+    }
+    const lib = url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = lib.request(url, { method, headers, agent: this.agent, ...this.tlsOptions(), signal: options.signal }, resolve);
+      const timeout = options.timeoutMs ?? 30_000;
+      if (timeout > 0) req.setTimeout(timeout, () => req.destroy(new Error(`${method} ${url.pathname} timed out after ${timeout} ms`)));
+      req.on('error', (err) => reject(new Error(`${method} ${url.pathname}: ${describeNetworkError(err)}`, { cause: err })));
+      req.end(body);
+    });
+  }
+
+  private tlsOptions(): https.RequestOptions {
+    const { ca, cert, key, rejectUnauthorized, servername } = this.tls;
+    return { ca, cert, key, rejectUnauthorized, servername };
+  }
+}
+
+function readBody(res: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('error', reject);
+  });
+}
+
+function apiError(code: number, text: string, method: string, path: string): KubeApiError {
+  try {
+    const status = JSON.parse(text) as { reason?: string; message?: string; details?: unknown };
+    return new KubeApiError(code, status.reason ?? '', status.message ?? `${method} ${path}: HTTP ${code}`, status.details);
+  } catch {
+    return new KubeApiError(code, '', `${method} ${path}: HTTP ${code}: ${text.slice(0, 200)}`);
+  }
+}
+
+/** A short, human description of a connection failure. */
+export function describeNetworkError(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
+  }
+  return String(err);
+}

@@ -3,6 +3,7 @@ import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { flantIntegrationSchema, flantIntegrationSpecSchema } from './schema.js';
 import { durationToMillis } from './fields.js';
+import { badSpecs } from './fixtures.js';
 
 function sample(file: string): unknown {
   const docs = parseAllDocuments(readFileSync(new URL(`../../config/samples/${file}`, import.meta.url), 'utf8'));
@@ -57,33 +58,7 @@ describe('FlantIntegration schema', () => {
     expect(result.error?.issues[0]?.message).toContain('"default"');
   });
 
-  const badInputs: Array<[name: string, spec: unknown, field: string]> = [
-    ['negative billing.contacts', { billing: { contacts: -1 } }, 'billing.contacts'],
-    ['fractional billing.contacts', { billing: { contacts: 1.5 } }, 'billing.contacts'],
-    ['billing.nodesDiscount over 100', { billing: { nodesDiscount: 101 } }, 'billing.nodesDiscount'],
-    ['negative billing.nodesDiscount', { billing: { nodesDiscount: -5 } }, 'billing.nodesDiscount'],
-    ['upmeter.intervalSeconds 60', { upmeter: { intervalSeconds: 60 } }, 'upmeter.intervalSeconds'],
-    ['billing.clusterType Foo', { billing: { clusterType: 'Foo' } }, 'billing.clusterType'],
-    ['metrics.url not a URL', { metrics: { url: 'not a url' } }, 'metrics.url'],
-    ['logs.url with ftp scheme', { logs: { url: 'ftp://loki.example.com' } }, 'logs.url'],
-    ['connect.url without host', { connect: { url: 'https://' } }, 'connect.url'],
-    ['kubeall without host', { kubeall: { kubectl: 'kubectl' } }, 'kubeall.host'],
-    ['madison.enabled a string', { madison: { enabled: 'yes' } }, 'madison.enabled'],
-    ['metrics.enabled a number', { metrics: { enabled: 1 } }, 'metrics.enabled'],
-    ['logs.enabled a string', { logs: { enabled: 'true' } }, 'logs.enabled'],
-    ['upmeter.enabled null', { upmeter: { enabled: null } }, 'upmeter.enabled'],
-    ['billing.planIsBoughtAsBundle a string', { billing: { planIsBoughtAsBundle: 'no' } }, 'billing.planIsBoughtAsBundle'],
-    ['billing.auxiliaryCluster a number', { billing: { auxiliaryCluster: 0 } }, 'billing.auxiliaryCluster'],
-    ['billing.doNotChargeForRockSolid a string', { billing: { doNotChargeForRockSolid: 'x' } }, 'billing.doNotChargeForRockSolid'],
-    ['madison.discoveryInterval not a duration', { madison: { discoveryInterval: 'ten minutes' } }, 'madison.discoveryInterval'],
-    ['madison.backendsHost not a DNS name', { madison: { backendsHost: 'Not_A_Host!' } }, 'madison.backendsHost'],
-    ['namespace not a DNS label', { namespace: 'D8_Flant' }, 'namespace'],
-    ['licenseKeySecretRef without key', { licenseKeySecretRef: { namespace: 'a', name: 'b' } }, 'licenseKeySecretRef.key'],
-    ['an unknown field', { madison: { backendHost: 'typo.example.com' } }, 'madison'],
-    ['proxy.httpsProxy not a URL', { proxy: { httpsProxy: 'proxy:3128' } }, 'proxy.httpsProxy'],
-  ];
-
-  it.each(badInputs)('refuses %s, naming the field', (_name, spec, field) => {
+  it.each(badSpecs)('refuses $name, naming $field', ({ spec, field }) => {
     expect(failedPaths(spec)).toContain(field);
   });
 });

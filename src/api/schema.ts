@@ -213,7 +213,6 @@ export const objectValidations: readonly CelRule[] = [
   {
     rule: `self.metadata.name == '${singletonName}'`,
     message: 'there is one FlantIntegration per cluster and it must be named "default"',
-    fieldPath: '.metadata.name',
   },
 ];
 

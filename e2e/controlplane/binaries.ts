@@ -1,0 +1,167 @@
+/**
+ * The control plane's binaries, obtained only through this machine's package registries:
+ * kube-apiserver, kube-controller-manager and kube-scheduler built from the published
+ * k8s.io/kubernetes Go module (e2e/controlplane/kube), kwok from its Go module, etcd from
+ * Debian's etcd-server. Built once and cached outside the work tree, keyed by version, so
+ * a fresh clone (CI's) reuses what an earlier run built.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { access, mkdir, rename, rm, mkdtemp, constants } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Kubernetes release the control plane runs; the Go module in ./kube pins the same. */
+export const kubernetesVersion = 'v1.30.14';
+/** kwok release. */
+export const kwokVersion = 'v0.7.0';
+
+/** Paths of every binary the control plane runs. */
+export interface Binaries {
+  readonly etcd: string;
+  readonly kubeApiserver: string;
+  readonly kubeControllerManager: string;
+  readonly kubeScheduler: string;
+  readonly kwok: string;
+}
+
+/** Where binaries are cached and how progress is reported. */
+export interface BinaryOptions {
+  /** Cache root. @default "$FLANT_E2E_CACHE_DIR", else "$XDG_CACHE_HOME/flant-integration", else "~/.cache/flant-integration" */
+  readonly cacheDir?: string;
+  /** Progress lines for a person (build times). @default process.stderr */
+  readonly log?: (line: string) => void;
+}
+
+const kubeCommands = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
+
+/** The repository root: the nearest folder above this file with a package.json. */
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('cannot find the repository root above ' + fileURLToPath(import.meta.url));
+    dir = parent;
+  }
+  return dir;
+}
+
+/** The default cache root. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.FLANT_E2E_CACHE_DIR) return env.FLANT_E2E_CACHE_DIR;
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'flant-integration');
+}
+
+/** Returns the binaries, building or installing whatever is missing first. */
+export async function ensureBinaries(options: BinaryOptions = {}): Promise<Binaries> {
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const kubeDir = join(cacheDir, `kubernetes-${kubernetesVersion}`);
+  const kwokDir = join(cacheDir, `kwok-${kwokVersion}`);
+  const etcd = await ensureEtcd(log);
+  await ensureBuilt(kubeDir, [...kubeCommands], `Kubernetes ${kubernetesVersion}`, log, (out) => buildKubernetes(out));
+  await ensureBuilt(kwokDir, ['kwok'], `kwok ${kwokVersion}`, log, (out) => buildKwok(out));
+  return {
+    etcd,
+    kubeApiserver: join(kubeDir, 'kube-apiserver'),
+    kubeControllerManager: join(kubeDir, 'kube-controller-manager'),
+    kubeScheduler: join(kubeDir, 'kube-scheduler'),
+    kwok: join(kwokDir, 'kwok'),
+  };
+}
+
+async function ensureBuilt(
+  dir: string,
+  names: string[],
+  what: string,
+  log: (line: string) => void,
+  build: (outDir: string) => Promise<void>,
+): Promise<void> {
+  if (await allExecutable(names.map((n) => join(dir, n)))) return;
+  await mkdir(dirname(dir), { recursive: true });
+  const staging = await mkdtemp(`${dir}.building-`);
+  const started = Date.now();
+  log(`building ${what} from the Go module proxy (once; cached in ${dir})...`);
+  try {
+    await build(staging);
+    await rm(dir, { recursive: true, force: true });
+    await rename(staging, dir);
+  } catch (err) {
+    await rm(staging, { recursive: true, force: true });
+    throw err;
+  }
+  log(`built ${what} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+function buildKubernetes(outDir: string): Promise<void> {
+  const minor = kubernetesVersion.split('.')[1] ?? '';
+  const ldflags = [
+    '-s -w',
+    `-X k8s.io/component-base/version.gitVersion=${kubernetesVersion}`,
+    '-X k8s.io/component-base/version.gitMajor=1',
+    `-X k8s.io/component-base/version.gitMinor=${minor}`,
+    `-X k8s.io/client-go/pkg/version.gitVersion=${kubernetesVersion}`,
+  ].join(' ');
+  const packages = kubeCommands.map((c) => `k8s.io/kubernetes/cmd/${c}`);
+  return run('go', ['build', '-trimpath', `-ldflags=${ldflags}`, '-o', `${outDir}/`, ...packages], { cwd: join(repoRoot(), 'e2e', 'controlplane', 'kube') });
+}
+
+function buildKwok(outDir: string): Promise<void> {
+  return run('go', ['install', '-trimpath', '-ldflags=-s -w', `sigs.k8s.io/kwok/cmd/kwok@${kwokVersion}`], {
+    env: { ...process.env, GOBIN: outDir },
+  });
+}
+
+/** etcd from PATH, else Debian's etcd-server installed with apt-get (root only). */
+async function ensureEtcd(log: (line: string) => void): Promise<string> {
+  const found = await which('etcd');
+  if (found) return found;
+  if (process.getuid?.() !== 0) {
+    throw new Error('etcd is not installed: run "apt-get install etcd-server" as root, then try again');
+  }
+  const started = Date.now();
+  log('installing etcd from Debian (etcd-server)...');
+  await run('apt-get', ['update'], {});
+  await run('apt-get', ['install', '-y', '--no-install-recommends', 'etcd-server'], {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+  log(`installed etcd in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  const installed = await which('etcd');
+  if (!installed) throw new Error('apt-get installed etcd-server but no etcd is on PATH');
+  return installed;
+}
+
+async function which(name: string): Promise<string | undefined> {
+  for (const dir of (process.env.PATH ?? '').split(':').filter(Boolean)) {
+    const candidate = join(dir, name);
+    if (await allExecutable([candidate])) return candidate;
+  }
+  return undefined;
+}
+
+async function allExecutable(paths: string[]): Promise<boolean> {
+  try {
+    await Promise.all(paths.map((p) => access(p, constants.X_OK)));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs a command, keeping its output for the error message if it fails. */
+function run(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-4000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', (err) => reject(new Error(`cannot run ${command}: ${err.message}`, { cause: err })));
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited with ${code}:\n${output}`)),
+    );
+  });
+}

@@ -3,6 +3,7 @@
  * E2E_KUBECONFIG set (the kind path), the specs run against that cluster instead and
  * nothing is started here.
  */
+import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { ControlPlane } from './controlplane/controlplane.js';
 

@@ -4,7 +4,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { crdPath, flantIntegrationCRDYaml } from './api/index.js';
+import { crdPath, durationToMillis, flantIntegrationCRDYaml } from './api/index.js';
 import { runCommand, type RunOptions } from './controller/run.js';
 
 const usage = `Usage: flant-integration <command> [options]
@@ -16,6 +16,9 @@ Commands:
             --metrics-bind-address ADDR     /metrics listener (default: :8080; 0 turns it off)
             --health-probe-bind-address ADDR  /healthz and /readyz listener (default: :8081)
             --leader-elect                  take part in leader election (default: off)
+            --leader-election-namespace NS  namespace of the Lease (default: $POD_NAMESPACE, else default)
+            --sync-period DURATION          reconcile everything again this often (default: 10m)
+            --log-level LEVEL               pino level (default: $LOG_LEVEL, else info)
   crd     print the FlantIntegration CRD as YAML (--write: write it to ${crdPath})
   help    print this text
 `;
@@ -54,6 +57,8 @@ function runOptions(args: readonly string[], env: NodeJS.ProcessEnv): RunOptions
     'metrics-bind-address': { type: 'string', default: ':8080' },
     'health-probe-bind-address': { type: 'string', default: ':8081' },
     'leader-elect': { type: 'boolean', default: false },
+    'leader-election-namespace': { type: 'string' },
+    'sync-period': { type: 'string', default: '10m' },
     'log-level': { type: 'string', default: env.LOG_LEVEL ?? 'info' },
   });
   const embedded = String(values.embedded);
@@ -65,10 +70,18 @@ function runOptions(args: readonly string[], env: NodeJS.ProcessEnv): RunOptions
     metricsBindAddress: String(values['metrics-bind-address']),
     healthProbeBindAddress: String(values['health-probe-bind-address']),
     leaderElect: values['leader-elect'] === true,
+    leaderElectionNamespace: typeof values['leader-election-namespace'] === 'string' ? values['leader-election-namespace'] : undefined,
+    syncPeriodMs: syncPeriod(String(values['sync-period'])),
     logLevel: String(values['log-level']),
     podName: env.POD_NAME,
     podNamespace: env.POD_NAMESPACE,
   };
+}
+
+function syncPeriod(text: string): number {
+  const ms = durationToMillis(text);
+  if (!/^([0-9]+(ms|s|m|h))+$/.test(text) || ms <= 0) throw new UsageError(`--sync-period must be a duration such as 30s or 10m, not "${text}"`);
+  return ms;
 }
 
 async function crdCommand(args: readonly string[]): Promise<number> {

@@ -37,7 +37,7 @@ export interface BinaryOptions {
 const kubeCommands = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
 
 /** The repository root: the nearest folder above this file with a package.json. */
-function repoRoot(): string {
+export function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
     const parent = dirname(dir);

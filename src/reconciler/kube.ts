@@ -147,19 +147,31 @@ class JSONClient implements KubeClient {
     if ((res.statusCode ?? 0) >= 400) throw apiError(res.statusCode ?? 0, await readBody(res), 'WATCH', path);
     await new Promise<void>((resolve, reject) => {
       let buffer = '';
+      let settled = false;
+      const finish = (err?: unknown) => {
+        if (settled) return;
+        settled = true;
+        if (err === undefined || signal.aborted) resolve();
+        else reject(err instanceof Error ? err : new Error(String(err)));
+      };
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         buffer += chunk;
         let newline: number;
-        while ((newline = buffer.indexOf('\n')) >= 0) {
-          const line = buffer.slice(0, newline).trim();
-          buffer = buffer.slice(newline + 1);
-          if (line) onEvent(JSON.parse(line) as WatchEvent);
+        try {
+          while ((newline = buffer.indexOf('\n')) >= 0) {
+            const line = buffer.slice(0, newline).trim();
+            buffer = buffer.slice(newline + 1);
+            if (line) onEvent(JSON.parse(line) as WatchEvent);
+          }
+        } catch (err) {
+          finish(err);
+          res.destroy();
         }
       });
-      res.on('end', () => resolve());
-      res.on('error', (err) => (signal.aborted ? resolve() : reject(err)));
-      res.on('aborted', () => (signal.aborted ? resolve() : reject(new Error(`watch ${path} aborted`))));
+      res.on('end', () => finish());
+      res.on('error', (err) => finish(err));
+      res.on('close', () => finish(res.complete ? undefined : new Error(`watch ${path}: connection closed`)));
     });
   }
 

@@ -1,0 +1,159 @@
+/**
+ * A controller: a work queue, N workers and one reconcile function. Events from informers
+ * become keys; the result of a reconcile decides what happens to its key next.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Clock, Timer } from './clock.js';
+import { errorText, objectKey as keyOf, type Informer } from './informer.js';
+import { isNotFound, type KubeObject } from './kube.js';
+import type { ManagerMetrics } from './metrics.js';
+import { WorkQueue } from './queue.js';
+import { defaultControllerRateLimiter } from './ratelimiter.js';
+
+/** What a reconcile asks for next. */
+export interface Result {
+  /** Reconcile the key again after this many milliseconds, and forget its failures. */
+  readonly requeueAfterMs?: number;
+}
+
+/** An error that retrying cannot fix: it is logged and the key is not requeued. */
+export class TerminalError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'TerminalError';
+  }
+}
+
+/** The one thing a controller calls. */
+export interface Reconciler {
+  /** Makes the world match the object with `key`; throwing requeues with backoff. */
+  reconcile(key: string, log: Logger): Promise<Result | void>;
+}
+
+/** Options of a controller. */
+export interface ControllerOptions {
+  /** Workers reconciling in parallel (never two on one key). @default 1 */
+  readonly workers?: number;
+  /** Every key of the primary informer is re-queued this often. @default 600000 (10 minutes) */
+  readonly resyncPeriodMs?: number;
+}
+
+/** Runs a {@link Reconciler} over a work queue. */
+export class Controller {
+  queue: WorkQueue;
+  private workers: Promise<void>[] = [];
+  private resyncTimer?: Timer;
+  private primary?: Informer;
+
+  constructor(
+    readonly name: string,
+    private readonly reconciler: Reconciler,
+    private readonly options: ControllerOptions,
+    private readonly clock: Clock,
+    private readonly metrics: ManagerMetrics,
+    private readonly log: Logger,
+  ) {
+    this.queue = new WorkQueue(clock, defaultControllerRateLimiter(clock), metrics.queue(name));
+  }
+
+  /** Queues the objects of `informer` themselves; their keys are resynced periodically. */
+  watchPrimary(informer: Informer): void {
+    this.primary = informer;
+    this.watch(informer, (obj) => [keyOf(obj)]);
+  }
+
+  /** Queues the keys that `map` returns for every change of an object in `informer`. */
+  watch<T extends KubeObject>(informer: Informer<T>, map: (obj: T) => string[]): void {
+    informer.on((event) => {
+      for (const key of map(event.object)) this.queue.add(key);
+      if (event.type === 'update') for (const key of map(event.old)) this.queue.add(key);
+    });
+  }
+
+  /** Starts the workers and the resync timer. */
+  start(): void {
+    this.queue = this.queue.isShutDown() ? this.freshQueue() : this.queue;
+    for (const obj of this.primary?.list() ?? []) this.queue.add(keyOf(obj));
+    this.scheduleResync();
+    const count = this.options.workers ?? 1;
+    this.workers = Array.from({ length: count }, () => this.work());
+  }
+
+  /** Stops taking keys and waits up to `timeoutMs` for reconciles in flight. Resolves true if they finished. */
+  async stop(timeoutMs = 30_000): Promise<boolean> {
+    this.resyncTimer?.cancel();
+    this.queue.shutDown();
+    const cancel = new AbortController();
+    const finished = Promise.all(this.workers).then(() => true);
+    const timeout = this.clock.sleep(timeoutMs, cancel.signal).then(() => false);
+    const result = await Promise.race([finished, timeout]);
+    cancel.abort();
+    return result;
+  }
+
+  private freshQueue(): WorkQueue {
+    return new WorkQueue(this.clock, defaultControllerRateLimiter(this.clock), this.metrics.queue(this.name));
+  }
+
+  private scheduleResync(): void {
+    const period = this.options.resyncPeriodMs ?? 600_000;
+    this.resyncTimer = this.clock.after(period, () => {
+      for (const obj of this.primary?.list() ?? []) this.queue.add(keyOf(obj));
+      this.scheduleResync();
+    });
+  }
+
+  private async work(): Promise<void> {
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      this.metrics.activeWorkers.inc({ controller: this.name });
+      try {
+        await this.process(key);
+      } finally {
+        this.metrics.activeWorkers.dec({ controller: this.name });
+        this.queue.done(key);
+      }
+    }
+  }
+
+  private async process(key: string): Promise<void> {
+    const log = this.log.child({ controller: this.name, name: key, reconcileID: randomUUID() });
+    const started = this.clock.now();
+    const end = this.metrics.reconcileTime.startTimer({ controller: this.name });
+    try {
+      const result = await this.reconciler.reconcile(key, log);
+      this.queue.forget(key);
+      if (result?.requeueAfterMs !== undefined) {
+        this.queue.addAfter(key, result.requeueAfterMs);
+        this.metrics.reconcileTotal.inc({ controller: this.name, result: 'requeue_after' });
+      } else {
+        this.metrics.reconcileTotal.inc({ controller: this.name, result: 'success' });
+      }
+      log.debug({ durationMs: this.clock.now() - started }, 'reconciled');
+    } catch (err) {
+      this.failed(key, err, log);
+    } finally {
+      end();
+    }
+  }
+
+  private failed(key: string, err: unknown, log: Logger): void {
+    if (isNotFound(err)) {
+      this.queue.forget(key);
+      this.metrics.reconcileTotal.inc({ controller: this.name, result: 'success' });
+      log.debug({ err: errorText(err) }, 'object gone, nothing to do');
+      return;
+    }
+    this.metrics.reconcileTotal.inc({ controller: this.name, result: 'error' });
+    this.metrics.reconcileErrors.inc({ controller: this.name });
+    if (err instanceof TerminalError) {
+      this.queue.forget(key);
+      log.error({ err: errorText(err) }, 'reconcile failed and will not be retried');
+      return;
+    }
+    this.queue.addRateLimited(key);
+    log.error({ err: errorText(err), retries: this.queue.retries(key) }, 'reconcile failed, retrying with backoff');
+  }
+}

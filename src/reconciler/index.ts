@@ -1,0 +1,17 @@
+/**
+ * The reconciler library: what controller-runtime gives Go controllers, for TypeScript.
+ * It knows nothing of Flant; controllers bring their own reconcile functions and labels.
+ */
+export { Applier, identity, type KindRef, type Ownership } from './apply.js';
+export { FakeClock, flush, realClock, type Clock, type Timer } from './clock.js';
+export { changedConditions, findCondition, firstFailure, removeCondition, setCondition, type Check, type Condition, type ConditionInput } from './conditions.js';
+export { Controller, TerminalError, type ControllerOptions, type Reconciler, type Result } from './controller.js';
+export { EventRecorder, type EventSource } from './events.js';
+export { errorText, Informer, objectKey, type InformerEvent, type InformerOptions } from './informer.js';
+export { describeNetworkError, isConflict, isNotFound, KubeApiError, kubeClient, type KubeClient, type KubeList, type KubeObject, type OwnerReference, type WatchEvent } from './kube.js';
+export { LeaderElector, microTime, type LeaderElectionOptions } from './leaderelection.js';
+export { createLogger, redactPaths } from './log.js';
+export { groupVersionPath, resourcePath, RESTMapper, type ResourceInfo } from './mapper.js';
+export { ManagerMetrics } from './metrics.js';
+export { Manager, type ManagerOptions } from './manager.js';
+export { parseBindAddress } from './server.js';

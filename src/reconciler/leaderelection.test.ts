@@ -1,0 +1,120 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from './clock.js';
+import { KubeApiError, type KubeClient, type RequestOptions } from './kube.js';
+import { LeaderElector, microTime } from './leaderelection.js';
+
+/** An in-memory Lease endpoint with resourceVersion conflicts; `down` makes every call fail. */
+class LeaseStore implements KubeClient {
+  readonly server = 'memory';
+  lease: { metadata: { resourceVersion: string }; spec: Record<string, unknown> } | undefined;
+  down = false;
+  private rv = 0;
+
+  async request<T>(method: string, _path: string, options: RequestOptions = {}): Promise<T> {
+    if (this.down) throw new Error('connection refused');
+    const body = options.body as { metadata: { resourceVersion?: string }; spec: Record<string, unknown> } | undefined;
+    if (method === 'GET') {
+      if (!this.lease) throw new KubeApiError(404, 'NotFound', 'not found');
+      return structuredClone(this.lease) as T;
+    }
+    if (method === 'POST') {
+      if (this.lease) throw new KubeApiError(409, 'AlreadyExists', 'exists');
+      this.lease = { metadata: { resourceVersion: String(++this.rv) }, spec: body?.spec ?? {} };
+      return this.lease as T;
+    }
+    if (!this.lease || body?.metadata.resourceVersion !== this.lease.metadata.resourceVersion) {
+      throw new KubeApiError(409, 'Conflict', 'conflict');
+    }
+    this.lease = { metadata: { resourceVersion: String(++this.rv) }, spec: body.spec };
+    return this.lease as T;
+  }
+
+  watch(): Promise<void> {
+    throw new Error('not used');
+  }
+
+  holder(): unknown {
+    return this.lease?.spec.holderIdentity;
+  }
+}
+
+const log = pino({ level: 'silent' });
+
+function elector(store: LeaseStore, clock: FakeClock, identity: string) {
+  const e = new LeaderElector(store, { namespace: 'ns', name: 'lock', identity }, clock, log);
+  const abort = new AbortController();
+  const events: string[] = [];
+  const done = e.run(abort.signal, { onStartedLeading: () => events.push('started'), onStoppedLeading: () => void events.push('stopped') });
+  return { e, abort, events, done };
+}
+
+describe('LeaderElector', () => {
+  it('writes lease times as MicroTime', () => {
+    expect(microTime(Date.UTC(2026, 0, 2, 3, 4, 5, 678))).toBe('2026-01-02T03:04:05.678000Z');
+  });
+
+  it('lets exactly one of two candidates lead', async () => {
+    const clock = new FakeClock();
+    const store = new LeaseStore();
+    const a = elector(store, clock, 'a');
+    const b = elector(store, clock, 'b');
+    await clock.advance(30_000);
+    expect([a.e.isLeader(), b.e.isLeader()].filter(Boolean)).toHaveLength(1);
+    expect(store.holder()).toBe(a.e.isLeader() ? 'a' : 'b');
+    a.abort.abort();
+    b.abort.abort();
+  });
+
+  it('takes over a dead leader\'s lease after the lease duration, not before', async () => {
+    const clock = new FakeClock();
+    const store = new LeaseStore();
+    const a = elector(store, clock, 'a');
+    await clock.advance(1);
+    expect(a.e.isLeader()).toBe(true);
+    a.abort.abort();
+    await clock.advance(1);
+    const b = elector(store, clock, 'b');
+    await clock.advance(14_000);
+    expect(b.e.isLeader()).toBe(false);
+    await clock.advance(4_000);
+    expect(b.e.isLeader()).toBe(true);
+    expect(store.lease?.spec.leaseTransitions).toBe(1);
+    b.abort.abort();
+  });
+
+  it('hands over at once after a release', async () => {
+    const clock = new FakeClock();
+    const store = new LeaseStore();
+    const a = elector(store, clock, 'a');
+    await clock.advance(1);
+    const b = elector(store, clock, 'b');
+    await clock.advance(1);
+    a.abort.abort();
+    await a.done;
+    await a.e.release();
+    expect(store.holder()).toBe('');
+    await clock.advance(2_000);
+    expect(b.e.isLeader()).toBe(true);
+    b.abort.abort();
+  });
+
+  it('steps down when it cannot renew within the renew deadline, and leads again later', async () => {
+    const clock = new FakeClock();
+    const store = new LeaseStore();
+    const a = elector(store, clock, 'a');
+    await clock.advance(1);
+    expect(a.events).toEqual(['started']);
+    store.down = true;
+    await clock.advance(8_000);
+    expect(a.e.isLeader()).toBe(true);
+    await clock.advance(4_000);
+    expect(a.e.isLeader()).toBe(false);
+    expect(a.events).toEqual(['started', 'stopped']);
+    store.down = false;
+    await clock.advance(4_000);
+    expect(a.e.isLeader()).toBe(true);
+    expect(a.events).toEqual(['started', 'stopped', 'started']);
+    a.abort.abort();
+  });
+});

@@ -1,0 +1,144 @@
+/**
+ * The manager owns the lifecycle: informers (started first, `/readyz` waits for their first
+ * list), leader election, controllers (run only by the leader), the probe and metrics
+ * listeners, and a graceful shutdown: stop taking work, let reconciles in flight finish
+ * within the timeout, release the lease, stop informers, close the listeners.
+ */
+import type { Logger } from 'pino';
+import { realClock, type Clock } from './clock.js';
+import { Controller, type ControllerOptions, type Reconciler } from './controller.js';
+import { Informer, type InformerOptions } from './informer.js';
+import type { KubeClient, KubeObject } from './kube.js';
+import { LeaderElector, type LeaderElectionOptions } from './leaderelection.js';
+import { ManagerMetrics } from './metrics.js';
+import { metricsRoutes, probeRoutes, serve, type Listener } from './server.js';
+
+/** Options of a manager. */
+export interface ManagerOptions {
+  readonly client: KubeClient;
+  readonly log: Logger;
+  /** @default the machine's clock */
+  readonly clock?: Clock;
+  /** @default a new registry with process metrics */
+  readonly metrics?: ManagerMetrics;
+  /** Leader election; when absent this process always leads. @default none */
+  readonly leaderElection?: LeaderElectionOptions;
+  /** Address of /healthz and /readyz. @default ":8081" */
+  readonly healthProbeBindAddress?: string;
+  /** Address of /metrics. @default ":8080" */
+  readonly metricsBindAddress?: string;
+  /** How long shutdown waits for reconciles in flight. @default 30000 */
+  readonly shutdownTimeoutMs?: number;
+}
+
+/** Runs informers and controllers until stopped. */
+export class Manager {
+  readonly clock: Clock;
+  readonly metrics: ManagerMetrics;
+  private informers = new Map<string, Informer>();
+  private controllers: Controller[] = [];
+  private elector?: LeaderElector;
+  private listeners: Listener[] = [];
+  private leading = false;
+
+  constructor(private readonly options: ManagerOptions) {
+    this.clock = options.clock ?? realClock;
+    this.metrics = options.metrics ?? new ManagerMetrics();
+    if (options.leaderElection) {
+      this.elector = new LeaderElector(options.client, options.leaderElection, this.clock, options.log.child({ component: 'leader-election' }));
+    }
+  }
+
+  /** The shared informer of a path and selectors (created on first use). */
+  informer<T extends KubeObject = KubeObject>(options: InformerOptions): Informer<T> {
+    const key = JSON.stringify([options.path, options.labelSelector ?? '', options.fieldSelector ?? '']);
+    let informer = this.informers.get(key);
+    if (!informer) {
+      informer = new Informer(this.options.client, options, this.clock, this.options.log.child({ component: 'informer' }));
+      this.informers.set(key, informer);
+    }
+    return informer as unknown as Informer<T>;
+  }
+
+  /** Adds a controller, started when this process leads. */
+  controller(name: string, reconciler: Reconciler, options: ControllerOptions = {}): Controller {
+    const controller = new Controller(name, reconciler, options, this.clock, this.metrics, this.options.log);
+    this.controllers.push(controller);
+    return controller;
+  }
+
+  /** Why the manager is not ready, or undefined when every informer has synced. */
+  notReady(): string | undefined {
+    const waiting = [...this.informers.values()].filter((i) => !i.hasSynced()).map((i) => i.describe());
+    return waiting.length > 0 ? `waiting for the first list of ${waiting.join(', ')}` : undefined;
+  }
+
+  /** True while this process runs the controllers. */
+  isLeader(): boolean {
+    return this.leading;
+  }
+
+  /** Ports the listeners got: [probes, metrics], undefined where turned off. */
+  ports(): Array<number | undefined> {
+    return this.listeners.map((l) => l.port);
+  }
+
+  /** Runs until `signal` aborts, then shuts down gracefully. */
+  async run(signal: AbortSignal): Promise<void> {
+    const log = this.options.log;
+    this.listeners = (
+      await Promise.all([
+        serve(this.options.healthProbeBindAddress ?? ':8081', probeRoutes(() => this.notReady())),
+        serve(this.options.metricsBindAddress ?? ':8080', metricsRoutes(this.metrics.registry)),
+      ])
+    ).filter((l): l is Listener => l !== undefined);
+    const stopInformers = new AbortController();
+    const informerRuns = [...this.informers.values()].map((i) => i.run(stopInformers.signal));
+    try {
+      await this.waitForSync(signal);
+      if (!signal.aborted) log.info('caches synced');
+      await this.lead(signal);
+    } finally {
+      await this.stopControllers();
+      await this.elector?.release();
+      this.metrics.leader.set({ name: this.options.leaderElection?.name ?? 'none' }, 0);
+      stopInformers.abort();
+      await Promise.all(informerRuns);
+      await Promise.all(this.listeners.map((l) => l.close()));
+      log.info('stopped');
+      log.flush();
+    }
+  }
+
+  private async waitForSync(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted && this.notReady() !== undefined) await this.clock.sleep(100, signal);
+  }
+
+  private async lead(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    if (!this.elector) {
+      this.startControllers();
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      return;
+    }
+    await this.elector.run(signal, {
+      onStartedLeading: () => this.startControllers(),
+      onStoppedLeading: () => this.stopControllers(),
+    });
+  }
+
+  private startControllers(): void {
+    this.leading = true;
+    this.metrics.leader.set({ name: this.options.leaderElection?.name ?? 'none' }, 1);
+    for (const c of this.controllers) c.start();
+  }
+
+  private async stopControllers(): Promise<void> {
+    if (!this.leading) return;
+    this.leading = false;
+    this.metrics.leader.set({ name: this.options.leaderElection?.name ?? 'none' }, 0);
+    const timeout = this.options.shutdownTimeoutMs ?? 30_000;
+    const finished = await Promise.all(this.controllers.map((c) => c.stop(timeout)));
+    if (finished.includes(false)) this.options.log.warn({ timeoutMs: timeout }, 'reconciles still running at shutdown were abandoned');
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Which resources the API server serves, from discovery: the REST path of a kind, and
+ * whether a CRD's kind is served at all. Answers are cached briefly so a CRD installed
+ * after start is noticed without a restart.
+ */
+import type { Clock } from './clock.js';
+import { isNotFound, type KubeClient, type KubeObject } from './kube.js';
+
+/** A served resource. */
+export interface ResourceInfo {
+  readonly apiVersion: string;
+  readonly kind: string;
+  /** Plural name, as in the REST path. */
+  readonly plural: string;
+  readonly namespaced: boolean;
+}
+
+interface APIResourceList {
+  resources: Array<{ name: string; kind: string; namespaced: boolean }>;
+}
+
+/** Base path of a group/version: `/api/v1` or `/apis/<group>/<version>`. */
+export function groupVersionPath(apiVersion: string): string {
+  return apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+}
+
+/** REST path of a collection (`namespace` given for namespaced resources) or one object. */
+export function resourcePath(info: ResourceInfo, namespace?: string, name?: string): string {
+  const ns = info.namespaced && namespace ? `/namespaces/${namespace}` : '';
+  return `${groupVersionPath(info.apiVersion)}${ns}/${info.plural}${name ? `/${name}` : ''}`;
+}
+
+/** Finds resources through discovery. */
+export class RESTMapper {
+  private cache = new Map<string, { at: number; list: APIResourceList | undefined }>();
+
+  /**
+   * @param ttlMs how long a discovery answer is trusted. @default 30000
+   */
+  constructor(
+    private readonly client: KubeClient,
+    private readonly clock: Clock,
+    private readonly ttlMs = 30_000,
+  ) {}
+
+  /** The resource of `apiVersion`/`kind`, or undefined when the server does not serve it. */
+  async resource(apiVersion: string, kind: string): Promise<ResourceInfo | undefined> {
+    const list = await this.discover(apiVersion);
+    const found = list?.resources.find((r) => r.kind === kind && !r.name.includes('/'));
+    return found ? { apiVersion, kind, plural: found.name, namespaced: found.namespaced } : undefined;
+  }
+
+  /** The resource of an object; throws when its kind is not served. */
+  async resourceOf(obj: KubeObject): Promise<ResourceInfo> {
+    const info = await this.resource(obj.apiVersion ?? '', obj.kind ?? '');
+    if (!info) throw new Error(`${obj.kind} (${obj.apiVersion}) is not served by the API server: is its CRD installed?`);
+    return info;
+  }
+
+  /** The first of `apiVersions` that serves `kind`. */
+  async firstServed(apiVersions: readonly string[], kind: string): Promise<ResourceInfo | undefined> {
+    for (const apiVersion of apiVersions) {
+      const info = await this.resource(apiVersion, kind);
+      if (info) return info;
+    }
+    return undefined;
+  }
+
+  /** Forgets every cached answer. */
+  invalidate(): void {
+    this.cache.clear();
+  }
+
+  private async discover(apiVersion: string): Promise<APIResourceList | undefined> {
+    const cached = this.cache.get(apiVersion);
+    if (cached && this.clock.now() - cached.at < this.ttlMs) return cached.list;
+    let list: APIResourceList | undefined;
+    try {
+      list = await this.client.request<APIResourceList>('GET', groupVersionPath(apiVersion));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    this.cache.set(apiVersion, { at: this.clock.now(), list });
+    return list;
+  }
+}

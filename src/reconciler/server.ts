@@ -1,0 +1,68 @@
+/**
+ * The manager's HTTP listeners: `/healthz` and `/readyz` for probes, `/metrics` for Prometheus.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+
+/** A bind address as kubebuilder writes it: `:8080`, `127.0.0.1:0`; `0` or empty turns it off. */
+export function parseBindAddress(address: string): { host: string; port: number } | undefined {
+  if (address === '' || address === '0') return undefined;
+  const i = address.lastIndexOf(':');
+  const host = i > 0 ? address.slice(0, i) : '0.0.0.0';
+  const port = Number(i >= 0 ? address.slice(i + 1) : address);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`bad bind address "${address}": want host:port or :port`);
+  return { host: host.replace(/^\[|\]$/g, ''), port };
+}
+
+/** A listening server and the port it got. */
+export interface Listener {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Serves `routes` (path -> handler giving status and body) on `address`; undefined when turned off. */
+export async function serve(address: string, routes: Record<string, () => Promise<{ status: number; body: string; type?: string }>>): Promise<Listener | undefined> {
+  const bind = parseBindAddress(address);
+  if (!bind) return undefined;
+  const server = http.createServer((req, res) => {
+    const route = routes[(req.url ?? '/').split('?')[0] ?? '/'];
+    if (!route || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      res.writeHead(404).end('not found\n');
+      return;
+    }
+    route().then(
+      ({ status, body, type }) => res.writeHead(status, { 'Content-Type': type ?? 'text/plain; charset=utf-8' }).end(body),
+      (err: unknown) => res.writeHead(500).end(`${err instanceof Error ? err.message : String(err)}\n`),
+    );
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) => reject(new Error(`cannot listen on ${address}: ${err.message}`, { cause: err })));
+    server.listen(bind.port, bind.host, resolve);
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** Routes of the metrics listener. */
+export function metricsRoutes(registry: Registry) {
+  return { '/metrics': async () => ({ status: 200, body: await registry.metrics(), type: registry.contentType }) };
+}
+
+/** Routes of the probe listener. */
+export function probeRoutes(ready: () => string | undefined) {
+  return {
+    '/healthz': async () => ({ status: 200, body: 'ok\n' }),
+    '/readyz': async () => {
+      const why = ready();
+      return why === undefined ? { status: 200, body: 'ok\n' } : { status: 503, body: `not ready: ${why}\n` };
+    },
+  };
+}

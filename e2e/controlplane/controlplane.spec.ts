@@ -4,6 +4,7 @@
  */
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { controlPlaneProcesses } from '../support/processes.js';
 import { ControlPlane } from './controlplane.js';
 
 function alive(pid: number): boolean {
@@ -39,21 +40,9 @@ describe('control plane harness', () => {
   });
 
   it('tears down what it started when the start times out', async () => {
-    const before = await processTable();
+    const before = await controlPlaneProcesses();
     await expect(ControlPlane.start({ nodes: 1, startTimeoutSeconds: 0.001 })).rejects.toThrow(/timed out/);
-    const after = await processTable();
+    const after = await controlPlaneProcesses();
     expect(after.filter((line) => !before.includes(line))).toEqual([]);
   });
 });
-
-/** Control plane processes running now, as "pid command" lines. */
-async function processTable(): Promise<string[]> {
-  const { readdir, readFile } = await import('node:fs/promises');
-  const lines: string[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cmd = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (/(^|\/)(etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok)\0/.test(cmd)) lines.push(`${entry} ${cmd}`);
-  }
-  return lines;
-}

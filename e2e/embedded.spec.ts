@@ -1,0 +1,25 @@
+/**
+ * `npm start`'s embedded mode, as a user runs it: the CLI starts its own control plane,
+ * installs the CRD and samples, prints a banner whose kubeconfig works, and Ctrl-C
+ * leaves no process behind.
+ */
+import { describe, expect, it } from 'vitest';
+import { ControllerProcess, eventually } from './support/controller.js';
+import { kubectlOk } from './support/kubectl.js';
+import { controlPlaneProcesses } from './support/processes.js';
+
+describe('embedded mode (npm start without a kubeconfig)', () => {
+  it('brings up a cluster where kubectl lists the sample, and Ctrl-C tears everything down', async () => {
+    const before = await controlPlaneProcesses();
+    const ctl = new ControllerProcess('', ['--embedded=auto'], { KUBECONFIG: '' });
+    await eventually('the banner is printed', () => ctl.lines.some((l) => l.includes('try:')), 120_000);
+    const kubeconfig = /kubeconfig: (\S+)/.exec(ctl.lines.join('\n'))?.[1] ?? '';
+    expect(kubeconfig).not.toBe('');
+    expect(await kubectlOk(kubeconfig, ['get', 'fi'])).toMatch(/^default\s/m);
+    await eventually('the controller reports LicenseValid', async () => (await kubectlOk(kubeconfig, ['get', 'fi', 'default', '-o', 'jsonpath={.status.conditions[?(@.type=="LicenseValid")].status}'])) === 'True');
+
+    expect(await ctl.stop('SIGINT')).toBe(0);
+    const after = await controlPlaneProcesses();
+    expect(after.filter((p) => !before.includes(p))).toEqual([]);
+  });
+});

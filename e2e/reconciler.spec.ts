@@ -1,0 +1,124 @@
+/**
+ * The reconciler library and the FlantIntegration spine against a real control plane of
+ * their own (this file kills kube-apiserver): licence conditions, zero writes at rest,
+ * recovery from an API server restart, leader election, graceful shutdown, no secret leaks.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ControlPlane } from './controlplane/controlplane.js';
+import { apply, condition, flantIntegration, getFlantIntegration, namespace, resetCluster, secret } from './support/cluster.js';
+import { ControllerProcess, eventually } from './support/controller.js';
+import { installCRD } from './support/crd.js';
+import { kubectl, kubectlOk } from './support/kubectl.js';
+
+const licence = 'LICENCE-e2e-7f3a9c1d';
+const licenceRef = { namespace: 'd8-flant-integration', name: 'flant-license', key: 'license-key' };
+const leaseArgs = ['--leader-elect', '--leader-election-namespace=default'];
+
+let plane: ControlPlane;
+let kc: string;
+const running: ControllerProcess[] = [];
+
+function controller(args: string[] = []): ControllerProcess {
+  const p = new ControllerProcess(kc, args);
+  running.push(p);
+  return p;
+}
+
+async function leaseHolder(): Promise<string> {
+  const r = await kubectl(kc, ['get', 'lease', '-n', 'default', 'flant-integration-leader', '-o', 'jsonpath={.spec.holderIdentity}']);
+  return r.code === 0 ? r.stdout : '<none>';
+}
+
+beforeAll(async () => {
+  plane = await ControlPlane.start({ nodes: 1 });
+  kc = plane.kubeconfigPath;
+  await installCRD(kc);
+  await apply(kc, namespace('d8-flant-integration'));
+});
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((p) => p.stop('SIGKILL')));
+  await resetCluster(kc, false);
+  await kubectl(kc, ['patch', 'flantintegration', 'default', '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+  await kubectl(kc, ['delete', 'secret', '-n', licenceRef.namespace, licenceRef.name, '--ignore-not-found']);
+  await kubectl(kc, ['delete', 'lease', '-n', 'default', 'flant-integration-leader', '--ignore-not-found']);
+});
+
+afterAll(async () => {
+  await plane?.stop();
+});
+
+describe('FlantIntegration reconciler', () => {
+  it('names the missing licence Secret, turns True within 2 s of its creation, and then writes nothing at rest', async () => {
+    const ctl = controller(['--sync-period=2s', '--log-level=debug']);
+    await apply(kc, flantIntegration({ licenseKeySecretRef: licenceRef }));
+    await eventually('LicenseValid is False', async () => (await condition(kc, 'LicenseValid'))?.status === 'False');
+    expect(await condition(kc, 'LicenseValid')).toMatchObject({
+      reason: 'SecretNotFound',
+      message: expect.stringContaining('Secret d8-flant-integration/flant-license not found'),
+    });
+    expect(await condition(kc, 'Ready')).toMatchObject({ status: 'False', reason: 'LicenceMissing' });
+
+    await apply(kc, secret(licenceRef.namespace, licenceRef.name, { [licenceRef.key]: licence }));
+    await eventually('LicenseValid turns True', async () => (await condition(kc, 'LicenseValid'))?.status === 'True', 2000, 50);
+    expect(await condition(kc, 'Ready')).toMatchObject({ status: 'True' });
+
+    const before = await getFlantIntegration(kc);
+    const reconcilesBefore = ctl.messages('reconciled').length;
+    await new Promise((r) => setTimeout(r, 7000));
+    const after = await getFlantIntegration(kc);
+    expect(ctl.messages('reconciled').length - reconcilesBefore).toBeGreaterThanOrEqual(3);
+    expect(after?.metadata.resourceVersion).toBe(before?.metadata.resourceVersion);
+
+    expect(await ctl.stop('SIGTERM')).toBe(0);
+    const events = await kubectlOk(kc, ['get', 'events', '-A', '-o', 'json']);
+    expect(events).toContain('LicenseValid');
+    expect(ctl.lines.join('\n')).not.toContain(licence);
+    expect(events).not.toContain(licence);
+    expect(JSON.stringify(after)).not.toContain(licence);
+  });
+
+  it('recovers from a kube-apiserver restart without restarting and converges on a later change', async () => {
+    await apply(kc, secret(licenceRef.namespace, licenceRef.name, { [licenceRef.key]: licence }));
+    const ctl = controller();
+    await apply(kc, flantIntegration({ licenseKeySecretRef: licenceRef }));
+    await eventually('LicenseValid is True', async () => (await condition(kc, 'LicenseValid'))?.status === 'True');
+
+    await plane.killApiServer();
+    await new Promise((r) => setTimeout(r, 3000));
+    await plane.restartApiServer();
+    await kubectlOk(kc, ['delete', 'secret', '-n', licenceRef.namespace, licenceRef.name]);
+
+    await eventually('LicenseValid turns False after the restart', async () => (await condition(kc, 'LicenseValid'))?.reason === 'SecretNotFound', 60_000);
+    expect(await Promise.race([ctl.exited, Promise.resolve('running')])).toBe('running');
+    expect(ctl.lines.some((l) => l.includes('list/watch failed, retrying'))).toBe(true);
+  });
+
+  it('lets exactly one of two controllers reconcile; the other takes over within 20 s when the leader is killed', async () => {
+    const a = controller(leaseArgs);
+    const b = controller(leaseArgs);
+    await apply(kc, flantIntegration({}));
+    await eventually('one controller leads', () => a.messages('became leader').length + b.messages('became leader').length > 0);
+    await new Promise((r) => setTimeout(r, 3000));
+    const [leader, follower] = a.messages('became leader').length > 0 ? [a, b] : [b, a];
+    expect(follower.messages('became leader')).toEqual([]);
+
+    await apply(kc, flantIntegration({ billing: { contacts: 3 } }));
+    await eventually('the leader reconciles the change', () => leader.messages('status updated').length >= 2);
+    expect(follower.messages('status updated')).toEqual([]);
+
+    await leader.stop('SIGKILL');
+    const took = await eventually('the follower takes over', () => follower.messages('became leader').length > 0, 20_000);
+    process.stderr.write(`e2e: the follower took over ${(took / 1000).toFixed(1)} s after the leader was killed\n`);
+  });
+
+  it('exits 0 on SIGTERM within 30 s and releases the lease', async () => {
+    const ctl = controller(leaseArgs);
+    await apply(kc, flantIntegration({}));
+    await eventually('it leads', () => ctl.messages('became leader').length > 0);
+    expect(await leaseHolder()).not.toBe('');
+    const deadline = new Promise((r) => setTimeout(() => r('still running after 30 s'), 30_000).unref());
+    expect(await Promise.race([ctl.stop('SIGTERM'), deadline])).toBe(0);
+    expect(await leaseHolder()).toBe('');
+  });
+});

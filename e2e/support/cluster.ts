@@ -1,0 +1,48 @@
+/**
+ * Reading and writing the cluster under test from specs, through the real kubectl.
+ */
+import { kubectl, kubectlOk } from './kubectl.js';
+
+/** A condition as stored. */
+export interface StoredCondition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+}
+
+/** The FlantIntegration `default` as stored, or undefined. */
+export async function getFlantIntegration(kubeconfig: string): Promise<{ metadata: { resourceVersion: string; finalizers?: string[] }; status?: { conditions?: StoredCondition[]; clusterUUID?: string } } | undefined> {
+  const result = await kubectl(kubeconfig, ['get', 'flantintegration', 'default', '-o', 'json']);
+  return result.code === 0 ? JSON.parse(result.stdout) : undefined;
+}
+
+/** The condition of `type` on the FlantIntegration. */
+export async function condition(kubeconfig: string, type: string): Promise<StoredCondition | undefined> {
+  return (await getFlantIntegration(kubeconfig))?.status?.conditions?.find((c) => c.type === type);
+}
+
+/** Applies YAML or JSON manifests. */
+export async function apply(kubeconfig: string, manifest: string): Promise<void> {
+  await kubectlOk(kubeconfig, ['apply', '-f', '-'], manifest);
+}
+
+/** Deletes the FlantIntegration (waiting for finalizers when a controller runs) and what the specs created. */
+export async function resetCluster(kubeconfig: string, wait = true): Promise<void> {
+  await kubectlOk(kubeconfig, ['delete', 'flantintegrations', '--all', `--wait=${wait}`, '--timeout=60s']);
+}
+
+/** A Secret manifest with one key. */
+export function secret(namespace: string, name: string, data: Record<string, string>): string {
+  return JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { namespace, name }, stringData: data });
+}
+
+/** A namespace manifest. */
+export function namespace(name: string): string {
+  return JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+}
+
+/** The FlantIntegration `default` with `spec`. */
+export function flantIntegration(spec: Record<string, unknown>): string {
+  return JSON.stringify({ apiVersion: 'integration.flant.com/v1alpha1', kind: 'FlantIntegration', metadata: { name: 'default' }, spec });
+}

@@ -1,0 +1,50 @@
+/**
+ * The controller as a real process (`bin/flant-integration.js run`), its JSON log lines
+ * captured for assertions.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+
+/** A running controller process. */
+export class ControllerProcess {
+  readonly lines: string[] = [];
+  readonly exited: Promise<number | null>;
+  private readonly child: ChildProcess;
+
+  /** @param kubeconfig cluster to run against; empty for none (embedded mode). */
+  constructor(kubeconfig: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}) {
+    const args = [
+      'bin/flant-integration.js', 'run', ...(kubeconfig ? [`--kubeconfig=${kubeconfig}`] : []),
+      '--metrics-bind-address=127.0.0.1:0', '--health-probe-bind-address=127.0.0.1:0', ...extraArgs,
+    ];
+    this.child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const collect = (chunk: Buffer) => this.lines.push(...chunk.toString().split('\n').filter(Boolean));
+    this.child.stdout?.on('data', collect);
+    this.child.stderr?.on('data', collect);
+    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  /** Log lines whose msg equals `msg`. */
+  messages(msg: string): string[] {
+    return this.lines.filter((l) => l.includes(`"msg":"${msg}"`));
+  }
+
+  /** Sends `signal` and resolves with the exit code. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+/** Polls `check` until it is true; fails after `timeoutMs` saying `what`. Returns the time it took. */
+export async function eventually(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 30_000, intervalMs = 100): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if (await check()) return Date.now() - started;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+}

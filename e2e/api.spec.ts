@@ -57,6 +57,14 @@ describe('FlantIntegration CRD on a real API server', () => {
     await kubectlOk(kubeconfig, ['delete', '-f', 'config/samples/licence-secret.yaml', '--wait=false']);
   });
 
+  it('accepts the install manifests of config/default', async () => {
+    await kubectlOk(kubeconfig, ['create', 'namespace', 'flant-integration-system', '--dry-run=client', '-o', 'yaml'])
+      .then((ns) => kubectlOk(kubeconfig, ['apply', '-f', '-'], ns));
+    const out = await kubectlOk(kubeconfig, ['apply', '--server-side', '--dry-run=server', '-k', 'config/default']);
+    expect(out).toContain('deployment.apps/flant-integration-controller serverside-applied (server dry run)');
+    expect(out).toContain('clusterrole.rbac.authorization.k8s.io/flant-integration-controller serverside-applied (server dry run)');
+  });
+
   it('refuses a name other than "default"', async () => {
     const result = await kubectl(kubeconfig, ['create', '-f', '-'], manifest({}, 'other'));
     expect(result.code).not.toBe(0);

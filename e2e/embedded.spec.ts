@@ -3,12 +3,12 @@
  * installs the CRD and samples, prints a banner whose kubeconfig works, and Ctrl-C
  * leaves no process behind.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { ControllerProcess, eventually } from './support/controller.js';
 import { kubectlOk } from './support/kubectl.js';
 import { controlPlaneProcesses } from './support/processes.js';
 
-describe('embedded mode (npm start without a kubeconfig)', () => {
+describe.skipIf(!inject('localControlPlane'))('embedded mode (npm start without a kubeconfig)', () => {
   it('brings up a cluster where kubectl lists the sample, and Ctrl-C tears everything down', async () => {
     const before = await controlPlaneProcesses();
     const ctl = new ControllerProcess('', ['--embedded=auto'], { KUBECONFIG: '' });

@@ -2,7 +2,6 @@
  * `flant-integration <command>`: the only place that reads process arguments and the
  * environment. Commands wire the rooms together and nothing more.
  */
-import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { crdPath, durationToMillis, flantIntegrationCRDYaml } from './api/index.js';
 import { runCommand, type RunOptions } from './controller/run.js';
@@ -19,7 +18,7 @@ Commands:
             --leader-election-namespace NS  namespace of the Lease (default: $POD_NAMESPACE, else default)
             --sync-period DURATION          reconcile everything again this often (default: 10m)
             --log-level LEVEL               pino level (default: $LOG_LEVEL, else info)
-  crd     print the FlantIntegration CRD as YAML (--write: write it to ${crdPath})
+  crd     print the FlantIntegration CRD as YAML (npm run generate writes it to ${crdPath})
   help    print this text
 `;
 
@@ -85,14 +84,8 @@ function syncPeriod(text: string): number {
 }
 
 async function crdCommand(args: readonly string[]): Promise<number> {
-  const { values } = parse(args, { write: { type: 'boolean', default: false } });
-  const yaml = flantIntegrationCRDYaml();
-  if (values.write === true) {
-    await writeFile(crdPath, yaml);
-    process.stderr.write(`wrote ${crdPath}\n`);
-  } else {
-    process.stdout.write(yaml);
-  }
+  parse(args, {});
+  process.stdout.write(flantIntegrationCRDYaml());
   return 0;
 }
 

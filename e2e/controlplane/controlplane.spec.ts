@@ -3,7 +3,7 @@
  * it (after success or after a start that timed out) leaves no process and no port.
  */
 import { connect } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { controlPlaneProcesses } from '../support/processes.js';
 import { ControlPlane } from './controlplane.js';
 
@@ -27,7 +27,7 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
-describe('control plane harness', () => {
+describe.skipIf(!inject('localControlPlane'))('control plane harness', () => {
   it('leaves no process and no port behind after stop()', async () => {
     const plane = await ControlPlane.start({ nodes: 1 });
     const pids = plane.pids();

@@ -1,0 +1,55 @@
+/**
+ * `npm run bench`: figures for the hot paths, printed, never asserted.
+ * - work queue: keys added, taken and done per second (1 worker, 10k distinct keys, 10 adds each);
+ * - status: buildStatus + canonical compare per second (the no-write path of every resync);
+ * - heap used after caching 20k Secrets in an informer-shaped Map.
+ */
+import { performance } from 'node:perf_hooks';
+import { buildStatus, canonical, licenceCondition } from '../src/controller/status.js';
+import { defaultControllerRateLimiter, } from '../src/reconciler/ratelimiter.js';
+import { WorkQueue } from '../src/reconciler/queue.js';
+import { realClock } from '../src/reconciler/clock.js';
+
+async function queueThroughput(): Promise<string> {
+  const q = new WorkQueue(realClock, defaultControllerRateLimiter(realClock));
+  const keys = Array.from({ length: 10_000 }, (_, i) => `ns/key-${i}`);
+  const started = performance.now();
+  for (let round = 0; round < 10; round++) for (const k of keys) q.add(k);
+  let processed = 0;
+  while (q.len() > 0) {
+    const key = await q.get();
+    if (key === undefined) break;
+    q.done(key);
+    processed++;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return `work queue: 100000 adds, ${processed} keys processed (dedup) in ${(seconds * 1000).toFixed(1)} ms = ${Math.round(100_000 / seconds)} adds/s`;
+}
+
+function statusThroughput(): string {
+  const licence = licenceCondition({ found: true, key: 'k', source: 'Secret a/b, key "c"' });
+  let current = buildStatus({ current: undefined, generation: 1, clusterUUID: 'u', conditions: [licence], parts: [], now: '2026-01-01T00:00:00Z' });
+  const n = 50_000;
+  const started = performance.now();
+  let writes = 0;
+  for (let i = 0; i < n; i++) {
+    const next = buildStatus({ current, generation: 1, clusterUUID: 'u', conditions: [licence], parts: [], now: '2026-01-01T00:00:01Z' });
+    if (canonical(next) !== canonical(current)) writes++;
+    current = next;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return `status: ${n} resync status computations in ${(seconds * 1000).toFixed(1)} ms = ${Math.round(n / seconds)}/s, ${writes} would write`;
+}
+
+function cacheMemory(): string {
+  globalThis.gc?.();
+  const before = process.memoryUsage().heapUsed;
+  const store = new Map<string, unknown>();
+  for (let i = 0; i < 20_000; i++) {
+    store.set(`ns-${i % 100}/secret-${i}`, { metadata: { name: `secret-${i}`, namespace: `ns-${i % 100}`, resourceVersion: String(i), labels: { app: 'x' } }, data: { key: 'c2VjcmV0LXZhbHVlLTEyMzQ1Njc4OTA=' } });
+  }
+  const after = process.memoryUsage().heapUsed;
+  return `cache: 20000 small Secrets take ~${((after - before) / 1024 / 1024).toFixed(1)} MiB of heap (${store.size} cached)`;
+}
+
+process.stdout.write(`${await queueThroughput()}\n${statusThroughput()}\n${cacheMemory()}\n`);

@@ -20,6 +20,11 @@ let plane: ControlPlane | undefined;
 let kc: string;
 const running: ControllerProcess[] = [];
 
+/** A FlantIntegration with Madison off: these specs are about the spine, and must not reach for the internet. */
+function fi(spec: Record<string, unknown>): string {
+  return flantIntegration({ ...spec, madison: { enabled: false } });
+}
+
 function controller(args: string[] = []): ControllerProcess {
   const p = new ControllerProcess(kc, args);
   running.push(p);
@@ -53,7 +58,7 @@ afterAll(async () => {
 describe('FlantIntegration reconciler', () => {
   it('names the missing licence Secret, turns True within 2 s of its creation, and then writes nothing at rest', async () => {
     const ctl = controller(['--sync-period=2s', '--log-level=debug']);
-    await apply(kc, flantIntegration({ licenseKeySecretRef: licenceRef }));
+    await apply(kc, fi({ licenseKeySecretRef: licenceRef }));
     await eventually('LicenseValid is False', async () => (await condition(kc, 'LicenseValid'))?.status === 'False');
     expect(await condition(kc, 'LicenseValid')).toMatchObject({
       reason: 'SecretNotFound',
@@ -84,7 +89,7 @@ describe('FlantIntegration reconciler', () => {
     if (!plane) throw new Error('needs the local control plane');
     await apply(kc, secret(licenceRef.namespace, licenceRef.name, { [licenceRef.key]: licence }));
     const ctl = controller();
-    await apply(kc, flantIntegration({ licenseKeySecretRef: licenceRef }));
+    await apply(kc, fi({ licenseKeySecretRef: licenceRef }));
     await eventually('LicenseValid is True', async () => (await condition(kc, 'LicenseValid'))?.status === 'True');
 
     await plane.killApiServer();
@@ -100,13 +105,13 @@ describe('FlantIntegration reconciler', () => {
   it('lets exactly one of two controllers reconcile; the other takes over within 20 s when the leader is killed', async () => {
     const a = controller(leaseArgs);
     const b = controller(leaseArgs);
-    await apply(kc, flantIntegration({}));
+    await apply(kc, fi({}));
     await eventually('one controller leads', () => a.messages('became leader').length + b.messages('became leader').length > 0);
     await new Promise((r) => setTimeout(r, 3000));
     const [leader, follower] = a.messages('became leader').length > 0 ? [a, b] : [b, a];
     expect(follower.messages('became leader')).toEqual([]);
 
-    await apply(kc, flantIntegration({ billing: { contacts: 3 } }));
+    await apply(kc, fi({ billing: { contacts: 3 } }));
     await eventually('the leader reconciles the change', () => leader.messages('status updated').length >= 2);
     expect(follower.messages('status updated')).toEqual([]);
 
@@ -117,7 +122,7 @@ describe('FlantIntegration reconciler', () => {
 
   it('exits 0 on SIGTERM within 30 s and releases the lease', async () => {
     const ctl = controller(leaseArgs);
-    await apply(kc, flantIntegration({}));
+    await apply(kc, fi({}));
     await eventually('it leads', () => ctl.messages('became leader').length > 0);
     expect(await leaseHolder()).not.toBe('');
     const deadline = new Promise((r) => setTimeout(() => r('still running after 30 s'), 30_000).unref());

@@ -18,6 +18,8 @@ Commands:
             --leader-election-namespace NS  namespace of the Lease (default: $POD_NAMESPACE, else default)
             --sync-period DURATION          reconcile everything again this often (default: 10m)
             --log-level LEVEL               pino level (default: $LOG_LEVEL, else info)
+            --dns-server HOST:PORT[,...]    DNS servers for Madison backend discovery (default: the system's)
+            --image IMAGE                   image of the madison-proxy Deployments (default: $CONTROLLER_IMAGE, else flant-integration-controller:dev)
   crd     print the FlantIntegration CRD as YAML (npm run generate writes it to ${crdPath})
   help    print this text
 `;
@@ -58,6 +60,8 @@ function runOptions(args: readonly string[], env: NodeJS.ProcessEnv): RunOptions
     'leader-elect': { type: 'boolean', default: false },
     'leader-election-namespace': { type: 'string' },
     'sync-period': { type: 'string', default: '10m' },
+    'dns-server': { type: 'string' },
+    image: { type: 'string', default: env.CONTROLLER_IMAGE ?? 'flant-integration-controller:dev' },
     'log-level': { type: 'string', default: env.LOG_LEVEL ?? 'info' },
   });
   const embedded = String(values.embedded);
@@ -71,6 +75,8 @@ function runOptions(args: readonly string[], env: NodeJS.ProcessEnv): RunOptions
     leaderElect: values['leader-elect'] === true,
     leaderElectionNamespace: typeof values['leader-election-namespace'] === 'string' ? values['leader-election-namespace'] : undefined,
     syncPeriodMs: syncPeriod(String(values['sync-period'])),
+    dnsServers: typeof values['dns-server'] === 'string' ? values['dns-server'].split(',').filter(Boolean) : undefined,
+    image: String(values.image),
     logLevel: String(values['log-level']),
     podName: env.POD_NAME,
     podNamespace: env.POD_NAMESPACE,

@@ -43,6 +43,8 @@ export interface ComponentOutcome {
   readonly status?: Partial<FlantIntegrationStatus>;
   /** Reconcile again after this long, e.g. to re-resolve DNS. */
   readonly requeueAfterMs?: number;
+  /** A failure to retry with backoff, after the conditions above are written. */
+  readonly error?: unknown;
 }
 
 /** One component. */

@@ -65,6 +65,7 @@ export class FlantIntegrationReconciler implements Reconciler {
     await this.ensureFinalizer(raw);
     const fi = parse(raw);
     const ctx = await this.gatherFacts(fi, raw, log);
+    await this.ensureNamespace(fi.spec.namespace);
     const { outcomes, failures } = await this.reconcileComponents(ctx);
     await this.writeStatus(raw, ctx, outcomes);
     if (failures.length > 0) throw new Error(`components failed: ${failures.join('; ')}`);
@@ -108,7 +109,9 @@ export class FlantIntegrationReconciler implements Reconciler {
     const failures: string[] = [];
     for (const component of this.deps.components) {
       try {
-        outcomes.push(await component.reconcile({ ...ctx, log: ctx.log.child({ component: component.name }) }));
+        const outcome = await component.reconcile({ ...ctx, log: ctx.log.child({ component: component.name }) });
+        if (outcome.error !== undefined) failures.push(`${component.name}: ${errorText(outcome.error)}`);
+        outcomes.push(outcome);
       } catch (err) {
         failures.push(`${component.name}: ${errorText(err)}`);
         ctx.log.error({ component: component.name, err: errorText(err) }, 'component failed');
@@ -139,6 +142,11 @@ export class FlantIntegrationReconciler implements Reconciler {
       const warning = c.status !== 'True';
       await this.deps.events.record(raw, warning ? 'Warning' : 'Normal', c.reason, `${c.type}: ${c.message}`);
     }
+  }
+
+  /** The workloads' namespace; created when missing, never deleted (it may hold what is not ours). */
+  private async ensureNamespace(name: string): Promise<void> {
+    await this.deps.applier.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   }
 
   private async ensureFinalizer(raw: KubeObject): Promise<void> {

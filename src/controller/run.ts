@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { createLogger, errorText, type KubeClient } from '../reconciler/index.js';
 import { connectToCluster, loadKubeConfig, type ClusterSource } from './connect.js';
 import { setupController } from './setup.js';
+import { dnsResolver, MadisonComponent } from '../components/madison/index.js';
 
 /** Options of `flant-integration run`, as the CLI parsed them. */
 export interface RunOptions {
@@ -28,6 +29,10 @@ export interface RunOptions {
   readonly syncPeriodMs: number;
   /** pino level. @default "info" */
   readonly logLevel: string;
+  /** DNS servers (`host:port`) for Madison backend discovery. @default the system's */
+  readonly dnsServers?: readonly string[];
+  /** Image of the generated madison-proxy Deployments: this controller's image. */
+  readonly image: string;
   /** This Pod's name, the leader election identity in a cluster. */
   readonly podName?: string;
   /** This Pod's namespace, where the Lease lives in a cluster. */
@@ -37,6 +42,8 @@ export interface RunOptions {
 /** A cluster started for this run, stopped when it ends. */
 interface EmbeddedCluster {
   readonly kubeconfigPath: string;
+  /** The local DNS stand-in the controller resolves Madison backends with. */
+  readonly dnsServer: string;
   prepare(client: KubeClient): Promise<void>;
   banner(): string;
   stop(): Promise<void>;
@@ -71,6 +78,9 @@ export async function runCommand(options: RunOptions): Promise<number> {
       metricsBindAddress: options.metricsBindAddress,
       syncPeriodMs: options.syncPeriodMs,
       identity: identity(options),
+      components: [
+        new MadisonComponent({ resolver: dnsResolver(embedded ? [embedded.dnsServer] : options.dnsServers), image: options.image }),
+      ],
     });
     await manager.run(abort.signal);
     return 0;

@@ -33,8 +33,8 @@ export interface ControllerSetup {
   readonly metricsBindAddress?: string;
   /** Every FlantIntegration is reconciled again this often. @default 600000 */
   readonly syncPeriodMs?: number;
-  /** @default none until the component issues land */
-  readonly components?: readonly Component[];
+  /** The components to run. */
+  readonly components: readonly Component[];
   /** reportingInstance of Events. @default the host name */
   readonly identity?: string;
 }
@@ -55,6 +55,7 @@ export function setupController(setup: ControllerSetup): Manager {
   });
   const flantIntegrations = manager.informer({ path: flantIntegrationsPath });
   const secrets = manager.informer<Secret>({ path: '/api/v1/secrets', fieldSelector: secretFieldSelector });
+  const owned = manager.informer({ path: '/apis/apps/v1/deployments', labelSelector: `${managedByLabel.key}=${managedByLabel.value}` });
   const mapper = new RESTMapper(setup.client, clock);
   const reconciler = new FlantIntegrationReconciler({
     client: setup.client,
@@ -64,10 +65,12 @@ export function setupController(setup: ControllerSetup): Manager {
     clock,
     flantIntegrations,
     secrets,
-    components: setup.components ?? [],
+    components: setup.components,
+    cached: (apiVersion, kind) => (apiVersion === 'apps/v1' && kind === 'Deployment' ? owned.list() : []),
   });
   const controller = manager.controller('flantintegration', reconciler, { resyncPeriodMs: setup.syncPeriodMs });
   controller.watchPrimary(flantIntegrations);
+  controller.watch(owned, (obj) => ownerKeys(obj));
   controller.watch(secrets, (secret) => (isReferenced(secret, flantIntegrations.list()) ? flantIntegrations.list().map((fi) => fi.metadata?.name ?? '') : []));
   return manager;
 }
@@ -82,4 +85,9 @@ function isReferenced(secret: Secret, fis: readonly KubeObject[]): boolean {
     const refs = [spec.licenseKeySecretRef, spec.madison?.authKeySecretRef];
     return refs.some((r) => r?.namespace === ns && r?.name === name) || spec.namespace === ns;
   });
+}
+
+/** Keys of the FlantIntegrations that own an object. */
+function ownerKeys(obj: KubeObject): string[] {
+  return (obj.metadata?.ownerReferences ?? []).filter((r) => r.kind === 'FlantIntegration').map((r) => r.name);
 }

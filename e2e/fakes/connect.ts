@@ -1,0 +1,103 @@
+/**
+ * A local stand-in for the Connect service on 127.0.0.1: Madison registration and status,
+ * and receivers for remote_write and Loki push that record what they get. Tests steer it
+ * through its methods.
+ */
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One request the fake received. */
+export interface Received {
+  readonly path: string;
+  readonly authorization: string;
+  readonly body: string;
+}
+
+/** The fake Connect server. */
+export class FakeConnect {
+  readonly received: Received[] = [];
+  /** Keys issued so far. */
+  readonly issued: string[] = [];
+  private revoked = new Set<string>();
+  private failure?: { status: number; error: string };
+  private server?: http.Server;
+
+  /** @param licence the bearer token it accepts */
+  constructor(private readonly licence: string) {}
+
+  /** Starts listening on 127.0.0.1 and returns the base URL. */
+  async start(): Promise<string> {
+    this.server = http.createServer((req, res) => this.handle(req, res));
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    return this.url;
+  }
+
+  /** Base URL, e.g. `http://127.0.0.1:34567`. */
+  get url(): string {
+    return `http://127.0.0.1:${(this.server?.address() as AddressInfo).port}`;
+  }
+
+  /** Makes registration answer `status` with `{"error": error}` until {@link FakeConnect.recover}. */
+  failRegistration(status: number, error: string): void {
+    this.failure = { status, error };
+  }
+
+  /** Registration works again. */
+  recover(): void {
+    this.failure = undefined;
+  }
+
+  /** Connect now says this key's setup is archived. */
+  revoke(key: string): void {
+    this.revoked.add(key);
+  }
+
+  /** Requests to `path`. */
+  requests(path: string): Received[] {
+    return this.received.filter((r) => r.path === path);
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server?.close(() => resolve());
+      this.server?.closeAllConnections();
+    });
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const path = (req.url ?? '').split('?')[0] ?? '';
+      this.received.push({ path, authorization: req.headers.authorization ?? '', body });
+      const [status, answer] = this.answer(path, req.headers.authorization ?? '', body);
+      res.writeHead(status, { 'Content-Type': 'application/json' }).end(answer === undefined ? '' : JSON.stringify(answer));
+    });
+  }
+
+  private answer(path: string, authorization: string, body: string): [number, unknown] {
+    if (authorization !== `Bearer ${this.licence}`) return [401, { error: 'Invalid license' }];
+    switch (path) {
+      case '/v1/madison_register':
+        return this.register();
+      case '/v1/madison_status': {
+        const key = (JSON.parse(body) as { auth_key?: string }).auth_key ?? '';
+        return this.revoked.has(key) ? [401, { error: 'Archived setup' }] : [200, {}];
+      }
+      case '/v1/remote_write':
+      case '/v1/loki_push':
+        return [204, undefined];
+      default:
+        return [404, { error: 'not found' }];
+    }
+  }
+
+  private register(): [number, unknown] {
+    if (this.failure) return [this.failure.status, { error: this.failure.error }];
+    const key = `madison-${randomBytes(12).toString('hex')}`;
+    this.issued.push(key);
+    return [200, { auth_key: key }];
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * Madison backend discovery: the A records of `madison.backendsHost`, sorted byte-wise so
+ * that the order DNS answers in never causes a rollout.
+ */
+import { Resolver } from 'node:dns/promises';
+
+/** Resolves A records; injected so tests point it at a local DNS server. */
+export interface BackendResolver {
+  resolve4(host: string): Promise<string[]>;
+}
+
+/** A resolver using the system's DNS, or the given servers (`host:port`). */
+export function dnsResolver(servers?: readonly string[], timeoutMs = 5000): BackendResolver {
+  const resolver = new Resolver({ timeout: timeoutMs, tries: 2 });
+  if (servers && servers.length > 0) resolver.setServers([...servers]);
+  return { resolve4: (host) => resolver.resolve4(host) };
+}
+
+/** Byte-wise order, as Go's sort.Strings: independent of locale. */
+export function sortByteWise(values: readonly string[]): string[] {
+  return [...new Set(values)].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+}
+
+/** The Madison backends behind `host`, sorted byte-wise. */
+export async function discoverBackends(resolver: BackendResolver, host: string): Promise<string[]> {
+  return sortByteWise(await resolver.resolve4(host));
+}

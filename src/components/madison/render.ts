@@ -1,0 +1,164 @@
+/**
+ * The Madison objects, rendered purely from the spec and the facts (DESIGN.md section 3):
+ * one madison-proxy Deployment per backend, the headless Service, the key Secret, a
+ * PodDisruptionBudget, the CustomAlertmanager (when served) and the alert relabel Secret.
+ */
+import { createHash } from 'node:crypto';
+import { App, Chart } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import type { FlantIntegrationSpec } from '../../api/index.js';
+import { CustomAlertmanager, CustomAlertmanagerSpecType } from '../../imports/deckhouse.io.js';
+import type { OwnerReference } from '../../reconciler/index.js';
+import { componentLabel, managedByLabel } from '../../controller/index.js';
+
+/** Component name, the value of the component label. */
+export const madisonComponent = 'madison';
+/** Name of the Secret holding the Madison key, of the Service and of the CustomAlertmanager. */
+export const madisonProxyName = 'madison-proxy';
+/** Key of the Madison key in its Secret. */
+export const authKeyField = 'auth-key';
+/** Secret Prometheus main reads additional alert relabelings from. */
+export const relabelSecretName = 'prometheus-main-additional-configs-alert-relable-tier';
+/** Port the proxy listens on. */
+export const proxyPort = 8080;
+
+/** What the render needs beyond the spec. */
+export interface MadisonFacts {
+  /** Backend addresses, sorted byte-wise. */
+  readonly backends: readonly string[];
+  /** The Madison key in use. */
+  readonly authKey: string;
+  /** Connect says the setup is archived: only the key Secret is kept. */
+  readonly revoked?: boolean;
+  /** `CustomAlertmanager` (deckhouse.io/v1alpha1) is served. */
+  readonly customAlertmanagerServed: boolean;
+  /** Namespace of Prometheus main (`d8-monitoring` on Deckhouse) for the relabel Secret; none: not rendered. */
+  readonly prometheusNamespace?: string;
+  /** Image of the proxy (the controller's own image). */
+  readonly image: string;
+  /** Owner of every object; none in the offline `render` command. */
+  readonly owner?: OwnerReference;
+}
+
+/** `madison-proxy-<first 10 hex of sha256(ip)>`. */
+export function proxyDeploymentName(ip: string): string {
+  return `madison-proxy-${createHash('sha256').update(ip).digest('hex').slice(0, 10)}`;
+}
+
+/** Checksum of the key, as a pod annotation: a new key rolls the pods. */
+export function keyChecksum(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/** The alert relabeling that sets `tier`. */
+export const alertRelabels = [
+  '- source_labels: [namespace]',
+  '  regex: d8-.+|kube-system|None',
+  '  target_label: tier',
+  '  replacement: cluster',
+  '- source_labels: [namespace, tier]',
+  "  regex: ';'",
+  '  target_label: tier',
+  '  replacement: cluster',
+  '- source_labels: [tier]',
+  "  regex: ''",
+  '  target_label: tier',
+  '  replacement: application',
+  '',
+].join('\n');
+
+/** Renders the Madison chart. */
+export function renderMadison(spec: FlantIntegrationSpec, facts: MadisonFacts): Chart {
+  const chart = new Chart(new App(), madisonComponent, {
+    labels: { [managedByLabel.key]: managedByLabel.value, [componentLabel]: madisonComponent },
+  });
+  const ns = spec.namespace;
+  const meta = (name: string, namespace?: string) => ({
+    name,
+    ...(namespace ? { namespace } : {}),
+    ...(facts.owner ? { ownerReferences: [{ ...facts.owner }] } : {}),
+  });
+  new k8s.KubeSecret(chart, 'key', {
+    metadata: meta(madisonProxyName, ns),
+    type: 'Opaque',
+    data: { [authKeyField]: Buffer.from(facts.authKey).toString('base64') },
+  });
+  if (facts.revoked) return chart;
+  for (const ip of facts.backends) proxyDeployment(chart, spec, facts, ip, meta(proxyDeploymentName(ip), ns));
+  new k8s.KubeService(chart, 'service', {
+    metadata: meta(madisonProxyName, ns),
+    spec: { clusterIp: 'None', selector: { app: madisonProxyName }, ports: [{ name: 'http', port: proxyPort, targetPort: k8s.IntOrString.fromString('http') }] },
+  });
+  new k8s.KubePodDisruptionBudget(chart, 'pdb', {
+    metadata: meta(madisonProxyName, ns),
+    spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: { app: madisonProxyName } } },
+  });
+  if (facts.customAlertmanagerServed) {
+    new CustomAlertmanager(chart, 'alertmanager', {
+      metadata: meta(madisonProxyName),
+      spec: { type: CustomAlertmanagerSpecType.EXTERNAL, external: { service: { namespace: ns, name: madisonProxyName } } },
+    });
+  }
+  if (facts.prometheusNamespace) {
+    new k8s.KubeSecret(chart, 'relabel', {
+      metadata: { ...meta(relabelSecretName, facts.prometheusNamespace), labels: { 'additional-configs-for-prometheus': 'main' } },
+      type: 'Opaque',
+      data: { 'alert-relabels.yaml': Buffer.from(alertRelabels).toString('base64') },
+    });
+  }
+  return chart;
+}
+
+function proxyDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: MadisonFacts, ip: string, metadata: k8s.ObjectMeta): void {
+  const labels = { app: madisonProxyName, 'madison-backend': ip };
+  const probe = (path: string) => ({ httpGet: { path, port: k8s.IntOrString.fromString('http') }, periodSeconds: 10, timeoutSeconds: 5 });
+  new k8s.KubeDeployment(chart, `proxy-${ip}`, {
+    metadata,
+    spec: {
+      replicas: 1,
+      strategy: { type: 'Recreate' },
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels, annotations: { 'checksum/auth-key': keyChecksum(facts.authKey) } },
+        spec: {
+          automountServiceAccountToken: false,
+          securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [
+            {
+              name: 'madison-proxy',
+              image: facts.image,
+              args: ['proxy'],
+              env: [
+                { name: 'MADISON_BACKEND', value: `${ip}:443` },
+                { name: 'MADISON_AUTH_KEY', valueFrom: { secretKeyRef: { name: madisonProxyName, key: authKeyField } } },
+                ...proxyEnv(spec),
+              ],
+              ports: [{ name: 'http', containerPort: proxyPort }],
+              livenessProbe: probe('/healthz'),
+              readinessProbe: probe('/readyz'),
+              resources: { requests: { cpu: k8s.Quantity.fromString('25m'), memory: k8s.Quantity.fromString('50Mi') } },
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+            },
+          ],
+        },
+      },
+    },
+  });
+}
+
+/** HTTP_PROXY, HTTPS_PROXY and NO_PROXY (both cases) from `spec.proxy`. */
+export function proxyEnv(spec: FlantIntegrationSpec): k8s.EnvVar[] {
+  const p = spec.proxy;
+  if (!p) return [];
+  const pairs: Array<[string, string | undefined]> = [
+    ['HTTP_PROXY', p.httpProxy],
+    ['HTTPS_PROXY', p.httpsProxy],
+    ['NO_PROXY', p.noProxy?.join(',')],
+  ];
+  return pairs.filter((e): e is [string, string] => Boolean(e[1])).flatMap(([name, value]) => [{ name, value }, { name: name.toLowerCase(), value }]);
+}
+
+/** The chart as plain objects, in order. */
+export function madisonObjects(spec: FlantIntegrationSpec, facts: MadisonFacts): Array<Record<string, unknown>> {
+  return renderMadison(spec, facts).toJson() as Array<Record<string, unknown>>;
+}

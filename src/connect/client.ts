@@ -1,0 +1,115 @@
+/**
+ * Client of the Connect service: Madison registration and the revocation check
+ * (DESIGN.md section 3, madison). The licence is sent as a bearer token and never appears
+ * in an error message.
+ */
+import { postJSON, type ProxySettings } from './http.js';
+
+/** What Connect knows about a Madison key. */
+export type MadisonKeyState = 'active' | 'revoked';
+
+/** Facts sent at registration. */
+export interface MadisonRegistration {
+  /** Prometheus URL, when known. */
+  readonly prometheusURL?: string;
+  /** Grafana URL, when known. */
+  readonly grafanaURL?: string;
+  /** Labels of the cluster, such as `cluster_uuid`. */
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** Connect answered, but not with success: `"<code> <status text>[: <error>]"`. */
+export class ConnectHTTPError extends Error {
+  constructor(
+    readonly status: number,
+    readonly statusText: string,
+    readonly serverError: string,
+  ) {
+    super(`${status} ${statusText}${serverError ? `: ${serverError}` : ''}`);
+    this.name = 'ConnectHTTPError';
+  }
+}
+
+/** Connect could not be reached or answered something that is not its protocol. */
+export class ConnectUnreachableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ConnectUnreachableError';
+  }
+}
+
+/** Options of the Connect client. */
+export interface ConnectOptions {
+  /** Base URL, e.g. `https://connect.deckhouse.io`. */
+  readonly url: string;
+  /** The licence key, sent as the bearer token. */
+  readonly licence: string;
+  /** Egress proxy. @default none */
+  readonly proxy?: ProxySettings;
+  /** Per-request timeout. @default 10000 */
+  readonly timeoutMs?: number;
+}
+
+interface ConnectAnswer {
+  auth_key?: string;
+  error?: string;
+}
+
+/** The registration body: `{"madisonData": "<JSON string>"}`. */
+export function registrationBody(data: MadisonRegistration): { madisonData: string } {
+  const known = Boolean(data.prometheusURL || data.grafanaURL);
+  const inner = {
+    ...(known ? { type: 'prometheus' } : {}),
+    name: '',
+    prometheus_url: data.prometheusURL ?? '-',
+    grafana_url: data.grafanaURL ?? '-',
+    extra_data: { labels: data.labels },
+  };
+  return { madisonData: JSON.stringify(inner) };
+}
+
+/** Talks to Connect. */
+export class ConnectClient {
+  constructor(private readonly options: ConnectOptions) {}
+
+  /** Registers the cluster with Madison and returns the issued key. */
+  async registerMadison(data: MadisonRegistration): Promise<string> {
+    const answer = await this.post('/v1/madison_register', registrationBody(data));
+    if (!answer.auth_key) throw new ConnectHTTPError(200, 'OK', answer.error || 'no auth_key in the answer');
+    return answer.auth_key;
+  }
+
+  /** Asks whether a Madison key is still active. Only 401 with "Archived setup" means revoked. */
+  async madisonKeyState(authKey: string): Promise<MadisonKeyState> {
+    try {
+      await this.post('/v1/madison_status', { auth_key: authKey });
+      return 'active';
+    } catch (err) {
+      if (err instanceof ConnectHTTPError && err.status === 401 && err.serverError === 'Archived setup') return 'revoked';
+      throw err;
+    }
+  }
+
+  private async post(path: string, body: unknown): Promise<ConnectAnswer> {
+    const url = new URL(path.replace(/^\//, ''), this.options.url.replace(/\/*$/, '/'));
+    let answer;
+    try {
+      answer = await postJSON(url, body, { Authorization: `Bearer ${this.options.licence}` }, this.options.proxy, this.options.timeoutMs ?? 10_000);
+    } catch (err) {
+      throw new ConnectUnreachableError(`cannot reach Connect at ${url.origin}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    const parsed = parseAnswer(answer.body);
+    if (answer.status !== 200) throw new ConnectHTTPError(answer.status, answer.statusText, parsed.error ?? '');
+    if (parsed.error) throw new ConnectHTTPError(answer.status, answer.statusText, parsed.error);
+    return parsed;
+  }
+}
+
+function parseAnswer(body: string): ConnectAnswer {
+  try {
+    const value: unknown = JSON.parse(body);
+    return typeof value === 'object' && value !== null ? (value as ConnectAnswer) : {};
+  } catch {
+    return {};
+  }
+}

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { crdPath, durationToMillis, flantIntegrationCRDYaml } from './api/index.js';
+import { createLogger } from './reconciler/index.js';
 import { runCommand, type RunOptions } from './controller/run.js';
 
 const usage = `Usage: flant-integration <command> [options]
@@ -19,7 +20,12 @@ Commands:
             --sync-period DURATION          reconcile everything again this often (default: 10m)
             --log-level LEVEL               pino level (default: $LOG_LEVEL, else info)
             --dns-server HOST:PORT[,...]    DNS servers for Madison backend discovery (default: the system's)
+            --madison-status-check-interval DURATION  how often Connect is asked whether the Madison key was revoked (default: 5m)
             --image IMAGE                   image of the madison-proxy Deployments (default: $CONTROLLER_IMAGE, else flant-integration-controller:dev)
+  render  print every manifest the controller would apply, with no cluster
+            -f FILE                         the FlantIntegration (YAML)
+            --facts FILE                    facts: backends, clusterUUID, servedCRDs, authKey, ... (YAML)
+  proxy   run the madison-proxy program (settings from MADISON_* and LISTEN_* variables)
   crd     print the FlantIntegration CRD as YAML (npm run generate writes it to ${crdPath})
   help    print this text
 `;
@@ -33,6 +39,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         return await runCommand(runOptions(rest, env));
       case 'crd':
         return await crdCommand(rest);
+      case 'proxy':
+        return await proxyCommand(rest, env);
+      case 'render':
+        return await renderCommand(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -61,6 +71,7 @@ function runOptions(args: readonly string[], env: NodeJS.ProcessEnv): RunOptions
     'leader-election-namespace': { type: 'string' },
     'sync-period': { type: 'string', default: '10m' },
     'dns-server': { type: 'string' },
+    'madison-status-check-interval': { type: 'string', default: '5m' },
     image: { type: 'string', default: env.CONTROLLER_IMAGE ?? 'flant-integration-controller:dev' },
     'log-level': { type: 'string', default: env.LOG_LEVEL ?? 'info' },
   });
@@ -74,19 +85,42 @@ function runOptions(args: readonly string[], env: NodeJS.ProcessEnv): RunOptions
     healthProbeBindAddress: String(values['health-probe-bind-address']),
     leaderElect: values['leader-elect'] === true,
     leaderElectionNamespace: typeof values['leader-election-namespace'] === 'string' ? values['leader-election-namespace'] : undefined,
-    syncPeriodMs: syncPeriod(String(values['sync-period'])),
+    syncPeriodMs: durationFlag(String(values['sync-period']), '--sync-period'),
     dnsServers: typeof values['dns-server'] === 'string' ? values['dns-server'].split(',').filter(Boolean) : undefined,
     image: String(values.image),
+    revocationCheckIntervalMs: durationFlag(String(values['madison-status-check-interval']), '--madison-status-check-interval'),
     logLevel: String(values['log-level']),
     podName: env.POD_NAME,
     podNamespace: env.POD_NAMESPACE,
   };
 }
 
-function syncPeriod(text: string): number {
+function durationFlag(text: string, flag: string): number {
   const ms = durationToMillis(text);
-  if (!/^([0-9]+(ms|s|m|h))+$/.test(text) || ms <= 0) throw new UsageError(`--sync-period must be a duration such as 30s or 10m, not "${text}"`);
+  if (!/^([0-9]+(ms|s|m|h))+$/.test(text) || ms <= 0) throw new UsageError(`${flag} must be a duration such as 30s or 10m, not "${text}"`);
   return ms;
+}
+
+async function proxyCommand(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  parse(args, {});
+  const { proxyConfigFromEnv, startProxy } = await import('./proxy/index.js');
+  const log = createLogger(env.LOG_LEVEL ?? 'info');
+  const proxy = await startProxy(proxyConfigFromEnv(env), log);
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
+  await proxy.close();
+  log.info('madison-proxy stopped');
+  return 0;
+}
+
+async function renderCommand(args: readonly string[]): Promise<number> {
+  const { values } = parse(args, { file: { type: 'string', short: 'f' }, facts: { type: 'string' } });
+  if (typeof values.file !== 'string') throw new UsageError('render needs -f FILE (a FlantIntegration manifest)');
+  const { renderFromFiles } = await import('./render.js');
+  process.stdout.write(await renderFromFiles(values.file, typeof values.facts === 'string' ? values.facts : undefined));
+  return 0;
 }
 
 async function crdCommand(args: readonly string[]): Promise<number> {
@@ -95,7 +129,7 @@ async function crdCommand(args: readonly string[]): Promise<number> {
   return 0;
 }
 
-type Spec = Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>;
+type Spec = Record<string, { type: 'string' | 'boolean'; default?: string | boolean; short?: string }>;
 
 function parse(args: readonly string[], options: Spec) {
   try {

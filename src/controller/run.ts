@@ -33,6 +33,8 @@ export interface RunOptions {
   readonly dnsServers?: readonly string[];
   /** Image of the generated madison-proxy Deployments: this controller's image. */
   readonly image: string;
+  /** How often Connect is asked whether the Madison key was revoked, in ms. @default 300000 */
+  readonly revocationCheckIntervalMs: number;
   /** This Pod's name, the leader election identity in a cluster. */
   readonly podName?: string;
   /** This Pod's namespace, where the Lease lives in a cluster. */
@@ -79,7 +81,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
       syncPeriodMs: options.syncPeriodMs,
       identity: identity(options),
       components: [
-        new MadisonComponent({ resolver: dnsResolver(embedded ? [embedded.dnsServer] : options.dnsServers), image: options.image }),
+        new MadisonComponent({ resolver: dnsResolver(embedded ? [embedded.dnsServer] : options.dnsServers), image: options.image, revocationCheckIntervalMs: options.revocationCheckIntervalMs }),
       ],
     });
     await manager.run(abort.signal);

@@ -1,0 +1,67 @@
+/**
+ * A local HTTPS stand-in for a Madison backend on 127.0.0.1, with a certificate for
+ * madison.flant.com signed by a CA made for the test (openssl). It records what it gets;
+ * its /healthz answers as the test says.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A request the stand-in received. */
+export interface MadisonRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly host: string;
+  readonly body: string;
+}
+
+/** Makes a CA and a server certificate for `name` in a temporary folder. */
+export function makeCertificates(name: string): { dir: string; caFile: string; cert: Buffer; key: Buffer } {
+  const dir = mkdtempSync(join(tmpdir(), 'madison-tls-'));
+  const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=test-ca', '-keyout', 'ca.key', '-out', 'ca.pem']);
+  run(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', 'server.key', '-out', 'server.csr']);
+  writeFileSync(join(dir, 'ext.cnf'), `subjectAltName=DNS:${name}\n`);
+  run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'ext.cnf', '-out', 'server.pem']);
+  return { dir, caFile: join(dir, 'ca.pem'), cert: readFileSync(join(dir, 'server.pem')), key: readFileSync(join(dir, 'server.key')) };
+}
+
+/** The Madison stand-in. */
+export class FakeMadison {
+  readonly requests: MadisonRequest[] = [];
+  /** What /healthz answers. */
+  healthStatus = 200;
+  private server?: https.Server;
+  private certs = makeCertificates('madison.flant.com');
+
+  /** CA that signed the server certificate (for MADISON_CA_FILE). */
+  get caFile(): string {
+    return this.certs.caFile;
+  }
+
+  /** Starts on 127.0.0.1 and returns `127.0.0.1:<port>`. */
+  async start(): Promise<string> {
+    this.server = https.createServer({ cert: this.certs.cert, key: this.certs.key }, (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        this.requests.push({ method: req.method ?? '', path: req.url ?? '', host: req.headers.host ?? '', body: Buffer.concat(chunks).toString('utf8') });
+        if (req.url === '/healthz') return void res.writeHead(this.healthStatus).end();
+        res.writeHead(req.url?.startsWith('/api/events/prometheus/') ? 200 : 404, { 'Content-Type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    return `127.0.0.1:${(this.server?.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server?.close(() => resolve());
+      this.server?.closeAllConnections();
+    });
+    rmSync(this.certs.dir, { recursive: true, force: true });
+  }
+}

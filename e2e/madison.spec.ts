@@ -1,0 +1,146 @@
+/**
+ * Madison end to end on the real control plane (kwok makes the proxy Deployments
+ * Available), with local Connect and DNS stand-ins: backends from DNS, one proxy per
+ * backend, no second registration after a restart, pruning when DNS shrinks, Connect
+ * failures and recovery, revocation, switching Madison off, and deleting the resource.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { FakeConnect } from './fakes/connect.js';
+import { FakeDNS } from './fakes/dns.js';
+import { apply, condition, flantIntegration, getFlantIntegration, namespace, secret } from './support/cluster.js';
+import { ControllerProcess, eventually } from './support/controller.js';
+import { installCRD } from './support/crd.js';
+import { kubectl, kubectlOk } from './support/kubectl.js';
+
+const kc = inject('kubeconfig');
+const licence = 'LICENCE-madison-e2e-91af';
+const ns = 'madison-e2e';
+const host = 'madison.e2e.test';
+const connect = new FakeConnect(licence);
+const dns = new FakeDNS();
+let ctl: ControllerProcess;
+
+function startController(): ControllerProcess {
+  return new ControllerProcess(kc, ['--sync-period=5s', `--dns-server=${dns.address}`, '--madison-status-check-interval=2s', '--image=flant-integration-controller:e2e']);
+}
+
+function spec(extra: Record<string, unknown> = {}): string {
+  return flantIntegration({
+    namespace: ns,
+    licenseKeySecretRef: { namespace: ns, name: 'licence', key: 'key' },
+    connect: { url: connect.url },
+    madison: { backendsHost: host, discoveryInterval: '2s', ...extra },
+    metrics: { enabled: false },
+    logs: { enabled: false },
+    upmeter: { enabled: false },
+  });
+}
+
+async function names(kind: string, namespaced = true): Promise<string[]> {
+  const args = ['get', kind, '-l', 'integration.flant.com/component=madison', '-o', 'jsonpath={.items[*].metadata.name}'];
+  const out = await kubectlOk(kc, namespaced ? ['-n', ns, ...args] : args);
+  return out.split(' ').filter(Boolean).sort();
+}
+
+async function uid(kind: string, name: string): Promise<string> {
+  return kubectlOk(kc, ['get', kind, '-n', ns, name, '-o', 'jsonpath={.metadata.uid}']);
+}
+
+beforeAll(async () => {
+  await installCRD(kc);
+  await kubectlOk(kc, ['apply', '--server-side', '-f', 'e2e/fixtures/crds/']);
+  await kubectlOk(kc, ['wait', '--for=condition=Established', 'crd/customalertmanagers.deckhouse.io']);
+  await connect.start();
+  await dns.start();
+  dns.setA(host, ['192.0.2.20', '192.0.2.3']);
+  await apply(kc, namespace(ns));
+  await apply(kc, secret(ns, 'licence', { key: licence }));
+  await apply(kc, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'not-ours', namespace: ns }, data: { a: 'b' } }));
+  ctl = startController();
+  await apply(kc, spec());
+});
+
+afterAll(async () => {
+  await ctl?.stop('SIGKILL');
+  await kubectl(kc, ['delete', 'flantintegration', 'default', '--ignore-not-found', '--wait=false']);
+  await kubectl(kc, ['patch', 'flantintegration', 'default', '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+  await kubectl(kc, ['delete', 'namespace', ns, '--wait=false']);
+  await connect.stop();
+  await dns.stop();
+});
+
+describe('Madison', () => {
+  it('runs one Available proxy per A record, with the Service, Secret and CustomAlertmanager', async () => {
+    await eventually('MadisonProxyReady is True', async () => (await condition(kc, 'MadisonProxyReady'))?.status === 'True', 60_000);
+    expect(await names('deployments')).toHaveLength(2);
+    expect(await names('services')).toEqual(['madison-proxy']);
+    expect(await names('secrets')).toEqual(['madison-proxy']);
+    expect(await names('customalertmanagers', false)).toEqual(['madison-proxy']);
+    const fi = await getFlantIntegration(kc);
+    expect((fi?.status as { madison?: unknown }).madison).toMatchObject({ backends: ['192.0.2.20', '192.0.2.3'], registered: true, revoked: false });
+    expect(await condition(kc, 'MadisonRegistered')).toMatchObject({ status: 'True' });
+    expect(connect.requests('/v1/madison_register')).toHaveLength(1);
+    expect(connect.requests('/v1/madison_register')[0]?.authorization).toBe(`Bearer ${licence}`);
+  });
+
+  it('does not register again after a restart', async () => {
+    await ctl.stop('SIGTERM');
+    ctl = startController();
+    await eventually('the new process reconciles', () => ctl.messages('caches synced').length > 0, 30_000);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(connect.requests('/v1/madison_register')).toHaveLength(1);
+    expect((await condition(kc, 'MadisonProxyReady'))?.status).toBe('True');
+  });
+
+  it('prunes exactly the proxy of a vanished backend', async () => {
+    const before = await names('deployments');
+    const keptUIDs = await Promise.all(before.map((n) => uid('deployment', n)));
+    dns.setA(host, ['192.0.2.3']);
+    await eventually('one proxy is left', async () => (await names('deployments')).length === 1, 30_000);
+    const [left] = await names('deployments');
+    expect(before).toContain(left);
+    expect(keptUIDs).toContain(await uid('deployment', left ?? ''));
+    await eventually('status lists one backend', async () => JSON.stringify((await getFlantIntegration(kc))?.status).includes('"backends":["192.0.2.3"]'), 30_000);
+  });
+
+  it('reports a failing Connect as "500 Internal Server Error: <error>", retries, and recovers', async () => {
+    connect.failRegistration(500, 'registry is on fire');
+    await kubectlOk(kc, ['delete', 'secret', '-n', ns, 'madison-proxy']);
+    await eventually('MadisonRegistered is False', async () => (await condition(kc, 'MadisonRegistered'))?.status === 'False', 30_000);
+    expect(await condition(kc, 'MadisonRegistered')).toMatchObject({ reason: 'RegistrationFailed', message: '500 Internal Server Error: registry is on fire' });
+    const tries = connect.requests('/v1/madison_register').length;
+    await eventually('it retries', () => connect.requests('/v1/madison_register').length > tries + 1, 30_000);
+    connect.recover();
+    await eventually('MadisonRegistered is True again', async () => (await condition(kc, 'MadisonRegistered'))?.status === 'True', 60_000);
+    await eventually('the proxy is Available again', async () => (await condition(kc, 'MadisonProxyReady'))?.status === 'True', 60_000);
+  });
+
+  it('stops shipping when Connect says the setup is archived, keeping the key', async () => {
+    connect.revoke(connect.issued.at(-1) ?? '');
+    await eventually('MadisonRegistered is Revoked', async () => (await condition(kc, 'MadisonRegistered'))?.reason === 'Revoked', 30_000);
+    await eventually('the proxies are gone', async () => (await names('deployments')).length === 0, 30_000);
+    expect(await names('secrets')).toEqual(['madison-proxy']);
+    expect(JSON.stringify((await getFlantIntegration(kc))?.status)).toContain('"revoked":true');
+  });
+
+  it('removes every Madison object and nothing else when switched off', async () => {
+    await apply(kc, spec({ enabled: false }));
+    await eventually('no Madison object is left', async () => (await names('secrets')).length + (await names('services')).length + (await names('customalertmanagers', false)).length === 0, 30_000);
+    expect(await condition(kc, 'MadisonProxyReady')).toMatchObject({ status: 'True', reason: 'Disabled' });
+    expect(await kubectlOk(kc, ['get', 'configmap', '-n', ns, 'not-ours', '-o', 'name'])).toContain('not-ours');
+    expect(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'licence', '-o', 'name'])).toContain('licence');
+  });
+
+  it('removes every Madison object and nothing else when the FlantIntegration is deleted', async () => {
+    await kubectlOk(kc, ['delete', 'secret', '-n', ns, 'madison-proxy', '--ignore-not-found']);
+    await apply(kc, spec());
+    await eventually('Madison is back', async () => (await names('deployments')).length === 1, 60_000);
+    await kubectlOk(kc, ['delete', 'flantintegration', 'default', '--timeout=60s']);
+    expect(await names('deployments')).toEqual([]);
+    expect(await names('secrets')).toEqual([]);
+    expect(await names('customalertmanagers', false)).toEqual([]);
+    expect(await kubectlOk(kc, ['get', 'configmap', '-n', ns, 'not-ours', '-o', 'name'])).toContain('not-ours');
+    expect(ctl.lines.join('\n')).not.toContain(licence);
+    for (const key of connect.issued) expect(ctl.lines.join('\n')).not.toContain(key);
+  });
+});

@@ -1,0 +1,2 @@
+/** The madison-proxy program. */
+export { proxyConfigFromEnv, startProxy, type ProxyConfig, type RunningProxy } from './proxy.js';

@@ -1,0 +1,162 @@
+/**
+ * The madison-proxy program (`flant-integration proxy`), the process inside each
+ * madison-proxy pod: Alertmanager posts alerts here, and they go on to one Madison backend,
+ * dialled by IP, with TLS verified against the Madison host name. The key is put in the
+ * upstream path and never logged.
+ */
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import tls from 'node:tls';
+import type { Logger } from 'pino';
+
+/** Settings of the proxy, read from its environment by the CLI. */
+export interface ProxyConfig {
+  /** @default "0.0.0.0" (LISTEN_HOST) */
+  readonly listenHost: string;
+  /** @default 8080 (LISTEN_PORT) */
+  readonly listenPort: number;
+  /** `ip:port` of the Madison backend (MADISON_BACKEND). */
+  readonly backend: string;
+  /** @default "https" (MADISON_SCHEME) */
+  readonly scheme: 'http' | 'https';
+  /** Host header and TLS server name. @default "madison.flant.com" (MADISON_HOST) */
+  readonly madisonHost: string;
+  /** The Madison key (MADISON_AUTH_KEY). */
+  readonly authKey: string;
+  /** Extra trusted CAs, PEM (MADISON_CA_FILE). @default none: the system's CAs */
+  readonly caFile?: string;
+  /** Skip TLS verification, as the Deckhouse proxy did (MADISON_INSECURE_SKIP_VERIFY=true). @default false */
+  readonly insecureSkipVerify: boolean;
+  /** Largest alert batch accepted. @default 10 MiB */
+  readonly bodyLimitBytes: number;
+  /** Upstream timeout. @default 30000 */
+  readonly upstreamTimeoutMs: number;
+}
+
+/** Reads the proxy's settings from environment variables; fails naming a missing one. */
+export function proxyConfigFromEnv(env: NodeJS.ProcessEnv): ProxyConfig {
+  const required = (name: string) => {
+    const value = env[name];
+    if (!value) throw new Error(`${name} is not set`);
+    return value;
+  };
+  const scheme = env.MADISON_SCHEME ?? 'https';
+  if (scheme !== 'http' && scheme !== 'https') throw new Error(`MADISON_SCHEME must be http or https, not "${scheme}"`);
+  return {
+    listenHost: env.LISTEN_HOST ?? '0.0.0.0',
+    listenPort: Number(env.LISTEN_PORT ?? 8080),
+    backend: required('MADISON_BACKEND'),
+    scheme,
+    madisonHost: env.MADISON_HOST ?? 'madison.flant.com',
+    authKey: required('MADISON_AUTH_KEY'),
+    caFile: env.MADISON_CA_FILE || undefined,
+    insecureSkipVerify: env.MADISON_INSECURE_SKIP_VERIFY === 'true',
+    bodyLimitBytes: Number(env.PROXY_BODY_LIMIT_BYTES ?? 10 * 1024 * 1024),
+    upstreamTimeoutMs: Number(env.PROXY_UPSTREAM_TIMEOUT_MS ?? 30_000),
+  };
+}
+
+/** A running proxy. */
+export interface RunningProxy {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+const alertPaths = new Set(['/api/v1/alerts', '/api/v2/alerts']);
+
+/** Starts the proxy. */
+export async function startProxy(config: ProxyConfig, log: Logger): Promise<RunningProxy> {
+  const upstream = upstreamRequester(config);
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (path === '/healthz') return void res.writeHead(200).end('ok\n');
+    if (path === '/readyz') return void readiness(upstream, res, log);
+    if (!alertPaths.has(path)) return void res.writeHead(404).end('not found\n');
+    if (req.method !== 'POST') return void res.writeHead(405, { Allow: 'POST' }).end('method not allowed\n');
+    forwardAlerts(config, upstream, req, res, log);
+  });
+  server.requestTimeout = config.upstreamTimeoutMs + 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.listenPort, config.listenHost, resolve);
+  });
+  log.info({ listen: `${config.listenHost}:${(server.address() as AddressInfo).port}`, backend: config.backend }, 'madison-proxy listening');
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+type Upstream = (method: string, path: string, headers: Record<string, string>) => http.ClientRequest;
+
+function upstreamRequester(config: ProxyConfig): Upstream {
+  const [host, port] = splitHostPort(config.backend, config.scheme === 'https' ? 443 : 80);
+  const ca = config.caFile ? readFileSync(config.caFile) : undefined;
+  const agent = config.scheme === 'https'
+    ? new https.Agent({ keepAlive: true, servername: config.madisonHost, rejectUnauthorized: !config.insecureSkipVerify, ...(ca ? { ca: [...tls.rootCertificates, ca] } : {}) })
+    : new http.Agent({ keepAlive: true });
+  const lib = config.scheme === 'https' ? https : http;
+  return (method, path, headers) =>
+    lib.request({ host, port, method, path, agent, headers: { ...headers, Host: config.madisonHost }, timeout: config.upstreamTimeoutMs, servername: config.madisonHost });
+}
+
+function splitHostPort(address: string, defaultPort: number): [string, number] {
+  const i = address.lastIndexOf(':');
+  if (i <= 0 || address.endsWith(']')) return [address.replace(/^\[|\]$/g, ''), defaultPort];
+  return [address.slice(0, i).replace(/^\[|\]$/g, ''), Number(address.slice(i + 1))];
+}
+
+function forwardAlerts(config: ProxyConfig, upstream: Upstream, req: http.IncomingMessage, res: http.ServerResponse, log: Logger): void {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > config.bodyLimitBytes) return void res.writeHead(413).end('alert batch too large\n');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (c: Buffer) => {
+    size += c.length;
+    if (size > config.bodyLimitBytes) {
+      res.writeHead(413).end('alert batch too large\n');
+      req.destroy();
+      return;
+    }
+    chunks.push(c);
+  });
+  req.on('end', () => {
+    const body = Buffer.concat(chunks);
+    const out = upstream('POST', `/api/events/prometheus/${encodeURIComponent(config.authKey)}`, {
+      'Content-Type': req.headers['content-type'] ?? 'application/json',
+      'Content-Length': String(body.length),
+    });
+    out.on('response', (answer) => {
+      res.writeHead(answer.statusCode ?? 502, { 'Content-Type': answer.headers['content-type'] ?? 'text/plain' });
+      answer.pipe(res);
+      log.info({ path: req.url, status: answer.statusCode, bytes: body.length }, 'alerts forwarded');
+    });
+    out.on('timeout', () => out.destroy(new Error(`Madison did not answer within ${config.upstreamTimeoutMs} ms`)));
+    out.on('error', (err) => {
+      log.warn({ err: err.message }, 'cannot forward alerts to Madison');
+      if (!res.headersSent) res.writeHead(err.message.includes('did not answer') ? 504 : 502).end('Madison is unreachable\n');
+    });
+    out.end(body);
+  });
+}
+
+function readiness(upstream: Upstream, res: http.ServerResponse, log: Logger): void {
+  const check = upstream('GET', '/healthz', {});
+  check.on('response', (answer) => {
+    answer.resume();
+    const ok = (answer.statusCode ?? 0) >= 200 && (answer.statusCode ?? 0) < 300;
+    res.writeHead(ok ? 200 : 503).end(ok ? 'ok\n' : `Madison backend answers ${answer.statusCode}\n`);
+  });
+  check.on('timeout', () => check.destroy(new Error('timeout')));
+  check.on('error', (err) => {
+    log.debug({ err: err.message }, 'Madison backend health check failed');
+    if (!res.headersSent) res.writeHead(503).end('Madison backend unreachable\n');
+  });
+  check.end();
+}

@@ -9,14 +9,17 @@ import { kubectlOk } from './support/kubectl.js';
 import { controlPlaneProcesses } from './support/processes.js';
 
 describe.skipIf(!inject('localControlPlane'))('embedded mode (npm start without a kubeconfig)', () => {
-  it('brings up a cluster where kubectl lists the sample, and Ctrl-C tears everything down', async () => {
+  it('brings up a cluster where the sample becomes Ready, and Ctrl-C tears everything down', async () => {
     const before = await controlPlaneProcesses();
     const ctl = new ControllerProcess('', ['--embedded=auto'], { KUBECONFIG: '' });
     await eventually('the banner is printed', () => ctl.lines.some((l) => l.includes('try:')), 120_000);
     const kubeconfig = /kubeconfig: (\S+)/.exec(ctl.lines.join('\n'))?.[1] ?? '';
     expect(kubeconfig).not.toBe('');
     expect(await kubectlOk(kubeconfig, ['get', 'fi'])).toMatch(/^default\s/m);
-    await eventually('the controller reports LicenseValid', async () => (await kubectlOk(kubeconfig, ['get', 'fi', 'default', '-o', 'jsonpath={.status.conditions[?(@.type=="LicenseValid")].status}'])) === 'True');
+    const ready = () => kubectlOk(kubeconfig, ['get', 'fi', 'default', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
+    await eventually('the sample FlantIntegration is Ready', async () => (await ready()) === 'True', 60_000);
+    const madison = await kubectlOk(kubeconfig, ['get', 'fi', 'default', '-o', 'jsonpath={.status.madison.backendCount}']);
+    expect(madison).toBe('2');
 
     expect(await ctl.stop('SIGINT')).toBe(0);
     const after = await controlPlaneProcesses();

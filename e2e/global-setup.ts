@@ -5,6 +5,7 @@
  */
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
+import { ensureKubectl } from './controlplane/binaries.js';
 import { ControlPlane } from './controlplane/controlplane.js';
 
 declare module 'vitest' {
@@ -13,11 +14,14 @@ declare module 'vitest' {
     kubeconfig: string;
     /** True when the harness started the control plane (so specs may restart kube-apiserver). */
     localControlPlane: boolean;
+    /** The kubectl to run. */
+    kubectl: string;
   }
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const external = process.env.E2E_KUBECONFIG;
+  project.provide('kubectl', await ensureKubectl());
   if (external) {
     project.provide('kubeconfig', external);
     project.provide('localControlPlane', false);

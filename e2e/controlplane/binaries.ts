@@ -24,6 +24,8 @@ export interface Binaries {
   readonly kubeControllerManager: string;
   readonly kubeScheduler: string;
   readonly kwok: string;
+  /** kubectl from PATH, else built from the same Kubernetes module. */
+  readonly kubectl: string;
 }
 
 /** Where binaries are cached and how progress is reported. */
@@ -63,6 +65,7 @@ export async function ensureBinaries(options: BinaryOptions = {}): Promise<Binar
   await ensureBuilt(kubeDir, [...kubeCommands], `Kubernetes ${kubernetesVersion}`, log, (out) => buildKubernetes(out));
   await ensureBuilt(kwokDir, ['kwok'], `kwok ${kwokVersion}`, log, (out) => buildKwok(out));
   return {
+    kubectl: await ensureKubectl(options),
     etcd,
     kubeApiserver: join(kubeDir, 'kube-apiserver'),
     kubeControllerManager: join(kubeDir, 'kube-controller-manager'),
@@ -94,7 +97,17 @@ async function ensureBuilt(
   log(`built ${what} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
-function buildKubernetes(outDir: string): Promise<void> {
+/** kubectl from PATH; a machine without one gets it built from the Kubernetes module. */
+export async function ensureKubectl(options: BinaryOptions = {}): Promise<string> {
+  const found = await which('kubectl');
+  if (found) return found;
+  const dir = join(options.cacheDir ?? defaultCacheDir(), `kubectl-${kubernetesVersion}`);
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  await ensureBuilt(dir, ['kubectl'], `kubectl ${kubernetesVersion}`, log, (out) => buildKubernetes(out, ['kubectl']));
+  return join(dir, 'kubectl');
+}
+
+function buildKubernetes(outDir: string, commands: readonly string[] = kubeCommands): Promise<void> {
   const minor = kubernetesVersion.split('.')[1] ?? '';
   const ldflags = [
     '-s -w',
@@ -103,12 +116,12 @@ function buildKubernetes(outDir: string): Promise<void> {
     `-X k8s.io/component-base/version.gitMinor=${minor}`,
     `-X k8s.io/client-go/pkg/version.gitVersion=${kubernetesVersion}`,
   ].join(' ');
-  const packages = kubeCommands.map((c) => `k8s.io/kubernetes/cmd/${c}`);
-  return run('go', ['build', '-trimpath', `-ldflags=${ldflags}`, '-o', `${outDir}/`, ...packages], { cwd: join(repoRoot(), 'e2e', 'controlplane', 'kube') });
+  const packages = commands.map((c) => `k8s.io/kubernetes/cmd/${c}`);
+  return run(goBinary(), ['build', '-trimpath', `-ldflags=${ldflags}`, '-o', `${outDir}/`, ...packages], { cwd: join(repoRoot(), 'e2e', 'controlplane', 'kube') });
 }
 
 function buildKwok(outDir: string): Promise<void> {
-  return run('go', ['install', '-trimpath', '-ldflags=-s -w', `sigs.k8s.io/kwok/cmd/kwok@${kwokVersion}`], {
+  return run(goBinary(), ['install', '-trimpath', '-ldflags=-s -w', `sigs.k8s.io/kwok/cmd/kwok@${kwokVersion}`], {
     env: { ...process.env, GOBIN: outDir },
   });
 }
@@ -130,6 +143,12 @@ async function ensureEtcd(log: (line: string) => void): Promise<string> {
   const installed = await which('etcd');
   if (!installed) throw new Error('apt-get installed etcd-server but no etcd is on PATH');
   return installed;
+}
+
+/** `go` from PATH, else the toolchain's usual place. */
+function goBinary(): string {
+  const onPath = (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(join(dir, 'go')));
+  return onPath ? 'go' : '/usr/local/go/bin/go';
 }
 
 async function which(name: string): Promise<string | undefined> {

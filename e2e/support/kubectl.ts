@@ -2,6 +2,7 @@
  * The real kubectl, run against the cluster under test.
  */
 import { spawn } from 'node:child_process';
+import { inject } from 'vitest';
 
 /** What a kubectl run printed and how it ended. */
 export interface KubectlResult {
@@ -13,7 +14,7 @@ export interface KubectlResult {
 /** Runs kubectl with `args`, feeding `input` on stdin; never rejects on a non-zero exit. */
 export function kubectl(kubeconfig: string, args: string[], input?: string): Promise<KubectlResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('kubectl', [`--kubeconfig=${kubeconfig}`, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(inject('kubectl'), [`--kubeconfig=${kubeconfig}`, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

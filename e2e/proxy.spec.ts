@@ -7,12 +7,14 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from './controlplane/process.js';
+import { FakeEgressProxy } from './fakes/egress.js';
 import { FakeMadison } from './fakes/madison.js';
 import { eventually } from './support/controller.js';
 
 const key = 'madison-key-e2e-5b1c';
 const madison = new FakeMadison();
 let base = '';
+let backend = '';
 const logs: string[] = [];
 let proxy: ReturnType<typeof spawn>;
 
@@ -27,7 +29,7 @@ const alertBatch = [
 ];
 
 beforeAll(async () => {
-  const backend = await madison.start();
+  backend = await madison.start();
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   proxy = spawn(process.execPath, ['bin/flant-integration.js', 'proxy'], {
@@ -78,6 +80,25 @@ describe('flant-integration proxy', () => {
   it('refuses a batch over the body limit', async () => {
     const res = await fetch(`${base}/api/v2/alerts`, { method: 'POST', body: 'x'.repeat(11 * 1024 * 1024) });
     expect(res.status).toBe(413);
+  });
+
+  it('tunnels to the backend through HTTPS_PROXY when one is set', async () => {
+    const egress = new FakeEgressProxy();
+    const egressURL = await egress.start();
+    const port = await freePort();
+    const viaProxy = spawn(process.execPath, ['bin/flant-integration.js', 'proxy'], {
+      env: { ...process.env, LISTEN_HOST: '127.0.0.1', LISTEN_PORT: String(port), MADISON_BACKEND: backend, MADISON_AUTH_KEY: key, MADISON_CA_FILE: madison.caFile, HTTPS_PROXY: egressURL },
+      stdio: 'ignore',
+    });
+    try {
+      await eventually('the second proxy listens', async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.status === 200, 20_000);
+      const res = await fetch(`http://127.0.0.1:${port}/api/v2/alerts`, { method: 'POST', body: JSON.stringify(alertBatch) });
+      expect(res.status).toBe(200);
+      expect(egress.tunnels).toContain(backend);
+    } finally {
+      viaProxy.kill('SIGTERM');
+      await egress.stop();
+    }
   });
 
   it('never logs the key', () => {

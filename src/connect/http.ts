@@ -35,7 +35,7 @@ export function proxyFor(target: URL, proxy: ProxySettings | undefined): URL | u
 }
 
 /** Opens a CONNECT tunnel to `host:port` through `proxy`. */
-function tunnel(proxy: URL, host: string, port: number, timeoutMs: number): Promise<Duplex> {
+export function tunnel(proxy: URL, host: string, port: number, timeoutMs: number): Promise<Duplex> {
   return new Promise((resolve, reject) => {
     const lib = proxy.protocol === 'https:' ? https : http;
     const req = lib.request({ host: proxy.hostname, port: proxy.port || (proxy.protocol === 'https:' ? 443 : 80), method: 'CONNECT', path: `${host}:${port}`, timeout: timeoutMs });

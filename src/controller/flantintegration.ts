@@ -17,6 +17,7 @@ import {
 import {
   changedConditions,
   errorText,
+  rfc3339,
   TerminalError,
   type Applier,
   type Clock,
@@ -130,7 +131,7 @@ export class FlantIntegrationReconciler implements Reconciler {
       clusterUUID: ctx.clusterUUID,
       conditions,
       parts: outcomes.map((o) => o.status ?? {}),
-      now: new Date(this.deps.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      now: rfc3339(this.deps.clock.now()),
     });
     if (canonical(status) === canonical(current ?? {})) return;
     await this.deps.client.request('PATCH', `${flantIntegrationsPath}/${raw.metadata?.name ?? ''}/status`, {

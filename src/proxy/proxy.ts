@@ -7,9 +7,11 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { proxyFor, tunnel, type ProxySettings } from '../connect/index.js';
+import { listen, type Listener } from '../reconciler/index.js';
 
 /** Settings of the proxy, read from its environment by the CLI. */
 export interface ProxyConfig {
@@ -33,6 +35,8 @@ export interface ProxyConfig {
   readonly bodyLimitBytes: number;
   /** Upstream timeout. @default 30000 */
   readonly upstreamTimeoutMs: number;
+  /** Egress proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY, either case). @default none */
+  readonly egressProxy?: ProxySettings;
 }
 
 /** Reads the proxy's settings from environment variables; fails naming a missing one. */
@@ -55,14 +59,19 @@ export function proxyConfigFromEnv(env: NodeJS.ProcessEnv): ProxyConfig {
     insecureSkipVerify: env.MADISON_INSECURE_SKIP_VERIFY === 'true',
     bodyLimitBytes: Number(env.PROXY_BODY_LIMIT_BYTES ?? 10 * 1024 * 1024),
     upstreamTimeoutMs: Number(env.PROXY_UPSTREAM_TIMEOUT_MS ?? 30_000),
+    egressProxy: egressProxyFromEnv(env),
   };
 }
 
-/** A running proxy. */
-export interface RunningProxy {
-  readonly port: number;
-  close(): Promise<void>;
+function egressProxyFromEnv(env: NodeJS.ProcessEnv): ProxySettings | undefined {
+  const pick = (name: string) => env[name] || env[name.toLowerCase()] || undefined;
+  const [httpProxy, httpsProxy, noProxy] = [pick('HTTP_PROXY'), pick('HTTPS_PROXY'), pick('NO_PROXY')];
+  if (!httpProxy && !httpsProxy) return undefined;
+  return { httpProxy, httpsProxy, noProxy: noProxy?.split(',').map((s) => s.trim()).filter(Boolean) };
 }
+
+/** A running proxy. */
+export type RunningProxy = Listener;
 
 const alertPaths = new Set(['/api/v1/alerts', '/api/v2/alerts']);
 
@@ -78,32 +87,31 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Runn
     forwardAlerts(config, upstream, req, res, log);
   });
   server.requestTimeout = config.upstreamTimeoutMs + 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.listenPort, config.listenHost, resolve);
-  });
-  log.info({ listen: `${config.listenHost}:${(server.address() as AddressInfo).port}`, backend: config.backend }, 'madison-proxy listening');
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const listener = await listen(server, config.listenHost, config.listenPort);
+  log.info({ listen: `${config.listenHost}:${listener.port}`, backend: config.backend }, 'madison-proxy listening');
+  return listener;
 }
 
 type Upstream = (method: string, path: string, headers: Record<string, string>) => http.ClientRequest;
 
 function upstreamRequester(config: ProxyConfig): Upstream {
   const [host, port] = splitHostPort(config.backend, config.scheme === 'https' ? 443 : 80);
-  const ca = config.caFile ? readFileSync(config.caFile) : undefined;
-  const agent = config.scheme === 'https'
-    ? new https.Agent({ keepAlive: true, servername: config.madisonHost, rejectUnauthorized: !config.insecureSkipVerify, ...(ca ? { ca: [...tls.rootCertificates, ca] } : {}) })
-    : new http.Agent({ keepAlive: true });
+  const ca = config.caFile ? [...tls.rootCertificates, readFileSync(config.caFile, 'utf8')] : undefined;
+  const tlsOptions = { servername: config.madisonHost, rejectUnauthorized: !config.insecureSkipVerify, ...(ca ? { ca } : {}) };
   const lib = config.scheme === 'https' ? https : http;
+  const common = { host, port, timeout: config.upstreamTimeoutMs };
+  const via = proxyFor(new URL(`${config.scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`), config.egressProxy);
+  if (via && config.scheme === 'https') {
+    const createConnection = (_options: unknown, done: (err: Error | null, socket?: Duplex) => void) => {
+      tunnel(via, host, port, config.upstreamTimeoutMs).then((socket) => done(null, tls.connect({ socket, ...tlsOptions })), (err: Error) => done(err));
+      return undefined;
+    };
+    return (method, path, headers) => https.request({ ...common, method, path, headers: { ...headers, Host: config.madisonHost }, createConnection } as https.RequestOptions);
+  }
+  const agent = config.scheme === 'https' ? new https.Agent({ keepAlive: true, ...tlsOptions }) : new http.Agent({ keepAlive: true });
+  const target = via ? { host: via.hostname, port: Number(via.port || 80) } : {};
   return (method, path, headers) =>
-    lib.request({ host, port, method, path, agent, headers: { ...headers, Host: config.madisonHost }, timeout: config.upstreamTimeoutMs, servername: config.madisonHost });
+    lib.request({ ...common, ...target, method, path: via ? `http://${config.backend}${path}` : path, agent, headers: { ...headers, Host: config.madisonHost }, servername: config.madisonHost });
 }
 
 function splitHostPort(address: string, defaultPort: number): [string, number] {

@@ -88,6 +88,11 @@ export class FakeClock implements Clock {
   }
 }
 
+/** A metav1.Time string: RFC 3339 in UTC, whole seconds. */
+export function rfc3339(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 /** Lets queued promise callbacks run. */
 export async function flush(): Promise<void> {
   for (let i = 0; i < 10; i++) await Promise.resolve();

@@ -3,7 +3,7 @@
  * It knows nothing of Flant; controllers bring their own reconcile functions and labels.
  */
 export { Applier, identity, type KindRef, type Ownership } from './apply.js';
-export { FakeClock, flush, realClock, type Clock, type Timer } from './clock.js';
+export { FakeClock, flush, realClock, rfc3339, type Clock, type Timer } from './clock.js';
 export { changedConditions, findCondition, firstFailure, removeCondition, setCondition, type Check, type Condition, type ConditionInput } from './conditions.js';
 export { Controller, TerminalError, type ControllerOptions, type Reconciler, type Result } from './controller.js';
 export { EventRecorder, type EventSource } from './events.js';
@@ -14,4 +14,4 @@ export { createLogger, redactPaths } from './log.js';
 export { groupVersionPath, resourcePath, RESTMapper, type ResourceInfo } from './mapper.js';
 export { ManagerMetrics } from './metrics.js';
 export { Manager, type ManagerOptions } from './manager.js';
-export { parseBindAddress } from './server.js';
+export { listen, parseBindAddress, type Listener } from './server.js';

@@ -37,9 +37,14 @@ export async function serve(address: string, routes: Record<string, () => Promis
     );
   });
   server.keepAliveTimeout = 5000;
+  return listen(server, bind.host, bind.port);
+}
+
+/** Starts `server` on `host:port` and returns the port it got and a close that drops open connections. */
+export async function listen(server: http.Server, host: string, port: number): Promise<Listener> {
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(new Error(`cannot listen on ${address}: ${err.message}`, { cause: err })));
-    server.listen(bind.port, bind.host, resolve);
+    server.once('error', (err) => reject(new Error(`cannot listen on ${host}:${port}: ${err.message}`, { cause: err })));
+    server.listen(port, host, resolve);
   });
   return {
     port: (server.address() as AddressInfo).port,

@@ -6,9 +6,9 @@
 import { ConditionType, durationToMillis, Reason, type FlantIntegrationStatus } from '../../api/index.js';
 import { ConnectClient, type ConnectOptions, type MadisonKeyState, type MadisonRegistration } from '../../connect/index.js';
 import { readSecretKey, type Component, type ComponentContext, type ComponentOutcome } from '../../controller/index.js';
-import { errorText, isNotFound, type ConditionInput, type KindRef, type KubeObject } from '../../reconciler/index.js';
+import { errorText, isNotFound, rfc3339, type ConditionInput, type KindRef, type KubeObject } from '../../reconciler/index.js';
 import { discoverBackends, type BackendResolver } from './discovery.js';
-import { authKeyField, madisonComponent, madisonObjects, madisonProxyName, proxyDeploymentName } from './render.js';
+import { authKeyField, keySecret, madisonComponent, madisonObjects, madisonProxyName, proxyDeploymentName } from './render.js';
 import { proxyReadiness, type Deployment } from './readiness.js';
 
 /** What the Madison component talks to. */
@@ -114,7 +114,7 @@ export class MadisonComponent implements Component {
     }
     const issued = this.issued.get(spec.namespace) ?? (await this.register(ctx, licence));
     this.issued.set(spec.namespace, issued);
-    await ctx.applier.apply(madisonObjects(spec, { backends: [], authKey: issued, revoked: true, customAlertmanagerServed: false, image: this.options.image, owner: ctx.owner })[0] as KubeObject);
+    await ctx.applier.apply(keySecret(spec, issued, ctx.owner) as KubeObject);
     return { key: issued, message: `registered with Connect; the key is stored in ${storedIn}` };
   }
 
@@ -164,7 +164,7 @@ export class MadisonComponent implements Component {
       const backends = await discoverBackends(this.options.resolver, backendsHost);
       this.lastDiscovery = { at: now, host: backendsHost };
       const changed = backends.join(',') !== known.join(',');
-      return { backends, discoveredAt: changed ? new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z') : ctx.status?.madison?.lastDiscoveryTime };
+      return { backends, discoveredAt: changed ? rfc3339(now) : ctx.status?.madison?.lastDiscoveryTime };
     } catch (err) {
       const failure = `cannot resolve ${backendsHost}: ${errorText(err)}; keeping the ${known.length} last known backends`;
       ctx.log.warn({ host: backendsHost, err: errorText(err) }, 'Madison backend discovery failed');

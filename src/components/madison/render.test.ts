@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { flantIntegrationSpecSchema } from '../../api/index.js';
-import { alertRelabels, keyChecksum, madisonObjects, proxyDeploymentName, type MadisonFacts } from './render.js';
+import { alertRelabels, keyChecksum, keySecret, madisonObjects, proxyDeploymentName, type MadisonFacts } from './render.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered manifests are read as plain JSON
 type Obj = { kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; ownerReferences?: unknown[] }; spec?: any; data?: Record<string, string> };
@@ -60,6 +60,10 @@ describe('renderMadison', () => {
     const [secret] = byKind(render(), 'Secret');
     expect(secret?.metadata).toMatchObject({ name: 'madison-proxy', namespace: 'fi-ns' });
     expect(Buffer.from(secret?.data?.['auth-key'] ?? '', 'base64').toString()).toBe('KEY-1');
+  });
+
+  it('stores a freshly issued key with the same Secret the full render has', () => {
+    expect(keySecret(spec, 'KEY-1')).toEqual(byKind(render(), 'Secret')[0]);
   });
 
   it('renders a headless Service and a PodDisruptionBudget over every proxy', () => {

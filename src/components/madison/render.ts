@@ -22,6 +22,8 @@ export const relabelSecretName = 'prometheus-main-additional-configs-alert-relab
 /** Port the proxy listens on. */
 export const proxyPort = 8080;
 
+const ownLabels = { [managedByLabel.key]: managedByLabel.value, [componentLabel]: madisonComponent };
+
 /** What the render needs beyond the spec. */
 export interface MadisonFacts {
   /** Backend addresses, sorted byte-wise. */
@@ -69,20 +71,14 @@ export const alertRelabels = [
 
 /** Renders the Madison chart. */
 export function renderMadison(spec: FlantIntegrationSpec, facts: MadisonFacts): Chart {
-  const chart = new Chart(new App(), madisonComponent, {
-    labels: { [managedByLabel.key]: managedByLabel.value, [componentLabel]: madisonComponent },
-  });
+  const chart = new Chart(new App(), madisonComponent, { labels: ownLabels });
   const ns = spec.namespace;
   const meta = (name: string, namespace?: string) => ({
     name,
     ...(namespace ? { namespace } : {}),
     ...(facts.owner ? { ownerReferences: [{ ...facts.owner }] } : {}),
   });
-  new k8s.KubeSecret(chart, 'key', {
-    metadata: meta(madisonProxyName, ns),
-    type: 'Opaque',
-    data: { [authKeyField]: Buffer.from(facts.authKey).toString('base64') },
-  });
+  addKeySecret(chart, meta(madisonProxyName, ns), facts.authKey);
   if (facts.revoked) return chart;
   for (const ip of facts.backends) proxyDeployment(chart, spec, facts, ip, meta(proxyDeploymentName(ip), ns));
   new k8s.KubeService(chart, 'service', {
@@ -107,6 +103,17 @@ export function renderMadison(spec: FlantIntegrationSpec, facts: MadisonFacts): 
     });
   }
   return chart;
+}
+
+function addKeySecret(chart: Chart, metadata: k8s.ObjectMeta, authKey: string): void {
+  new k8s.KubeSecret(chart, 'key', { metadata, type: 'Opaque', data: { [authKeyField]: Buffer.from(authKey).toString('base64') } });
+}
+
+/** The key Secret alone, to store a key the moment Connect issues it. */
+export function keySecret(spec: FlantIntegrationSpec, authKey: string, owner?: OwnerReference): Record<string, unknown> {
+  const chart = new Chart(new App(), madisonComponent, { labels: ownLabels });
+  addKeySecret(chart, { name: madisonProxyName, namespace: spec.namespace, ...(owner ? { ownerReferences: [{ ...owner }] } : {}) }, authKey);
+  return chart.toJson()[0] as Record<string, unknown>;
 }
 
 function proxyDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: MadisonFacts, ip: string, metadata: k8s.ObjectMeta): void {

@@ -1,0 +1,42 @@
+/**
+ * A local CONNECT proxy on 127.0.0.1 that counts the tunnels it opens: the egress proxy
+ * of `spec.proxy` in tests.
+ */
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+
+/** The CONNECT proxy. */
+export class FakeEgressProxy {
+  /** `host:port` of every tunnel asked for. */
+  readonly tunnels: string[] = [];
+  private server = http.createServer((_req, res) => res.writeHead(405).end());
+  private sockets = new Set<net.Socket>();
+
+  async start(): Promise<string> {
+    this.server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
+      const target = req.url ?? '';
+      this.tunnels.push(target);
+      this.sockets.add(client);
+      const i = target.lastIndexOf(':');
+      const upstream = net.connect(Number(target.slice(i + 1)), target.slice(0, i), () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      this.sockets.add(upstream);
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}

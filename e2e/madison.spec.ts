@@ -103,6 +103,16 @@ describe('Madison', () => {
     await eventually('status lists one backend', async () => JSON.stringify((await getFlantIntegration(kc))?.status).includes('"backends":["192.0.2.3"]'), 30_000);
   });
 
+  it('keeps the proxies when DNS fails, and says so', async () => {
+    const before = await names('deployments');
+    dns.setA(host, undefined);
+    await eventually('MadisonProxyReady says DiscoveryFailed', async () => (await condition(kc, 'MadisonProxyReady'))?.reason === 'DiscoveryFailed', 30_000);
+    expect((await condition(kc, 'MadisonProxyReady'))?.message).toContain(`cannot resolve ${host}`);
+    expect(await names('deployments')).toEqual(before);
+    dns.setA(host, ['192.0.2.3']);
+    await eventually('MadisonProxyReady is True again', async () => (await condition(kc, 'MadisonProxyReady'))?.status === 'True', 30_000);
+  });
+
   it('reports a failing Connect as "500 Internal Server Error: <error>", retries, and recovers', async () => {
     connect.failRegistration(500, 'registry is on fire');
     await kubectlOk(kc, ['delete', 'secret', '-n', ns, 'madison-proxy']);

@@ -77,6 +77,16 @@ describe('FlantIntegration reconciler', () => {
     expect(ctl.messages('reconciled').length - reconcilesBefore).toBeGreaterThanOrEqual(3);
     expect(after?.metadata.resourceVersion).toBe(before?.metadata.resourceVersion);
 
+    const ports = JSON.parse(ctl.messages('serving probes and metrics')[0] ?? '{}') as { probePort: number; metricsPort: number };
+    expect((await fetch(`http://127.0.0.1:${ports.probePort}/readyz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${ports.probePort}/healthz`)).status).toBe(200);
+    const metrics = await (await fetch(`http://127.0.0.1:${ports.metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/^controller_runtime_reconcile_total\{controller="flantintegration",result="success"\} [1-9]/m);
+    for (const name of ['controller_runtime_reconcile_time_seconds_bucket', 'workqueue_depth', 'workqueue_adds_total', 'workqueue_queue_duration_seconds_bucket']) {
+      expect(metrics).toContain(name);
+    }
+    expect(metrics).not.toContain(licence);
+
     expect(await ctl.stop('SIGTERM')).toBe(0);
     const events = await kubectlOk(kc, ['get', 'events', '-A', '-o', 'json']);
     expect(events).toContain('LicenseValid');

@@ -12,9 +12,10 @@ export class FakeDNS {
   /** Queries answered, for tests. */
   queries = 0;
 
-  /** Sets the A records of `name` (no trailing dot). An empty list answers with no records. */
-  setA(name: string, addresses: string[]): void {
-    this.records.set(name.toLowerCase(), addresses);
+  /** Sets the A records of `name` (no trailing dot); an empty list answers with no records, undefined with NXDOMAIN. */
+  setA(name: string, addresses: string[] | undefined): void {
+    if (addresses) this.records.set(name.toLowerCase(), addresses);
+    else this.records.delete(name.toLowerCase());
   }
 
   /** Starts on 127.0.0.1 and returns `127.0.0.1:<port>`. */

@@ -78,20 +78,15 @@ export class Manager {
     return this.leading;
   }
 
-  /** Ports the listeners got: [probes, metrics], undefined where turned off. */
-  ports(): Array<number | undefined> {
-    return this.listeners.map((l) => l.port);
-  }
-
   /** Runs until `signal` aborts, then shuts down gracefully. */
   async run(signal: AbortSignal): Promise<void> {
     const log = this.options.log;
-    this.listeners = (
-      await Promise.all([
-        serve(this.options.healthProbeBindAddress ?? ':8081', probeRoutes(() => this.notReady())),
-        serve(this.options.metricsBindAddress ?? ':8080', metricsRoutes(this.metrics.registry)),
-      ])
-    ).filter((l): l is Listener => l !== undefined);
+    const [probes, metrics] = await Promise.all([
+      serve(this.options.healthProbeBindAddress ?? ':8081', probeRoutes(() => this.notReady())),
+      serve(this.options.metricsBindAddress ?? ':8080', metricsRoutes(this.metrics.registry)),
+    ]);
+    this.listeners = [probes, metrics].filter((l): l is Listener => l !== undefined);
+    log.info({ probePort: probes?.port, metricsPort: metrics?.port }, 'serving probes and metrics');
     const stopInformers = new AbortController();
     const informerRuns = [...this.informers.values()].map((i) => i.run(stopInformers.signal));
     try {

@@ -90,6 +90,8 @@ export class ControllerInstall extends Chart {
                 env: [
                   { name: 'POD_NAME', ...fieldRef('metadata.name') },
                   { name: 'POD_NAMESPACE', ...fieldRef('metadata.namespace') },
+                  // The madison-proxy Deployments run this same image.
+                  { name: 'CONTROLLER_IMAGE', value: controllerImage },
                 ],
                 ports: [
                   { name: 'metrics', containerPort: 8080 },

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { createLogger, errorText, type KubeClient } from '../reconciler/index.js';
+import { createLogger, errorText, kubeClient, type KubeClient } from '../reconciler/index.js';
 import { connectToCluster, loadKubeConfig, type ClusterSource } from './connect.js';
 import { setupController } from './setup.js';
 import { dnsResolver, MadisonComponent } from '../components/madison/index.js';
@@ -111,10 +111,7 @@ async function startEmbedded(): Promise<EmbeddedCluster> {
 
 async function connectOrPrepare(source: ClusterSource, embedded: EmbeddedCluster | undefined): Promise<KubeClient> {
   const config = loadKubeConfig(source);
-  if (embedded) {
-    const { kubeClient } = await import('../reconciler/index.js');
-    await embedded.prepare(await kubeClient(config));
-  }
+  if (embedded) await embedded.prepare(await kubeClient(config));
   return connectToCluster(config);
 }
 

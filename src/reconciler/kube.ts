@@ -114,7 +114,7 @@ export async function kubeClient(config: KubeConfig): Promise<KubeClient> {
       ? new https.Agent({ ca, cert, key, rejectUnauthorized, servername, keepAlive: true })
       : new http.Agent({ keepAlive: true });
   const headers = { ...((tls.headers as Record<string, string> | undefined) ?? {}) };
-  return new JSONClient(base, agent, headers, tls);
+  return new JSONClient(base, agent, headers);
 }
 
 class JSONClient implements KubeClient {
@@ -124,7 +124,6 @@ class JSONClient implements KubeClient {
     private readonly base: URL,
     private readonly agent: http.Agent,
     private readonly headers: Record<string, string>,
-    private readonly tls: https.RequestOptions,
   ) {
     this.server = base.origin;
   }
@@ -185,17 +184,12 @@ class JSONClient implements KubeClient {
     }
     const lib = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
-      const req = lib.request(url, { method, headers, agent: this.agent, ...this.tlsOptions(), signal: options.signal }, resolve);
+      const req = lib.request(url, { method, headers, agent: this.agent, signal: options.signal }, resolve);
       const timeout = options.timeoutMs ?? 30_000;
       if (timeout > 0) req.setTimeout(timeout, () => req.destroy(new Error(`${method} ${url.pathname} timed out after ${timeout} ms`)));
       req.on('error', (err) => reject(new Error(`${method} ${url.pathname}: ${describeNetworkError(err)}`, { cause: err })));
       req.end(body);
     });
-  }
-
-  private tlsOptions(): https.RequestOptions {
-    const { ca, cert, key, rejectUnauthorized, servername } = this.tls;
-    return { ca, cert, key, rejectUnauthorized, servername };
   }
 }
 

@@ -37,6 +37,7 @@ interface Ports {
 export class ControlPlane {
   private processes = new Map<string, Managed>();
   private stopped = false;
+  private ca?: Buffer;
 
   private constructor(
     /** Data folder: etcd data, certificates, kubeconfig, logs. */
@@ -113,7 +114,7 @@ export class ControlPlane {
 
   /** The admin kubeconfig as YAML: token authentication, the CA kube-apiserver generated. */
   async kubeconfig(): Promise<string> {
-    const ca = (await readFile(join(this.dir, 'pki', 'apiserver.crt'))).toString('base64');
+    const ca = (await this.caPem()).toString('base64');
     return [
       'apiVersion: v1',
       'kind: Config',
@@ -270,9 +271,15 @@ export class ControlPlane {
     return this.apiRequest('GET', path);
   }
 
+  /** The CA kube-apiserver generated at its first start (kept in its cert dir across restarts), read once it exists. */
+  private async caPem(): Promise<Buffer> {
+    this.ca ??= await readFile(join(this.dir, 'pki', 'apiserver.crt'));
+    return this.ca;
+  }
+
   /** A request to kube-apiserver as admin with a JSON body. */
   async apiRequest(method: string, path: string, body?: unknown): Promise<string> {
-    const ca = await readFile(join(this.dir, 'pki', 'apiserver.crt'));
+    const ca = await this.caPem();
     return request(`${this.server}${path}`, { method, ca, headers: { Authorization: `Bearer ${this.token}` } }, body);
   }
 }

@@ -5,7 +5,7 @@
  * - heap used after caching 20k Secrets in an informer-shaped Map.
  */
 import { performance } from 'node:perf_hooks';
-import { buildStatus, canonical, licenceCondition } from '../src/controller/status.js';
+import { buildStatus, canonical, licenceCondition } from '../src/flantintegration/status.js';
 import { defaultControllerRateLimiter, } from '../src/reconciler/ratelimiter.js';
 import { WorkQueue } from '../src/reconciler/queue.js';
 import { realClock } from '../src/reconciler/clock.js';

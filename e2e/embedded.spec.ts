@@ -11,7 +11,7 @@ import { controlPlaneProcesses } from './support/processes.js';
 describe.skipIf(!inject('localControlPlane'))('embedded mode (npm start without a kubeconfig)', () => {
   it('brings up a cluster where the sample becomes Ready, and Ctrl-C tears everything down', async () => {
     const before = await controlPlaneProcesses();
-    const ctl = new ControllerProcess('', ['--embedded=auto'], { KUBECONFIG: '' });
+    const ctl = new ControllerProcess('', [], { KUBECONFIG: '' }, ['dist/e2e/start.js']);
     await eventually('the banner is printed', () => ctl.lines.some((l) => l.includes('try:')), 120_000);
     const kubeconfig = /kubeconfig: (\S+)/.exec(ctl.lines.join('\n'))?.[1] ?? '';
     expect(kubeconfig).not.toBe('');

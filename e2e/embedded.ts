@@ -23,7 +23,7 @@ const sampleLicence = 'replace-with-your-licence-key';
 const localBackendsHost = 'madison-direct.local';
 const localBackends = ['192.0.2.10', '192.0.2.11'];
 
-/** Starts the local control plane and the Connect and DNS stand-ins for `flant-integration run --embedded`. */
+/** Starts the local control plane and the Connect and DNS stand-ins for `npm start`. */
 export async function startEmbeddedCluster() {
   process.stderr.write('starting a local control plane (no kubeconfig given)...\n');
   const connect = new FakeConnect(sampleLicence);
@@ -59,7 +59,7 @@ export async function startEmbeddedCluster() {
 /** Applies the CRDs (ours and the Deckhouse fixtures), waits until ours is Established, then applies the samples with `overrides` on the FlantIntegration spec. */
 export async function installSamples(client: KubeClient, overrides: Record<string, Record<string, unknown>>): Promise<void> {
   const mapper = new RESTMapper(client, realClock, 0);
-  const applier = new Applier(client, mapper, { managedBy: { key: 'app.kubernetes.io/managed-by', value: 'flant-integration-embedded' }, componentKey: 'embedded' });
+  const applier = new Applier(client, mapper, { managedBy: { key: 'app.kubernetes.io/managed-by', value: 'flant-integration-embedded' }, componentKey: 'embedded' }, 'flant-integration-embedded');
   await applier.apply(flantIntegrationCRD() as KubeObject);
   for (const file of (await readdir(join(repoRoot(), fixturesDir))).sort()) {
     for (const doc of parseAllDocuments(await readFile(join(repoRoot(), fixturesDir, file), 'utf8'))) await applier.apply(doc.toJS() as KubeObject);

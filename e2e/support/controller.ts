@@ -10,10 +10,13 @@ export class ControllerProcess {
   readonly exited: Promise<number | null>;
   private readonly child: ChildProcess;
 
-  /** @param kubeconfig cluster to run against; empty for none (embedded mode). */
-  constructor(kubeconfig: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}) {
+  /**
+   * @param kubeconfig cluster to run against; empty for none (embedded mode).
+   * @param entry the program and its first arguments. @default `bin/flant-integration.js run`
+   */
+  constructor(kubeconfig: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}, entry: readonly string[] = ['bin/flant-integration.js', 'run']) {
     const args = [
-      'bin/flant-integration.js', 'run', ...(kubeconfig ? [`--kubeconfig=${kubeconfig}`] : []),
+      ...entry, ...(kubeconfig ? [`--kubeconfig=${kubeconfig}`] : []),
       '--metrics-bind-address=127.0.0.1:0', '--health-probe-bind-address=127.0.0.1:0', ...extraArgs,
     ];
     this.child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });

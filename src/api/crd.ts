@@ -87,17 +87,18 @@ function asNode(value: unknown): JSONSchemaNode {
   return value;
 }
 
-function conditionColumn(name: string, type: string, description: string): JSONSchemaNode {
-  return { name, type: 'string', jsonPath: `.status.conditions[?(@.type=="${type}")].status`, description };
+/** A column showing one field (`status` or `reason`) of the condition of `type`. */
+function conditionColumn(name: string, type: string, field: 'status' | 'reason', description: string): JSONSchemaNode {
+  return { name, type: 'string', jsonPath: `.status.conditions[?(@.type=="${type}")].${field}`, description };
 }
 
 /** The printer columns of `kubectl get flantintegrations`. */
 const printerColumns: JSONSchemaNode[] = [
-  conditionColumn('Ready', ConditionType.Ready, 'Every enabled component works.'),
+  conditionColumn('Ready', ConditionType.Ready, 'status', 'Every enabled component works.'),
   { name: 'Madison', type: 'integer', jsonPath: '.status.madison.backendCount', description: 'Madison backends found by DNS.' },
-  conditionColumn('Metrics', ConditionType.MetricsShippingReady, 'Metrics are shipped.'),
-  conditionColumn('Logs', ConditionType.LogShippingReady, 'Logs are shipped.'),
-  conditionColumn('Upmeter', ConditionType.UpmeterReady, 'SLA metrics are shipped.'),
+  conditionColumn('Metrics', ConditionType.MetricsShippingReady, 'reason', 'Why metrics are shipped or not: Ready, Disabled, CRDNotInstalled, ...'),
+  conditionColumn('Logs', ConditionType.LogShippingReady, 'reason', 'Why logs are shipped or not: Ready, Disabled, CRDNotInstalled, ...'),
+  conditionColumn('Upmeter', ConditionType.UpmeterReady, 'reason', 'Why SLA metrics are shipped or not: Ready, Disabled, CRDNotInstalled, ...'),
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
 ];
 

@@ -237,8 +237,8 @@ export type FlantIntegrationSpec = z.infer<typeof flantIntegrationSpecSchema>;
 export type FlantIntegrationSpecInput = z.input<typeof flantIntegrationSpecSchema>;
 /** `status` as the controller writes it. */
 export type FlantIntegrationStatus = z.infer<typeof flantIntegrationStatusSchema>;
-/** One status condition. */
-export type Condition = z.infer<typeof conditionSchema>;
+
+
 /** A whole FlantIntegration, after defaults. */
 export type FlantIntegration = z.infer<typeof flantIntegrationSchema>;
 /** Where a secret value lives. */

@@ -5,6 +5,937 @@ import { Construct } from 'constructs';
 
 
 /**
+ * Where log-shipper sends the logs that ClusterLoggingConfigs select.
+ *
+ * @schema ClusterLogDestination
+ */
+export class ClusterLogDestination extends ApiObject {
+  /**
+   * Returns the apiVersion and kind for "ClusterLogDestination"
+   */
+  public static readonly GVK: GroupVersionKind = {
+    apiVersion: 'deckhouse.io/v1alpha1',
+    kind: 'ClusterLogDestination',
+  }
+
+  /**
+   * Renders a Kubernetes manifest for "ClusterLogDestination".
+   *
+   * This can be used to inline resource manifests inside other objects (e.g. as templates).
+   *
+   * @param props initialization props
+   */
+  public static manifest(props: ClusterLogDestinationProps): any {
+    return {
+      ...ClusterLogDestination.GVK,
+      ...toJson_ClusterLogDestinationProps(props),
+    };
+  }
+
+  /**
+   * Defines a "ClusterLogDestination" API object
+   * @param scope the scope in which to define this object
+   * @param id a scope-local name for the object
+   * @param props initialization props
+   */
+  public constructor(scope: Construct, id: string, props: ClusterLogDestinationProps) {
+    super(scope, id, {
+      ...ClusterLogDestination.GVK,
+      ...props,
+    });
+  }
+
+  /**
+   * Renders the object to Kubernetes JSON.
+   */
+  public override toJson(): any {
+    const resolved = super.toJson();
+
+    return {
+      ...ClusterLogDestination.GVK,
+      ...toJson_ClusterLogDestinationProps(resolved),
+    };
+  }
+}
+
+/**
+ * Where log-shipper sends the logs that ClusterLoggingConfigs select.
+ *
+ * @schema ClusterLogDestination
+ */
+export interface ClusterLogDestinationProps {
+  /**
+   * @schema ClusterLogDestination#metadata
+   */
+  readonly metadata?: ApiObjectMetadata;
+
+  /**
+   * @schema ClusterLogDestination#spec
+   */
+  readonly spec: ClusterLogDestinationSpec;
+}
+
+/**
+ * Converts an object of type 'ClusterLogDestinationProps' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterLogDestinationProps(obj: ClusterLogDestinationProps | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'metadata': obj.metadata,
+    'spec': toJson_ClusterLogDestinationSpec(obj.spec),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ClusterLogDestinationSpec
+ */
+export interface ClusterLogDestinationSpec {
+  /**
+   * Kind of storage the logs go to.
+   *
+   * @schema ClusterLogDestinationSpec#type
+   */
+  readonly type: ClusterLogDestinationSpecType;
+
+  /**
+   * A Loki storage.
+   *
+   * @schema ClusterLogDestinationSpec#loki
+   */
+  readonly loki?: ClusterLogDestinationSpecLoki;
+
+  /**
+   * Where events wait before they are sent.
+   *
+   * @schema ClusterLogDestinationSpec#buffer
+   */
+  readonly buffer?: ClusterLogDestinationSpecBuffer;
+
+  /**
+   * Labels added to every event sent to this destination.
+   *
+   * @schema ClusterLogDestinationSpec#extraLabels
+   */
+  readonly extraLabels?: { [key: string]: string };
+}
+
+/**
+ * Converts an object of type 'ClusterLogDestinationSpec' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterLogDestinationSpec(obj: ClusterLogDestinationSpec | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'type': obj.type,
+    'loki': toJson_ClusterLogDestinationSpecLoki(obj.loki),
+    'buffer': toJson_ClusterLogDestinationSpecBuffer(obj.buffer),
+    'extraLabels': ((obj.extraLabels) === undefined) ? undefined : (Object.entries(obj.extraLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Kind of storage the logs go to.
+ *
+ * @schema ClusterLogDestinationSpecType
+ */
+export enum ClusterLogDestinationSpecType {
+  /** Loki */
+  LOKI = "Loki",
+  /** Elasticsearch */
+  ELASTICSEARCH = "Elasticsearch",
+  /** Logstash */
+  LOGSTASH = "Logstash",
+  /** Vector */
+  VECTOR = "Vector",
+  /** Kafka */
+  KAFKA = "Kafka",
+  /** Splunk */
+  SPLUNK = "Splunk",
+  /** Socket */
+  SOCKET = "Socket",
+}
+
+/**
+ * A Loki storage.
+ *
+ * @schema ClusterLogDestinationSpecLoki
+ */
+export interface ClusterLogDestinationSpecLoki {
+  /**
+   * Base URL of Loki; the push path is added by log-shipper.
+   *
+   * @schema ClusterLogDestinationSpecLoki#endpoint
+   */
+  readonly endpoint: string;
+
+  /**
+   * Tenant ID (X-Scope-OrgID).
+   *
+   * @schema ClusterLogDestinationSpecLoki#tenantID
+   */
+  readonly tenantId?: string;
+
+  /**
+   * How log-shipper authenticates to Loki.
+   *
+   * @schema ClusterLogDestinationSpecLoki#auth
+   */
+  readonly auth?: ClusterLogDestinationSpecLokiAuth;
+
+  /**
+   * TLS settings of the connection.
+   *
+   * @schema ClusterLogDestinationSpecLoki#tls
+   */
+  readonly tls?: ClusterLogDestinationSpecLokiTls;
+}
+
+/**
+ * Converts an object of type 'ClusterLogDestinationSpecLoki' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterLogDestinationSpecLoki(obj: ClusterLogDestinationSpecLoki | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'endpoint': obj.endpoint,
+    'tenantID': obj.tenantId,
+    'auth': toJson_ClusterLogDestinationSpecLokiAuth(obj.auth),
+    'tls': toJson_ClusterLogDestinationSpecLokiTls(obj.tls),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Where events wait before they are sent.
+ *
+ * @schema ClusterLogDestinationSpecBuffer
+ */
+export interface ClusterLogDestinationSpecBuffer {
+  /**
+   * Memory or Disk.
+   *
+   * @schema ClusterLogDestinationSpecBuffer#type
+   */
+  readonly type?: ClusterLogDestinationSpecBufferType;
+
+  /**
+   * @schema ClusterLogDestinationSpecBuffer#memory
+   */
+  readonly memory?: ClusterLogDestinationSpecBufferMemory;
+
+  /**
+   * @schema ClusterLogDestinationSpecBuffer#disk
+   */
+  readonly disk?: ClusterLogDestinationSpecBufferDisk;
+
+  /**
+   * What to do when the buffer is full.
+   *
+   * @schema ClusterLogDestinationSpecBuffer#whenFull
+   */
+  readonly whenFull?: ClusterLogDestinationSpecBufferWhenFull;
+}
+
+/**
+ * Converts an object of type 'ClusterLogDestinationSpecBuffer' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterLogDestinationSpecBuffer(obj: ClusterLogDestinationSpecBuffer | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'type': obj.type,
+    'memory': toJson_ClusterLogDestinationSpecBufferMemory(obj.memory),
+    'disk': toJson_ClusterLogDestinationSpecBufferDisk(obj.disk),
+    'whenFull': obj.whenFull,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * How log-shipper authenticates to Loki.
+ *
+ * @schema ClusterLogDestinationSpecLokiAuth
+ */
+export interface ClusterLogDestinationSpecLokiAuth {
+  /**
+   * Basic (user and password) or Bearer (token).
+   *
+   * @schema ClusterLogDestinationSpecLokiAuth#strategy
+   */
+  readonly strategy?: ClusterLogDestinationSpecLokiAuthStrategy;
+
+  /**
+   * User name, for Basic.
+   *
+   * @schema ClusterLogDestinationSpecLokiAuth#user
+   */
+  readonly user?: string;
+
+  /**
+   * Base64 password, for Basic.
+   *
+   * @schema ClusterLogDestinationSpecLokiAuth#password
+   */
+  readonly password?: string;
+
+  /**
+   * The bearer token, for Bearer.
+   *
+   * @schema ClusterLogDestinationSpecLokiAuth#token
+   */
+  readonly token?: string;
+}
+
+/**
+ * Converts an object of type 'ClusterLogDestinationSpecLokiAuth' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterLogDestinationSpecLokiAuth(obj: ClusterLogDestinationSpecLokiAuth | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'strategy': obj.strategy,
+    'user': obj.user,
+    'password': obj.password,
+    'token': obj.token,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * TLS settings of the connection.
+ *
+ * @schema ClusterLogDestinationSpecLokiTls
+ */
+export interface ClusterLogDestinationSpecLokiTls {
+  /**
+   * Base64 CA certificate.
+   *
+   * @schema ClusterLogDestinationSpecLokiTls#caFile
+   */
+  readonly caFile?: string;
+
+  /**
+   * Check the server's host name.
+   *
+   * @schema ClusterLogDestinationSpecLokiTls#verifyHostname
+   */
+  readonly verifyHostname?: boolean;
+}
+
+/**
+ * Converts an object of type 'ClusterLogDestinationSpecLokiTls' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterLogDestinationSpecLokiTls(obj: ClusterLogDestinationSpecLokiTls | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'caFile': obj.caFile,
+    'verifyHostname': obj.verifyHostname,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Memory or Disk.
+ *
+ * @schema ClusterLogDestinationSpecBufferType
+ */
+export enum ClusterLogDestinationSpecBufferType {
+  /** Memory */
+  MEMORY = "Memory",
+  /** Disk */
+  DISK = "Disk",
+}
+
+/**
+ * @schema ClusterLogDestinationSpecBufferMemory
+ */
+export interface ClusterLogDestinationSpecBufferMemory {
+  /**
+   * Most events held in memory.
+   *
+   * @schema ClusterLogDestinationSpecBufferMemory#maxEvents
+   */
+  readonly maxEvents?: number;
+}
+
+/**
+ * Converts an object of type 'ClusterLogDestinationSpecBufferMemory' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterLogDestinationSpecBufferMemory(obj: ClusterLogDestinationSpecBufferMemory | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'maxEvents': obj.maxEvents,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ClusterLogDestinationSpecBufferDisk
+ */
+export interface ClusterLogDestinationSpecBufferDisk {
+  /**
+   * Largest size of the disk buffer.
+   *
+   * @schema ClusterLogDestinationSpecBufferDisk#maxSize
+   */
+  readonly maxSize?: any;
+}
+
+/**
+ * Converts an object of type 'ClusterLogDestinationSpecBufferDisk' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterLogDestinationSpecBufferDisk(obj: ClusterLogDestinationSpecBufferDisk | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'maxSize': obj.maxSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * What to do when the buffer is full.
+ *
+ * @schema ClusterLogDestinationSpecBufferWhenFull
+ */
+export enum ClusterLogDestinationSpecBufferWhenFull {
+  /** DropNewest */
+  DROP_NEWEST = "DropNewest",
+  /** Block */
+  BLOCK = "Block",
+}
+
+/**
+ * Basic (user and password) or Bearer (token).
+ *
+ * @schema ClusterLogDestinationSpecLokiAuthStrategy
+ */
+export enum ClusterLogDestinationSpecLokiAuthStrategy {
+  /** Basic */
+  BASIC = "Basic",
+  /** Bearer */
+  BEARER = "Bearer",
+}
+
+
+/**
+ * Which logs log-shipper collects in the cluster, and where they go.
+ *
+ * @schema ClusterLoggingConfig
+ */
+export class ClusterLoggingConfig extends ApiObject {
+  /**
+   * Returns the apiVersion and kind for "ClusterLoggingConfig"
+   */
+  public static readonly GVK: GroupVersionKind = {
+    apiVersion: 'deckhouse.io/v1alpha1',
+    kind: 'ClusterLoggingConfig',
+  }
+
+  /**
+   * Renders a Kubernetes manifest for "ClusterLoggingConfig".
+   *
+   * This can be used to inline resource manifests inside other objects (e.g. as templates).
+   *
+   * @param props initialization props
+   */
+  public static manifest(props: ClusterLoggingConfigProps): any {
+    return {
+      ...ClusterLoggingConfig.GVK,
+      ...toJson_ClusterLoggingConfigProps(props),
+    };
+  }
+
+  /**
+   * Defines a "ClusterLoggingConfig" API object
+   * @param scope the scope in which to define this object
+   * @param id a scope-local name for the object
+   * @param props initialization props
+   */
+  public constructor(scope: Construct, id: string, props: ClusterLoggingConfigProps) {
+    super(scope, id, {
+      ...ClusterLoggingConfig.GVK,
+      ...props,
+    });
+  }
+
+  /**
+   * Renders the object to Kubernetes JSON.
+   */
+  public override toJson(): any {
+    const resolved = super.toJson();
+
+    return {
+      ...ClusterLoggingConfig.GVK,
+      ...toJson_ClusterLoggingConfigProps(resolved),
+    };
+  }
+}
+
+/**
+ * Which logs log-shipper collects in the cluster, and where they go.
+ *
+ * @schema ClusterLoggingConfig
+ */
+export interface ClusterLoggingConfigProps {
+  /**
+   * @schema ClusterLoggingConfig#metadata
+   */
+  readonly metadata?: ApiObjectMetadata;
+
+  /**
+   * @schema ClusterLoggingConfig#spec
+   */
+  readonly spec: ClusterLoggingConfigSpec;
+}
+
+/**
+ * Converts an object of type 'ClusterLoggingConfigProps' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterLoggingConfigProps(obj: ClusterLoggingConfigProps | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'metadata': obj.metadata,
+    'spec': toJson_ClusterLoggingConfigSpec(obj.spec),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ClusterLoggingConfigSpec
+ */
+export interface ClusterLoggingConfigSpec {
+  /**
+   * Source of the logs.
+   *
+   * @schema ClusterLoggingConfigSpec#type
+   */
+  readonly type: ClusterLoggingConfigSpecType;
+
+  /**
+   * Logs of pods.
+   *
+   * @schema ClusterLoggingConfigSpec#kubernetesPods
+   */
+  readonly kubernetesPods?: ClusterLoggingConfigSpecKubernetesPods;
+
+  /**
+   * Names of the ClusterLogDestinations the logs go to.
+   *
+   * @schema ClusterLoggingConfigSpec#destinationRefs
+   */
+  readonly destinationRefs: string[];
+}
+
+/**
+ * Converts an object of type 'ClusterLoggingConfigSpec' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterLoggingConfigSpec(obj: ClusterLoggingConfigSpec | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'type': obj.type,
+    'kubernetesPods': toJson_ClusterLoggingConfigSpecKubernetesPods(obj.kubernetesPods),
+    'destinationRefs': obj.destinationRefs?.map(y => y),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Source of the logs.
+ *
+ * @schema ClusterLoggingConfigSpecType
+ */
+export enum ClusterLoggingConfigSpecType {
+  /** KubernetesPods */
+  KUBERNETES_PODS = "KubernetesPods",
+  /** File */
+  FILE = "File",
+}
+
+/**
+ * Logs of pods.
+ *
+ * @schema ClusterLoggingConfigSpecKubernetesPods
+ */
+export interface ClusterLoggingConfigSpecKubernetesPods {
+  /**
+   * Namespaces whose pods are read.
+   *
+   * @schema ClusterLoggingConfigSpecKubernetesPods#namespaceSelector
+   */
+  readonly namespaceSelector?: ClusterLoggingConfigSpecKubernetesPodsNamespaceSelector;
+
+  /**
+   * Pods read, by label.
+   *
+   * @schema ClusterLoggingConfigSpecKubernetesPods#labelSelector
+   */
+  readonly labelSelector?: ClusterLoggingConfigSpecKubernetesPodsLabelSelector;
+}
+
+/**
+ * Converts an object of type 'ClusterLoggingConfigSpecKubernetesPods' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterLoggingConfigSpecKubernetesPods(obj: ClusterLoggingConfigSpecKubernetesPods | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'namespaceSelector': toJson_ClusterLoggingConfigSpecKubernetesPodsNamespaceSelector(obj.namespaceSelector),
+    'labelSelector': toJson_ClusterLoggingConfigSpecKubernetesPodsLabelSelector(obj.labelSelector),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Namespaces whose pods are read.
+ *
+ * @schema ClusterLoggingConfigSpecKubernetesPodsNamespaceSelector
+ */
+export interface ClusterLoggingConfigSpecKubernetesPodsNamespaceSelector {
+  /**
+   * Namespaces read, by name.
+   *
+   * @schema ClusterLoggingConfigSpecKubernetesPodsNamespaceSelector#matchNames
+   */
+  readonly matchNames?: string[];
+
+  /**
+   * Namespaces not read, by name.
+   *
+   * @schema ClusterLoggingConfigSpecKubernetesPodsNamespaceSelector#excludeNames
+   */
+  readonly excludeNames?: string[];
+}
+
+/**
+ * Converts an object of type 'ClusterLoggingConfigSpecKubernetesPodsNamespaceSelector' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterLoggingConfigSpecKubernetesPodsNamespaceSelector(obj: ClusterLoggingConfigSpecKubernetesPodsNamespaceSelector | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'matchNames': obj.matchNames?.map(y => y),
+    'excludeNames': obj.excludeNames?.map(y => y),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Pods read, by label.
+ *
+ * @schema ClusterLoggingConfigSpecKubernetesPodsLabelSelector
+ */
+export interface ClusterLoggingConfigSpecKubernetesPodsLabelSelector {
+  /**
+   * @schema ClusterLoggingConfigSpecKubernetesPodsLabelSelector#matchLabels
+   */
+  readonly matchLabels?: { [key: string]: string };
+}
+
+/**
+ * Converts an object of type 'ClusterLoggingConfigSpecKubernetesPodsLabelSelector' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterLoggingConfigSpecKubernetesPodsLabelSelector(obj: ClusterLoggingConfigSpecKubernetesPodsLabelSelector | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+
+/**
+ * Which logs log-shipper collects in the cluster, and where they go.
+ *
+ * @schema ClusterLoggingConfigV1Alpha2
+ */
+export class ClusterLoggingConfigV1Alpha2 extends ApiObject {
+  /**
+   * Returns the apiVersion and kind for "ClusterLoggingConfigV1Alpha2"
+   */
+  public static readonly GVK: GroupVersionKind = {
+    apiVersion: 'deckhouse.io/v1alpha2',
+    kind: 'ClusterLoggingConfig',
+  }
+
+  /**
+   * Renders a Kubernetes manifest for "ClusterLoggingConfigV1Alpha2".
+   *
+   * This can be used to inline resource manifests inside other objects (e.g. as templates).
+   *
+   * @param props initialization props
+   */
+  public static manifest(props: ClusterLoggingConfigV1Alpha2Props): any {
+    return {
+      ...ClusterLoggingConfigV1Alpha2.GVK,
+      ...toJson_ClusterLoggingConfigV1Alpha2Props(props),
+    };
+  }
+
+  /**
+   * Defines a "ClusterLoggingConfigV1Alpha2" API object
+   * @param scope the scope in which to define this object
+   * @param id a scope-local name for the object
+   * @param props initialization props
+   */
+  public constructor(scope: Construct, id: string, props: ClusterLoggingConfigV1Alpha2Props) {
+    super(scope, id, {
+      ...ClusterLoggingConfigV1Alpha2.GVK,
+      ...props,
+    });
+  }
+
+  /**
+   * Renders the object to Kubernetes JSON.
+   */
+  public override toJson(): any {
+    const resolved = super.toJson();
+
+    return {
+      ...ClusterLoggingConfigV1Alpha2.GVK,
+      ...toJson_ClusterLoggingConfigV1Alpha2Props(resolved),
+    };
+  }
+}
+
+/**
+ * Which logs log-shipper collects in the cluster, and where they go.
+ *
+ * @schema ClusterLoggingConfigV1Alpha2
+ */
+export interface ClusterLoggingConfigV1Alpha2Props {
+  /**
+   * @schema ClusterLoggingConfigV1Alpha2#metadata
+   */
+  readonly metadata?: ApiObjectMetadata;
+
+  /**
+   * @schema ClusterLoggingConfigV1Alpha2#spec
+   */
+  readonly spec: ClusterLoggingConfigV1Alpha2Spec;
+}
+
+/**
+ * Converts an object of type 'ClusterLoggingConfigV1Alpha2Props' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterLoggingConfigV1Alpha2Props(obj: ClusterLoggingConfigV1Alpha2Props | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'metadata': obj.metadata,
+    'spec': toJson_ClusterLoggingConfigV1Alpha2Spec(obj.spec),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ClusterLoggingConfigV1Alpha2Spec
+ */
+export interface ClusterLoggingConfigV1Alpha2Spec {
+  /**
+   * Source of the logs.
+   *
+   * @schema ClusterLoggingConfigV1Alpha2Spec#type
+   */
+  readonly type: ClusterLoggingConfigV1Alpha2SpecType;
+
+  /**
+   * Logs of pods.
+   *
+   * @schema ClusterLoggingConfigV1Alpha2Spec#kubernetesPods
+   */
+  readonly kubernetesPods?: ClusterLoggingConfigV1Alpha2SpecKubernetesPods;
+
+  /**
+   * Names of the ClusterLogDestinations the logs go to.
+   *
+   * @schema ClusterLoggingConfigV1Alpha2Spec#destinationRefs
+   */
+  readonly destinationRefs: string[];
+}
+
+/**
+ * Converts an object of type 'ClusterLoggingConfigV1Alpha2Spec' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterLoggingConfigV1Alpha2Spec(obj: ClusterLoggingConfigV1Alpha2Spec | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'type': obj.type,
+    'kubernetesPods': toJson_ClusterLoggingConfigV1Alpha2SpecKubernetesPods(obj.kubernetesPods),
+    'destinationRefs': obj.destinationRefs?.map(y => y),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Source of the logs.
+ *
+ * @schema ClusterLoggingConfigV1Alpha2SpecType
+ */
+export enum ClusterLoggingConfigV1Alpha2SpecType {
+  /** KubernetesPods */
+  KUBERNETES_PODS = "KubernetesPods",
+  /** File */
+  FILE = "File",
+}
+
+/**
+ * Logs of pods.
+ *
+ * @schema ClusterLoggingConfigV1Alpha2SpecKubernetesPods
+ */
+export interface ClusterLoggingConfigV1Alpha2SpecKubernetesPods {
+  /**
+   * Namespaces whose pods are read.
+   *
+   * @schema ClusterLoggingConfigV1Alpha2SpecKubernetesPods#namespaceSelector
+   */
+  readonly namespaceSelector?: ClusterLoggingConfigV1Alpha2SpecKubernetesPodsNamespaceSelector;
+
+  /**
+   * Pods read, by label.
+   *
+   * @schema ClusterLoggingConfigV1Alpha2SpecKubernetesPods#labelSelector
+   */
+  readonly labelSelector?: ClusterLoggingConfigV1Alpha2SpecKubernetesPodsLabelSelector;
+}
+
+/**
+ * Converts an object of type 'ClusterLoggingConfigV1Alpha2SpecKubernetesPods' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterLoggingConfigV1Alpha2SpecKubernetesPods(obj: ClusterLoggingConfigV1Alpha2SpecKubernetesPods | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'namespaceSelector': toJson_ClusterLoggingConfigV1Alpha2SpecKubernetesPodsNamespaceSelector(obj.namespaceSelector),
+    'labelSelector': toJson_ClusterLoggingConfigV1Alpha2SpecKubernetesPodsLabelSelector(obj.labelSelector),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Namespaces whose pods are read.
+ *
+ * @schema ClusterLoggingConfigV1Alpha2SpecKubernetesPodsNamespaceSelector
+ */
+export interface ClusterLoggingConfigV1Alpha2SpecKubernetesPodsNamespaceSelector {
+  /**
+   * Namespaces read, by label.
+   *
+   * @schema ClusterLoggingConfigV1Alpha2SpecKubernetesPodsNamespaceSelector#labelSelector
+   */
+  readonly labelSelector?: ClusterLoggingConfigV1Alpha2SpecKubernetesPodsNamespaceSelectorLabelSelector;
+}
+
+/**
+ * Converts an object of type 'ClusterLoggingConfigV1Alpha2SpecKubernetesPodsNamespaceSelector' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterLoggingConfigV1Alpha2SpecKubernetesPodsNamespaceSelector(obj: ClusterLoggingConfigV1Alpha2SpecKubernetesPodsNamespaceSelector | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'labelSelector': toJson_ClusterLoggingConfigV1Alpha2SpecKubernetesPodsNamespaceSelectorLabelSelector(obj.labelSelector),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Pods read, by label.
+ *
+ * @schema ClusterLoggingConfigV1Alpha2SpecKubernetesPodsLabelSelector
+ */
+export interface ClusterLoggingConfigV1Alpha2SpecKubernetesPodsLabelSelector {
+  /**
+   * @schema ClusterLoggingConfigV1Alpha2SpecKubernetesPodsLabelSelector#matchLabels
+   */
+  readonly matchLabels?: { [key: string]: string };
+}
+
+/**
+ * Converts an object of type 'ClusterLoggingConfigV1Alpha2SpecKubernetesPodsLabelSelector' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterLoggingConfigV1Alpha2SpecKubernetesPodsLabelSelector(obj: ClusterLoggingConfigV1Alpha2SpecKubernetesPodsLabelSelector | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Namespaces read, by label.
+ *
+ * @schema ClusterLoggingConfigV1Alpha2SpecKubernetesPodsNamespaceSelectorLabelSelector
+ */
+export interface ClusterLoggingConfigV1Alpha2SpecKubernetesPodsNamespaceSelectorLabelSelector {
+  /**
+   * @schema ClusterLoggingConfigV1Alpha2SpecKubernetesPodsNamespaceSelectorLabelSelector#matchLabels
+   */
+  readonly matchLabels?: { [key: string]: string };
+}
+
+/**
+ * Converts an object of type 'ClusterLoggingConfigV1Alpha2SpecKubernetesPodsNamespaceSelectorLabelSelector' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterLoggingConfigV1Alpha2SpecKubernetesPodsNamespaceSelectorLabelSelector(obj: ClusterLoggingConfigV1Alpha2SpecKubernetesPodsNamespaceSelectorLabelSelector | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+
+/**
  * An additional Alertmanager that Prometheus sends alerts to.
  *
  * @schema CustomAlertmanager
@@ -210,6 +1141,743 @@ export function toJson_CustomAlertmanagerSpecExternalService(obj: CustomAlertman
     'namespace': obj.namespace,
     'name': obj.name,
     'path': obj.path,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+
+/**
+ * A group of nodes that Deckhouse manages alike.
+ *
+ * @schema NodeGroup
+ */
+export class NodeGroup extends ApiObject {
+  /**
+   * Returns the apiVersion and kind for "NodeGroup"
+   */
+  public static readonly GVK: GroupVersionKind = {
+    apiVersion: 'deckhouse.io/v1',
+    kind: 'NodeGroup',
+  }
+
+  /**
+   * Renders a Kubernetes manifest for "NodeGroup".
+   *
+   * This can be used to inline resource manifests inside other objects (e.g. as templates).
+   *
+   * @param props initialization props
+   */
+  public static manifest(props: NodeGroupProps): any {
+    return {
+      ...NodeGroup.GVK,
+      ...toJson_NodeGroupProps(props),
+    };
+  }
+
+  /**
+   * Defines a "NodeGroup" API object
+   * @param scope the scope in which to define this object
+   * @param id a scope-local name for the object
+   * @param props initialization props
+   */
+  public constructor(scope: Construct, id: string, props: NodeGroupProps) {
+    super(scope, id, {
+      ...NodeGroup.GVK,
+      ...props,
+    });
+  }
+
+  /**
+   * Renders the object to Kubernetes JSON.
+   */
+  public override toJson(): any {
+    const resolved = super.toJson();
+
+    return {
+      ...NodeGroup.GVK,
+      ...toJson_NodeGroupProps(resolved),
+    };
+  }
+}
+
+/**
+ * A group of nodes that Deckhouse manages alike.
+ *
+ * @schema NodeGroup
+ */
+export interface NodeGroupProps {
+  /**
+   * @schema NodeGroup#metadata
+   */
+  readonly metadata?: ApiObjectMetadata;
+
+  /**
+   * @schema NodeGroup#spec
+   */
+  readonly spec: NodeGroupSpec;
+}
+
+/**
+ * Converts an object of type 'NodeGroupProps' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_NodeGroupProps(obj: NodeGroupProps | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'metadata': obj.metadata,
+    'spec': toJson_NodeGroupSpec(obj.spec),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema NodeGroupSpec
+ */
+export interface NodeGroupSpec {
+  /**
+   * How the nodes of the group are provisioned.
+   *
+   * @schema NodeGroupSpec#nodeType
+   */
+  readonly nodeType: NodeGroupSpecNodeType;
+
+  /**
+   * What every node of the group carries.
+   *
+   * @schema NodeGroupSpec#nodeTemplate
+   */
+  readonly nodeTemplate?: NodeGroupSpecNodeTemplate;
+}
+
+/**
+ * Converts an object of type 'NodeGroupSpec' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_NodeGroupSpec(obj: NodeGroupSpec | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'nodeType': obj.nodeType,
+    'nodeTemplate': toJson_NodeGroupSpecNodeTemplate(obj.nodeTemplate),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * How the nodes of the group are provisioned.
+ *
+ * @schema NodeGroupSpecNodeType
+ */
+export enum NodeGroupSpecNodeType {
+  /** CloudEphemeral */
+  CLOUD_EPHEMERAL = "CloudEphemeral",
+  /** CloudPermanent */
+  CLOUD_PERMANENT = "CloudPermanent",
+  /** CloudStatic */
+  CLOUD_STATIC = "CloudStatic",
+  /** Static */
+  STATIC = "Static",
+}
+
+/**
+ * What every node of the group carries.
+ *
+ * @schema NodeGroupSpecNodeTemplate
+ */
+export interface NodeGroupSpecNodeTemplate {
+  /**
+   * @schema NodeGroupSpecNodeTemplate#labels
+   */
+  readonly labels?: { [key: string]: string };
+
+  /**
+   * @schema NodeGroupSpecNodeTemplate#annotations
+   */
+  readonly annotations?: { [key: string]: string };
+
+  /**
+   * @schema NodeGroupSpecNodeTemplate#taints
+   */
+  readonly taints?: NodeGroupSpecNodeTemplateTaints[];
+}
+
+/**
+ * Converts an object of type 'NodeGroupSpecNodeTemplate' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_NodeGroupSpecNodeTemplate(obj: NodeGroupSpecNodeTemplate | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'labels': ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+    'annotations': ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+    'taints': obj.taints?.map(y => toJson_NodeGroupSpecNodeTemplateTaints(y)),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema NodeGroupSpecNodeTemplateTaints
+ */
+export interface NodeGroupSpecNodeTemplateTaints {
+  /**
+   * @schema NodeGroupSpecNodeTemplateTaints#key
+   */
+  readonly key: string;
+
+  /**
+   * @schema NodeGroupSpecNodeTemplateTaints#value
+   */
+  readonly value?: string;
+
+  /**
+   * @schema NodeGroupSpecNodeTemplateTaints#effect
+   */
+  readonly effect: NodeGroupSpecNodeTemplateTaintsEffect;
+}
+
+/**
+ * Converts an object of type 'NodeGroupSpecNodeTemplateTaints' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_NodeGroupSpecNodeTemplateTaints(obj: NodeGroupSpecNodeTemplateTaints | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'key': obj.key,
+    'value': obj.value,
+    'effect': obj.effect,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema NodeGroupSpecNodeTemplateTaintsEffect
+ */
+export enum NodeGroupSpecNodeTemplateTaintsEffect {
+  /** NoSchedule */
+  NO_SCHEDULE = "NoSchedule",
+  /** PreferNoSchedule */
+  PREFER_NO_SCHEDULE = "PreferNoSchedule",
+  /** NoExecute */
+  NO_EXECUTE = "NoExecute",
+}
+
+
+/**
+ * A Prometheus remote_write target upmeter ships its SLA metrics to.
+ *
+ * @schema UpmeterRemoteWrite
+ */
+export class UpmeterRemoteWrite extends ApiObject {
+  /**
+   * Returns the apiVersion and kind for "UpmeterRemoteWrite"
+   */
+  public static readonly GVK: GroupVersionKind = {
+    apiVersion: 'deckhouse.io/v1alpha1',
+    kind: 'UpmeterRemoteWrite',
+  }
+
+  /**
+   * Renders a Kubernetes manifest for "UpmeterRemoteWrite".
+   *
+   * This can be used to inline resource manifests inside other objects (e.g. as templates).
+   *
+   * @param props initialization props
+   */
+  public static manifest(props: UpmeterRemoteWriteProps): any {
+    return {
+      ...UpmeterRemoteWrite.GVK,
+      ...toJson_UpmeterRemoteWriteProps(props),
+    };
+  }
+
+  /**
+   * Defines a "UpmeterRemoteWrite" API object
+   * @param scope the scope in which to define this object
+   * @param id a scope-local name for the object
+   * @param props initialization props
+   */
+  public constructor(scope: Construct, id: string, props: UpmeterRemoteWriteProps) {
+    super(scope, id, {
+      ...UpmeterRemoteWrite.GVK,
+      ...props,
+    });
+  }
+
+  /**
+   * Renders the object to Kubernetes JSON.
+   */
+  public override toJson(): any {
+    const resolved = super.toJson();
+
+    return {
+      ...UpmeterRemoteWrite.GVK,
+      ...toJson_UpmeterRemoteWriteProps(resolved),
+    };
+  }
+}
+
+/**
+ * A Prometheus remote_write target upmeter ships its SLA metrics to.
+ *
+ * @schema UpmeterRemoteWrite
+ */
+export interface UpmeterRemoteWriteProps {
+  /**
+   * @schema UpmeterRemoteWrite#metadata
+   */
+  readonly metadata?: ApiObjectMetadata;
+
+  /**
+   * @schema UpmeterRemoteWrite#spec
+   */
+  readonly spec: UpmeterRemoteWriteSpec;
+}
+
+/**
+ * Converts an object of type 'UpmeterRemoteWriteProps' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_UpmeterRemoteWriteProps(obj: UpmeterRemoteWriteProps | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'metadata': obj.metadata,
+    'spec': toJson_UpmeterRemoteWriteSpec(obj.spec),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema UpmeterRemoteWriteSpec
+ */
+export interface UpmeterRemoteWriteSpec {
+  /**
+   * The remote_write target.
+   *
+   * @schema UpmeterRemoteWriteSpec#config
+   */
+  readonly config: UpmeterRemoteWriteSpecConfig;
+
+  /**
+   * Labels added to every series sent.
+   *
+   * @schema UpmeterRemoteWriteSpec#additionalLabels
+   */
+  readonly additionalLabels?: { [key: string]: string };
+
+  /**
+   * How often metrics are sent, in seconds.
+   *
+   * @schema UpmeterRemoteWriteSpec#intervalSeconds
+   */
+  readonly intervalSeconds?: UpmeterRemoteWriteSpecIntervalSeconds;
+}
+
+/**
+ * Converts an object of type 'UpmeterRemoteWriteSpec' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_UpmeterRemoteWriteSpec(obj: UpmeterRemoteWriteSpec | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'config': toJson_UpmeterRemoteWriteSpecConfig(obj.config),
+    'additionalLabels': ((obj.additionalLabels) === undefined) ? undefined : (Object.entries(obj.additionalLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+    'intervalSeconds': obj.intervalSeconds,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * The remote_write target.
+ *
+ * @schema UpmeterRemoteWriteSpecConfig
+ */
+export interface UpmeterRemoteWriteSpecConfig {
+  /**
+   * URL of the remote_write endpoint.
+   *
+   * @schema UpmeterRemoteWriteSpecConfig#url
+   */
+  readonly url: string;
+
+  /**
+   * Basic authentication.
+   *
+   * @schema UpmeterRemoteWriteSpecConfig#basicAuth
+   */
+  readonly basicAuth?: UpmeterRemoteWriteSpecConfigBasicAuth;
+
+  /**
+   * Bearer token sent with every request.
+   *
+   * @schema UpmeterRemoteWriteSpecConfig#bearerToken
+   */
+  readonly bearerToken?: string;
+
+  /**
+   * TLS settings of the connection.
+   *
+   * @schema UpmeterRemoteWriteSpecConfig#tlsConfig
+   */
+  readonly tlsConfig?: UpmeterRemoteWriteSpecConfigTlsConfig;
+}
+
+/**
+ * Converts an object of type 'UpmeterRemoteWriteSpecConfig' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_UpmeterRemoteWriteSpecConfig(obj: UpmeterRemoteWriteSpecConfig | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'url': obj.url,
+    'basicAuth': toJson_UpmeterRemoteWriteSpecConfigBasicAuth(obj.basicAuth),
+    'bearerToken': obj.bearerToken,
+    'tlsConfig': toJson_UpmeterRemoteWriteSpecConfigTlsConfig(obj.tlsConfig),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * How often metrics are sent, in seconds.
+ *
+ * @schema UpmeterRemoteWriteSpecIntervalSeconds
+ */
+export enum UpmeterRemoteWriteSpecIntervalSeconds {
+  /** 30 */
+  VALUE_30 = 30,
+  /** 300 */
+  VALUE_300 = 300,
+}
+
+/**
+ * Basic authentication.
+ *
+ * @schema UpmeterRemoteWriteSpecConfigBasicAuth
+ */
+export interface UpmeterRemoteWriteSpecConfigBasicAuth {
+  /**
+   * @schema UpmeterRemoteWriteSpecConfigBasicAuth#username
+   */
+  readonly username?: string;
+
+  /**
+   * @schema UpmeterRemoteWriteSpecConfigBasicAuth#password
+   */
+  readonly password?: string;
+}
+
+/**
+ * Converts an object of type 'UpmeterRemoteWriteSpecConfigBasicAuth' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_UpmeterRemoteWriteSpecConfigBasicAuth(obj: UpmeterRemoteWriteSpecConfigBasicAuth | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'username': obj.username,
+    'password': obj.password,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * TLS settings of the connection.
+ *
+ * @schema UpmeterRemoteWriteSpecConfigTlsConfig
+ */
+export interface UpmeterRemoteWriteSpecConfigTlsConfig {
+  /**
+   * @schema UpmeterRemoteWriteSpecConfigTlsConfig#insecureSkipVerify
+   */
+  readonly insecureSkipVerify?: boolean;
+
+  /**
+   * @schema UpmeterRemoteWriteSpecConfigTlsConfig#ca
+   */
+  readonly ca?: string;
+}
+
+/**
+ * Converts an object of type 'UpmeterRemoteWriteSpecConfigTlsConfig' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_UpmeterRemoteWriteSpecConfigTlsConfig(obj: UpmeterRemoteWriteSpecConfigTlsConfig | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'insecureSkipVerify': obj.insecureSkipVerify,
+    'ca': obj.ca,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+
+/**
+ * A Prometheus remote_write target upmeter ships its SLA metrics to.
+ *
+ * @schema UpmeterRemoteWriteV1
+ */
+export class UpmeterRemoteWriteV1 extends ApiObject {
+  /**
+   * Returns the apiVersion and kind for "UpmeterRemoteWriteV1"
+   */
+  public static readonly GVK: GroupVersionKind = {
+    apiVersion: 'deckhouse.io/v1',
+    kind: 'UpmeterRemoteWrite',
+  }
+
+  /**
+   * Renders a Kubernetes manifest for "UpmeterRemoteWriteV1".
+   *
+   * This can be used to inline resource manifests inside other objects (e.g. as templates).
+   *
+   * @param props initialization props
+   */
+  public static manifest(props: UpmeterRemoteWriteV1Props): any {
+    return {
+      ...UpmeterRemoteWriteV1.GVK,
+      ...toJson_UpmeterRemoteWriteV1Props(props),
+    };
+  }
+
+  /**
+   * Defines a "UpmeterRemoteWriteV1" API object
+   * @param scope the scope in which to define this object
+   * @param id a scope-local name for the object
+   * @param props initialization props
+   */
+  public constructor(scope: Construct, id: string, props: UpmeterRemoteWriteV1Props) {
+    super(scope, id, {
+      ...UpmeterRemoteWriteV1.GVK,
+      ...props,
+    });
+  }
+
+  /**
+   * Renders the object to Kubernetes JSON.
+   */
+  public override toJson(): any {
+    const resolved = super.toJson();
+
+    return {
+      ...UpmeterRemoteWriteV1.GVK,
+      ...toJson_UpmeterRemoteWriteV1Props(resolved),
+    };
+  }
+}
+
+/**
+ * A Prometheus remote_write target upmeter ships its SLA metrics to.
+ *
+ * @schema UpmeterRemoteWriteV1
+ */
+export interface UpmeterRemoteWriteV1Props {
+  /**
+   * @schema UpmeterRemoteWriteV1#metadata
+   */
+  readonly metadata?: ApiObjectMetadata;
+
+  /**
+   * @schema UpmeterRemoteWriteV1#spec
+   */
+  readonly spec: UpmeterRemoteWriteV1Spec;
+}
+
+/**
+ * Converts an object of type 'UpmeterRemoteWriteV1Props' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_UpmeterRemoteWriteV1Props(obj: UpmeterRemoteWriteV1Props | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'metadata': obj.metadata,
+    'spec': toJson_UpmeterRemoteWriteV1Spec(obj.spec),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema UpmeterRemoteWriteV1Spec
+ */
+export interface UpmeterRemoteWriteV1Spec {
+  /**
+   * The remote_write target.
+   *
+   * @schema UpmeterRemoteWriteV1Spec#config
+   */
+  readonly config: UpmeterRemoteWriteV1SpecConfig;
+
+  /**
+   * Labels added to every series sent.
+   *
+   * @schema UpmeterRemoteWriteV1Spec#additionalLabels
+   */
+  readonly additionalLabels?: { [key: string]: string };
+
+  /**
+   * How often metrics are sent, in seconds.
+   *
+   * @schema UpmeterRemoteWriteV1Spec#intervalSeconds
+   */
+  readonly intervalSeconds?: UpmeterRemoteWriteV1SpecIntervalSeconds;
+}
+
+/**
+ * Converts an object of type 'UpmeterRemoteWriteV1Spec' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_UpmeterRemoteWriteV1Spec(obj: UpmeterRemoteWriteV1Spec | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'config': toJson_UpmeterRemoteWriteV1SpecConfig(obj.config),
+    'additionalLabels': ((obj.additionalLabels) === undefined) ? undefined : (Object.entries(obj.additionalLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+    'intervalSeconds': obj.intervalSeconds,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * The remote_write target.
+ *
+ * @schema UpmeterRemoteWriteV1SpecConfig
+ */
+export interface UpmeterRemoteWriteV1SpecConfig {
+  /**
+   * URL of the remote_write endpoint.
+   *
+   * @schema UpmeterRemoteWriteV1SpecConfig#url
+   */
+  readonly url: string;
+
+  /**
+   * Basic authentication.
+   *
+   * @schema UpmeterRemoteWriteV1SpecConfig#basicAuth
+   */
+  readonly basicAuth?: UpmeterRemoteWriteV1SpecConfigBasicAuth;
+
+  /**
+   * Bearer token sent with every request.
+   *
+   * @schema UpmeterRemoteWriteV1SpecConfig#bearerToken
+   */
+  readonly bearerToken?: string;
+
+  /**
+   * TLS settings of the connection.
+   *
+   * @schema UpmeterRemoteWriteV1SpecConfig#tlsConfig
+   */
+  readonly tlsConfig?: UpmeterRemoteWriteV1SpecConfigTlsConfig;
+}
+
+/**
+ * Converts an object of type 'UpmeterRemoteWriteV1SpecConfig' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_UpmeterRemoteWriteV1SpecConfig(obj: UpmeterRemoteWriteV1SpecConfig | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'url': obj.url,
+    'basicAuth': toJson_UpmeterRemoteWriteV1SpecConfigBasicAuth(obj.basicAuth),
+    'bearerToken': obj.bearerToken,
+    'tlsConfig': toJson_UpmeterRemoteWriteV1SpecConfigTlsConfig(obj.tlsConfig),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * How often metrics are sent, in seconds.
+ *
+ * @schema UpmeterRemoteWriteV1SpecIntervalSeconds
+ */
+export enum UpmeterRemoteWriteV1SpecIntervalSeconds {
+  /** 30 */
+  VALUE_30 = 30,
+  /** 300 */
+  VALUE_300 = 300,
+}
+
+/**
+ * Basic authentication.
+ *
+ * @schema UpmeterRemoteWriteV1SpecConfigBasicAuth
+ */
+export interface UpmeterRemoteWriteV1SpecConfigBasicAuth {
+  /**
+   * @schema UpmeterRemoteWriteV1SpecConfigBasicAuth#username
+   */
+  readonly username?: string;
+
+  /**
+   * @schema UpmeterRemoteWriteV1SpecConfigBasicAuth#password
+   */
+  readonly password?: string;
+}
+
+/**
+ * Converts an object of type 'UpmeterRemoteWriteV1SpecConfigBasicAuth' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_UpmeterRemoteWriteV1SpecConfigBasicAuth(obj: UpmeterRemoteWriteV1SpecConfigBasicAuth | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'username': obj.username,
+    'password': obj.password,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * TLS settings of the connection.
+ *
+ * @schema UpmeterRemoteWriteV1SpecConfigTlsConfig
+ */
+export interface UpmeterRemoteWriteV1SpecConfigTlsConfig {
+  /**
+   * @schema UpmeterRemoteWriteV1SpecConfigTlsConfig#insecureSkipVerify
+   */
+  readonly insecureSkipVerify?: boolean;
+
+  /**
+   * @schema UpmeterRemoteWriteV1SpecConfigTlsConfig#ca
+   */
+  readonly ca?: string;
+}
+
+/**
+ * Converts an object of type 'UpmeterRemoteWriteV1SpecConfigTlsConfig' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_UpmeterRemoteWriteV1SpecConfigTlsConfig(obj: UpmeterRemoteWriteV1SpecConfigTlsConfig | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'insecureSkipVerify': obj.insecureSkipVerify,
+    'ca': obj.ca,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});

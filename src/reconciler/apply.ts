@@ -28,16 +28,19 @@ export class Applier {
     private readonly client: KubeClient,
     private readonly mapper: RESTMapper,
     private readonly ownership: Ownership,
-    /** Field manager of every apply. @default "flant-integration" */
-    private readonly fieldManager = 'flant-integration',
+    /** Field manager of every apply. */
+    private readonly fieldManager: string,
   ) {}
 
-  /** Server-side applies `obj` and returns what the server stored. */
+  /**
+   * Server-side applies `obj` and returns what the server stored. A field the server's
+   * schema does not know is an error (fieldValidation=Strict), never silently dropped.
+   */
   async apply(obj: KubeObject): Promise<KubeObject> {
     const info = await this.mapper.resourceOf(obj);
     const path = resourcePath(info, obj.metadata?.namespace, obj.metadata?.name);
     return this.client.request<KubeObject>('PATCH', path, {
-      query: { fieldManager: this.fieldManager, force: true },
+      query: { fieldManager: this.fieldManager, force: true, fieldValidation: 'Strict' },
       body: withoutStatus(obj),
       contentType: 'application/apply-patch+yaml',
     });

@@ -10,7 +10,7 @@ export { EventRecorder, type EventSource } from './events.js';
 export { errorText, Informer, objectKey, type InformerEvent, type InformerOptions } from './informer.js';
 export { describeNetworkError, isConflict, isNotFound, KubeApiError, kubeClient, type KubeClient, type KubeList, type KubeObject, type OwnerReference, type WatchEvent } from './kube.js';
 export { LeaderElector, microTime, type LeaderElectionOptions } from './leaderelection.js';
-export { createLogger, redactPaths } from './log.js';
+export { createLogger, redactPaths, type LoggerOptions } from './log.js';
 export { groupVersionPath, resourcePath, RESTMapper, type ResourceInfo } from './mapper.js';
 export { ManagerMetrics } from './metrics.js';
 export { Manager, type ManagerOptions } from './manager.js';

@@ -2,6 +2,8 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from './log.js';
 
+const secretFields = ['licenceKey', 'token', 'authorization', 'data'];
+
 function capture() {
   const lines: string[] = [];
   const stream = new Writable({
@@ -10,7 +12,7 @@ function capture() {
       done();
     },
   });
-  return { lines, logger: createLogger('info', stream) };
+  return { lines, logger: createLogger({ app: 'test', secretFields, destination: stream }) };
 }
 
 describe('logger', () => {

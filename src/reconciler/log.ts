@@ -4,16 +4,25 @@
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
 
-const secretFields = [
-  'licenceKey', 'licenseKey', 'licence', 'license', 'authKey', 'auth_key', 'token', 'bearerToken',
-  'password', 'authorization', 'Authorization', 'secret', 'data', 'stringData',
-];
+/** Options of the root logger. */
+export interface LoggerOptions {
+  /** pino level. @default "info" */
+  readonly level?: string;
+  /** Value of the `app` field on every line. */
+  readonly app: string;
+  /** Field names that may carry a secret: redacted at the top and up to two levels down. */
+  readonly secretFields: readonly string[];
+  /** Where lines go. @default standard output */
+  readonly destination?: DestinationStream;
+}
 
-/** pino redaction paths: every secret-bearing field at the top and up to two levels down. */
-export const redactPaths: string[] = secretFields.flatMap((f) => [f, `*.${f}`, `*.*.${f}`]);
+/** pino redaction paths for `fields`: each at the top and up to two levels down. */
+export function redactPaths(fields: readonly string[]): string[] {
+  return fields.flatMap((f) => [f, `*.${f}`, `*.*.${f}`]);
+}
 
-/** Creates the root logger. @param level pino level. @default "info" */
-export function createLogger(level = 'info', destination?: DestinationStream): Logger {
-  const options = { level, base: { app: 'flant-integration' }, redact: { paths: redactPaths, censor: '[REDACTED]' } };
-  return destination ? pino(options, destination) : pino(options);
+/** Creates the root logger. */
+export function createLogger(options: LoggerOptions): Logger {
+  const config = { level: options.level ?? 'info', base: { app: options.app }, redact: { paths: redactPaths(options.secretFields), censor: '[REDACTED]' } };
+  return options.destination ? pino(config, options.destination) : pino(config);
 }

@@ -1,7 +1,8 @@
 /**
  * Which resources the API server serves, from discovery: the REST path of a kind, and
  * whether a CRD's kind is served at all. Answers are cached briefly so a CRD installed
- * after start is noticed without a restart.
+ * after start is noticed without a restart; a resource registered from a watched CRD
+ * is known at once, whatever discovery last said.
  */
 import type { Clock } from './clock.js';
 import { isNotFound, type KubeClient, type KubeObject } from './kube.js';
@@ -33,6 +34,7 @@ export function resourcePath(info: ResourceInfo, namespace?: string, name?: stri
 /** Finds resources through discovery. */
 export class RESTMapper {
   private cache = new Map<string, { at: number; list: APIResourceList | undefined }>();
+  private registered = new Map<string, ResourceInfo>();
 
   /**
    * @param ttlMs how long a discovery answer is trusted. @default 30000
@@ -45,6 +47,8 @@ export class RESTMapper {
 
   /** The resource of `apiVersion`/`kind`, or undefined when the server does not serve it. */
   async resource(apiVersion: string, kind: string): Promise<ResourceInfo | undefined> {
+    const known = this.registered.get(`${apiVersion}/${kind}`);
+    if (known) return known;
     const list = await this.discover(apiVersion);
     const found = list?.resources.find((r) => r.kind === kind && !r.name.includes('/'));
     return found ? { apiVersion, kind, plural: found.name, namespaced: found.namespaced } : undefined;
@@ -64,6 +68,16 @@ export class RESTMapper {
       if (info) return info;
     }
     return undefined;
+  }
+
+  /**
+   * Sets what the resources of one kind are, e.g. from its CRD: `infos` are the versions
+   * served now (an empty list: none). Discovery answers for the kind are forgotten.
+   */
+  register(kind: string, group: string, infos: readonly ResourceInfo[]): void {
+    for (const [key, info] of this.registered) if (info.kind === kind && info.apiVersion.startsWith(`${group}/`)) this.registered.delete(key);
+    for (const info of infos) this.registered.set(`${info.apiVersion}/${info.kind}`, info);
+    for (const apiVersion of this.cache.keys()) if (apiVersion.startsWith(`${group}/`)) this.cache.delete(apiVersion);
   }
 
   /** Forgets every cached answer. */

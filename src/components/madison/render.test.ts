@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { flantIntegrationSpecSchema } from '../../api/index.js';
+import { renderComponent } from '../../flantintegration/index.js';
+import { MadisonComponent } from './component.js';
+import { dnsResolver } from './discovery.js';
 import { alertRelabels, keyChecksum, keySecret, madisonObjects, proxyDeploymentName, type MadisonFacts } from './render.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered manifests are read as plain JSON
 type Obj = { kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; ownerReferences?: unknown[] }; spec?: any; data?: Record<string, string> };
 
 const spec = flantIntegrationSpecSchema.parse({ namespace: 'fi-ns' });
-const facts: MadisonFacts = { backends: ['10.1.0.1', '10.1.0.2'], authKey: 'KEY-1', customAlertmanagerServed: true, image: 'registry/flant-integration:1.0' };
+const facts: MadisonFacts = { backends: ['10.1.0.1', '10.1.0.2'], authKey: 'KEY-1', keySource: 'test', customAlertmanagerServed: true, image: 'registry/flant-integration:1.0' };
+const component = new MadisonComponent({ resolver: dnsResolver(), image: 'unused' });
 
 function render(over: Partial<MadisonFacts> = {}, s = spec): Obj[] {
   return madisonObjects(s, { ...facts, ...over }) as unknown as Obj[];
@@ -21,8 +25,8 @@ describe('renderMadison', () => {
     expect(deployments.every((d) => d.metadata.namespace === 'fi-ns')).toBe(true);
   });
 
-  it('labels every object as ours and as Madison\'s', () => {
-    for (const o of render({ prometheusNamespace: 'd8-monitoring' })) {
+  it('labels every object as ours and as Madison\'s, as the controller applies them', () => {
+    for (const o of renderComponent(component, spec, { ...facts, prometheusNamespace: 'd8-monitoring' }) as unknown as Obj[]) {
       expect(o.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'flant-integration', 'integration.flant.com/component': 'madison' });
     }
   });
@@ -31,6 +35,7 @@ describe('renderMadison', () => {
     const [d] = byKind(render(), 'Deployment');
     const pod = d?.spec.template;
     const container = pod.spec.containers[0];
+    expect(d?.metadata.labels).toEqual({ app: 'madison-proxy', 'madison-backend': '10.1.0.1' });
     expect(d?.spec).toMatchObject({ replicas: 1, strategy: { type: 'Recreate' }, selector: { matchLabels: { app: 'madison-proxy', 'madison-backend': '10.1.0.1' } } });
     expect(pod.metadata.labels).toEqual({ app: 'madison-proxy', 'madison-backend': '10.1.0.1' });
     expect(container).toMatchObject({
@@ -96,10 +101,5 @@ describe('renderMadison', () => {
       { name: 'https_proxy', value: 'http://proxy:3128' },
       { name: 'NO_PROXY', value: '.cluster.local,10.0.0.0/8' },
     ]));
-  });
-
-  it('sets the owner on every object when given', () => {
-    const owner = { apiVersion: 'integration.flant.com/v1alpha1', kind: 'FlantIntegration', name: 'default', uid: 'u-1', controller: true, blockOwnerDeletion: true };
-    for (const o of render({ owner })) expect(o.metadata.ownerReferences).toEqual([owner]);
   });
 });

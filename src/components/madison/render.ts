@@ -8,8 +8,7 @@ import { App, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { FlantIntegrationSpec } from '../../api/index.js';
 import { CustomAlertmanager, CustomAlertmanagerSpecType } from '../../imports/deckhouse.io.js';
-import type { OwnerReference } from '../../reconciler/index.js';
-import { componentLabel, managedByLabel } from '../../controller/index.js';
+import type { KubeObject } from '../../reconciler/index.js';
 
 /** Component name, the value of the component label. */
 export const madisonComponent = 'madison';
@@ -22,14 +21,14 @@ export const relabelSecretName = 'prometheus-main-additional-configs-alert-relab
 /** Port the proxy listens on. */
 export const proxyPort = 8080;
 
-const ownLabels = { [managedByLabel.key]: managedByLabel.value, [componentLabel]: madisonComponent };
-
 /** What the render needs beyond the spec. */
 export interface MadisonFacts {
   /** Backend addresses, sorted byte-wise. */
   readonly backends: readonly string[];
   /** The Madison key in use. */
   readonly authKey: string;
+  /** Where the key came from, for `MadisonRegistered`. */
+  readonly keySource: string;
   /** Connect says the setup is archived: only the key Secret is kept. */
   readonly revoked?: boolean;
   /** `CustomAlertmanager` (deckhouse.io/v1alpha1) is served. */
@@ -38,8 +37,10 @@ export interface MadisonFacts {
   readonly prometheusNamespace?: string;
   /** Image of the proxy (the controller's own image). */
   readonly image: string;
-  /** Owner of every object; none in the offline `render` command. */
-  readonly owner?: OwnerReference;
+  /** Why the last lookup of the backends failed (the last known ones are kept). */
+  readonly discoveryFailure?: string;
+  /** When the current backend list was discovered (RFC 3339). */
+  readonly lastDiscoveryTime?: string;
 }
 
 /** `madison-proxy-<first 10 hex of sha256(ip)>`. */
@@ -71,13 +72,9 @@ export const alertRelabels = [
 
 /** Renders the Madison chart. */
 export function renderMadison(spec: FlantIntegrationSpec, facts: MadisonFacts): Chart {
-  const chart = new Chart(new App(), madisonComponent, { labels: ownLabels });
+  const chart = new Chart(new App(), madisonComponent);
   const ns = spec.namespace;
-  const meta = (name: string, namespace?: string) => ({
-    name,
-    ...(namespace ? { namespace } : {}),
-    ...(facts.owner ? { ownerReferences: [{ ...facts.owner }] } : {}),
-  });
+  const meta = (name: string, namespace?: string) => ({ name, ...(namespace ? { namespace } : {}) });
   addKeySecret(chart, meta(madisonProxyName, ns), facts.authKey);
   if (facts.revoked) return chart;
   for (const ip of facts.backends) proxyDeployment(chart, spec, facts, ip, meta(proxyDeploymentName(ip), ns));
@@ -110,14 +107,16 @@ function addKeySecret(chart: Chart, metadata: k8s.ObjectMeta, authKey: string): 
 }
 
 /** The key Secret alone, to store a key the moment Connect issues it. */
-export function keySecret(spec: FlantIntegrationSpec, authKey: string, owner?: OwnerReference): Record<string, unknown> {
-  const chart = new Chart(new App(), madisonComponent, { labels: ownLabels });
-  addKeySecret(chart, { name: madisonProxyName, namespace: spec.namespace, ...(owner ? { ownerReferences: [{ ...owner }] } : {}) }, authKey);
-  return chart.toJson()[0] as Record<string, unknown>;
+export function keySecret(spec: FlantIntegrationSpec, authKey: string): KubeObject {
+  const chart = new Chart(new App(), madisonComponent);
+  addKeySecret(chart, { name: madisonProxyName, namespace: spec.namespace }, authKey);
+  return chart.toJson()[0] as KubeObject;
 }
 
-function proxyDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: MadisonFacts, ip: string, metadata: k8s.ObjectMeta): void {
+function proxyDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: MadisonFacts, ip: string, meta: k8s.ObjectMeta): void {
+  // On the Deployment itself too, as Deckhouse has them: `kubectl get deploy -l app=madison-proxy` lists the proxies.
   const labels = { app: madisonProxyName, 'madison-backend': ip };
+  const metadata = { ...meta, labels };
   const probe = (path: string) => ({ httpGet: { path, port: k8s.IntOrString.fromString('http') }, periodSeconds: 10, timeoutSeconds: 5 });
   new k8s.KubeDeployment(chart, `proxy-${ip}`, {
     metadata,
@@ -165,7 +164,7 @@ export function proxyEnv(spec: FlantIntegrationSpec): k8s.EnvVar[] {
   return pairs.filter((e): e is [string, string] => Boolean(e[1])).flatMap(([name, value]) => [{ name, value }, { name: name.toLowerCase(), value }]);
 }
 
-/** The chart as plain objects, in order. */
-export function madisonObjects(spec: FlantIntegrationSpec, facts: MadisonFacts): Array<Record<string, unknown>> {
-  return renderMadison(spec, facts).toJson() as Array<Record<string, unknown>>;
+/** The chart as plain objects, in apply order. */
+export function madisonObjects(spec: FlantIntegrationSpec, facts: MadisonFacts): KubeObject[] {
+  return renderMadison(spec, facts).toJson() as KubeObject[];
 }

@@ -3,7 +3,7 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { group, plural } from '../api/index.js';
-import { describeNetworkError, isNotFound, kubeClient, type KubeClient } from '../reconciler/kube.js';
+import { describeNetworkError, isNotFound, kubeClient, type KubeClient } from '../reconciler/index.js';
 
 /** Where the kubeconfig comes from. */
 export interface ClusterSource {
@@ -25,7 +25,7 @@ export function loadKubeConfig(source: ClusterSource): KubeConfig {
   } else if (source.inCluster) {
     config.loadFromCluster();
   } else {
-    throw new Error('no cluster given: pass --kubeconfig PATH or set KUBECONFIG (or --embedded auto for a local control plane)');
+    throw new Error('no cluster given: pass --kubeconfig PATH or set KUBECONFIG (`npm start` in a checkout starts a local control plane)');
   }
   return config;
 }

@@ -3,16 +3,15 @@
  * environment. Commands wire the rooms together and nothing more.
  */
 import { parseArgs } from 'node:util';
-import { crdPath, durationToMillis, flantIntegrationCRDYaml } from './api/index.js';
-import { createLogger } from './reconciler/index.js';
-import { runCommand, type RunOptions } from './controller/run.js';
+import { crdPath, durationToMillis, flantIntegrationCRDYaml } from '../api/index.js';
+import { programLogger } from './logging.js';
+import type { RunOptions } from './run.js';
 
 const usage = `Usage: flant-integration <command> [options]
 
 Commands:
   run     run the controller
             --kubeconfig PATH               cluster to manage (default: $KUBECONFIG, else in-cluster)
-            --embedded auto|always|never    start a local control plane when no cluster is given (default: never)
             --metrics-bind-address ADDR     /metrics listener (default: :8080; 0 turns it off)
             --health-probe-bind-address ADDR  /healthz and /readyz listener (default: :8081)
             --leader-elect                  take part in leader election (default: off)
@@ -24,7 +23,8 @@ Commands:
             --image IMAGE                   image of the madison-proxy Deployments (default: $CONTROLLER_IMAGE, else flant-integration-controller:dev)
   render  print every manifest the controller would apply, with no cluster
             -f FILE                         the FlantIntegration (YAML)
-            --facts FILE                    facts: backends, clusterUUID, servedCRDs, authKey, ... (YAML)
+            --facts FILE                    what the controller would discover: clusterUUID, licenceKey, image,
+                                            crds (served version per kind, or none), madison (backends, ...) (YAML)
   proxy   run the madison-proxy program (settings from MADISON_* and LISTEN_* variables)
   crd     print the FlantIntegration CRD as YAML (npm run generate writes it to ${crdPath})
   help    print this text
@@ -36,7 +36,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   try {
     switch (command) {
       case 'run':
-        return await runCommand(runOptions(rest, env));
+        return await (await import('./run.js')).runCommand(runOptions(rest, env));
       case 'crd':
         return await crdCommand(rest);
       case 'proxy':
@@ -64,7 +64,6 @@ class UsageError extends Error {}
 function runOptions(args: readonly string[], env: NodeJS.ProcessEnv): RunOptions {
   const { values } = parse(args, {
     kubeconfig: { type: 'string' },
-    embedded: { type: 'string', default: 'never' },
     'metrics-bind-address': { type: 'string', default: ':8080' },
     'health-probe-bind-address': { type: 'string', default: ':8081' },
     'leader-elect': { type: 'boolean', default: false },
@@ -75,12 +74,9 @@ function runOptions(args: readonly string[], env: NodeJS.ProcessEnv): RunOptions
     image: { type: 'string', default: env.CONTROLLER_IMAGE ?? 'flant-integration-controller:dev' },
     'log-level': { type: 'string', default: env.LOG_LEVEL ?? 'info' },
   });
-  const embedded = String(values.embedded);
-  if (!['auto', 'always', 'never'].includes(embedded)) throw new UsageError(`--embedded must be auto, always or never, not "${embedded}"`);
   return {
     kubeconfig: typeof values.kubeconfig === 'string' ? values.kubeconfig : env.KUBECONFIG || undefined,
     inCluster: Boolean(env.KUBERNETES_SERVICE_HOST),
-    embedded: embedded as RunOptions['embedded'],
     metricsBindAddress: String(values['metrics-bind-address']),
     healthProbeBindAddress: String(values['health-probe-bind-address']),
     leaderElect: values['leader-elect'] === true,
@@ -103,8 +99,8 @@ function durationFlag(text: string, flag: string): number {
 
 async function proxyCommand(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   parse(args, {});
-  const { proxyConfigFromEnv, startProxy } = await import('./proxy/index.js');
-  const log = createLogger(env.LOG_LEVEL ?? 'info');
+  const { proxyConfigFromEnv, startProxy } = await import('../proxy/index.js');
+  const log = programLogger(env.LOG_LEVEL ?? 'info');
   const proxy = await startProxy(proxyConfigFromEnv(env), log);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());
@@ -119,7 +115,7 @@ async function renderCommand(args: readonly string[]): Promise<number> {
   const { values } = parse(args, { file: { type: 'string', short: 'f' }, facts: { type: 'string' } });
   if (typeof values.file !== 'string') throw new UsageError('render needs -f FILE (a FlantIntegration manifest)');
   const { renderFromFiles } = await import('./render.js');
-  process.stdout.write(await renderFromFiles(values.file, typeof values.facts === 'string' ? values.facts : undefined));
+  process.stdout.write(await renderFromFiles(values.file, typeof values.facts === 'string' ? values.facts : undefined, (line) => process.stderr.write(`flant-integration: ${line}\n`)));
   return 0;
 }
 

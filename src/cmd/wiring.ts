@@ -1,0 +1,162 @@
+/**
+ * Wires the controller process: the components (the one place that knows every one of
+ * them), the informers they declare, the CRD informers, and the FlantIntegration
+ * reconciler over the manager. Everything here is a parameter or a named constant.
+ */
+import type { Logger } from 'pino';
+import { flantIntegrationSpecSchema, group, plural, version } from '../api/index.js';
+import { dnsResolver, LogsComponent, MadisonComponent, UpmeterComponent } from '../components/index.js';
+import {
+  componentLabel,
+  crdsPath,
+  declaredCRDs,
+  defineComponent,
+  FlantIntegrationReconciler,
+  managedByLabel,
+  registrySecret,
+  resourceInfos,
+  type AnyComponent,
+  type CRDObject,
+  type FlantIntegrationAPI,
+  type Secret,
+} from '../flantintegration/index.js';
+import {
+  Applier,
+  EventRecorder,
+  Informer,
+  isNotFound,
+  Manager,
+  RESTMapper,
+  realClock,
+  type Clock,
+  type KubeClient,
+  type KubeObject,
+  type LeaderElectionOptions,
+} from '../reconciler/index.js';
+
+/** REST path of the FlantIntegration collection. */
+export const flantIntegrationsPath = `/apis/${group}/${version}/${plural}`;
+/** Field manager of every server-side apply. */
+export const fieldManager = 'flant-integration';
+/** reportingController of the Events. */
+export const eventsController = 'integration.flant.com/flant-integration';
+
+/** What the components need from the process. */
+export interface ComponentOptions {
+  /** DNS servers (`host:port`) for Madison backend discovery. @default the system's */
+  readonly dnsServers?: readonly string[];
+  /** Image of the generated workloads that run this program (madison-proxy). */
+  readonly image: string;
+  /** How often Connect is asked whether the Madison key was revoked, in ms. */
+  readonly revocationCheckIntervalMs?: number;
+}
+
+/** Every component, in display order. Adding a component is one line here. */
+export function components(options: ComponentOptions): AnyComponent[] {
+  return [
+    defineComponent(new MadisonComponent({ resolver: dnsResolver(options.dnsServers), image: options.image, revocationCheckIntervalMs: options.revocationCheckIntervalMs })),
+    defineComponent(new LogsComponent()),
+    defineComponent(new UpmeterComponent()),
+  ];
+}
+
+/** Options of the controller process. */
+export interface ControllerSetup {
+  readonly client: KubeClient;
+  readonly log: Logger;
+  /** @default the machine's clock */
+  readonly clock?: Clock;
+  /** Leader election, or none (this process always leads). */
+  readonly leaderElection?: LeaderElectionOptions;
+  /** @default ":8081" */
+  readonly healthProbeBindAddress?: string;
+  /** @default ":8080" */
+  readonly metricsBindAddress?: string;
+  /** Every FlantIntegration is reconciled again this often. @default 600000 */
+  readonly syncPeriodMs?: number;
+  /** The components to run. */
+  readonly components: readonly AnyComponent[];
+  /** reportingInstance of Events. */
+  readonly identity: string;
+}
+
+/** Secrets the controller never needs: service-account tokens and Helm releases, the bulk of most clusters. */
+const secretFieldSelector = 'type!=kubernetes.io/service-account-token,type!=helm.sh/release.v1';
+
+/** Builds a manager that runs the FlantIntegration controller. */
+export function setupController(setup: ControllerSetup): Manager {
+  const clock = setup.clock ?? realClock;
+  const { client, log } = setup;
+  const manager = new Manager({ client, log, clock, leaderElection: setup.leaderElection, healthProbeBindAddress: setup.healthProbeBindAddress, metricsBindAddress: setup.metricsBindAddress });
+  const flantIntegrations = manager.informer({ path: flantIntegrationsPath });
+  const secrets = manager.informer<Secret>({ path: '/api/v1/secrets', fieldSelector: secretFieldSelector });
+  const mapper = new RESTMapper(client, clock);
+  const crds = new Map(declaredCRDs(setup.components).map((name) => [name, manager.informer<CRDObject>({ path: crdsPath, fieldSelector: `metadata.name=${name}` })]));
+  const caches = new Map<string, Informer>();
+  for (const c of setup.components) for (const w of c.informers) caches.set(w.name, manager.informer(w));
+  const reconciler = new FlantIntegrationReconciler({
+    api: flantIntegrationAPI(client),
+    writer: new Applier(client, mapper, { managedBy: managedByLabel, componentKey: componentLabel }, fieldManager),
+    events: new EventRecorder(client, { controller: eventsController, instance: setup.identity }, clock, log),
+    clock,
+    flantIntegrations,
+    secrets,
+    crds: { get: (name) => crds.get(name)?.get(name) },
+    cache: { list: (name) => caches.get(name)?.list() ?? [] },
+    components: setup.components,
+  });
+  const controller = manager.controller('flantintegration', reconciler, { resyncPeriodMs: setup.syncPeriodMs });
+  const everyFlantIntegration = () => flantIntegrations.list().map((fi) => fi.metadata?.name ?? '');
+  controller.watchPrimary(flantIntegrations);
+  controller.watch(secrets, (secret) => (isReferenced(secret, flantIntegrations.list(), setup.components) ? everyFlantIntegration() : []));
+  for (const informer of crds.values()) {
+    informer.on((event) => {
+      const crd = event.object;
+      mapper.register(crd.spec?.names?.kind ?? '', crd.spec?.group ?? '', event.type === 'delete' ? [] : resourceInfos(crd));
+    });
+    controller.watch(informer, everyFlantIntegration);
+  }
+  for (const c of setup.components) for (const w of c.informers) controller.watch(caches.get(w.name) as Informer, w.keys ?? ownerKeys);
+  return manager;
+}
+
+/** The FlantIntegration's own API calls over the JSON client. */
+function flantIntegrationAPI(client: KubeClient): FlantIntegrationAPI {
+  const merge = 'application/merge-patch+json';
+  return {
+    kubeSystemUID: async () => (await client.request<KubeObject>('GET', '/api/v1/namespaces/kube-system')).metadata?.uid ?? '',
+    namespaceExists: async (name) => {
+      try {
+        await client.request('GET', `/api/v1/namespaces/${name}`);
+        return true;
+      } catch (err) {
+        if (isNotFound(err)) return false;
+        throw err;
+      }
+    },
+    patchStatus: async (name, status) => {
+      await client.request('PATCH', `${flantIntegrationsPath}/${name}/status`, { body: { status }, contentType: merge });
+    },
+    patchFinalizers: async (name, finalizers, resourceVersion) => {
+      await client.request('PATCH', `${flantIntegrationsPath}/${name}`, { body: { metadata: { finalizers, resourceVersion } }, contentType: merge });
+    },
+  };
+}
+
+/** True when a FlantIntegration reads this Secret: the licence, the registry Secret, or one a component names. */
+function isReferenced(secret: Secret, fis: readonly KubeObject[], all: readonly AnyComponent[]): boolean {
+  const ns = secret.metadata?.namespace;
+  const name = secret.metadata?.name;
+  if (ns === registrySecret.namespace && name === registrySecret.name) return true;
+  return fis.some((fi) => {
+    const parsed = flantIntegrationSpecSchema.safeParse(fi.spec ?? {});
+    if (!parsed.success) return false;
+    const refs = [parsed.data.licenseKeySecretRef, ...all.flatMap((c) => c.secretRefs?.(parsed.data) ?? [])];
+    return refs.some((r) => r?.namespace === ns && r?.name === name);
+  });
+}
+
+/** Keys of the FlantIntegrations that own an object. */
+function ownerKeys(obj: KubeObject): string[] {
+  return (obj.metadata?.ownerReferences ?? []).filter((r) => r.kind === 'FlantIntegration').map((r) => r.name);
+}

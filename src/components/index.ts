@@ -1,0 +1,4 @@
+/** Every component's door, for the wiring and the render command. */
+export { dnsResolver, MadisonComponent } from './madison/index.js';
+export { LogsComponent } from './logs/index.js';
+export { UpmeterComponent } from './upmeter/index.js';

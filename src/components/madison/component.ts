@@ -1,0 +1,225 @@
+/**
+ * The Madison component: finds the key (configured, stored, or issued once by Connect),
+ * checks it for revocation, discovers the backends, and hands the spine the facts its pure
+ * render and readiness work from.
+ */
+import { ConditionType, durationToMillis, Reason, type FlantIntegrationSpec } from '../../api/index.js';
+import { ConnectClient, type ConnectOptions, type MadisonKeyState, type MadisonRegistration } from '../../connect/index.js';
+import { managedByLabel, componentLabel, readSecretKey, type Component, type GatherContext, type Gathered, type OfflineFacts } from '../../flantintegration/index.js';
+import { errorText, rfc3339, type KindRef } from '../../reconciler/index.js';
+import { discoverBackends, sortByteWise, type BackendResolver } from './discovery.js';
+import { madisonOfflineSchema } from './offline.js';
+import { deploymentsCache, madisonReadiness } from './readiness.js';
+import { authKeyField, keySecret, madisonComponent, madisonObjects, madisonProxyName, type MadisonFacts } from './render.js';
+
+/** What the Madison component talks to. */
+export interface ConnectAPI {
+  registerMadison(data: MadisonRegistration): Promise<string>;
+  madisonKeyState(authKey: string): Promise<MadisonKeyState>;
+}
+
+/** Default of {@link MadisonOptions.revocationCheckIntervalMs}: 5 minutes. */
+export const defaultRevocationCheckIntervalMs = 300_000;
+
+/** Options of the Madison component. */
+export interface MadisonOptions {
+  readonly resolver: BackendResolver;
+  /** Image of the proxy Deployments: the controller's own image. */
+  readonly image: string;
+  /** Builds a Connect client. @default the real {@link ConnectClient} */
+  readonly connect?: (options: ConnectOptions) => ConnectAPI;
+  /** How often Connect is asked whether the key was revoked. @default {@link defaultRevocationCheckIntervalMs} */
+  readonly revocationCheckIntervalMs?: number;
+}
+
+/** Built-in kinds the Madison component renders. */
+export const madisonKinds: readonly KindRef[] = [
+  { apiVersion: 'v1', kind: 'Secret' },
+  { apiVersion: 'apps/v1', kind: 'Deployment' },
+  { apiVersion: 'v1', kind: 'Service' },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
+];
+
+/** The Prometheus namespace of a Deckhouse cluster, where the alert relabeling goes. */
+const deckhousePrometheusNamespace = 'd8-monitoring';
+
+interface Discovery {
+  readonly backends: string[];
+  readonly failure?: string;
+  readonly discoveredAt?: string;
+}
+
+/** The Madison component. */
+export class MadisonComponent implements Component<MadisonFacts> {
+  readonly name = madisonComponent;
+  readonly enabledField = 'spec.madison.enabled';
+  readonly needsLicence = true;
+  readonly statusKey = 'madison' as const;
+  readonly kinds = madisonKinds;
+  readonly crds = [{ group: 'deckhouse.io', kind: 'CustomAlertmanager', plural: 'customalertmanagers', versions: ['v1alpha1'], optional: true }];
+  readonly informers = [
+    {
+      name: deploymentsCache,
+      path: '/apis/apps/v1/deployments',
+      labelSelector: `${managedByLabel.key}=${managedByLabel.value},${componentLabel}=${madisonComponent}`,
+    },
+  ];
+  readonly readiness = madisonReadiness;
+  /** The last lookup, kept in memory so a re-created FlantIntegration (empty status) does not forget the backends. */
+  private lastDiscovery?: { at: number; host: string; backends: string[]; discoveredAt: string };
+  private lastCheck?: { at: number; key: string; revoked: boolean };
+  /** Keys issued in this process, until the cache shows the stored Secret. */
+  private issued = new Map<string, string>();
+
+  constructor(private readonly options: MadisonOptions) {}
+
+  enabled(spec: FlantIntegrationSpec): boolean {
+    return spec.madison.enabled;
+  }
+
+  secretRefs(spec: FlantIntegrationSpec) {
+    const stored = { namespace: spec.namespace, name: madisonProxyName };
+    return spec.madison.authKeySecretRef ? [spec.madison.authKeySecretRef, stored] : [stored];
+  }
+
+  async gather(ctx: GatherContext): Promise<Gathered<MadisonFacts>> {
+    const licence = ctx.licenceKey ?? '';
+    let key: { key: string; source: string } | { reason: string; message: string };
+    try {
+      key = await this.authKey(ctx, licence);
+    } catch (err) {
+      return { blocked: [{ type: ConditionType.MadisonRegistered, status: 'False', reason: Reason.RegistrationFailed, message: errorText(err) }], error: err };
+    }
+    if (!('key' in key)) {
+      return {
+        blocked: [
+          { type: ConditionType.MadisonRegistered, status: 'False', ...key },
+          { type: ConditionType.MadisonProxyReady, status: 'False', reason: Reason.Progressing, message: 'waiting for a Madison key' },
+        ],
+      };
+    }
+    const revoked = await this.revoked(ctx, licence, key.key);
+    const discovery = await this.discover(ctx);
+    const interval = Math.min(durationToMillis(ctx.spec.madison.discoveryInterval), this.revocationInterval());
+    const facts: MadisonFacts = {
+      backends: discovery.backends,
+      authKey: key.key,
+      keySource: key.source,
+      revoked,
+      customAlertmanagerServed: ctx.served('CustomAlertmanager') !== undefined,
+      prometheusNamespace: (await ctx.cluster.namespaceExists(deckhousePrometheusNamespace)) ? deckhousePrometheusNamespace : undefined,
+      image: this.options.image,
+      discoveryFailure: discovery.failure,
+      lastDiscoveryTime: discovery.discoveredAt,
+    };
+    return { facts, requeueAfterMs: interval };
+  }
+
+  offlineFacts(offline: OfflineFacts): MadisonFacts {
+    const section = madisonOfflineSchema.parse(offline.section ?? {});
+    return {
+      backends: sortByteWise(section.backends),
+      authKey: section.authKey,
+      keySource: 'given in the facts file',
+      revoked: section.revoked,
+      customAlertmanagerServed: offline.served('CustomAlertmanager') !== undefined,
+      prometheusNamespace: section.prometheusNamespace,
+      image: offline.image,
+    };
+  }
+
+  render(spec: FlantIntegrationSpec, facts: MadisonFacts) {
+    return madisonObjects(spec, facts);
+  }
+
+  status(facts: MadisonFacts) {
+    return {
+      madison: {
+        backends: [...facts.backends],
+        backendCount: facts.backends.length,
+        registered: true,
+        revoked: facts.revoked ?? false,
+        ...(facts.lastDiscoveryTime ? { lastDiscoveryTime: facts.lastDiscoveryTime } : {}),
+      },
+    };
+  }
+
+  /** The key: from `authKeySecretRef`, else the stored Secret, else issued once by Connect and stored at once. */
+  private async authKey(ctx: GatherContext, licence: string): Promise<{ key: string; source: string } | { reason: string; message: string }> {
+    const spec = ctx.spec;
+    const ref = spec.madison.authKeySecretRef;
+    if (ref) {
+      const found = readSecretKey(ref, ctx.secrets);
+      return found.found ? { key: found.key, source: `Madison key read from ${found.source}` } : { reason: found.reason, message: found.message };
+    }
+    const storedIn = `Secret ${spec.namespace}/${madisonProxyName}`;
+    const stored = readSecretKey({ namespace: spec.namespace, name: madisonProxyName, key: authKeyField }, ctx.secrets);
+    if (stored.found) {
+      this.issued.delete(spec.namespace);
+      return { key: stored.key, source: `Madison key stored in ${storedIn}` };
+    }
+    const issued = this.issued.get(spec.namespace) ?? (await this.register(ctx, licence));
+    this.issued.set(spec.namespace, issued);
+    await ctx.cluster.applyNow(keySecret(spec, issued));
+    return { key: issued, source: `registered with Connect; the key is stored in ${storedIn}` };
+  }
+
+  private async register(ctx: GatherContext, licence: string): Promise<string> {
+    const spec = ctx.spec;
+    const key = await this.connect(spec, licence).registerMadison({
+      prometheusURL: spec.madison.prometheusURL,
+      grafanaURL: spec.madison.grafanaURL,
+      labels: { cluster_uuid: ctx.clusterUUID },
+    });
+    ctx.log.info({ connect: spec.connect.url }, 'registered with Madison through Connect');
+    return key;
+  }
+
+  private connect(spec: FlantIntegrationSpec, licence: string): ConnectAPI {
+    const options: ConnectOptions = { url: spec.connect.url, licence, proxy: spec.proxy };
+    return (this.options.connect ?? ((o) => new ConnectClient(o)))(options);
+  }
+
+  private revocationInterval(): number {
+    return this.options.revocationCheckIntervalMs ?? defaultRevocationCheckIntervalMs;
+  }
+
+  /** Asks Connect every revocation interval (and for every new key); a failed check keeps the last answer. */
+  private async revoked(ctx: GatherContext, licence: string, key: string): Promise<boolean> {
+    const now = ctx.clock.now();
+    const last = this.lastCheck;
+    if (last && last.key === key && now - last.at < this.revocationInterval()) return last.revoked;
+    try {
+      const revoked = (await this.connect(ctx.spec, licence).madisonKeyState(key)) === 'revoked';
+      this.lastCheck = { at: now, key, revoked };
+      if (revoked) ctx.log.warn('Connect says the Madison setup is archived: alerts are no longer shipped');
+      return revoked;
+    } catch (err) {
+      ctx.log.warn({ err: errorText(err) }, 'cannot check the Madison key with Connect; keeping the last answer');
+      return last?.key === key ? last.revoked : (ctx.status?.madison?.revoked ?? false);
+    }
+  }
+
+  /**
+   * Resolves the backends every discoveryInterval; a failure keeps the last known ones. What
+   * was found lives in this process, keyed by host: the stored status is read only when the
+   * process has found nothing yet (after a restart).
+   */
+  private async discover(ctx: GatherContext): Promise<Discovery> {
+    const { backendsHost, discoveryInterval } = ctx.spec.madison;
+    const now = ctx.clock.now();
+    const last = this.lastDiscovery?.host === backendsHost ? this.lastDiscovery : undefined;
+    if (last && now - last.at < durationToMillis(discoveryInterval)) return { backends: last.backends, discoveredAt: last.discoveredAt };
+    const known = last?.backends ?? sortByteWise(ctx.status?.madison?.backends ?? []);
+    const knownAt = last?.discoveredAt ?? ctx.status?.madison?.lastDiscoveryTime;
+    try {
+      const backends = await discoverBackends(this.options.resolver, backendsHost);
+      const discoveredAt = backends.join(',') === known.join(',') && knownAt ? knownAt : rfc3339(now);
+      this.lastDiscovery = { at: now, host: backendsHost, backends, discoveredAt };
+      return { backends, discoveredAt };
+    } catch (err) {
+      ctx.log.warn({ host: backendsHost, err: errorText(err) }, 'Madison backend discovery failed');
+      return { backends: known, failure: `cannot resolve ${backendsHost}: ${errorText(err)}; keeping the ${known.length} last known backends`, discoveredAt: knownAt };
+    }
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The upmeter component: ships the cluster's SLA metrics through Deckhouse's upmeter, by
+ * writing its UpmeterRemoteWrite.
+ */
+import { z } from 'zod';
+import { ConditionType, type FlantIntegrationSpec } from '../../api/index.js';
+import type { Component, ConditionChain, GatherContext, Gathered, OfflineFacts, ReadinessInput } from '../../flantintegration/index.js';
+import { remoteWriteName, remoteWriteURL, upmeterComponent, upmeterObjects, type UpmeterFacts } from './render.js';
+
+const deckhouse = 'deckhouse.io';
+
+const shipping: ConditionChain<ReadinessInput<UpmeterFacts>> = {
+  type: ConditionType.UpmeterReady,
+  // Applying is the whole job: upmeter reports nothing back on the object.
+  checks: [],
+  ready: ({ spec, facts }) =>
+    `UpmeterRemoteWrite ${remoteWriteName} (${facts.apiVersion}) is applied: SLA metrics go to ${remoteWriteURL(spec)} every ${spec.upmeter.intervalSeconds} s`,
+};
+
+/** The upmeter component. */
+export class UpmeterComponent implements Component<UpmeterFacts> {
+  readonly name = upmeterComponent;
+  readonly enabledField = 'spec.upmeter.enabled';
+  readonly needsLicence = true;
+  readonly kinds = [];
+  readonly informers = [];
+  readonly crds = [{ group: deckhouse, kind: 'UpmeterRemoteWrite', plural: 'upmeterremotewrites', versions: ['v1', 'v1alpha1'] }];
+  readonly readiness = [shipping];
+
+  enabled(spec: FlantIntegrationSpec): boolean {
+    return spec.upmeter.enabled;
+  }
+
+  async gather(ctx: GatherContext): Promise<Gathered<UpmeterFacts>> {
+    return { facts: this.facts(ctx.licenceKey ?? '', ctx.clusterUUID, ctx.served) };
+  }
+
+  offlineFacts(offline: OfflineFacts): UpmeterFacts {
+    z.object({}).strict().parse(offline.section ?? {});
+    return this.facts(offline.licenceKey, offline.clusterUUID, offline.served);
+  }
+
+  render(spec: FlantIntegrationSpec, facts: UpmeterFacts) {
+    return upmeterObjects(spec, facts);
+  }
+
+  private facts(licenceKey: string, clusterUUID: string, served: (kind: string) => string | undefined): UpmeterFacts {
+    return { licenceKey, clusterUUID, apiVersion: served('UpmeterRemoteWrite') ?? `${deckhouse}/v1` };
+  }
+}

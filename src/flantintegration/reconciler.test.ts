@@ -1,0 +1,224 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { ConditionType, type FlantIntegrationSpec } from '../api/index.js';
+import { FakeClock, type Condition, type KindRef, type KubeObject } from '../reconciler/index.js';
+import { defineComponent, type Component, type Gathered } from './contract.js';
+import type { CRDObject } from './crds.js';
+import type { Secret } from './licence.js';
+import { FlantIntegrationReconciler, type FlantIntegrationAPI, type ObjectWriter } from './reconciler.js';
+
+const log = pino({ level: 'silent' });
+const licenceRef = { namespace: 'ns', name: 'licence', key: 'key' };
+
+/** Records what the spine writes. */
+class FakeWriter implements ObjectWriter {
+  applied: KubeObject[] = [];
+  pruned: Array<{ component: string; kinds: KindRef[] }> = [];
+  deleted: Array<{ component: string; kinds: KindRef[] }> = [];
+  async apply(obj: KubeObject) {
+    this.applied.push(obj);
+    return obj;
+  }
+  async prune(component: string, _desired: readonly KubeObject[], kinds: readonly KindRef[]) {
+    this.pruned.push({ component, kinds: [...kinds] });
+    return [];
+  }
+  async deleteComponent(component: string, kinds: readonly KindRef[]) {
+    this.deleted.push({ component, kinds: [...kinds] });
+    return [];
+  }
+  of(component: string): KubeObject[] {
+    return this.applied.filter((o) => o.metadata?.labels?.['integration.flant.com/component'] === component);
+  }
+}
+
+/** The stored FlantIntegration: status patches land on it, as the API server would. */
+class FakeAPI implements FlantIntegrationAPI {
+  statusWrites = 0;
+  constructor(private readonly fi: KubeObject) {}
+  async kubeSystemUID() {
+    return 'kube-system-uid';
+  }
+  async namespaceExists() {
+    return false;
+  }
+  async patchStatus(_name: string, status: Record<string, unknown>) {
+    this.statusWrites++;
+    const merged: Record<string, unknown> = { ...(this.fi.status as Record<string, unknown> | undefined), ...status };
+    for (const [k, v] of Object.entries(merged)) if (v === null) delete merged[k];
+    this.fi.status = merged;
+  }
+  async patchFinalizers(_name: string, finalizers: string[]) {
+    this.fi.metadata = { ...this.fi.metadata, finalizers };
+  }
+}
+
+interface ToyFacts {
+  readonly licence: string;
+  readonly apiVersion: string;
+}
+
+/** A component writing one object of a CRD kind, served as v2 (best) or v1. */
+function toy(options: { throws?: boolean; blocked?: boolean } = {}): Component<ToyFacts> {
+  return {
+    name: 'toy',
+    enabledField: 'spec.logs.enabled',
+    enabled: (spec: FlantIntegrationSpec) => spec.logs.enabled,
+    needsLicence: true,
+    crds: [{ group: 'toys.example.com', kind: 'Toy', plural: 'toys', versions: ['v2', 'v1'] }],
+    kinds: [{ apiVersion: 'v1', kind: 'ConfigMap' }],
+    informers: [],
+    async gather(ctx): Promise<Gathered<ToyFacts>> {
+      if (options.throws) throw new Error('the toy API is down');
+      if (options.blocked) return { blocked: [{ type: ConditionType.LogShippingReady, status: 'False', reason: 'Progressing', message: 'waiting for a toy' }] };
+      return { facts: { licence: ctx.licenceKey ?? '', apiVersion: ctx.served('Toy') ?? '' } };
+    },
+    offlineFacts: () => ({ licence: 'x', apiVersion: 'toys.example.com/v2' }),
+    render: (_spec, facts) => [{ apiVersion: facts.apiVersion, kind: 'Toy', metadata: { name: 'toy' }, spec: { token: facts.licence } }],
+    readiness: [{ type: ConditionType.LogShippingReady, checks: [], ready: ({ facts }) => `toy applied as ${facts.apiVersion}` }],
+  };
+}
+
+/** A component that needs nothing, for "the others go on". */
+const plain: Component<null> = {
+  name: 'plain',
+  enabledField: 'spec.upmeter.enabled',
+  enabled: (spec) => spec.upmeter.enabled,
+  needsLicence: false,
+  crds: [],
+  kinds: [{ apiVersion: 'v1', kind: 'ConfigMap' }],
+  informers: [],
+  gather: async () => ({ facts: null }),
+  offlineFacts: () => null,
+  render: () => [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'plain', namespace: 'ns' } }],
+  readiness: [{ type: ConditionType.UpmeterReady, checks: [], ready: () => 'plain applied' }],
+};
+
+function crd(versions: string[], established = true): CRDObject {
+  return {
+    metadata: { name: 'toys.toys.example.com' },
+    spec: { group: 'toys.example.com', names: { plural: 'toys', kind: 'Toy' }, scope: 'Cluster', versions: versions.map((name) => ({ name, served: true })) },
+    status: { conditions: [{ type: 'Established', status: established ? 'True' : 'False' }] },
+  };
+}
+
+function licenceSecret(value: string): Secret {
+  return { metadata: { namespace: 'ns', name: 'licence' }, data: { key: Buffer.from(value).toString('base64') } };
+}
+
+interface World {
+  readonly spec?: Record<string, unknown>;
+  readonly licence?: string;
+  readonly crd?: CRDObject;
+  readonly components?: Array<Component<never>>;
+}
+
+function setup(world: World) {
+  const fi: KubeObject = { apiVersion: 'integration.flant.com/v1alpha1', kind: 'FlantIntegration', metadata: { name: 'default', uid: 'fi-uid', generation: 1 }, spec: { namespace: 'ns', licenseKeySecretRef: licenceRef, ...world.spec } };
+  const secrets = new Map<string, Secret>(world.licence ? [['ns/licence', licenceSecret(world.licence)]] : []);
+  const crds = new Map<string, CRDObject>(world.crd ? [['toys.toys.example.com', world.crd]] : []);
+  const writer = new FakeWriter();
+  const api = new FakeAPI(fi);
+  const events: string[] = [];
+  const clock = new FakeClock();
+  const reconciler = new FlantIntegrationReconciler({
+    api,
+    writer,
+    events: { record: async (_o, type, reason) => void events.push(`${type} ${reason}`) },
+    clock,
+    flantIntegrations: { get: (key) => (key === 'default' ? fi : undefined) },
+    secrets: { get: (key) => secrets.get(key) },
+    crds: { get: (name) => crds.get(name) },
+    cache: { list: () => [] },
+    components: (world.components ?? [toy() as Component<never>, plain as Component<never>]).map((c) => defineComponent(c)),
+  });
+  const condition = (type: string) => ((fi.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).find((c) => c.type === type);
+  return { fi, secrets, crds, writer, api, events, clock, reconciler, condition, run: () => reconciler.reconcile('default', log) };
+}
+
+describe('FlantIntegration reconciler: the same steps for every component', () => {
+  it.each<{ name: string; world: World; toy: Partial<Condition>; applied: number }>([
+    { name: 'everything there', world: { licence: 'LIC', crd: crd(['v1', 'v2']) }, toy: { status: 'True', reason: 'Ready', message: 'toy applied as toys.example.com/v2' }, applied: 1 },
+    { name: 'disabled', world: { licence: 'LIC', crd: crd(['v2']), spec: { logs: { enabled: false } } }, toy: { status: 'True', reason: 'Disabled', message: 'spec.logs.enabled is false' }, applied: 0 },
+    { name: 'no licence', world: { crd: crd(['v2']) }, toy: { status: 'False', reason: 'LicenceMissing' }, applied: 0 },
+    { name: 'CRD missing', world: { licence: 'LIC' }, toy: { status: 'False', reason: 'CRDNotInstalled' }, applied: 0 },
+    { name: 'CRD not Established yet', world: { licence: 'LIC', crd: crd(['v2'], false) }, toy: { status: 'False', reason: 'CRDNotInstalled' }, applied: 0 },
+    { name: 'CRD serving none of the versions it writes', world: { licence: 'LIC', crd: crd(['v3']) }, toy: { status: 'False', reason: 'CRDNotInstalled' }, applied: 0 },
+    { name: 'only the older version served', world: { licence: 'LIC', crd: crd(['v1']) }, toy: { status: 'True', message: 'toy applied as toys.example.com/v1' }, applied: 1 },
+    { name: 'blocked by its own facts', world: { licence: 'LIC', crd: crd(['v2']), components: [toy({ blocked: true }) as Component<never>] }, toy: { status: 'False', reason: 'Progressing', message: 'waiting for a toy' }, applied: 0 },
+  ])('$name', async ({ world, toy: expected, applied }) => {
+    const w = setup(world);
+    await w.run();
+    expect(w.condition('LogShippingReady')).toMatchObject(expected);
+    expect(w.writer.of('toy')).toHaveLength(applied);
+  });
+
+  it('names the missing CRD and the switch in the message, and the other components go on', async () => {
+    const w = setup({ licence: 'LIC' });
+    await w.run();
+    expect(w.condition('LogShippingReady')?.message).toBe(
+      "the CRD of Toy (toys.toys.example.com) is not installed, so nothing is written: install it (Deckhouse's module that owns it), or set spec.logs.enabled: false",
+    );
+    expect(w.condition('UpmeterReady')).toMatchObject({ status: 'True', reason: 'Ready' });
+    expect(w.condition('Ready')).toMatchObject({ status: 'False', reason: 'ComponentsNotReady', message: 'not ready: LogShippingReady (CRDNotInstalled)' });
+    expect(w.events).toContain('Warning CRDNotInstalled');
+  });
+
+  it('writes the objects once the CRD appears, at its best served version', async () => {
+    const w = setup({ licence: 'LIC' });
+    await w.run();
+    w.crds.set('toys.toys.example.com', crd(['v1', 'v2']));
+    await w.run();
+    expect(w.writer.of('toy').map((o) => o.apiVersion)).toEqual(['toys.example.com/v2']);
+    expect(w.condition('LogShippingReady')).toMatchObject({ status: 'True', reason: 'Ready' });
+    expect(w.writer.pruned.find((p) => p.component === 'toy')?.kinds).toEqual([{ apiVersion: 'v1', kind: 'ConfigMap' }, { apiVersion: 'toys.example.com/v2', kind: 'Toy' }]);
+  });
+
+  it('labels every object as ours, owned by the FlantIntegration', async () => {
+    const w = setup({ licence: 'LIC', crd: crd(['v2']) });
+    await w.run();
+    expect(w.writer.of('toy')[0]?.metadata).toEqual({
+      name: 'toy',
+      labels: { 'app.kubernetes.io/managed-by': 'flant-integration', 'integration.flant.com/component': 'toy' },
+      ownerReferences: [{ apiVersion: 'integration.flant.com/v1alpha1', kind: 'FlantIntegration', name: 'default', uid: 'fi-uid', controller: true, blockOwnerDeletion: true }],
+    });
+  });
+
+  it('deletes a disabled component\'s objects among its built-in and served CRD kinds', async () => {
+    const w = setup({ licence: 'LIC', crd: crd(['v2']), spec: { logs: { enabled: false } } });
+    await w.run();
+    expect(w.writer.deleted).toEqual([{ component: 'toy', kinds: [{ apiVersion: 'v1', kind: 'ConfigMap' }, { apiVersion: 'toys.example.com/v2', kind: 'Toy' }] }]);
+  });
+
+  it('reports a component that throws, goes on with the others, and retries', async () => {
+    const w = setup({ licence: 'LIC', crd: crd(['v2']), components: [toy({ throws: true }) as Component<never>, plain as Component<never>] });
+    await expect(w.run()).rejects.toThrow('components failed: toy: the toy API is down');
+    expect(w.condition('LogShippingReady')).toMatchObject({ status: 'False', reason: 'APIError', message: 'the toy API is down (retrying with backoff)' });
+    expect(w.writer.of('plain')).toHaveLength(1);
+  });
+
+  it('writes no status when nothing changed, however much later', async () => {
+    const w = setup({ licence: 'LIC', crd: crd(['v2']) });
+    await w.run();
+    expect(w.api.statusWrites).toBe(1);
+    await w.clock.advance(3_600_000);
+    await w.run();
+    await w.run();
+    expect(w.api.statusWrites).toBe(1);
+  });
+
+  it('puts a new licence in every object that carries it, in one reconcile', async () => {
+    const w = setup({ licence: 'LIC-OLD', crd: crd(['v2']) });
+    await w.run();
+    w.secrets.set('ns/licence', licenceSecret('LIC-NEW'));
+    await w.run();
+    expect(w.writer.of('toy').map((o) => (o.spec as { token: string }).token)).toEqual(['LIC-OLD', 'LIC-NEW']);
+  });
+
+  it('never puts the licence in the status or an Event', async () => {
+    const w = setup({ licence: 'LIC-SECRET-9', crd: crd(['v2']) });
+    await w.run();
+    expect(JSON.stringify(w.fi.status)).not.toContain('LIC-SECRET-9');
+    expect(w.events.join()).not.toContain('LIC-SECRET-9');
+  });
+});

@@ -1,0 +1,226 @@
+/**
+ * The FlantIntegration reconciler (the spine): fetch, finalize, gather the shared facts
+ * (licence, cluster UUID), run every component through the same steps (disabled path,
+ * licence gate, CRD gate, gather, render, apply + prune, readiness), then write the status
+ * (only when it changed) and an Event per condition change.
+ */
+import type { Logger } from 'pino';
+import { apiVersion, flantIntegrationSchema, kind, Reason, type FlantIntegration, type FlantIntegrationStatus } from '../api/index.js';
+import { changedConditions, errorText, rfc3339, TerminalError, type Clock, type KindRef, type KubeObject, type OwnerReference, type Reconciler, type Result } from '../reconciler/index.js';
+import { cleanupFinalizer, crdName, stamp, type AnyComponent, type CacheView, type GatherContext } from './contract.js';
+import { bestServedVersion, type CRDObject } from './crds.js';
+import { resolveLicence, type LicenceResult, type Secret, type SecretLookup } from './licence.js';
+import { blockedOutcome, disabledOutcome, failedOutcome, heldOutcome, readyOutcome, type ComponentOutcome } from './outcomes.js';
+import { buildStatus, canonical, licenceCondition } from './status.js';
+
+/** Reads cached objects by key (`namespace/name`, or `name` when cluster-scoped). */
+export interface Lookup<T extends KubeObject = KubeObject> {
+  get(key: string): T | undefined;
+}
+
+/** Writes and deletes the objects components render (the library's Applier). */
+export interface ObjectWriter {
+  apply(obj: KubeObject): Promise<unknown>;
+  prune(component: string, desired: readonly KubeObject[], kinds: readonly KindRef[], log: Logger): Promise<string[]>;
+  deleteComponent(component: string, kinds: readonly KindRef[], log: Logger): Promise<string[]>;
+}
+
+/** The FlantIntegration's own API calls. */
+export interface FlantIntegrationAPI {
+  /** UID of the `kube-system` namespace. */
+  kubeSystemUID(): Promise<string>;
+  namespaceExists(name: string): Promise<boolean>;
+  /** Merge-patches the status subresource. */
+  patchStatus(name: string, status: Record<string, unknown>): Promise<void>;
+  /** Replaces the finalizers, guarded by `resourceVersion`. */
+  patchFinalizers(name: string, finalizers: string[], resourceVersion: string | undefined): Promise<void>;
+}
+
+/** Records Events about the FlantIntegration. */
+export interface EventSink {
+  record(regarding: KubeObject, type: 'Normal' | 'Warning', reason: string, note: string): Promise<void>;
+}
+
+/** What the reconciler works with. */
+export interface FlantIntegrationDeps {
+  readonly api: FlantIntegrationAPI;
+  readonly writer: ObjectWriter;
+  readonly events: EventSink;
+  readonly clock: Clock;
+  readonly flantIntegrations: Lookup;
+  readonly secrets: Lookup<Secret>;
+  /** CustomResourceDefinitions by name. */
+  readonly crds: Lookup<CRDObject>;
+  /** The components' informer caches. */
+  readonly cache: CacheView;
+  readonly components: readonly AnyComponent[];
+}
+
+/** Facts every component shares in one reconcile. */
+interface Shared {
+  readonly fi: FlantIntegration;
+  readonly owner: OwnerReference;
+  readonly licence: LicenceResult;
+  readonly clusterUUID: string;
+  readonly log: Logger;
+}
+
+/** Reconciles the one FlantIntegration. */
+export class FlantIntegrationReconciler implements Reconciler {
+  private kubeSystemUID?: string;
+
+  constructor(private readonly deps: FlantIntegrationDeps) {}
+
+  async reconcile(key: string, log: Logger): Promise<Result | void> {
+    const raw = this.deps.flantIntegrations.get(key);
+    if (!raw) return;
+    if (raw.metadata?.deletionTimestamp) return this.finalize(raw, log);
+    await this.ensureFinalizer(raw);
+    const fi = parse(raw);
+    const shared: Shared = {
+      fi,
+      owner: ownerReference(raw),
+      licence: resolveLicence(fi.spec.licenseKeySecretRef, this.lookup()),
+      clusterUUID: fi.spec.clusterUUID ?? (await this.clusterUUID()),
+      log,
+    };
+    await this.deps.writer.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: fi.spec.namespace } });
+    const outcomes: ComponentOutcome[] = [];
+    for (const component of this.deps.components) outcomes.push(await this.runComponent(component, shared));
+    await this.writeStatus(raw, shared, outcomes);
+    const failures = outcomes.flatMap((o) => (o.error === undefined ? [] : [`${o.component}: ${errorText(o.error)}`]));
+    if (failures.length > 0) throw new Error(`components failed: ${failures.join('; ')}`);
+    const requeues = outcomes.map((o) => o.requeueAfterMs).filter((ms): ms is number => ms !== undefined);
+    return requeues.length > 0 ? { requeueAfterMs: Math.min(...requeues) } : undefined;
+  }
+
+  /** One component through the same steps as every other. */
+  private async runComponent(component: AnyComponent, shared: Shared): Promise<ComponentOutcome> {
+    const { fi, licence } = shared;
+    const spec = fi.spec;
+    const log = shared.log.child({ component: component.name });
+    try {
+      if (!component.enabled(spec)) {
+        await this.deps.writer.deleteComponent(component.name, this.kindsOf(component), log);
+        return disabledOutcome(component);
+      }
+      if (component.needsLicence && !licence.found) return heldOutcome(component, fi.status, Reason.LicenceMissing, `no licence key, so nothing is shipped: ${licence.message}`);
+      const missing = component.crds.filter((r) => !r.optional && this.served(r.kind, component) === undefined);
+      if (missing.length > 0) return heldOutcome(component, fi.status, Reason.CRDNotInstalled, crdMissingMessage(component, missing.map((r) => `${r.kind} (${crdName(r)})`)));
+      const gathered = await component.gather(this.gatherContext(component, shared, log));
+      if ('blocked' in gathered) return blockedOutcome(component, fi.status, gathered.blocked, gathered.error);
+      const objects = stamp(component.name, component.render(spec, gathered.facts), shared.owner);
+      for (const obj of objects) await this.deps.writer.apply(obj);
+      await this.deps.writer.prune(component.name, objects, this.kindsOf(component), log);
+      return readyOutcome(component, { spec, facts: gathered.facts, cache: this.deps.cache }, gathered.requeueAfterMs);
+    } catch (err) {
+      log.error({ err: errorText(err) }, 'component failed');
+      return failedOutcome(component, err, fi.status);
+    }
+  }
+
+  private gatherContext(component: AnyComponent, shared: Shared, log: Logger): GatherContext {
+    const { api, writer, clock } = this.deps;
+    return {
+      spec: shared.fi.spec,
+      status: shared.fi.status,
+      licenceKey: shared.licence.found ? shared.licence.key : undefined,
+      clusterUUID: shared.clusterUUID,
+      secrets: this.lookup(),
+      served: (k) => this.served(k, component),
+      cluster: {
+        namespaceExists: (name) => api.namespaceExists(name),
+        applyNow: async (obj) => {
+          const [stamped] = stamp(component.name, [obj], shared.owner);
+          if (stamped) await writer.apply(stamped);
+        },
+      },
+      clock,
+      log,
+    };
+  }
+
+  /** The apiVersion of a component's CRD kind to write, or undefined when the cluster serves none of its versions. */
+  private served(crdKind: string, component: AnyComponent): string | undefined {
+    const req = component.crds.find((r) => r.kind === crdKind);
+    if (!req) return undefined;
+    const version = bestServedVersion(req, this.deps.crds.get(crdName(req)));
+    return version ? `${req.group}/${version}` : undefined;
+  }
+
+  /** Where a component's objects can be: its built-in kinds and its served CRD kinds. */
+  private kindsOf(component: AnyComponent): KindRef[] {
+    const crdKinds = component.crds.flatMap((r) => {
+      const served = this.served(r.kind, component);
+      return served ? [{ apiVersion: served, kind: r.kind }] : [];
+    });
+    return [...component.kinds, ...crdKinds];
+  }
+
+  private lookup(): SecretLookup {
+    return (namespace, name) => this.deps.secrets.get(`${namespace}/${name}`);
+  }
+
+  /** The UID of `kube-system`, read once: it never changes while the cluster lives. */
+  private async clusterUUID(): Promise<string> {
+    this.kubeSystemUID ??= await this.deps.api.kubeSystemUID();
+    return this.kubeSystemUID;
+  }
+
+  private async writeStatus(raw: KubeObject, shared: Shared, outcomes: readonly ComponentOutcome[]): Promise<void> {
+    const current = shared.fi.status;
+    const status = buildStatus({
+      current,
+      generation: raw.metadata?.generation ?? 0,
+      clusterUUID: shared.clusterUUID,
+      conditions: [licenceCondition(shared.licence), ...outcomes.flatMap((o) => o.conditions)],
+      parts: outcomes.map((o) => o.status ?? {}),
+      now: rfc3339(this.deps.clock.now()),
+    });
+    if (canonical(status) === canonical(current ?? {})) return;
+    await this.deps.api.patchStatus(raw.metadata?.name ?? '', withNulls(status, current));
+    shared.log.info({ conditions: status.conditions?.map((c) => `${c.type}=${c.status}`) }, 'status updated');
+    for (const c of changedConditions(current?.conditions ?? [], status.conditions ?? [])) {
+      await this.deps.events.record(raw, c.status === 'True' ? 'Normal' : 'Warning', c.reason, `${c.type}: ${c.message}`);
+    }
+  }
+
+  private async ensureFinalizer(raw: KubeObject): Promise<void> {
+    const finalizers = raw.metadata?.finalizers ?? [];
+    if (finalizers.includes(cleanupFinalizer)) return;
+    await this.deps.api.patchFinalizers(raw.metadata?.name ?? '', [...finalizers, cleanupFinalizer], raw.metadata?.resourceVersion);
+  }
+
+  private async finalize(raw: KubeObject, log: Logger): Promise<void> {
+    const finalizers = raw.metadata?.finalizers ?? [];
+    if (!finalizers.includes(cleanupFinalizer)) return;
+    for (const component of this.deps.components) await this.deps.writer.deleteComponent(component.name, this.kindsOf(component), log);
+    await this.deps.api.patchFinalizers(raw.metadata?.name ?? '', finalizers.filter((f) => f !== cleanupFinalizer), raw.metadata?.resourceVersion);
+    log.info('cleaned up every owned object and removed the finalizer');
+  }
+}
+
+function parse(raw: KubeObject): FlantIntegration {
+  const result = flantIntegrationSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new TerminalError(`FlantIntegration ${raw.metadata?.name ?? ''} does not parse: ${issue?.path.join('.')}: ${issue?.message}`);
+  }
+  return result.data;
+}
+
+/** Owner reference to the FlantIntegration, so the garbage collector removes what we own. */
+export function ownerReference(raw: KubeObject): OwnerReference {
+  return { apiVersion, kind, name: raw.metadata?.name ?? '', uid: raw.metadata?.uid ?? '', controller: true, blockOwnerDeletion: true };
+}
+
+function crdMissingMessage(component: AnyComponent, missing: readonly string[]): string {
+  return `the CRD of ${missing.join(' and ')} is not installed, so nothing is written: install it (Deckhouse's module that owns it), or set ${component.enabledField}: false`;
+}
+
+/** A merge patch that also removes top-level status fields we no longer report. */
+function withNulls(next: FlantIntegrationStatus, current: FlantIntegrationStatus | undefined): Record<string, unknown> {
+  const patch: Record<string, unknown> = { ...next };
+  for (const key of Object.keys(current ?? {})) if (!(key in next)) patch[key] = null;
+  return patch;
+}

@@ -1,6 +1,6 @@
 /**
- * `npm start`'s embedded mode, as a user runs it: the CLI starts its own control plane,
- * installs the CRD and samples, prints a banner whose kubeconfig works, and Ctrl-C
+ * `npm start`'s embedded mode, as a user runs it (`node dist/e2e/start.js`): it starts its own
+ * control plane, installs the CRDs and samples, prints a banner whose kubeconfig works, and Ctrl-C
  * leaves no process behind.
  */
 import { describe, expect, inject, it } from 'vitest';
@@ -20,6 +20,8 @@ describe.skipIf(!inject('localControlPlane'))('embedded mode (npm start without 
     await eventually('the sample FlantIntegration is Ready', async () => (await ready()) === 'True', 60_000);
     const madison = await kubectlOk(kubeconfig, ['get', 'fi', 'default', '-o', 'jsonpath={.status.madison.backendCount}']);
     expect(madison).toBe('2');
+    const columns = await kubectlOk(kubeconfig, ['get', 'fi', 'default', '-o', 'custom-columns=LOGS:.status.conditions[?(@.type=="LogShippingReady")].reason,UPMETER:.status.conditions[?(@.type=="UpmeterReady")].reason', '--no-headers']);
+    expect(columns.trim().split(/\s+/)).toEqual(['Ready', 'Ready']);
 
     expect(await ctl.stop('SIGINT')).toBe(0);
     const after = await controlPlaneProcesses();

@@ -73,6 +73,8 @@ describe('Madison', () => {
   it('runs one Available proxy per A record, with the Service, Secret and CustomAlertmanager', async () => {
     await eventually('MadisonProxyReady is True', async () => (await condition(kc, 'MadisonProxyReady'))?.status === 'True', 60_000);
     expect(await names('deployments')).toHaveLength(2);
+    const byDeckhouseLabels = await kubectlOk(kc, ['get', 'deploy', '-n', ns, '-l', 'app=madison-proxy', '-o', 'jsonpath={.items[*].metadata.labels.madison-backend}']);
+    expect(byDeckhouseLabels.split(' ').sort()).toEqual(['192.0.2.20', '192.0.2.3']);
     expect(await names('services')).toEqual(['madison-proxy']);
     expect(await names('secrets')).toEqual(['madison-proxy']);
     expect(await names('customalertmanagers', false)).toEqual(['madison-proxy']);

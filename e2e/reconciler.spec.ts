@@ -20,9 +20,9 @@ let plane: ControlPlane | undefined;
 let kc: string;
 const running: ControllerProcess[] = [];
 
-/** A FlantIntegration with Madison off: these specs are about the spine, and must not reach for the internet. */
+/** A FlantIntegration with every component off: these specs are about the spine, and must not reach for the internet. */
 function fi(spec: Record<string, unknown>): string {
-  return flantIntegration({ ...spec, madison: { enabled: false } });
+  return flantIntegration({ ...spec, madison: { enabled: false }, logs: { enabled: false }, upmeter: { enabled: false } });
 }
 
 function controller(args: string[] = []): ControllerProcess {

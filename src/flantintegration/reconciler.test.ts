@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ConditionType, type FlantIntegrationSpec } from '../api/index.js';
 import { FakeClock, type Condition, type KindRef, type KubeObject } from '../reconciler/index.js';
-import { defineComponent, type Component, type Gathered } from './contract.js';
+import { defineComponent, type AnyComponent, type Component, type Gathered } from './contract.js';
 import type { CRDObject } from './crds.js';
 import type { Secret } from './licence.js';
 import { FlantIntegrationReconciler, type FlantIntegrationAPI, type ObjectWriter } from './reconciler.js';
@@ -110,7 +110,7 @@ interface World {
   readonly spec?: Record<string, unknown>;
   readonly licence?: string;
   readonly crd?: CRDObject;
-  readonly components?: Array<Component<never>>;
+  readonly components?: AnyComponent[];
 }
 
 function setup(world: World) {
@@ -130,7 +130,7 @@ function setup(world: World) {
     secrets: { get: (key) => secrets.get(key) },
     crds: { get: (name) => crds.get(name) },
     cache: { list: () => [] },
-    components: (world.components ?? [toy() as Component<never>, plain as Component<never>]).map((c) => defineComponent(c)),
+    components: world.components ?? [defineComponent(toy()), defineComponent(plain)],
   });
   const condition = (type: string) => ((fi.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).find((c) => c.type === type);
   return { fi, secrets, crds, writer, api, events, clock, reconciler, condition, run: () => reconciler.reconcile('default', log) };
@@ -145,7 +145,7 @@ describe('FlantIntegration reconciler: the same steps for every component', () =
     { name: 'CRD not Established yet', world: { licence: 'LIC', crd: crd(['v2'], false) }, toy: { status: 'False', reason: 'CRDNotInstalled' }, applied: 0 },
     { name: 'CRD serving none of the versions it writes', world: { licence: 'LIC', crd: crd(['v3']) }, toy: { status: 'False', reason: 'CRDNotInstalled' }, applied: 0 },
     { name: 'only the older version served', world: { licence: 'LIC', crd: crd(['v1']) }, toy: { status: 'True', message: 'toy applied as toys.example.com/v1' }, applied: 1 },
-    { name: 'blocked by its own facts', world: { licence: 'LIC', crd: crd(['v2']), components: [toy({ blocked: true }) as Component<never>] }, toy: { status: 'False', reason: 'Progressing', message: 'waiting for a toy' }, applied: 0 },
+    { name: 'blocked by its own facts', world: { licence: 'LIC', crd: crd(['v2']), components: [defineComponent(toy({ blocked: true }))] }, toy: { status: 'False', reason: 'Progressing', message: 'waiting for a toy' }, applied: 0 },
   ])('$name', async ({ world, toy: expected, applied }) => {
     const w = setup(world);
     await w.run();
@@ -191,7 +191,7 @@ describe('FlantIntegration reconciler: the same steps for every component', () =
   });
 
   it('reports a component that throws, goes on with the others, and retries', async () => {
-    const w = setup({ licence: 'LIC', crd: crd(['v2']), components: [toy({ throws: true }) as Component<never>, plain as Component<never>] });
+    const w = setup({ licence: 'LIC', crd: crd(['v2']), components: [defineComponent(toy({ throws: true })), defineComponent(plain)] });
     await expect(w.run()).rejects.toThrow('components failed: toy: the toy API is down');
     expect(w.condition('LogShippingReady')).toMatchObject({ status: 'False', reason: 'APIError', message: 'the toy API is down (retrying with backoff)' });
     expect(w.writer.of('plain')).toHaveLength(1);

@@ -101,7 +101,7 @@ export class FlantIntegrationReconciler implements Reconciler {
     const log = shared.log.child({ component: component.name });
     try {
       if (!component.enabled(spec)) {
-        await this.deps.writer.deleteComponent(component.name, this.kindsOf(component), log);
+        await this.deps.writer.deleteComponent(component.name, this.kindsOf(component), shared.log);
         return disabledOutcome(component);
       }
       if (component.needsLicence && !licence.found) return heldOutcome(component, fi.status, Reason.LicenceMissing, `no licence key, so nothing is shipped: ${licence.message}`);
@@ -111,7 +111,7 @@ export class FlantIntegrationReconciler implements Reconciler {
       if ('blocked' in gathered) return blockedOutcome(component, fi.status, gathered.blocked, gathered.error);
       const objects = stamp(component.name, component.render(spec, gathered.facts), shared.owner);
       for (const obj of objects) await this.deps.writer.apply(obj);
-      await this.deps.writer.prune(component.name, objects, this.kindsOf(component), log);
+      await this.deps.writer.prune(component.name, objects, this.kindsOf(component), shared.log);
       return readyOutcome(component, { spec, facts: gathered.facts, cache: this.deps.cache }, gathered.requeueAfterMs);
     } catch (err) {
       log.error({ err: errorText(err) }, 'component failed');

@@ -634,6 +634,13 @@ export interface ClusterLoggingConfigSpecKubernetesPodsNamespaceSelector {
    * @schema ClusterLoggingConfigSpecKubernetesPodsNamespaceSelector#excludeNames
    */
   readonly excludeNames?: string[];
+
+  /**
+   * Namespaces read, by label (the only selector left in v1alpha2).
+   *
+   * @schema ClusterLoggingConfigSpecKubernetesPodsNamespaceSelector#labelSelector
+   */
+  readonly labelSelector?: ClusterLoggingConfigSpecKubernetesPodsNamespaceSelectorLabelSelector;
 }
 
 /**
@@ -645,6 +652,7 @@ export function toJson_ClusterLoggingConfigSpecKubernetesPodsNamespaceSelector(o
   const result = {
     'matchNames': obj.matchNames?.map(y => y),
     'excludeNames': obj.excludeNames?.map(y => y),
+    'labelSelector': toJson_ClusterLoggingConfigSpecKubernetesPodsNamespaceSelectorLabelSelector(obj.labelSelector),
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -668,6 +676,32 @@ export interface ClusterLoggingConfigSpecKubernetesPodsLabelSelector {
  */
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_ClusterLoggingConfigSpecKubernetesPodsLabelSelector(obj: ClusterLoggingConfigSpecKubernetesPodsLabelSelector | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Namespaces read, by label (the only selector left in v1alpha2).
+ *
+ * @schema ClusterLoggingConfigSpecKubernetesPodsNamespaceSelectorLabelSelector
+ */
+export interface ClusterLoggingConfigSpecKubernetesPodsNamespaceSelectorLabelSelector {
+  /**
+   * @schema ClusterLoggingConfigSpecKubernetesPodsNamespaceSelectorLabelSelector#matchLabels
+   */
+  readonly matchLabels?: { [key: string]: string };
+}
+
+/**
+ * Converts an object of type 'ClusterLoggingConfigSpecKubernetesPodsNamespaceSelectorLabelSelector' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterLoggingConfigSpecKubernetesPodsNamespaceSelectorLabelSelector(obj: ClusterLoggingConfigSpecKubernetesPodsNamespaceSelectorLabelSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result = {
     'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),

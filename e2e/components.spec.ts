@@ -1,0 +1,229 @@
+/**
+ * The component contract end to end on the real control plane: log-shipper and upmeter
+ * objects written exactly as DESIGN.md says into the fixture CRDs, `CRDNotInstalled` while
+ * those CRDs are missing (Madison unaffected), CRDs picked up within 5 s of installation,
+ * the best served ClusterLoggingConfig version, licence rotation within 2 s, switching
+ * each component off, deleting the FlantIntegration, and `render` output the API server accepts.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseAllDocuments, stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadKubeConfig } from '../src/cmd/cluster.js';
+import { isNotFound, kubeClient, type KubeClient } from '../src/reconciler/index.js';
+import { FakeConnect } from './fakes/connect.js';
+import { FakeDNS } from './fakes/dns.js';
+import { apply, condition, flantIntegration, namespace, secret } from './support/cluster.js';
+import { ControllerProcess, eventually } from './support/controller.js';
+import { installCRD } from './support/crd.js';
+import { kubectl, kubectlOk } from './support/kubectl.js';
+
+const kc = inject('kubeconfig');
+const licence = 'LICENCE-components-e2e-5c1e';
+const newLicence = 'LICENCE-components-e2e-rotated-77d0';
+const ns = 'components-e2e';
+const host = 'madison.components.test';
+const connect = new FakeConnect(licence);
+const dns = new FakeDNS();
+const crds = ['clusterlogdestinations.deckhouse.io', 'clusterloggingconfigs.deckhouse.io', 'upmeterremotewrites.deckhouse.io'];
+const fixture = (name: string) => `e2e/fixtures/crds/${name}.yaml`;
+let ctl: ControllerProcess;
+let clusterUUID: string;
+let api: KubeClient;
+
+/** The three objects' REST paths: read straight from the API where a bound is timed (kubectl's start-up and discovery would be what is measured). */
+const paths = {
+  destination: '/apis/deckhouse.io/v1alpha1/clusterlogdestinations/flant-integration-loki-storage',
+  config: '/apis/deckhouse.io/v1alpha1/clusterloggingconfigs/flant-integration-d8-logs',
+  remoteWrite: '/apis/deckhouse.io/v1/upmeterremotewrites/flant-integration-promscale',
+};
+
+/** The object at `path`, or undefined when it does not exist (or its kind is not served yet). */
+async function read(path: string): Promise<{ spec: Record<string, unknown> } | undefined> {
+  try {
+    return await api.request(`GET`, path);
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+function spec(extra: Record<string, unknown> = {}): string {
+  return flantIntegration({
+    namespace: ns,
+    licenseKeySecretRef: { namespace: ns, name: 'licence', key: 'key' },
+    connect: { url: connect.url },
+    madison: { backendsHost: host },
+    metrics: { enabled: false },
+    ...extra,
+  });
+}
+
+/** The object as stored, read at `version` (`<plural>.<version>.<group>`), or undefined. */
+async function get(resource: string, name: string): Promise<{ apiVersion: string; spec: Record<string, unknown>; metadata: { uid: string } } | undefined> {
+  const r = await kubectl(kc, ['get', resource, name, '-o', 'json']);
+  return r.code === 0 ? JSON.parse(r.stdout) : undefined;
+}
+
+/** A fixture CRD with only `served` versions served. */
+async function crdServing(name: string, served: string[]): Promise<string> {
+  const crd = parseAllDocuments(await readFile(fixture(name), 'utf8'))[0]?.toJS() as { spec: { versions: Array<{ name: string; served: boolean }> } };
+  for (const v of crd.spec.versions) v.served = served.includes(v.name);
+  return stringify(crd);
+}
+
+async function column(name: string): Promise<string> {
+  const out = await kubectlOk(kc, ['get', 'fi', 'default']);
+  const [header, row] = out.trim().split('\n');
+  const at = header?.indexOf(name) ?? -1;
+  return row?.slice(at).split(/\s+/)[0] ?? '';
+}
+
+const expectedDestination = () => ({
+  type: 'Loki',
+  loki: { endpoint: `${connect.url}/v1/loki_push/`, auth: { strategy: 'Bearer', token: licence } },
+  buffer: { type: 'Memory', memory: { maxEvents: 10240 }, whenFull: 'DropNewest' },
+  extraLabels: { cluster_uuid: clusterUUID },
+});
+
+beforeAll(async () => {
+  await installCRD(kc);
+  await kubectlOk(kc, ['delete', 'crd', ...crds, '--ignore-not-found', '--wait=true']);
+  await kubectlOk(kc, ['apply', '--server-side', '-f', fixture('customalertmanagers.deckhouse.io')]);
+  await connect.start();
+  await dns.start();
+  dns.setA(host, ['192.0.2.40']);
+  await apply(kc, namespace(ns));
+  await apply(kc, secret(ns, 'licence', { key: licence }));
+  clusterUUID = await kubectlOk(kc, ['get', 'namespace', 'kube-system', '-o', 'jsonpath={.metadata.uid}']);
+  api = await kubeClient(loadKubeConfig({ kubeconfig: kc, inCluster: false }));
+  ctl = new ControllerProcess(kc, ['--sync-period=10m', `--dns-server=${dns.address}`, '--image=flant-integration-controller:e2e']);
+  await apply(kc, spec());
+});
+
+afterAll(async () => {
+  await ctl?.stop('SIGKILL');
+  await kubectl(kc, ['delete', 'flantintegration', 'default', '--ignore-not-found', '--wait=false']);
+  await kubectl(kc, ['patch', 'flantintegration', 'default', '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+  await kubectl(kc, ['delete', 'clusterlogdestination', 'someone-elses', '--ignore-not-found']);
+  await kubectl(kc, ['delete', 'namespace', ns, '--wait=false']);
+  await connect.stop();
+  await dns.stop();
+});
+
+describe('log-shipper and upmeter components', () => {
+  it('say CRDNotInstalled while their CRDs are missing, and Madison is Ready all the same', async () => {
+    await eventually('MadisonProxyReady is True', async () => (await condition(kc, 'MadisonProxyReady'))?.status === 'True', 60_000);
+    expect(await condition(kc, 'LogShippingReady')).toMatchObject({
+      status: 'False',
+      reason: 'CRDNotInstalled',
+      message: expect.stringContaining('ClusterLogDestination (clusterlogdestinations.deckhouse.io) and ClusterLoggingConfig (clusterloggingconfigs.deckhouse.io)'),
+    });
+    expect(await condition(kc, 'UpmeterReady')).toMatchObject({ status: 'False', reason: 'CRDNotInstalled', message: expect.stringContaining('spec.upmeter.enabled: false') });
+    expect(await condition(kc, 'Ready')).toMatchObject({ status: 'False', reason: 'ComponentsNotReady' });
+    expect(await column('LOGS')).toBe('CRDNotInstalled');
+    expect(await column('UPMETER')).toBe('CRDNotInstalled');
+  });
+
+  it('writes the objects within 5 s of the CRDs being installed, with no restart, exactly as DESIGN.md says', async () => {
+    const manifests = [await readFile(fixture('clusterlogdestinations.deckhouse.io'), 'utf8'), await crdServing('clusterloggingconfigs.deckhouse.io', ['v1alpha1']), await readFile(fixture('upmeterremotewrites.deckhouse.io'), 'utf8')];
+    await kubectlOk(kc, ['apply', '--server-side', '-f', '-'], manifests.join('\n---\n'));
+    const took = await eventually(
+      'the three objects exist',
+      async () => (await Promise.all(Object.values(paths).map(read))).every((o) => o !== undefined),
+      5000,
+      50,
+    );
+    process.stderr.write(`e2e: objects appeared ${took} ms after the CRDs were applied\n`);
+    expect((await get('clusterlogdestinations', 'flant-integration-loki-storage'))?.spec).toEqual(expectedDestination());
+    const config = await get('clusterloggingconfigs.v1alpha1.deckhouse.io', 'flant-integration-d8-logs');
+    expect(config?.spec).toEqual({
+      type: 'KubernetesPods',
+      kubernetesPods: { namespaceSelector: { matchNames: ['d8-system'] }, labelSelector: { matchLabels: { app: 'deckhouse' } } },
+      destinationRefs: ['flant-integration-loki-storage'],
+    });
+    const remoteWrite = await get('upmeterremotewrites', 'flant-integration-promscale');
+    expect(remoteWrite?.apiVersion).toBe('deckhouse.io/v1');
+    expect(remoteWrite?.spec).toEqual({ config: { url: `${connect.url}/v1/remote_write`, bearerToken: licence }, additionalLabels: { cluster_uuid: clusterUUID }, intervalSeconds: 300 });
+    await eventually('LogShippingReady and UpmeterReady are True', async () => (await condition(kc, 'LogShippingReady'))?.status === 'True' && (await condition(kc, 'UpmeterReady'))?.status === 'True', 10_000);
+    await eventually('Ready is True', async () => (await condition(kc, 'Ready'))?.status === 'True', 10_000);
+    expect(await column('LOGS')).toBe('Ready');
+    expect(await column('UPMETER')).toBe('Ready');
+  });
+
+  it('writes the v1alpha2 ClusterLoggingConfig once that version is served too', async () => {
+    await kubectlOk(kc, ['apply', '--server-side', '-f', '-'], await crdServing('clusterloggingconfigs.deckhouse.io', ['v1alpha1', 'v1alpha2']));
+    const selectorOf = async () => ((await get('clusterloggingconfigs.v1alpha2.deckhouse.io', 'flant-integration-d8-logs'))?.spec.kubernetesPods as { namespaceSelector?: unknown } | undefined)?.namespaceSelector;
+    await eventually('the v1alpha2 shape is written', async () => JSON.stringify(await selectorOf()) === JSON.stringify({ labelSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'd8-system' } } }), 10_000);
+    expect((await condition(kc, 'LogShippingReady'))?.message).toContain('(deckhouse.io/v1alpha2)');
+  });
+
+  it('puts a replaced licence in the destination and the remote write within 2 s', async () => {
+    await apply(kc, secret(ns, 'licence', { key: newLicence }));
+    const took = await eventually(
+      'both carry the new licence',
+      async () =>
+        ((await read(paths.destination))?.spec.loki as { auth?: { token?: string } } | undefined)?.auth?.token === newLicence &&
+        ((await read(paths.remoteWrite))?.spec.config as { bearerToken?: string } | undefined)?.bearerToken === newLicence,
+      2000,
+      50,
+    );
+    process.stderr.write(`e2e: the new licence was in both objects after ${took} ms\n`);
+  });
+
+  it('removes exactly the two log objects when logs are switched off, and the remote write when upmeter is', async () => {
+    await apply(kc, JSON.stringify({ apiVersion: 'deckhouse.io/v1alpha1', kind: 'ClusterLogDestination', metadata: { name: 'someone-elses' }, spec: { type: 'Loki', loki: { endpoint: 'https://loki.example.com' } } }));
+    const remoteWriteUID = (await get('upmeterremotewrites', 'flant-integration-promscale'))?.metadata.uid;
+    await apply(kc, spec({ logs: { enabled: false } }));
+    await eventually('the log objects are gone', async () => (await get('clusterlogdestinations', 'flant-integration-loki-storage')) === undefined && (await get('clusterloggingconfigs', 'flant-integration-d8-logs')) === undefined, 10_000);
+    expect(await condition(kc, 'LogShippingReady')).toMatchObject({ status: 'True', reason: 'Disabled' });
+    expect(await column('LOGS')).toBe('Disabled');
+    expect((await get('upmeterremotewrites', 'flant-integration-promscale'))?.metadata.uid).toBe(remoteWriteUID);
+    expect(await get('clusterlogdestinations', 'someone-elses')).toBeDefined();
+
+    await apply(kc, spec({ logs: { enabled: false }, upmeter: { enabled: false } }));
+    await eventually('the remote write is gone', async () => (await get('upmeterremotewrites', 'flant-integration-promscale')) === undefined, 10_000);
+    expect(await condition(kc, 'UpmeterReady')).toMatchObject({ status: 'True', reason: 'Disabled' });
+    expect(await get('clusterlogdestinations', 'someone-elses')).toBeDefined();
+    expect((await condition(kc, 'MadisonProxyReady'))?.status).toBe('True');
+  });
+
+  it('removes all three when the FlantIntegration is deleted, and nothing else', async () => {
+    await apply(kc, spec());
+    await eventually('all three are back', async () => (await get('clusterlogdestinations', 'flant-integration-loki-storage')) !== undefined && (await get('upmeterremotewrites', 'flant-integration-promscale')) !== undefined, 10_000);
+    await kubectlOk(kc, ['delete', 'flantintegration', 'default', '--timeout=60s']);
+    expect(await get('clusterlogdestinations', 'flant-integration-loki-storage')).toBeUndefined();
+    expect(await get('clusterloggingconfigs', 'flant-integration-d8-logs')).toBeUndefined();
+    expect(await get('upmeterremotewrites', 'flant-integration-promscale')).toBeUndefined();
+    expect(await get('clusterlogdestinations', 'someone-elses')).toBeDefined();
+    expect(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'licence', '-o', 'name'])).toContain('licence');
+    const logs = ctl.lines.join('\n');
+    expect(logs).not.toContain(licence);
+    expect(logs).not.toContain(newLicence);
+  });
+
+  it('renders objects the API server accepts against the fixture CRDs', async () => {
+    const { renderFromFiles } = await import('../src/cmd/render.js');
+    const docs = parseAllDocuments(await renderFromFiles('config/samples/flantintegration.yaml')).map((d) => d.toJS() as { kind: string });
+    const deckhouse = docs.filter((d) => ['ClusterLogDestination', 'ClusterLoggingConfig', 'UpmeterRemoteWrite'].includes(d.kind));
+    expect(deckhouse.map((d) => d.kind)).toEqual(['ClusterLogDestination', 'ClusterLoggingConfig', 'UpmeterRemoteWrite']);
+    const result = await kubectl(kc, ['apply', '--dry-run=server', '--validate=strict', '-f', '-'], deckhouse.map((d) => JSON.stringify(d)).join('\n'));
+    expect(result.stderr).toBe('');
+    expect(result.stdout.trim().split('\n')).toHaveLength(3);
+  });
+
+  it('says CRDNotInstalled again when a CRD is removed while it runs, and nothing crashes', async () => {
+    // Madison registers again (its key Secret went with the FlantIntegration), and the stand-in knows only the first licence.
+    await apply(kc, secret(ns, 'licence', { key: licence }));
+    await apply(kc, spec());
+    await eventually('Ready is True', async () => (await condition(kc, 'Ready'))?.status === 'True', 20_000);
+    await kubectlOk(kc, ['delete', 'crd', 'upmeterremotewrites.deckhouse.io', '--wait=true']);
+    await eventually('UpmeterReady says CRDNotInstalled', async () => (await condition(kc, 'UpmeterReady'))?.reason === 'CRDNotInstalled', 10_000);
+    expect(await condition(kc, 'LogShippingReady')).toMatchObject({ status: 'True' });
+    expect(await condition(kc, 'MadisonProxyReady')).toMatchObject({ status: 'True' });
+    expect(await column('UPMETER')).toBe('CRDNotInstalled');
+    await kubectlOk(kc, ['apply', '--server-side', '-f', fixture('upmeterremotewrites.deckhouse.io')]);
+    await eventually('the remote write is back', async () => (await read(paths.remoteWrite)) !== undefined, 5000, 50);
+    await eventually('UpmeterReady is True again', async () => (await condition(kc, 'UpmeterReady'))?.status === 'True', 10_000);
+    expect(ctl.messages('component failed')).toEqual([]);
+  });
+});

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { PricingState, type NodeGroupObject, type NodeObject } from './state.js';
+
+function node(name: string, group: string | undefined, extra: { annotations?: Record<string, string>; taints?: string[]; cpu?: string; memory?: string; kubelet?: string; labels?: Record<string, string> } = {}): NodeObject {
+  return {
+    metadata: { name, labels: { ...(group ? { 'node.deckhouse.io/group': group } : {}), ...extra.labels }, annotations: extra.annotations ?? {} },
+    spec: { taints: (extra.taints ?? []).map((key) => ({ key, effect: 'NoSchedule' })) },
+    status: {
+      capacity: { cpu: extra.cpu ?? '4', memory: extra.memory ?? '8Gi' },
+      allocatable: { cpu: extra.cpu === '3500m' ? '3400m' : (extra.cpu ?? '4'), memory: extra.memory ?? '8Gi' },
+      nodeInfo: { kubeletVersion: extra.kubelet ?? 'v1.30.14' },
+    },
+  };
+}
+function group(name: string, nodeType: string, extra: { dedicated?: string; nodes?: number; upToDate?: number } = {}): NodeGroupObject {
+  return {
+    metadata: { name },
+    spec: { nodeType, nodeTemplate: { taints: extra.dedicated ? [{ key: 'dedicated.deckhouse.io', value: extra.dedicated }] : [] } },
+    status: { nodes: extra.nodes ?? 1, upToDate: extra.upToDate ?? 1 },
+  };
+}
+
+describe('PricingState', () => {
+  it('counts every rule\'s inputs, all four types always present', () => {
+    const s = new PricingState();
+    for (const g of [group('master', 'CloudPermanent'), group('ephemeral', 'CloudEphemeral'), group('static', 'Static'), group('cloudstatic', 'CloudStatic')]) s.upsertGroup(g);
+    s.upsertNode(node('m1', 'master', { taints: ['node-role.kubernetes.io/control-plane'] }));
+    s.upsertNode(node('m2', 'master', { taints: ['node-role.kubernetes.io/master'] }));
+    s.upsertNode(node('m3', 'master'));
+    s.upsertNode(node('e1', 'ephemeral'));
+    s.upsertNode(node('e2', 'ephemeral', { annotations: { 'pricing.flant.com/nodeType': 'special' } }));
+    s.upsertNode(node('s1', 'static'));
+    s.upsertNode(node('s2', 'static', { annotations: { 'node.deckhouse.io/virtualization': 'kvm' } }));
+    s.upsertNode(node('s3', 'static', { annotations: { 'node.deckhouse.io/virtualization': 'unknown' } }));
+    s.upsertNode(node('s4', 'static', { annotations: { 'pricing.flant.com/nodeType': 'Bogus' } }));
+    s.upsertNode(node('c1', 'cloudstatic'));
+    s.upsertNode(node('ghost', 'no-such-group'));
+    s.upsertNode(node('ungrouped', undefined));
+    expect(s.nodes).toEqual({ ephemeral: 1, vm: 5, hard: 3, special: 1 });
+    expect(s.controlPlane).toEqual({ ephemeral: 0, vm: 3, hard: 0, special: 0 });
+    expect(s.controlPlaneTainted).toEqual({ ephemeral: 0, vm: 2, hard: 0, special: 0 });
+    expect(s.invalidAnnotations).toBe(1);
+    expect(s.groupCapacity.get('static')).toEqual({ cpu: 16, memory: 4 * 8 * 2 ** 30 });
+  });
+
+  it('moves a node between counts when its group, annotation or taints change, and on delete', () => {
+    const s = new PricingState();
+    s.upsertGroup(group('a', 'CloudEphemeral'));
+    s.upsertGroup(group('b', 'Static'));
+    s.upsertNode(node('n', 'a'));
+    expect(s.nodes.ephemeral).toBe(1);
+    s.upsertNode(node('n', 'b'));
+    expect(s.nodes).toMatchObject({ ephemeral: 0, hard: 1 });
+    expect(s.groupCapacity.get('a')).toEqual({ cpu: 0, memory: 0 });
+    s.upsertNode(node('n', 'b', { annotations: { 'node.deckhouse.io/virtualization': 'hyperv' } }));
+    expect(s.nodes).toMatchObject({ vm: 1, hard: 0 });
+    s.upsertNode(node('n', 'b', { annotations: { 'pricing.flant.com/nodeType': 'Special' } }));
+    expect(s.nodes).toMatchObject({ vm: 0, special: 1 });
+    s.deleteNode('n');
+    expect(s.nodes).toEqual({ ephemeral: 0, vm: 0, hard: 0, special: 0 });
+  });
+
+  it('re-reads only the nodes of a group whose type changes, counts a ghost group once it exists, and forgets a deleted group', () => {
+    const s = new PricingState();
+    s.upsertNode(node('n1', 'late'));
+    s.upsertNode(node('n2', 'late'));
+    expect(s.nodes).toEqual({ ephemeral: 0, vm: 0, hard: 0, special: 0 });
+    s.upsertGroup(group('late', 'CloudEphemeral'));
+    expect(s.nodes.ephemeral).toBe(2);
+    s.upsertGroup(group('late', 'CloudPermanent'));
+    expect(s.nodes).toMatchObject({ ephemeral: 0, vm: 2 });
+    s.deleteGroup('late');
+    expect(s.nodes.vm).toBe(0);
+  });
+
+  it('counts an invalid annotation once per value, not once per event', () => {
+    const s = new PricingState();
+    s.upsertGroup(group('a', 'Static'));
+    s.upsertNode(node('n', 'a', { annotations: { 'pricing.flant.com/nodeType': 'x' } }));
+    s.upsertNode(node('n', 'a', { annotations: { 'pricing.flant.com/nodeType': 'x' }, cpu: '8' }));
+    expect(s.invalidAnnotations).toBe(1);
+    s.upsertNode(node('n', 'a', { annotations: { 'pricing.flant.com/nodeType': 'y' } }));
+    expect(s.invalidAnnotations).toBe(2);
+  });
+
+  it('knows the master facts, the lowest kubelet, static nodes and whether groups are up to date', () => {
+    const s = new PricingState();
+    s.upsertGroup(group('master', 'CloudPermanent', { nodes: 3, upToDate: 3 }));
+    s.upsertGroup(group('w', 'Static', { dedicated: 'frontend', nodes: 2, upToDate: 1 }));
+    s.upsertNode(node('m1', 'master', { cpu: '3500m', memory: '4Gi', taints: ['node-role.kubernetes.io/control-plane'], kubelet: 'v1.30.2' }));
+    s.upsertNode(node('m2', 'master', { cpu: '8', memory: '16Gi', taints: ['node-role.kubernetes.io/control-plane'], kubelet: 'v1.29.10' }));
+    s.upsertNode(node('w1', 'w', { labels: { 'node.deckhouse.io/type': 'Static' }, kubelet: 'v1.30.10' }));
+    expect(s.masterFacts()).toEqual({ count: 2, minCPU: 4, minMemory: 4 * 2 ** 30, dedicated: true });
+    expect(s.minimalKubeletVersion()).toBe('v1.29.10');
+    expect(s.staticNodes()).toBe(1);
+    expect(s.allUpToDate()).toBe(false);
+    expect(s.groupFlags().get('w')).toEqual({ is_master: false, is_system: false, is_monitoring: false, is_frontend: true });
+    s.deleteNode('m2');
+    expect(s.minimalKubeletVersion()).toBe('v1.30.2');
+  });
+});

@@ -36,6 +36,14 @@ const clusterRules: k8s.PolicyRule[] = [
     resources: ['customalertmanagers', 'clusterlogdestinations', 'clusterloggingconfigs', 'upmeterremotewrites'],
     verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'],
   },
+  // The metrics component: the exporter's ServiceAccount and ClusterRole, and a PodMonitor.
+  { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get', 'list', 'create', 'patch', 'delete'] },
+  { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles', 'clusterrolebindings'], verbs: ['get', 'list', 'create', 'patch', 'delete'] },
+  { apiGroups: ['monitoring.coreos.com'], resources: ['podmonitors'], verbs: ['get', 'list', 'create', 'patch', 'delete'] },
+  // What the exporter's ClusterRole grants: RBAC lets the controller grant only what it holds.
+  { apiGroups: [''], resources: ['nodes'], verbs: ['list', 'watch'] },
+  { apiGroups: ['deckhouse.io'], resources: ['nodegroups', 'ingressnginxcontrollers'], verbs: ['list', 'watch'] },
+  { apiGroups: ['monitoring.coreos.com'], resources: ['prometheuses/http'], resourceNames: ['main'], verbs: ['get'] },
 ];
 
 /** The controller's own namespace, RBAC and Deployment. */

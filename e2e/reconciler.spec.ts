@@ -22,7 +22,7 @@ const running: ControllerProcess[] = [];
 
 /** A FlantIntegration with every component off: these specs are about the spine, and must not reach for the internet. */
 function fi(spec: Record<string, unknown>): string {
-  return flantIntegration({ ...spec, madison: { enabled: false }, logs: { enabled: false }, upmeter: { enabled: false } });
+  return flantIntegration({ ...spec, madison: { enabled: false }, metrics: { enabled: false }, logs: { enabled: false }, upmeter: { enabled: false } });
 }
 
 function controller(args: string[] = []): ControllerProcess {

@@ -33,9 +33,10 @@ const allowed: Record<string, readonly string[]> = {
   imports: [],
   connect: ['api', 'reconciler'],
   proxy: ['connect', 'reconciler'],
+  pricing: ['api', 'reconciler'],
   flantintegration: ['api', 'reconciler'],
   components: ['api', 'connect', 'flantintegration', 'imports', 'reconciler'],
-  cmd: ['api', 'components', 'connect', 'flantintegration', 'proxy', 'reconciler'],
+  cmd: ['api', 'components', 'connect', 'flantintegration', 'pricing', 'proxy', 'reconciler'],
 };
 
 describe('src/ layout', () => {

@@ -65,11 +65,29 @@ const madisonSchema = z
   .default({})
   .describe('Alerts: Prometheus alerts go to Madison, Flant\'s incident service.');
 
+/** Programs that can run the generated static-mode metrics config. */
+export const metricsAgents = ['GrafanaAgent', 'Alloy'] as const;
+/** Image of each metrics agent when `metrics.image` is not set. */
+export const defaultAgentImages: Readonly<Record<(typeof metricsAgents)[number], string>> = {
+  GrafanaAgent: 'grafana/agent:v0.44.2',
+  Alloy: 'grafana/alloy:v1.5.1',
+};
+
 const metricsSchema = z
   .object({
     enabled: enabledSwitch('ship pricing and telemetry metrics through grafana-agent'),
     url: httpURL('Prometheus remote_write target, also used by upmeter. Defaults to {connect.url}/v1/remote_write.').optional(),
     scrapeInterval: duration('grafana-agent scrape interval.').default('5m'),
+    agent: z
+      .enum(metricsAgents)
+      .default('GrafanaAgent')
+      .describe('Program that runs the generated static-mode config: GrafanaAgent (what Deckhouse ran; end of life since 2025-11-01) or Alloy (run --config.format=static on the same file).'),
+    image: z
+      .string()
+      .min(1)
+      .max(1024)
+      .optional()
+      .describe(`Image of that program. Defaults to ${defaultAgentImages.GrafanaAgent} for GrafanaAgent and ${defaultAgentImages.Alloy} for Alloy; clusters that mirror images set their own.`),
   })
   .strict()
   .default({})
@@ -132,7 +150,8 @@ const kubeallSchema = z
 
 const prometheusSchema = z
   .object({
-    url: httpURL('Prometheus queried for terraform-exporter metrics.').default('https://prometheus.d8-monitoring:9090'),
+    url: httpURL('Deckhouse\'s Prometheus, queried by the pricing exporter (terraform state and the other Prometheus-derived metrics) with its ServiceAccount token.').default('https://prometheus.d8-monitoring:9090'),
+    caSecretRef: secretKeyRef('CA bundle (PEM) that signs that Prometheus\'s certificate. Defaults to the cluster CA (ca.crt of the ServiceAccount).').optional(),
   })
   .strict()
   .default({})

@@ -26,6 +26,13 @@ Commands:
             --facts FILE                    what the controller would discover: clusterUUID, licenceKey, image,
                                             crds (served version per kind, or none), madison (backends, ...) (YAML)
   proxy   run the madison-proxy program (settings from MADISON_* and LISTEN_* variables)
+  pricing run the pricing exporter (the pricing container beside the metrics agent)
+            --kubeconfig PATH               cluster to read (default: $KUBECONFIG, else in-cluster)
+            --listen HOST:PORT              /metrics, /healthz and /readyz (default: 127.0.0.1:9115)
+            --probe-listen HOST:PORT        /healthz and /readyz alone, for the kubelet (default: :9116; 0 turns it off)
+            --token-file FILE               bearer token for Prometheus (default: the ServiceAccount token)
+            --ca-file FILE                  CA of Prometheus when spec.prometheus.caSecretRef is not set (default: the cluster CA)
+            --query-interval DURATION       how often Prometheus is queried (default: 20m)
   crd     print the FlantIntegration CRD as YAML (npm run generate writes it to ${crdPath})
   help    print this text
 `;
@@ -43,6 +50,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         return await proxyCommand(rest, env);
       case 'render':
         return await renderCommand(rest);
+      case 'pricing':
+        return await pricingCommand(rest, env);
       case undefined:
       case 'help':
       case '--help':
@@ -109,6 +118,28 @@ async function proxyCommand(args: readonly string[], env: NodeJS.ProcessEnv): Pr
   await proxy.close();
   log.info('madison-proxy stopped');
   return 0;
+}
+
+async function pricingCommand(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { defaultPricingListen, defaultPricingProbeListen, pricingCommand: run, serviceAccountDir } = await import('./pricing.js');
+  const { values } = parse(args, {
+    kubeconfig: { type: 'string' },
+    listen: { type: 'string', default: defaultPricingListen },
+    'probe-listen': { type: 'string', default: defaultPricingProbeListen },
+    'token-file': { type: 'string', default: `${serviceAccountDir}/token` },
+    'ca-file': { type: 'string', default: `${serviceAccountDir}/ca.crt` },
+    'query-interval': { type: 'string', default: '20m' },
+  });
+  return run({
+    kubeconfig: typeof values.kubeconfig === 'string' ? values.kubeconfig : env.KUBECONFIG || undefined,
+    inCluster: Boolean(env.KUBERNETES_SERVICE_HOST),
+    listen: String(values.listen),
+    probeListen: String(values['probe-listen']),
+    logLevel: env.LOG_LEVEL ?? 'info',
+    tokenFile: String(values['token-file']),
+    caFile: String(values['ca-file']),
+    queryIntervalMs: durationFlag(String(values['query-interval']), '--query-interval'),
+  });
 }
 
 async function renderCommand(args: readonly string[]): Promise<number> {

@@ -20,6 +20,7 @@ describe('render command', () => {
     const out = docs(await renderFromFiles('config/samples/flantintegration.yaml', facts));
     expect(out.map((d) => `${d.kind} ${d.apiVersion}`)).toEqual([
       'Namespace v1', 'Secret v1', 'Deployment apps/v1', 'Deployment apps/v1', 'Service v1', 'PodDisruptionBudget policy/v1', 'CustomAlertmanager deckhouse.io/v1alpha1',
+      'ServiceAccount v1', 'ClusterRole rbac.authorization.k8s.io/v1', 'ClusterRoleBinding rbac.authorization.k8s.io/v1', 'Secret v1', 'Secret v1', 'Deployment apps/v1', 'PodMonitor monitoring.coreos.com/v1',
       'ClusterLogDestination deckhouse.io/v1alpha1', 'ClusterLoggingConfig deckhouse.io/v1alpha2', 'UpmeterRemoteWrite deckhouse.io/v1',
     ]);
     expect(out.slice(1).every((d) => d.metadata.labels?.['app.kubernetes.io/managed-by'] === 'flant-integration')).toBe(true);
@@ -29,14 +30,14 @@ describe('render command', () => {
   it('writes the versions the facts say are served, and says which components a missing CRD holds', async () => {
     const facts = file('facts.yaml', 'licenceKey: LIC\ncrds: {ClusterLoggingConfig: v1alpha1, UpmeterRemoteWrite: none, CustomAlertmanager: none}\n');
     const notes: string[] = [];
-    const out = docs(await renderFromFiles(fiWith('{madison: {enabled: false}}'), facts, (n) => notes.push(n)));
+    const out = docs(await renderFromFiles(fiWith('{madison: {enabled: false}, metrics: {enabled: false}}'), facts, (n) => notes.push(n)));
     expect(out.map((d) => `${d.kind} ${d.apiVersion}`)).toEqual(['Namespace v1', 'ClusterLogDestination deckhouse.io/v1alpha1', 'ClusterLoggingConfig deckhouse.io/v1alpha1']);
     expect(out[1]?.spec).toMatchObject({ loki: { auth: { strategy: 'Bearer', token: 'LIC' } } });
     expect(notes).toEqual(['upmeter: not rendered, the facts say upmeterremotewrites.deckhouse.io is not served (CRDNotInstalled)']);
   });
 
   it('renders nothing of a component that is switched off', async () => {
-    const out = docs(await renderFromFiles(fiWith('{madison: {enabled: false}, logs: {enabled: false}, upmeter: {enabled: false}}')));
+    const out = docs(await renderFromFiles(fiWith('{madison: {enabled: false}, metrics: {enabled: false}, logs: {enabled: false}, upmeter: {enabled: false}}')));
     expect(out.map((d) => d.kind)).toEqual(['Namespace']);
   });
 

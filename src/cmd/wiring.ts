@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { flantIntegrationSpecSchema, group, plural, version } from '../api/index.js';
-import { dnsResolver, LogsComponent, MadisonComponent, UpmeterComponent } from '../components/index.js';
+import { dnsResolver, LogsComponent, MadisonComponent, MetricsComponent, UpmeterComponent } from '../components/index.js';
 import {
   componentLabel,
   crdsPath,
@@ -45,7 +45,7 @@ export const eventsController = 'integration.flant.com/flant-integration';
 export interface ComponentOptions {
   /** DNS servers (`host:port`) for Madison backend discovery. @default the system's */
   readonly dnsServers?: readonly string[];
-  /** Image of the generated workloads that run this program (madison-proxy). */
+  /** Image of the generated workloads that run this program (madison-proxy, the pricing exporter). */
   readonly image: string;
   /** How often Connect is asked whether the Madison key was revoked, in ms. */
   readonly revocationCheckIntervalMs?: number;
@@ -55,6 +55,7 @@ export interface ComponentOptions {
 export function components(options: ComponentOptions): AnyComponent[] {
   return [
     defineComponent(new MadisonComponent({ resolver: dnsResolver(options.dnsServers), image: options.image, revocationCheckIntervalMs: options.revocationCheckIntervalMs })),
+    defineComponent(new MetricsComponent({ image: options.image })),
     defineComponent(new LogsComponent()),
     defineComponent(new UpmeterComponent()),
   ];
@@ -125,15 +126,8 @@ function flantIntegrationAPI(client: KubeClient): FlantIntegrationAPI {
   const merge = 'application/merge-patch+json';
   return {
     kubeSystemUID: async () => (await client.request<KubeObject>('GET', '/api/v1/namespaces/kube-system')).metadata?.uid ?? '',
-    namespaceExists: async (name) => {
-      try {
-        await client.request('GET', `/api/v1/namespaces/${name}`);
-        return true;
-      } catch (err) {
-        if (isNotFound(err)) return false;
-        throw err;
-      }
-    },
+    namespaceExists: (name) => exists(client, `/api/v1/namespaces/${name}`),
+    serviceExists: (namespace, name) => exists(client, `/api/v1/namespaces/${namespace}/services/${name}`),
     patchStatus: async (name, status) => {
       await client.request('PATCH', `${flantIntegrationsPath}/${name}/status`, { body: { status }, contentType: merge });
     },
@@ -141,6 +135,17 @@ function flantIntegrationAPI(client: KubeClient): FlantIntegrationAPI {
       await client.request('PATCH', `${flantIntegrationsPath}/${name}`, { body: { metadata: { finalizers, resourceVersion } }, contentType: merge });
     },
   };
+}
+
+/** True when GET `path` finds the object. */
+async function exists(client: KubeClient, path: string): Promise<boolean> {
+  try {
+    await client.request('GET', path);
+    return true;
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
 }
 
 /** True when a FlantIntegration reads this Secret: the licence, the registry Secret, or one a component names. */

@@ -57,6 +57,8 @@ export interface CacheView {
 export interface ClusterView {
   /** True when the namespace exists. */
   namespaceExists(name: string): Promise<boolean>;
+  /** True when the Service exists. */
+  serviceExists(namespace: string, name: string): Promise<boolean>;
   /** Applies one object of this component at once (labels and owner are added), e.g. a key just issued. */
   applyNow(obj: KubeObject): Promise<void>;
 }

@@ -42,6 +42,9 @@ class FakeAPI implements FlantIntegrationAPI {
   async namespaceExists() {
     return false;
   }
+  async serviceExists() {
+    return false;
+  }
   async patchStatus(_name: string, status: Record<string, unknown>) {
     this.statusWrites++;
     const merged: Record<string, unknown> = { ...(this.fi.status as Record<string, unknown> | undefined), ...status };

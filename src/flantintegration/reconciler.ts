@@ -30,6 +30,7 @@ export interface FlantIntegrationAPI {
   /** UID of the `kube-system` namespace. */
   kubeSystemUID(): Promise<string>;
   namespaceExists(name: string): Promise<boolean>;
+  serviceExists(namespace: string, name: string): Promise<boolean>;
   /** Merge-patches the status subresource. */
   patchStatus(name: string, status: Record<string, unknown>): Promise<void>;
   /** Replaces the finalizers, guarded by `resourceVersion`. */
@@ -130,6 +131,7 @@ export class FlantIntegrationReconciler implements Reconciler {
       served: (k) => this.served(k, component),
       cluster: {
         namespaceExists: (name) => api.namespaceExists(name),
+        serviceExists: (namespace, name) => api.serviceExists(namespace, name),
         applyNow: async (obj) => {
           const [stamped] = stamp(component.name, [obj], shared.owner);
           if (stamped) await writer.apply(stamped);

@@ -14,4 +14,5 @@ export { createLogger, redactPaths, type LoggerOptions } from './log.js';
 export { groupVersionPath, resourcePath, RESTMapper, type ResourceInfo } from './mapper.js';
 export { ManagerMetrics } from './metrics.js';
 export { Manager, type ManagerOptions } from './manager.js';
-export { listen, parseBindAddress, type Listener } from './server.js';
+export { listen, metricsRoutes, parseBindAddress, probeRoutes, serve, type Listener } from './server.js';
+export { deploymentAvailable, type DeploymentObject } from './workloads.js';

@@ -3,29 +3,22 @@
  */
 import { ConditionType, Reason } from '../../api/index.js';
 import type { ConditionChain, ReadinessInput } from '../../flantintegration/index.js';
-import type { Check, KubeObject } from '../../reconciler/index.js';
+import { deploymentAvailable, type Check, type DeploymentObject } from '../../reconciler/index.js';
 import { proxyDeploymentName, type MadisonFacts } from './render.js';
 
 /** Name of the informer cache of Madison's Deployments. */
 export const deploymentsCache = 'madison-deployments';
 
 /** A Deployment as the cache holds it. */
-export interface Deployment extends KubeObject {
-  status?: { observedGeneration?: number; conditions?: Array<{ type: string; status: string }> };
-}
+export type Deployment = DeploymentObject;
 
 type Input = ReadinessInput<MadisonFacts>;
-
-function available(d: Deployment): boolean {
-  const fresh = (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
-  return fresh && (d.status?.conditions ?? []).some((c) => c.type === 'Available' && c.status === 'True');
-}
 
 /** The proxy Deployments that should exist and how many of them are Available. */
 function proxies(input: Input): { wanted: number; available: number } {
   const deployments = input.cache.list(deploymentsCache) as Deployment[];
   const wanted = input.facts.backends.map(proxyDeploymentName);
-  const ready = wanted.filter((name) => deployments.some((d) => d.metadata?.name === name && d.metadata?.namespace === input.spec.namespace && available(d)));
+  const ready = wanted.filter((name) => deployments.some((d) => d.metadata?.name === name && d.metadata?.namespace === input.spec.namespace && deploymentAvailable(d)));
   return { wanted: wanted.length, available: ready.length };
 }
 

@@ -9,6 +9,7 @@ import { k8s } from 'cdk8s-plus-28';
 import type { FlantIntegrationSpec } from '../../api/index.js';
 import { CustomAlertmanager, CustomAlertmanagerSpecType } from '../../imports/deckhouse.io.js';
 import type { KubeObject } from '../../reconciler/index.js';
+import { proxyEnv } from '../egress.js';
 
 /** Component name, the value of the component label. */
 export const madisonComponent = 'madison';
@@ -150,18 +151,6 @@ function proxyDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Madiso
       },
     },
   });
-}
-
-/** HTTP_PROXY, HTTPS_PROXY and NO_PROXY (both cases) from `spec.proxy`. */
-export function proxyEnv(spec: FlantIntegrationSpec): k8s.EnvVar[] {
-  const p = spec.proxy;
-  if (!p) return [];
-  const pairs: Array<[string, string | undefined]> = [
-    ['HTTP_PROXY', p.httpProxy],
-    ['HTTPS_PROXY', p.httpsProxy],
-    ['NO_PROXY', p.noProxy?.join(',')],
-  ];
-  return pairs.filter((e): e is [string, string] => Boolean(e[1])).flatMap(([name, value]) => [{ name, value }, { name: name.toLowerCase(), value }]);
 }
 
 /** The chart as plain objects, in apply order. */

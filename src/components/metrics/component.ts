@@ -1,0 +1,98 @@
+/**
+ * The metrics component: runs the pricing exporter and the metrics agent that remote-writes
+ * the flant_pricing_* (and, on Deckhouse, d8_telemetry_*) metrics to Connect.
+ */
+import { z } from 'zod';
+import { ConditionType, type FlantIntegrationSpec } from '../../api/index.js';
+import { componentLabel, managedByLabel, type Component, type ConditionChain, type GatherContext, type Gathered, type OfflineFacts, type ReadinessInput } from '../../flantintegration/index.js';
+import { deploymentAvailable, type DeploymentObject, type KindRef } from '../../reconciler/index.js';
+import { metricsURL } from './config.js';
+import { metricsComponent, metricsObjects, pricingName, type MetricsFacts } from './render.js';
+
+/** Name of the informer cache of the metrics Deployment. */
+export const metricsDeploymentsCache = 'metrics-deployments';
+/** The Deckhouse Service whose hook telemetry is shipped when it exists. */
+export const deckhouseService = { namespace: 'd8-system', name: 'deckhouse' } as const;
+/** The cluster DNS domain when Deckhouse does not say. */
+export const defaultClusterDomain = 'cluster.local';
+
+/** Options of the metrics component. */
+export interface MetricsOptions {
+  /** Image of the `pricing` container: the controller's own image. */
+  readonly image: string;
+}
+
+/** Built-in kinds the metrics component renders. */
+export const metricsKinds: readonly KindRef[] = [
+  { apiVersion: 'v1', kind: 'ServiceAccount' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding' },
+  { apiVersion: 'v1', kind: 'Secret' },
+  { apiVersion: 'apps/v1', kind: 'Deployment' },
+];
+
+type Input = ReadinessInput<MetricsFacts>;
+
+const shipping: ConditionChain<Input> = {
+  type: ConditionType.MetricsShippingReady,
+  checks: [
+    ({ spec, cache }) => {
+      const d = (cache.list(metricsDeploymentsCache) as DeploymentObject[]).find((o) => o.metadata?.name === pricingName && o.metadata?.namespace === spec.namespace);
+      return d && deploymentAvailable(d) ? undefined : { reason: 'Progressing', message: `Deployment ${spec.namespace}/${pricingName} is not Available yet` };
+    },
+  ],
+  ready: ({ spec }) => `Deployment ${spec.namespace}/${pricingName} is Available: pricing metrics go to ${metricsURL(spec)} every ${spec.metrics.scrapeInterval}`,
+};
+
+/** The metrics component. */
+export class MetricsComponent implements Component<MetricsFacts> {
+  readonly name = metricsComponent;
+  readonly enabledField = 'spec.metrics.enabled';
+  readonly needsLicence = true;
+  readonly kinds = metricsKinds;
+  readonly crds = [{ group: 'monitoring.coreos.com', kind: 'PodMonitor', plural: 'podmonitors', versions: ['v1'], optional: true }];
+  readonly informers = [
+    { name: metricsDeploymentsCache, path: '/apis/apps/v1/deployments', labelSelector: `${managedByLabel.key}=${managedByLabel.value},${componentLabel}=${metricsComponent}` },
+  ];
+  readonly readiness = [shipping];
+
+  constructor(private readonly options: MetricsOptions) {}
+
+  enabled(spec: FlantIntegrationSpec): boolean {
+    return spec.metrics.enabled;
+  }
+
+  secretRefs() {
+    return [{ namespace: 'd8-system', name: 'deckhouse-discovery' }];
+  }
+
+  async gather(ctx: GatherContext): Promise<Gathered<MetricsFacts>> {
+    const discovery = ctx.secrets('d8-system', 'deckhouse-discovery');
+    const domain = discovery?.data?.clusterDomain;
+    return {
+      facts: {
+        licenceKey: ctx.licenceKey ?? '',
+        clusterUUID: ctx.clusterUUID,
+        image: this.options.image,
+        podMonitorServed: ctx.served('PodMonitor') !== undefined,
+        deckhouseTelemetry: await ctx.cluster.serviceExists(deckhouseService.namespace, deckhouseService.name),
+        clusterDomain: domain ? Buffer.from(domain, 'base64').toString('utf8').trim() : defaultClusterDomain,
+      },
+    };
+  }
+
+  offlineFacts(offline: OfflineFacts): MetricsFacts {
+    const section = z
+      .object({
+        deckhouseTelemetry: z.boolean().default(false).describe('The Service d8-system/deckhouse exists'),
+        clusterDomain: z.string().min(1).default(defaultClusterDomain),
+      })
+      .strict()
+      .parse(offline.section ?? {});
+    return { licenceKey: offline.licenceKey, clusterUUID: offline.clusterUUID, image: offline.image, podMonitorServed: offline.served('PodMonitor') !== undefined, ...section };
+  }
+
+  render(spec: FlantIntegrationSpec, facts: MetricsFacts) {
+    return metricsObjects(spec, facts);
+  }
+}

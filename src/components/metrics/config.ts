@@ -1,0 +1,84 @@
+/**
+ * The metrics agent's configuration: grafana-agent static mode, `metrics:` block (the file
+ * Alloy's static converter reads too), field by field as DESIGN.md section 3 says. Pure.
+ */
+import { stringify } from 'yaml';
+import type { FlantIntegrationSpec } from '../../api/index.js';
+
+/** Where the exporter beside the agent serves its metrics. */
+export const pricingTarget = '127.0.0.1:9115';
+/** Where the licence Secret is mounted in the agent container, and its key. */
+export const licenceMount = { dir: '/etc/pricing-agent/licence', key: 'licence' } as const;
+/** The agent's data directory (an emptyDir); its WAL lives below it. */
+export const dataDir = '/data/agent';
+
+/** What the config needs beyond the spec. */
+export interface AgentConfigFacts {
+  readonly clusterUUID: string;
+  /** The Service d8-system/deckhouse exists: ship its telemetry too. */
+  readonly deckhouseTelemetry: boolean;
+  /** The cluster's DNS domain, for the Deckhouse Service's name. */
+  readonly clusterDomain: string;
+}
+
+/** The remote_write target: `metrics.url`, by default `{connect.url}/v1/remote_write`. */
+export function metricsURL(spec: FlantIntegrationSpec): string {
+  return spec.metrics.url ?? `${spec.connect.url.replace(/\/+$/, '')}/v1/remote_write`;
+}
+
+/** The egress proxy the agent uses for remote_write: the https one wins. */
+export function proxyURL(spec: FlantIntegrationSpec): string | undefined {
+  return spec.proxy?.httpsProxy ?? spec.proxy?.httpProxy;
+}
+
+/** Labels every shipped series gets, and the ones it loses. */
+function relabels(keep: string, clusterUUID: string) {
+  return [
+    { source_labels: ['__name__'], regex: keep, action: 'keep' },
+    { target_label: 'cluster_uuid', replacement: clusterUUID },
+    // Expanded by the agent (-config.expand-env) from the downward API.
+    { target_label: '__replica__', replacement: '${POD_NAME}' },
+    { regex: 'hook|instance', action: 'labeldrop' },
+  ];
+}
+
+function job(name: string, target: string, path: string, keep: string, clusterUUID: string) {
+  return { job_name: name, metrics_path: path, static_configs: [{ targets: [target] }], metric_relabel_configs: relabels(keep, clusterUUID) };
+}
+
+/** The config as an object. */
+export function agentConfig(spec: FlantIntegrationSpec, facts: AgentConfigFacts): Record<string, unknown> {
+  const scrapeConfigs = [job('flant-pricing', pricingTarget, '/metrics', 'flant_pricing_.+', facts.clusterUUID)];
+  if (facts.deckhouseTelemetry) {
+    scrapeConfigs.push(job('deckhouse-telemetry', `deckhouse.d8-system.svc.${facts.clusterDomain}:8080`, '/metrics/hooks', 'd8_telemetry_.+', facts.clusterUUID));
+  }
+  const proxy = proxyURL(spec);
+  return {
+    server: { log_level: 'info' },
+    metrics: {
+      wal_directory: `${dataDir}/wal`,
+      global: { scrape_interval: spec.metrics.scrapeInterval },
+      configs: [
+        {
+          name: 'agent',
+          host_filter: false,
+          max_wal_time: '360h',
+          scrape_configs: scrapeConfigs,
+          remote_write: [
+            {
+              url: metricsURL(spec),
+              bearer_token_file: `${licenceMount.dir}/${licenceMount.key}`,
+              metadata_config: { send: false },
+              ...(proxy ? { proxy_url: proxy } : {}),
+            },
+          ],
+        },
+      ],
+    },
+  };
+}
+
+/** The config file, as written into the Secret. */
+export function agentConfigYaml(spec: FlantIntegrationSpec, facts: AgentConfigFacts): string {
+  return stringify(agentConfig(spec, facts), { lineWidth: 0 });
+}

@@ -1,0 +1,111 @@
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { flantIntegrationSpecSchema } from '../../api/index.js';
+import { agentConfig } from './config.js';
+import { metricsObjects, type MetricsFacts } from './render.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered manifests are read as plain JSON
+type Obj = { kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: any; data?: Record<string, string>; rules?: any[] };
+const facts: MetricsFacts = { licenceKey: 'LIC-9', clusterUUID: 'uuid-9', image: 'registry/flant-integration:1.0', podMonitorServed: true, deckhouseTelemetry: false, clusterDomain: 'cluster.local' };
+const spec = (over: Record<string, unknown> = {}) => flantIntegrationSpecSchema.parse({ namespace: 'fi-ns', ...over });
+const render = (s = spec(), f: Partial<MetricsFacts> = {}) => metricsObjects(s, { ...facts, ...f }) as unknown as Obj[];
+const byKind = (objs: Obj[], kind: string) => objs.filter((o) => o.kind === kind);
+const secretText = (o: Obj | undefined, key: string) => Buffer.from(o?.data?.[key] ?? '', 'base64').toString();
+
+describe('metrics config (grafana-agent static mode)', () => {
+  it('is exactly DESIGN.md section 3, field by field', () => {
+    const s = spec({ metrics: { scrapeInterval: '30s' } });
+    const relabels = [
+      { source_labels: ['__name__'], regex: 'flant_pricing_.+', action: 'keep' },
+      { target_label: 'cluster_uuid', replacement: 'uuid-9' },
+      { target_label: '__replica__', replacement: '${POD_NAME}' },
+      { regex: 'hook|instance', action: 'labeldrop' },
+    ];
+    expect(agentConfig(s, facts)).toEqual({
+      server: { log_level: 'info' },
+      metrics: {
+        wal_directory: '/data/agent/wal',
+        global: { scrape_interval: '30s' },
+        configs: [
+          {
+            name: 'agent',
+            host_filter: false,
+            max_wal_time: '360h',
+            scrape_configs: [{ job_name: 'flant-pricing', metrics_path: '/metrics', static_configs: [{ targets: ['127.0.0.1:9115'] }], metric_relabel_configs: relabels }],
+            remote_write: [{ url: 'https://connect.deckhouse.io/v1/remote_write', bearer_token_file: '/etc/pricing-agent/licence/licence', metadata_config: { send: false } }],
+          },
+        ],
+      },
+    });
+  });
+
+  it('adds the Deckhouse telemetry job only when its Service exists, and the proxy when one is set (https wins)', () => {
+    const s = spec({ proxy: { httpProxy: 'http://p1:3128', httpsProxy: 'http://p2:3128' }, metrics: { url: 'https://metrics.example.com/write' } });
+    const config = agentConfig(s, { ...facts, deckhouseTelemetry: true, clusterDomain: 'k8s.example' }) as { metrics: { configs: Array<{ scrape_configs: Array<Record<string, unknown>>; remote_write: Array<Record<string, unknown>> }> } };
+    const [instance] = config.metrics.configs;
+    expect(instance?.scrape_configs[1]).toMatchObject({ job_name: 'deckhouse-telemetry', metrics_path: '/metrics/hooks', static_configs: [{ targets: ['deckhouse.d8-system.svc.k8s.example:8080'] }] });
+    expect((instance?.scrape_configs[1]?.metric_relabel_configs as unknown[])[0]).toEqual({ source_labels: ['__name__'], regex: 'd8_telemetry_.+', action: 'keep' });
+    expect(instance?.remote_write[0]).toMatchObject({ url: 'https://metrics.example.com/write', proxy_url: 'http://p2:3128' });
+  });
+});
+
+describe('renderMetrics', () => {
+  it('keeps the licence out of the config and in its own Secret, mounted as the token file', () => {
+    const objs = render();
+    const [config, licence] = byKind(objs, 'Secret');
+    expect(config?.metadata.name).toBe('pricing-agent-config');
+    expect(secretText(config, 'agent-scraping-service.yaml')).not.toContain('LIC-9');
+    expect(parse(secretText(config, 'agent-scraping-service.yaml'))).toEqual(agentConfig(spec(), facts));
+    expect(licence?.metadata.name).toBe('pricing-agent-licence');
+    expect(secretText(licence, 'licence')).toBe('LIC-9');
+    expect(JSON.stringify(byKind(objs, 'Deployment'))).not.toContain('LIC-9');
+  });
+
+  it('runs two spread replicas, tolerating but not requiring control-plane nodes, with both containers restricted', () => {
+    const [d] = byKind(render(), 'Deployment');
+    const pod = d?.spec.template.spec;
+    expect(d?.spec.replicas).toBe(2);
+    expect(pod.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.topologyKey).toBe('kubernetes.io/hostname');
+    expect(pod.affinity.nodeAffinity).toBeUndefined();
+    expect(pod.nodeSelector).toBeUndefined();
+    expect(pod.tolerations.map((t: { key: string }) => t.key)).toEqual(['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master']);
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    for (const c of pod.containers) {
+      expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+      expect(c.resources.limits.memory).toBeDefined();
+    }
+    const [pricing, agent] = pod.containers;
+    expect(pricing).toMatchObject({ name: 'pricing', image: 'registry/flant-integration:1.0', args: ['pricing', '--probe-listen=:9116'], readinessProbe: { httpGet: { path: '/readyz' } } });
+    expect(agent).toMatchObject({ name: 'agent', image: 'grafana/agent:v0.44.2', args: ['-config.file=/etc/pricing-agent/config/agent-scraping-service.yaml', '-config.expand-env', '-server.http.address=0.0.0.0:12345'] });
+    expect(agent.env.map((e: { name: string }) => e.name)).toEqual(['NODE_NAME', 'POD_NAME']);
+    expect(agent.volumeMounts).toContainEqual({ name: 'data', mountPath: '/data/agent' });
+    expect(pod.volumes).toContainEqual({ name: 'data', emptyDir: {} });
+  });
+
+  it('runs Alloy on the same file, or the image given', () => {
+    const [d] = byKind(render(spec({ metrics: { agent: 'Alloy' } })), 'Deployment');
+    expect(d?.spec.template.spec.containers[1]).toMatchObject({ image: 'grafana/alloy:v1.5.1', args: ['run', '--config.format=static', '--config.extra-args=-config.expand-env', '--server.http.listen-addr=0.0.0.0:12345', '--storage.path=/data/agent', '/etc/pricing-agent/config/agent-scraping-service.yaml'] });
+    const [mirrored] = byKind(render(spec({ metrics: { image: 'mirror.example.com/agent:1' } })), 'Deployment');
+    expect(mirrored?.spec.template.spec.containers[1].image).toBe('mirror.example.com/agent:1');
+  });
+
+  it('rolls the pods when the config or the licence changes', () => {
+    const sums = (objs: Obj[]) => byKind(objs, 'Deployment')[0]?.spec.template.metadata.annotations;
+    const base = sums(render());
+    expect(sums(render(spec(), { licenceKey: 'LIC-10' }))['checksum/licence']).not.toBe(base['checksum/licence']);
+    expect(sums(render(spec({ metrics: { scrapeInterval: '1m' } })))['checksum/config']).not.toBe(base['checksum/config']);
+    expect(sums(render())).toEqual(base);
+  });
+
+  it('grants the exporter exactly what it reads, with no wildcard', () => {
+    const [role] = byKind(render(), 'ClusterRole');
+    expect(JSON.stringify(role?.rules)).not.toContain('*');
+    expect(role?.rules).toContainEqual({ apiGroups: [''], resources: ['secrets'], resourceNames: ['deckhouse-discovery', 'd8-provider-cluster-configuration', 'd8-cluster-configuration'], verbs: ['get', 'list', 'watch'] });
+    expect(byKind(render(), 'ClusterRoleBinding')[0]?.spec).toBeUndefined();
+  });
+
+  it('renders the PodMonitor only when its CRD is served', () => {
+    expect(byKind(render(), 'PodMonitor')[0]?.spec).toEqual({ selector: { matchLabels: { app: 'pricing' } }, podMetricsEndpoints: [{ port: 'agent-http', path: '/metrics' }] });
+    expect(byKind(render(spec(), { podMonitorServed: false }), 'PodMonitor')).toEqual([]);
+  });
+});

@@ -1,0 +1,167 @@
+/**
+ * The metrics objects, rendered purely from the spec and the facts (DESIGN.md section 3):
+ * the `pricing` Deployment (the exporter and the metrics agent side by side), the agent's
+ * config and licence Secrets, the exporter's ServiceAccount and read-only ClusterRole, and a
+ * PodMonitor for the agent's own metrics when that CRD is served.
+ */
+import { createHash } from 'node:crypto';
+import { ApiObject, App, Chart } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { defaultAgentImages, group as fiGroup, plural as fiPlural, type FlantIntegrationSpec } from '../../api/index.js';
+import type { KubeObject } from '../../reconciler/index.js';
+import { proxyEnv } from '../egress.js';
+import { agentConfigYaml, dataDir, licenceMount, type AgentConfigFacts } from './config.js';
+
+/** Component name, the value of the component label. */
+export const metricsComponent = 'metrics';
+/** Name of the Deployment and of its ServiceAccount. */
+export const pricingName = 'pricing';
+/** Name of the exporter's ClusterRole and its binding (cluster-scoped, so prefixed). */
+export const pricingRoleName = 'flant-integration-pricing';
+/** The agent's config Secret and its key. */
+export const configSecret = { name: 'pricing-agent-config', key: 'agent-scraping-service.yaml' } as const;
+/** The Secret holding the licence the agent sends as its bearer token. */
+export const licenceSecretName = 'pricing-agent-licence';
+/** Port of the exporter's probe listener and of the agent's own HTTP server. */
+export const ports = { probes: 9116, agent: 12345 } as const;
+
+/** What the render needs beyond the spec. */
+export interface MetricsFacts extends AgentConfigFacts {
+  readonly licenceKey: string;
+  /** Image of the `pricing` container: this program's own image. */
+  readonly image: string;
+  /** PodMonitor (monitoring.coreos.com/v1) is served. */
+  readonly podMonitorServed: boolean;
+}
+
+const podLabels = { app: pricingName } as const;
+const configDir = '/etc/pricing-agent/config';
+
+/** Checksum of a value, as a pod annotation: a new config or licence rolls the pods. */
+export function checksum(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+/** The agent's image: `metrics.image`, else the default of `metrics.agent`. */
+export function agentImage(spec: FlantIntegrationSpec): string {
+  return spec.metrics.image ?? defaultAgentImages[spec.metrics.agent];
+}
+
+/** The agent's arguments: grafana-agent static mode, or Alloy running the same file. */
+export function agentArgs(spec: FlantIntegrationSpec): string[] {
+  const file = `${configDir}/${configSecret.key}`;
+  if (spec.metrics.agent === 'Alloy') {
+    return ['run', '--config.format=static', '--config.extra-args=-config.expand-env', `--server.http.listen-addr=0.0.0.0:${ports.agent}`, `--storage.path=${dataDir}`, file];
+  }
+  return [`-config.file=${file}`, '-config.expand-env', `-server.http.address=0.0.0.0:${ports.agent}`];
+}
+
+/** Renders the metrics chart. */
+export function renderMetrics(spec: FlantIntegrationSpec, facts: MetricsFacts): Chart {
+  const chart = new Chart(new App(), metricsComponent);
+  const ns = spec.namespace;
+  const config = agentConfigYaml(spec, facts);
+  new k8s.KubeServiceAccount(chart, 'sa', { metadata: { name: pricingName, namespace: ns } });
+  new k8s.KubeClusterRole(chart, 'role', { metadata: { name: pricingRoleName }, rules: exporterRules() });
+  new k8s.KubeClusterRoleBinding(chart, 'binding', {
+    metadata: { name: pricingRoleName },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: pricingRoleName },
+    subjects: [{ kind: 'ServiceAccount', name: pricingName, namespace: ns }],
+  });
+  new k8s.KubeSecret(chart, 'config', { metadata: { name: configSecret.name, namespace: ns }, type: 'Opaque', data: { [configSecret.key]: b64(config) } });
+  new k8s.KubeSecret(chart, 'licence', { metadata: { name: licenceSecretName, namespace: ns }, type: 'Opaque', data: { [licenceMount.key]: b64(facts.licenceKey) } });
+  pricingDeployment(chart, spec, facts, { config: checksum(config), licence: checksum(facts.licenceKey) });
+  if (facts.podMonitorServed) podMonitor(chart, ns);
+  return chart;
+}
+
+function b64(value: string): string {
+  return Buffer.from(value).toString('base64');
+}
+
+/** Exactly what the exporter reads, nothing more. */
+function exporterRules(): k8s.PolicyRule[] {
+  const read = ['get', 'list', 'watch'];
+  return [
+    { apiGroups: [''], resources: ['nodes'], verbs: ['list', 'watch'] },
+    { apiGroups: ['deckhouse.io'], resources: ['nodegroups', 'ingressnginxcontrollers'], verbs: ['list', 'watch'] },
+    { apiGroups: [fiGroup], resources: [fiPlural], verbs: ['list', 'watch'] },
+    { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], resourceNames: ['nodegroups.deckhouse.io', 'ingressnginxcontrollers.deckhouse.io'], verbs: read },
+    { apiGroups: [''], resources: ['secrets'], resourceNames: ['deckhouse-discovery', 'd8-provider-cluster-configuration', 'd8-cluster-configuration'], verbs: read },
+    { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['deckhouse'], verbs: read },
+    // Deckhouse's Prometheus lets a ServiceAccount query it when it may get prometheuses/http.
+    { apiGroups: ['monitoring.coreos.com'], resources: ['prometheuses/http'], resourceNames: ['main'], verbs: ['get'] },
+  ];
+}
+
+function pricingDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: MetricsFacts, sums: { config: string; licence: string }): void {
+  const fieldRef = (fieldPath: string) => ({ valueFrom: { fieldRef: { fieldPath } } });
+  const restricted = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } };
+  const probe = (path: string) => ({ httpGet: { path, port: k8s.IntOrString.fromString('probes') }, periodSeconds: 10, timeoutSeconds: 5 });
+  const quantity = (v: string) => k8s.Quantity.fromString(v);
+  const controlPlane = ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master'];
+  new k8s.KubeDeployment(chart, 'deployment', {
+    metadata: { name: pricingName, namespace: spec.namespace, labels: { ...podLabels } },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { ...podLabels } },
+      template: {
+        metadata: { labels: { ...podLabels }, annotations: { 'checksum/config': sums.config, 'checksum/licence': sums.licence } },
+        spec: {
+          serviceAccountName: pricingName,
+          securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+          // Spread over nodes, and allowed (not required) on control-plane nodes: on managed clusters they are hidden.
+          affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { ...podLabels } } } }] } },
+          tolerations: controlPlane.map((key) => ({ key, operator: 'Exists', effect: 'NoSchedule' })),
+          containers: [
+            {
+              name: 'pricing',
+              image: facts.image,
+              args: ['pricing', `--probe-listen=:${ports.probes}`],
+              env: proxyEnv(spec),
+              ports: [{ name: 'probes', containerPort: ports.probes }],
+              readinessProbe: probe('/readyz'),
+              livenessProbe: probe('/healthz'),
+              resources: { requests: { cpu: quantity('20m'), memory: quantity('64Mi') }, limits: { memory: quantity('256Mi') } },
+              securityContext: restricted,
+            },
+            {
+              name: 'agent',
+              image: agentImage(spec),
+              args: agentArgs(spec),
+              env: [{ name: 'NODE_NAME', ...fieldRef('spec.nodeName') }, { name: 'POD_NAME', ...fieldRef('metadata.name') }, ...proxyEnv(spec)],
+              ports: [{ name: 'agent-http', containerPort: ports.agent }],
+              resources: { requests: { cpu: quantity('50m'), memory: quantity('128Mi') }, limits: { memory: quantity('512Mi') } },
+              securityContext: restricted,
+              volumeMounts: [
+                { name: 'config', mountPath: configDir, readOnly: true },
+                { name: 'licence', mountPath: licenceMount.dir, readOnly: true },
+                { name: 'data', mountPath: dataDir },
+              ],
+            },
+          ],
+          volumes: [
+            { name: 'config', secret: { secretName: configSecret.name } },
+            { name: 'licence', secret: { secretName: licenceSecretName } },
+            { name: 'data', emptyDir: {} },
+          ],
+        },
+      },
+    },
+  });
+}
+
+/** A PodMonitor so the cluster's Prometheus scrapes the agent's own metrics (remote-write health). */
+function podMonitor(chart: Chart, namespace: string): void {
+  new ApiObject(chart, 'podmonitor', {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'PodMonitor',
+    metadata: { name: pricingName, namespace },
+    spec: { selector: { matchLabels: { ...podLabels } }, podMetricsEndpoints: [{ port: 'agent-http', path: '/metrics' }] },
+  });
+}
+
+/** The chart as plain objects, in apply order. */
+export function metricsObjects(spec: FlantIntegrationSpec, facts: MetricsFacts): KubeObject[] {
+  return renderMetrics(spec, facts).toJson() as KubeObject[];
+}

@@ -12,7 +12,7 @@ import { loadKubeConfig } from '../src/cmd/cluster.js';
 import { isNotFound, kubeClient, type KubeClient } from '../src/reconciler/index.js';
 import { FakeConnect } from './fakes/connect.js';
 import { FakeDNS } from './fakes/dns.js';
-import { apply, condition, flantIntegration, namespace, secret } from './support/cluster.js';
+import { apply, column as columnOf, condition, flantIntegration, namespace, secret } from './support/cluster.js';
 import { ControllerProcess, eventually } from './support/controller.js';
 import { installCRD } from './support/crd.js';
 import { kubectl, kubectlOk } from './support/kubectl.js';
@@ -71,12 +71,7 @@ async function crdServing(name: string, served: string[]): Promise<string> {
   return stringify(crd);
 }
 
-async function column(name: string): Promise<string> {
-  const out = await kubectlOk(kc, ['get', 'fi', 'default']);
-  const [header, row] = out.trim().split('\n');
-  const at = header?.indexOf(name) ?? -1;
-  return row?.slice(at).split(/\s+/)[0] ?? '';
-}
+const column = (name: string) => columnOf(kc, name);
 
 const expectedDestination = () => ({
   type: 'Loki',

@@ -5,7 +5,7 @@
  */
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
-import { ensureKubectl } from './controlplane/binaries.js';
+import { ensureKubectl, ensurePrometheus } from './controlplane/binaries.js';
 import { ControlPlane } from './controlplane/controlplane.js';
 
 declare module 'vitest' {
@@ -22,6 +22,8 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const external = process.env.E2E_KUBECONFIG;
   project.provide('kubectl', await ensureKubectl());
+  // The metrics spec's real scraper and remote-writer; installed here so a slow apt-get counts against no test.
+  await ensurePrometheus();
   if (external) {
     project.provide('kubeconfig', external);
     project.provide('localControlPlane', false);

@@ -127,21 +127,40 @@ function buildKwok(outDir: string): Promise<void> {
 }
 
 /** etcd from PATH, else Debian's etcd-server installed with apt-get (root only). */
-async function ensureEtcd(log: (line: string) => void): Promise<string> {
-  const found = await which('etcd');
+function ensureEtcd(log: (line: string) => void): Promise<string> {
+  return ensureDebian('etcd', 'etcd-server', log);
+}
+
+/** Paths of the real Prometheus (server and agent mode) and its promtool. */
+export interface PrometheusBinaries {
+  readonly prometheus: string;
+  readonly promtool: string;
+}
+
+/** Prometheus and promtool from PATH, else Debian's prometheus package installed with apt-get (root only). */
+export async function ensurePrometheus(log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): Promise<PrometheusBinaries> {
+  const prometheus = await ensureDebian('prometheus', 'prometheus', log);
+  const promtool = await which('promtool');
+  if (!promtool) throw new Error('prometheus is installed but promtool is not on PATH');
+  return { prometheus, promtool };
+}
+
+/** `command` from PATH, else Debian's `pkg` installed with apt-get (root only; its services are not started). */
+async function ensureDebian(command: string, pkg: string, log: (line: string) => void): Promise<string> {
+  const found = await which(command);
   if (found) return found;
   if (process.getuid?.() !== 0) {
-    throw new Error('etcd is not installed: run "apt-get install etcd-server" as root, then try again');
+    throw new Error(`${command} is not installed: run "apt-get install ${pkg}" as root, then try again`);
   }
   const started = Date.now();
-  log('installing etcd from Debian (etcd-server)...');
+  log(`installing ${command} from Debian (${pkg})...`);
   await run('apt-get', ['update'], {});
-  await run('apt-get', ['install', '-y', '--no-install-recommends', 'etcd-server'], {
+  await run('apt-get', ['install', '-y', '--no-install-recommends', pkg], {
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   });
-  log(`installed etcd in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  const installed = await which('etcd');
-  if (!installed) throw new Error('apt-get installed etcd-server but no etcd is on PATH');
+  log(`installed ${command} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  const installed = await which(command);
+  if (!installed) throw new Error(`apt-get installed ${pkg} but no ${command} is on PATH`);
   return installed;
 }
 

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { decodeSnappy, decodeWriteRequest, type TimeSeries } from './remotewrite.js';
 
 /** One request the fake received. */
 export interface Received {
@@ -14,9 +15,19 @@ export interface Received {
   readonly body: string;
 }
 
+/** One remote_write push, decoded (snappy, then protobuf). */
+export interface RemoteWrite {
+  readonly authorization: string;
+  readonly series: readonly TimeSeries[];
+}
+
 /** The fake Connect server. */
 export class FakeConnect {
   readonly received: Received[] = [];
+  /** Every remote_write push that decoded. */
+  readonly remoteWrites: RemoteWrite[] = [];
+  /** remote_write pushes that did not decode, with why. */
+  readonly badRemoteWrites: string[] = [];
   /** Keys issued so far. */
   readonly issued: string[] = [];
   private revoked = new Set<string>();
@@ -69,12 +80,40 @@ export class FakeConnect {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
+      const raw = Buffer.concat(chunks);
+      const body = raw.toString('utf8');
       const path = (req.url ?? '').split('?')[0] ?? '';
       this.received.push({ path, authorization: req.headers.authorization ?? '', body });
+      if (path === '/v1/remote_write') this.decodeRemoteWrite(req, raw);
       const [status, answer] = this.answer(path, req.headers.authorization ?? '', body);
       res.writeHead(status, { 'Content-Type': 'application/json' }).end(answer === undefined ? '' : JSON.stringify(answer));
     });
+  }
+
+  private decodeRemoteWrite(req: http.IncomingMessage, raw: Buffer): void {
+    try {
+      if (req.headers['content-encoding'] !== 'snappy') throw new Error(`Content-Encoding ${req.headers['content-encoding'] ?? 'none'}, not snappy`);
+      this.remoteWrites.push({ authorization: req.headers.authorization ?? '', series: decodeWriteRequest(decodeSnappy(raw)) });
+    } catch (err) {
+      this.badRemoteWrites.push(err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  /** The latest value pushed of each series of `metric`, keyed by its labels other than `__name__` (as `k=v,...`, sorted). */
+  latest(metric: string, authorization?: string): Map<string, { labels: Record<string, string>; value: number }> {
+    const found = new Map<string, { labels: Record<string, string>; value: number; timestamp: number }>();
+    for (const push of this.remoteWrites) {
+      if (authorization !== undefined && push.authorization !== authorization) continue;
+      for (const s of push.series) {
+        if (s.labels.__name__ !== metric) continue;
+        const key = Object.entries(s.labels).filter(([k]) => k !== '__name__').sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(',');
+        for (const sample of s.samples) {
+          const prior = found.get(key);
+          if (!prior || sample.timestamp >= prior.timestamp) found.set(key, { labels: s.labels, value: sample.value, timestamp: sample.timestamp });
+        }
+      }
+    }
+    return new Map([...found].map(([k, v]) => [k, { labels: v.labels, value: v.value }]));
   }
 
   private answer(path: string, authorization: string, body: string): [number, unknown] {

@@ -46,3 +46,11 @@ export function namespace(name: string): string {
 export function flantIntegration(spec: Record<string, unknown>): string {
   return JSON.stringify({ apiVersion: 'integration.flant.com/v1alpha1', kind: 'FlantIntegration', metadata: { name: 'default' }, spec });
 }
+
+/** The value of one column of `kubectl get fi default` (empty when the column is blank). */
+export async function column(kubeconfig: string, name: string): Promise<string> {
+  const out = await kubectlOk(kubeconfig, ['get', 'fi', 'default']);
+  const [header, row] = out.split('\n');
+  const at = header?.indexOf(name) ?? -1;
+  return at < 0 ? '' : (row?.slice(at).split(/\s+/)[0] ?? '');
+}

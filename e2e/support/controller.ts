@@ -13,12 +13,16 @@ export class ControllerProcess {
   /**
    * @param kubeconfig cluster to run against; empty for none (embedded mode).
    * @param entry the program and its first arguments. @default `bin/flant-integration.js run`
+   * @param listeners the listener flags. @default metrics and probes of `run` on free loopback ports
    */
-  constructor(kubeconfig: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}, entry: readonly string[] = ['bin/flant-integration.js', 'run']) {
-    const args = [
-      ...entry, ...(kubeconfig ? [`--kubeconfig=${kubeconfig}`] : []),
-      '--metrics-bind-address=127.0.0.1:0', '--health-probe-bind-address=127.0.0.1:0', ...extraArgs,
-    ];
+  constructor(
+    kubeconfig: string,
+    extraArgs: string[] = [],
+    env: NodeJS.ProcessEnv = {},
+    entry: readonly string[] = ['bin/flant-integration.js', 'run'],
+    listeners: readonly string[] = ['--metrics-bind-address=127.0.0.1:0', '--health-probe-bind-address=127.0.0.1:0'],
+  ) {
+    const args = [...entry, ...(kubeconfig ? [`--kubeconfig=${kubeconfig}`] : []), ...listeners, ...extraArgs];
     this.child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     const collect = (chunk: Buffer) => this.lines.push(...chunk.toString().split('\n').filter(Boolean));
     this.child.stdout?.on('data', collect);

@@ -1,0 +1,189 @@
+/**
+ * Metrics end to end: the controller writes the metrics objects into the real API server;
+ * `flant-integration pricing` reads real Nodes and NodeGroups; the real Prometheus (Debian's,
+ * in agent mode) scrapes it with the scrape_configs and remote_write of the generated config
+ * (only the target address and the token file path swapped for local ones) and remote-writes
+ * to the Connect stand-in, which decodes what it gets. The numbers follow a change.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ensurePrometheus } from './controlplane/binaries.js';
+import { freePort } from './controlplane/process.js';
+import { FakeConnect } from './fakes/connect.js';
+import { apply, column, condition, flantIntegration, namespace, secret } from './support/cluster.js';
+import { ControllerProcess, eventually } from './support/controller.js';
+import { installCRD } from './support/crd.js';
+import { kubectl, kubectlOk } from './support/kubectl.js';
+
+const kc = inject('kubeconfig');
+const licence = 'LICENCE-metrics-e2e-3d8b';
+const ns = 'metrics-e2e';
+const connect = new FakeConnect(licence);
+let ctl: ControllerProcess;
+let exporter: ControllerProcess;
+let prometheus: ChildProcess | undefined;
+let dir: string;
+let clusterUUID: string;
+
+function spec(extra: Record<string, unknown> = {}): string {
+  return flantIntegration({
+    namespace: ns,
+    licenseKeySecretRef: { namespace: ns, name: 'licence', key: 'key' },
+    connect: { url: connect.url },
+    madison: { enabled: false },
+    logs: { enabled: false },
+    upmeter: { enabled: false },
+    metrics: { scrapeInterval: '10s' },
+    billing: { contacts: 2 },
+    ...extra,
+  });
+}
+
+function nodeGroup(name: string, nodeType: string): Record<string, unknown> {
+  return { apiVersion: 'deckhouse.io/v1', kind: 'NodeGroup', metadata: { name }, spec: { nodeType } };
+}
+
+interface NodeInput {
+  readonly group?: string;
+  readonly annotations?: Record<string, string>;
+  readonly taint?: string;
+}
+
+/** Every rule's inputs: annotations in several cases, an unknown one, virtualization unknown and real, both control-plane taints, a ghost group, no group. */
+const nodes: Record<string, NodeInput> = {
+  'pe-m1': { group: 'master', taint: 'node-role.kubernetes.io/control-plane' },
+  'pe-m2': { group: 'master', taint: 'node-role.kubernetes.io/master' },
+  'pe-e1': { group: 'spot' },
+  'pe-e2': { group: 'spot', annotations: { 'pricing.flant.com/nodeType': 'vm' } },
+  'pe-s1': { group: 'metal', annotations: { 'node.deckhouse.io/virtualization': 'unknown' } },
+  'pe-s2': { group: 'metal', annotations: { 'node.deckhouse.io/virtualization': 'kvm' } },
+  'pe-s3': { group: 'metal', annotations: { 'pricing.flant.com/nodeType': 'HARD' } },
+  'pe-s4': { group: 'metal', annotations: { 'pricing.flant.com/nodeType': 'Special' } },
+  'pe-s5': { group: 'metal', annotations: { 'pricing.flant.com/nodeType': 'bogus' } },
+  'pe-c1': { group: 'cloudstatic' },
+  'pe-ghost': { group: 'no-such-group' },
+  'pe-none': {},
+};
+
+async function createNode(name: string, n: NodeInput): Promise<void> {
+  await apply(kc, JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: n.group ? { 'node.deckhouse.io/group': n.group } : {}, annotations: n.annotations ?? {} },
+    // Not kwok's, so nothing would run there: unschedulable keeps the scheduler off them.
+    spec: { unschedulable: true, taints: n.taint ? [{ key: n.taint, effect: 'NoSchedule' }] : [] },
+  }));
+  const status = { capacity: { cpu: '4', memory: '8Gi', pods: '110' }, allocatable: { cpu: '3800m', memory: '7Gi', pods: '110' }, nodeInfo: { kubeletVersion: 'v1.30.14' } };
+  await kubectlOk(kc, ['patch', 'node', name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
+}
+
+/** `flant_pricing_nodes` by type, as the stand-in last received it with the licence as token. */
+function shippedNodes(): Record<string, number> {
+  return Object.fromEntries([...connect.latest('flant_pricing_nodes', `Bearer ${licence}`).values()].map((s) => [s.labels.type ?? '', s.value]));
+}
+
+async function startPrometheus(): Promise<void> {
+  const generated = parse(Buffer.from(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'pricing-agent-config', '-o', 'jsonpath={.data.agent-scraping-service\\.yaml}']), 'base64').toString()) as {
+    metrics: { global: Record<string, unknown>; configs: Array<{ scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>; remote_write: Array<{ bearer_token_file: string }> }> };
+  };
+  const instance = generated.metrics.configs[0];
+  if (!instance) throw new Error('the generated config has no instance');
+  const tokenFile = join(dir, 'licence');
+  await writeFile(tokenFile, Buffer.from(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'pricing-agent-licence', '-o', 'jsonpath={.data.licence}']), 'base64'));
+  const exporterPort = JSON.parse(exporter.messages('serving the pricing metrics')[0] ?? '{}').port as number;
+  for (const job of instance.scrape_configs) for (const sc of job.static_configs) sc.targets = sc.targets.map((t) => (t === '127.0.0.1:9115' ? `127.0.0.1:${exporterPort}` : t));
+  for (const rw of instance.remote_write) rw.bearer_token_file = tokenFile;
+  // The agent runs with -config.expand-env; Prometheus does not, so expand as the agent would.
+  const config = stringify({ global: generated.metrics.global, scrape_configs: instance.scrape_configs, remote_write: instance.remote_write }).replaceAll('${POD_NAME}', 'pricing-e2e-0');
+  const file = join(dir, 'prometheus.yaml');
+  await writeFile(file, config);
+  const bins = await ensurePrometheus();
+  const check = spawn(bins.promtool, ['check', 'config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let checkOutput = '';
+  check.stdout.on('data', (c: Buffer) => (checkOutput += c.toString()));
+  check.stderr.on('data', (c: Buffer) => (checkOutput += c.toString()));
+  expect(await new Promise((r) => check.on('exit', r)), `promtool check config: ${checkOutput}`).toBe(0);
+  const port = await freePort();
+  prometheus = spawn(bins.prometheus, ['--enable-feature=agent', `--config.file=${file}`, `--storage.agent.path=${join(dir, 'wal')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'metrics-e2e-'));
+  await installCRD(kc);
+  await kubectlOk(kc, ['apply', '--server-side', '-f', 'e2e/fixtures/crds/nodegroups.deckhouse.io.yaml']);
+  await kubectlOk(kc, ['wait', '--for=condition=Established', 'crd/nodegroups.deckhouse.io']);
+  await connect.start();
+  await apply(kc, namespace(ns));
+  await apply(kc, secret(ns, 'licence', { key: licence }));
+  clusterUUID = await kubectlOk(kc, ['get', 'namespace', 'kube-system', '-o', 'jsonpath={.metadata.uid}']);
+  for (const [name, type] of [['master', 'CloudPermanent'], ['spot', 'CloudEphemeral'], ['metal', 'Static'], ['cloudstatic', 'CloudStatic']]) await apply(kc, JSON.stringify(nodeGroup(name ?? '', type ?? '')));
+  for (const [name, n] of Object.entries(nodes)) await createNode(name, n);
+  ctl = new ControllerProcess(kc, ['--sync-period=10m', '--image=flant-integration-controller:e2e']);
+  exporter = new ControllerProcess(kc, [`--token-file=${join(dir, 'no-token')}`], {}, ['bin/flant-integration.js', 'pricing'], ['--listen=127.0.0.1:0', '--probe-listen=0']);
+  await apply(kc, spec());
+});
+
+afterAll(async () => {
+  prometheus?.kill('SIGKILL');
+  await Promise.all([ctl?.stop('SIGKILL'), exporter?.stop('SIGKILL')]);
+  await kubectl(kc, ['delete', 'flantintegration', 'default', '--ignore-not-found', '--wait=false']);
+  await kubectl(kc, ['patch', 'flantintegration', 'default', '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+  await kubectl(kc, ['delete', 'node', ...Object.keys(nodes), '--ignore-not-found']);
+  await kubectl(kc, ['delete', 'nodegroups', '--all']);
+  await kubectl(kc, ['delete', 'namespace', ns, '--wait=false']);
+  await connect.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('metrics through a real Prometheus', () => {
+  it('runs the pricing Deployment and says MetricsShippingReady once it is Available', async () => {
+    await eventually('MetricsShippingReady is True', async () => (await condition(kc, 'MetricsShippingReady'))?.status === 'True', 60_000);
+    expect(await column(kc, 'METRICS')).toBe('Ready');
+    for (const [kind, name] of [['clusterrole', 'flant-integration-pricing'], ['clusterrolebinding', 'flant-integration-pricing'], ['serviceaccount', `-n=${ns} pricing`]]) {
+      expect((await kubectl(kc, ['get', kind ?? '', ...(name ?? '').split(' ')])).code).toBe(0);
+    }
+  });
+
+  it('delivers exactly the expected node counts, with cluster_uuid, without instance or hook, and the licence as token', async () => {
+    await eventually('the exporter is serving', () => exporter.messages('serving the pricing metrics').length > 0, 30_000);
+    await startPrometheus();
+    const expected = { ephemeral: 1, vm: 5, hard: 3, special: 1 };
+    await eventually('the stand-in received the node counts', () => JSON.stringify(shippedNodes()) === JSON.stringify(expected), 90_000, 500);
+    const series = [...connect.latest('flant_pricing_nodes', `Bearer ${licence}`).values()];
+    for (const s of series) {
+      expect(s.labels).toMatchObject({ cluster_uuid: clusterUUID, __replica__: 'pricing-e2e-0', job: 'flant-pricing' });
+      expect(s.labels.instance).toBeUndefined();
+      expect(s.labels.hook).toBeUndefined();
+    }
+    expect(Object.fromEntries([...connect.latest('flant_pricing_controlplane_tainted_nodes').values()].map((s) => [s.labels.type, s.value]))).toEqual({ ephemeral: 0, vm: 2, hard: 0, special: 0 });
+    expect([...connect.latest('flant_pricing_exporter_invalid_annotations_total').values()][0]?.value).toBe(1);
+    expect([...connect.latest('flant_pricing_contacts').values()][0]?.value).toBe(2);
+    expect(connect.badRemoteWrites).toEqual([]);
+    // Beside flant_pricing_*, only the series Prometheus itself adds per target after metric relabeling (up, scrape_*).
+    const names = new Set(connect.remoteWrites.flatMap((w) => w.series.map((s) => s.labels.__name__ ?? '')));
+    expect([...names].filter((n) => !n.startsWith('flant_pricing_') && n !== 'up' && !n.startsWith('scrape_'))).toEqual([]);
+  });
+
+  it('follows a change: a node moves group, an annotation changes, the billing spec changes (no pod roll)', async () => {
+    await kubectlOk(kc, ['label', 'node', 'pe-e1', 'node.deckhouse.io/group=metal', '--overwrite']);
+    await kubectlOk(kc, ['annotate', 'node', 'pe-s4', 'pricing.flant.com/nodeType=Ephemeral', '--overwrite']);
+    await apply(kc, spec({ billing: { contacts: 5 } }));
+    const expected = { ephemeral: 1, vm: 5, hard: 4, special: 0 };
+    await eventually('the stand-in received the new counts', () => JSON.stringify(shippedNodes()) === JSON.stringify(expected) && [...connect.latest('flant_pricing_contacts').values()][0]?.value === 5, 90_000, 500);
+  });
+
+  it('removes every metrics object, the ClusterRole and its binding included, and nothing else, when switched off', async () => {
+    await apply(kc, spec({ metrics: { enabled: false } }));
+    await eventually('the metrics objects are gone', async () => (await kubectl(kc, ['get', 'clusterrole', 'flant-integration-pricing'])).code !== 0 && (await kubectl(kc, ['get', 'deployment', '-n', ns, 'pricing'])).code !== 0, 30_000);
+    for (const [kind, name] of [['clusterrolebinding', 'flant-integration-pricing'], ['serviceaccount', 'pricing'], ['secret', 'pricing-agent-config'], ['secret', 'pricing-agent-licence']]) {
+      expect((await kubectl(kc, ['get', '-n', ns, kind ?? '', name ?? ''])).code).not.toBe(0);
+    }
+    expect((await kubectl(kc, ['get', 'secret', '-n', ns, 'licence'])).code).toBe(0);
+    expect(await condition(kc, 'MetricsShippingReady')).toMatchObject({ status: 'True', reason: 'Disabled' });
+    expect(ctl.lines.join('\n') + exporter.lines.join('\n')).not.toContain(licence);
+  });
+});

@@ -2,8 +2,11 @@
  * `npm run bench`: figures for the hot paths, printed, never asserted.
  * - work queue: keys added, taken and done per second (1 worker, 10k distinct keys, 10 adds each);
  * - status: buildStatus + canonical compare per second (the no-write path of every resync);
- * - heap used after caching 20k Secrets in an informer-shaped Map.
+ * - heap used after caching 20k Secrets in an informer-shaped Map;
+ * - the pricing exporter at 10,000 nodes in 200 NodeGroups (bench/pricing.ts, in a process of its own).
  */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { buildStatus, canonical, licenceCondition } from '../src/flantintegration/status.js';
 import { defaultControllerRateLimiter, } from '../src/reconciler/ratelimiter.js';
@@ -52,4 +55,16 @@ function cacheMemory(): string {
   return `cache: 20000 small Secrets take ~${((after - before) / 1024 / 1024).toFixed(1)} MiB of heap (${store.size} cached)`;
 }
 
-process.stdout.write(`${await queueThroughput()}\n${statusThroughput()}\n${cacheMemory()}\n`);
+/** Runs bench/pricing.ts in its own process (its RSS is the exporter's) and formats its figures against the targets. */
+function pricing(): string {
+  const script = fileURLToPath(new URL('./pricing.js', import.meta.url));
+  const r = JSON.parse(execFileSync(process.execPath, ['--expose-gc', script], { encoding: 'utf8' })) as Record<string, number>;
+  const ms = (v: number | undefined) => `${(v ?? 0).toFixed(3)} ms`;
+  return [
+    `pricing: ${r.nodes} nodes in ${r.nodeGroups} NodeGroups built in ${ms(r.buildMs)}`,
+    `pricing: per event p50 ${ms(r.eventP50Ms)}, p99 ${ms(r.eventP99Ms)} (target p99 <= 1 ms); recounting every node per event (baseline, ${r.baselineEvents} events): p50 ${ms(r.baselineEventP50Ms)}, p99 ${ms(r.baselineEventP99Ms)}; p50 ratio ${Math.round((r.baselineEventP50Ms ?? 0) / (r.eventP50Ms || 1))}x`,
+    `pricing: /metrics exposition median ${ms(r.expositionMedianMs)} (target <= 50 ms), ${r.expositionBytes} bytes; RSS ${(r.rssMiB ?? 0).toFixed(0)} MiB (target <= 150 MB), heap ${(r.heapMiB ?? 0).toFixed(0)} MiB`,
+  ].join('\n');
+}
+
+process.stdout.write(`${await queueThroughput()}\n${statusThroughput()}\n${cacheMemory()}\n${pricing()}\n`);

@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { apiVersion, crdPath, kind } from '../src/api/index.js';
-import { badSpecs } from '../src/api/fixtures.js';
+import { badSpecs, goodSpecs } from '../src/api/fixtures.js';
 import { kubectl, kubectlOk } from './support/kubectl.js';
 
 const kubeconfig = inject('kubeconfig');
@@ -76,5 +76,11 @@ describe('FlantIntegration CRD on a real API server', () => {
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain(`spec.${field}`);
     expect((await kubectl(kubeconfig, ['get', 'fi', 'default'])).code).not.toBe(0);
+  });
+
+  it.each(goodSpecs)('accepts $name at admission', async ({ spec }) => {
+    const result = await kubectl(kubeconfig, ['create', '--dry-run=server', '-f', '-'], manifest(spec));
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
   });
 });

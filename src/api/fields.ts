@@ -4,7 +4,7 @@
  * so a bad value is refused by the same rule in a unit test and at admission.
  */
 import { z } from 'zod';
-import { k8s } from './extensions.js';
+import { extensionsOf, k8s } from './extensions.js';
 
 /** Longest URL the API accepts; bounds the cost of the CEL URL rules. */
 export const maxURLLength = 2048;
@@ -29,6 +29,31 @@ export function httpURL(description: string): z.ZodString {
         message: 'must be an http:// or https:// URL',
       },
     ],
+  });
+}
+
+/** Hosts a plain-HTTP URL may point at, for local stand-ins (an exact list keeps the CEL rule cheap). */
+export const loopbackHosts = ['localhost', '127.0.0.1', '::1'] as const;
+
+/**
+ * An https URL, or http to a loopback host only: the licence is sent to it as a bearer
+ * token, so a plain-HTTP URL anywhere else is refused at admission.
+ */
+export function secureURL(description: string): z.ZodEffects<z.ZodString> {
+  const message = 'must be an https:// URL (http:// only to a loopback host): the licence is sent to it';
+  const inner = httpURL(description);
+  const schema = inner.refine((v) => {
+    try {
+      const url = new URL(v);
+      return url.protocol === 'https:' || (loopbackHosts as readonly string[]).includes(url.hostname.replace(/^\[|\]$/g, ''));
+    } catch {
+      return false;
+    }
+  }, { message });
+  const hosts = loopbackHosts.map((h) => `'${h}'`).join(', ');
+  // The CRD reads the rules of the outer node: carry the inner URL rule with this one.
+  return k8s(schema, {
+    validations: [...(extensionsOf(inner._def)?.validations ?? []), { rule: `!isURL(self) || url(self).getScheme() == 'https' || url(self).getHostname() in [${hosts}]`, message }],
   });
 }
 
@@ -59,6 +84,13 @@ export function duration(description: string): z.ZodString {
     .max(32)
     .regex(durationPattern, { message: 'must be a duration such as 30s, 10m or 1h' })
     .describe(description);
+}
+
+/** A duration of at least `minimum` (such as `30s`): a zero or tiny interval would be a hot loop. */
+export function durationAtLeast(description: string, minimum: string): z.ZodEffects<z.ZodString> {
+  const message = `must be at least ${minimum}`;
+  const schema = duration(description).refine((v) => durationToMillis(v) >= durationToMillis(minimum), { message });
+  return k8s(schema, { validations: [{ rule: `!self.matches('${durationPattern.source}') || duration(self) >= duration('${minimum}')`, message }] });
 }
 
 /** Where a secret value lives: a key of a Secret in a namespace. */

@@ -3,7 +3,7 @@ import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { flantIntegrationSchema, flantIntegrationSpecSchema } from './schema.js';
 import { durationToMillis } from './fields.js';
-import { badSpecs } from './fixtures.js';
+import { badSpecs, goodSpecs } from './fixtures.js';
 
 function sample(file: string): unknown {
   const docs = parseAllDocuments(readFileSync(new URL(`../../config/samples/${file}`, import.meta.url), 'utf8'));
@@ -60,6 +60,10 @@ describe('FlantIntegration schema', () => {
 
   it.each(badSpecs)('refuses $name, naming $field', ({ spec, field }) => {
     expect(failedPaths(spec)).toContain(field);
+  });
+
+  it.each(goodSpecs)('accepts $name', ({ spec }) => {
+    expect(flantIntegrationSpecSchema.safeParse(spec).success).toBe(true);
   });
 });
 

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { k8s, type CelRule } from './extensions.js';
-import { dnsLabel, dnsName, duration, enabledSwitch, httpURL, secretKeyRef } from './fields.js';
+import { dnsLabel, dnsName, durationAtLeast, enabledSwitch, httpURL, secretKeyRef, secureURL } from './fields.js';
 
 /** API group of the FlantIntegration resource. */
 export const group = 'integration.flant.com';
@@ -40,7 +40,7 @@ const proxySchema = z
 
 const connectSchema = z
   .object({
-    url: httpURL(
+    url: secureURL(
       'Base URL of the Connect service. Registration is POST {url}/v1/madison_register, the revocation check POST {url}/v1/madison_status.',
     ).default(defaultConnectURL),
   })
@@ -57,7 +57,7 @@ const madisonSchema = z
     backendsHost: dnsName('DNS name whose A records are the Madison backends; one proxy runs per address.').default(
       defaultBackendsHost,
     ),
-    discoveryInterval: duration('How often the backends host is resolved again.').default('10m'),
+    discoveryInterval: durationAtLeast('How often the backends host is resolved again; at least 30s.', '30s').default('10m'),
     grafanaURL: httpURL('Grafana URL sent to Madison at registration.').optional(),
     prometheusURL: httpURL('Prometheus URL sent to Madison at registration.').optional(),
   })
@@ -76,8 +76,8 @@ export const defaultAgentImages: Readonly<Record<(typeof metricsAgents)[number],
 const metricsSchema = z
   .object({
     enabled: enabledSwitch('ship pricing and telemetry metrics through grafana-agent'),
-    url: httpURL('Prometheus remote_write target, also used by upmeter. Defaults to {connect.url}/v1/remote_write.').optional(),
-    scrapeInterval: duration('grafana-agent scrape interval.').default('5m'),
+    url: secureURL('Prometheus remote_write target, also used by upmeter; receives the licence. Defaults to {connect.url}/v1/remote_write.').optional(),
+    scrapeInterval: durationAtLeast('Scrape interval of the metrics agent; at least 10s.', '10s').default('5m'),
     agent: z
       .enum(metricsAgents)
       .default('GrafanaAgent')
@@ -96,7 +96,7 @@ const metricsSchema = z
 const logsSchema = z
   .object({
     enabled: enabledSwitch('ship the Deckhouse operator\'s logs through log-shipper'),
-    url: httpURL('Loki push endpoint. Defaults to {connect.url}/v1/loki_push.').optional(),
+    url: secureURL('Loki push endpoint; receives the licence. Defaults to {connect.url}/v1/loki_push.').optional(),
   })
   .strict()
   .default({})

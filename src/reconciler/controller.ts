@@ -37,7 +37,12 @@ export interface ControllerOptions {
   readonly workers?: number;
   /** Every key of the primary informer is re-queued this often. @default 600000 (10 minutes) */
   readonly resyncPeriodMs?: number;
+  /** The shortest requeue a reconcile can ask for; shorter ones wait this long (no hot loop). @default {@link minRequeueAfterMs} */
+  readonly minRequeueAfterMs?: number;
 }
+
+/** Default of {@link ControllerOptions.minRequeueAfterMs}: 1 second. */
+export const minRequeueAfterMs = 1000;
 
 /** Runs a {@link Reconciler} over a work queue. */
 export class Controller {
@@ -126,7 +131,7 @@ export class Controller {
       const result = await this.reconciler.reconcile(key, log);
       this.queue.forget(key);
       if (result?.requeueAfterMs !== undefined) {
-        this.queue.addAfter(key, result.requeueAfterMs);
+        this.queue.addAfter(key, Math.max(result.requeueAfterMs, this.options.minRequeueAfterMs ?? minRequeueAfterMs));
         this.metrics.reconcileTotal.inc({ controller: this.name, result: 'requeue_after' });
       } else {
         this.metrics.reconcileTotal.inc({ controller: this.name, result: 'success' });

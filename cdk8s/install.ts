@@ -22,8 +22,9 @@ const clusterRules: k8s.PolicyRule[] = [
   { apiGroups: [group], resources: [plural], verbs: ['get', 'list', 'watch', 'patch', 'update'] },
   { apiGroups: [group], resources: [`${plural}/status`], verbs: ['get', 'patch', 'update'] },
   { apiGroups: [group], resources: [`${plural}/finalizers`], verbs: ['update'] },
-  // Licence and Madison key Secrets anywhere; the Secrets it renders in its namespace.
-  { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] },
+  // Secrets are read and written through Roles in the allowed namespaces (below); cluster-wide it
+  // holds only the named Deckhouse Secrets the exporter's ClusterRole grants (RBAC grants only what one holds).
+  { apiGroups: [''], resources: ['secrets'], resourceNames: ['deckhouse-discovery', 'd8-provider-cluster-configuration', 'd8-cluster-configuration'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
   { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] },
   { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] },
@@ -38,7 +39,7 @@ const clusterRules: k8s.PolicyRule[] = [
   },
   // The metrics component: the exporter's ServiceAccount and ClusterRole, and a PodMonitor.
   { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get', 'list', 'create', 'patch', 'delete'] },
-  { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles', 'clusterrolebindings'], verbs: ['get', 'list', 'create', 'patch', 'delete'] },
+  { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles', 'clusterrolebindings', 'roles', 'rolebindings'], verbs: ['get', 'list', 'create', 'patch', 'delete'] },
   { apiGroups: ['monitoring.coreos.com'], resources: ['podmonitors'], verbs: ['get', 'list', 'create', 'patch', 'delete'] },
   // What the exporter's ClusterRole grants: RBAC lets the controller grant only what it holds.
   { apiGroups: [''], resources: ['nodes'], verbs: ['list', 'watch'] },
@@ -46,11 +47,36 @@ const clusterRules: k8s.PolicyRule[] = [
   { apiGroups: ['monitoring.coreos.com'], resources: ['prometheuses/http'], resourceNames: ['main'], verbs: ['get'] },
 ];
 
+/** The default workloads' namespace (`spec.namespace`): the controller writes its Secrets there. */
+export const workloadsNamespace = 'd8-flant-integration';
+/** Deckhouse's namespace, where its registry Secret (the default licence source) lives. */
+export const deckhouseNamespace = 'd8-system';
+
+/** A Role and its binding to the controller's ServiceAccount, over Secrets in one namespace. */
+function secretsRole(scope: Construct, namespace: string, verbs: string[]): void {
+  const name = `${controllerName}-secrets`;
+  new k8s.KubeRole(scope, `secrets-role-${namespace}`, { metadata: { name, namespace }, rules: [{ apiGroups: [''], resources: ['secrets'], verbs }] });
+  new k8s.KubeRoleBinding(scope, `secrets-binding-${namespace}`, {
+    metadata: { name, namespace },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+    subjects: [{ kind: 'ServiceAccount', name: controllerName, namespace: controllerNamespace }],
+  });
+}
+
+/** What the controller needs on a Deckhouse cluster besides the base install: reading Secrets in d8-system. */
+export class DeckhouseInstall extends Chart {
+  constructor(scope: Construct, id: string, props: ChartProps = {}) {
+    super(scope, id, { ...props, labels });
+    secretsRole(this, deckhouseNamespace, ['get', 'list', 'watch']);
+  }
+}
+
 /** The controller's own namespace, RBAC and Deployment. */
 export class ControllerInstall extends Chart {
   constructor(scope: Construct, id: string, props: ChartProps = {}) {
     super(scope, id, { ...props, labels });
     new k8s.KubeNamespace(this, 'namespace', { metadata: { name: controllerNamespace } });
+    new k8s.KubeNamespace(this, 'workloads-namespace', { metadata: { name: workloadsNamespace } });
     new k8s.KubeServiceAccount(this, 'sa', { metadata: { name: controllerName, namespace: controllerNamespace } });
     this.rbac();
     this.deployment();
@@ -64,6 +90,8 @@ export class ControllerInstall extends Chart {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: controllerName },
       subjects: [subject],
     });
+    secretsRole(this, workloadsNamespace, ['get', 'list', 'watch', 'create', 'patch', 'delete']);
+    secretsRole(this, controllerNamespace, ['get', 'list', 'watch']);
     new k8s.KubeRole(this, 'leader-election-role', {
       metadata: { name: `${controllerName}-leader-election`, namespace: controllerNamespace },
       rules: [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] }],
@@ -125,4 +153,9 @@ export class ControllerInstall extends Chart {
 export function installObjects(): Array<Record<string, unknown>> {
   const app = new App();
   return new ControllerInstall(app, 'install').toJson() as Array<Record<string, unknown>>;
+}
+
+/** The Deckhouse addition (config/deckhouse) as JSON objects. */
+export function deckhouseObjects(): Array<Record<string, unknown>> {
+  return new DeckhouseInstall(new App(), 'deckhouse').toJson() as Array<Record<string, unknown>>;
 }

@@ -130,6 +130,26 @@ describe('FlantIntegration reconciler', () => {
     process.stderr.write(`e2e: the follower took over ${(took / 1000).toFixed(1)} s after the leader was killed\n`);
   });
 
+  it('never reads a licence Secret outside the allowed namespaces, unless --secret-namespaces allows it', async () => {
+    const stolen = 'STOLEN-kube-system-9e1f';
+    await apply(kc, secret('kube-system', 'not-for-flant', { token: stolen }));
+    const refused = controller(['--sync-period=2s']);
+    await apply(kc, fi({ licenseKeySecretRef: { namespace: 'kube-system', name: 'not-for-flant', key: 'token' } }));
+    await eventually('LicenseValid says SecretNamespaceNotAllowed', async () => (await condition(kc, 'LicenseValid'))?.reason === 'SecretNamespaceNotAllowed');
+    expect((await condition(kc, 'LicenseValid'))?.message).toContain('--secret-namespaces=kube-system');
+    const events = await kubectlOk(kc, ['get', 'events', '-A', '-o', 'json']);
+    expect(events).not.toContain(stolen);
+    expect(JSON.stringify(await getFlantIntegration(kc))).not.toContain(stolen);
+    await refused.stop('SIGTERM');
+    expect(refused.lines.join('\n')).not.toContain(stolen);
+
+    const allowed = controller(['--sync-period=2s', '--secret-namespaces=kube-system']);
+    await eventually('LicenseValid is True with the namespace allowed', async () => (await condition(kc, 'LicenseValid'))?.status === 'True', 30_000);
+    await allowed.stop('SIGTERM');
+    expect(allowed.lines.join('\n')).not.toContain(stolen);
+    await kubectl(kc, ['delete', 'secret', '-n', 'kube-system', 'not-for-flant']);
+  });
+
   it('exits 0 on SIGTERM within 30 s and releases the lease', async () => {
     const ctl = controller(leaseArgs);
     await apply(kc, fi({}));

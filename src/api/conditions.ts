@@ -38,6 +38,8 @@ export const Reason = {
   LicenceFound: 'LicenceFound',
   /** The Secret named in `licenseKeySecretRef` does not exist. */
   SecretNotFound: 'SecretNotFound',
+  /** A Secret reference points outside the namespaces the controller may read Secrets in; it was not read. */
+  SecretNamespaceNotAllowed: 'SecretNamespaceNotAllowed',
   /** The Secret exists but has no such key, or the key is empty. */
   KeyNotFound: 'KeyNotFound',
   /** No `licenseKeySecretRef` and no Deckhouse registry Secret with a password. */

@@ -19,6 +19,8 @@ Commands:
             --sync-period DURATION          reconcile everything again this often (default: 10m)
             --log-level LEVEL               pino level (default: $LOG_LEVEL, else info)
             --dns-server HOST:PORT[,...]    DNS servers for Madison backend discovery (default: the system's)
+            --secret-namespaces NS[,...]    more namespaces whose Secrets references may point into (always: spec.namespace,
+                                            d8-system and the controller's own namespace)
             --madison-status-check-interval DURATION  how often Connect is asked whether the Madison key was revoked (default: 5m)
             --image IMAGE                   image of the madison-proxy Deployments (default: $CONTROLLER_IMAGE, else flant-integration-controller:dev)
   render  print every manifest the controller would apply, with no cluster
@@ -79,6 +81,7 @@ function runOptions(args: readonly string[], env: NodeJS.ProcessEnv): RunOptions
     'leader-election-namespace': { type: 'string' },
     'sync-period': { type: 'string', default: '10m' },
     'dns-server': { type: 'string' },
+    'secret-namespaces': { type: 'string' },
     'madison-status-check-interval': { type: 'string', default: '5m' },
     image: { type: 'string', default: env.CONTROLLER_IMAGE ?? 'flant-integration-controller:dev' },
     'log-level': { type: 'string', default: env.LOG_LEVEL ?? 'info' },
@@ -92,12 +95,22 @@ function runOptions(args: readonly string[], env: NodeJS.ProcessEnv): RunOptions
     leaderElectionNamespace: typeof values['leader-election-namespace'] === 'string' ? values['leader-election-namespace'] : undefined,
     syncPeriodMs: durationFlag(String(values['sync-period']), '--sync-period'),
     dnsServers: typeof values['dns-server'] === 'string' ? values['dns-server'].split(',').filter(Boolean) : undefined,
+    secretNamespaces: namespaceList(values['secret-namespaces'], '--secret-namespaces'),
     image: String(values.image),
     revocationCheckIntervalMs: durationFlag(String(values['madison-status-check-interval']), '--madison-status-check-interval'),
     logLevel: String(values['log-level']),
     podName: env.POD_NAME,
     podNamespace: env.POD_NAMESPACE,
   };
+}
+
+/** A comma-separated list of namespace names, each checked. */
+function namespaceList(value: unknown, flag: string): string[] | undefined {
+  if (typeof value !== 'string') return undefined;
+  const names = value.split(',').map((n) => n.trim()).filter(Boolean);
+  const bad = names.find((n) => !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n) || n.length > 63);
+  if (bad !== undefined) throw new UsageError(`${flag}: "${bad}" is not a namespace name`);
+  return names;
 }
 
 function durationFlag(text: string, flag: string): number {

@@ -33,6 +33,8 @@ export interface RunOptions {
   readonly image: string;
   /** How often Connect is asked whether the Madison key was revoked, in ms. */
   readonly revocationCheckIntervalMs: number;
+  /** Namespaces whose Secrets may be read besides the workloads', `d8-system` and this Pod's own. @default none */
+  readonly secretNamespaces?: readonly string[];
   /** This Pod's name, the leader election identity in a cluster. */
   readonly podName?: string;
   /** This Pod's namespace, where the Lease lives in a cluster. */
@@ -65,6 +67,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
       metricsBindAddress: options.metricsBindAddress,
       syncPeriodMs: options.syncPeriodMs,
       identity: id,
+      extraSecretNamespaces: [...(options.podNamespace ? [options.podNamespace] : []), ...(options.secretNamespaces ?? [])],
       components: components({ dnsServers: options.dnsServers, image: options.image, revocationCheckIntervalMs: options.revocationCheckIntervalMs }),
     });
     await manager.run(abort.signal);

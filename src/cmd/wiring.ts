@@ -15,6 +15,7 @@ import {
   managedByLabel,
   registrySecret,
   resourceInfos,
+  secretNamespaces,
   type AnyComponent,
   type CRDObject,
   type FlantIntegrationAPI,
@@ -26,6 +27,7 @@ import {
   Informer,
   isNotFound,
   Manager,
+  NamespacedInformers,
   RESTMapper,
   realClock,
   type Clock,
@@ -79,6 +81,8 @@ export interface ControllerSetup {
   readonly components: readonly AnyComponent[];
   /** reportingInstance of Events. */
   readonly identity: string;
+  /** Namespaces besides the workloads' and `d8-system` whose Secrets may be read: the controller's own and `--secret-namespaces`. @default none */
+  readonly extraSecretNamespaces?: readonly string[];
 }
 
 /** Secrets the controller never needs: service-account tokens and Helm releases, the bulk of most clusters. */
@@ -90,7 +94,12 @@ export function setupController(setup: ControllerSetup): Manager {
   const { client, log } = setup;
   const manager = new Manager({ client, log, clock, leaderElection: setup.leaderElection, healthProbeBindAddress: setup.healthProbeBindAddress, metricsBindAddress: setup.metricsBindAddress });
   const flantIntegrations = manager.informer({ path: flantIntegrationsPath });
-  const secrets = manager.informer<Secret>({ path: '/api/v1/secrets', fieldSelector: secretFieldSelector });
+  const extra = setup.extraSecretNamespaces ?? [];
+  const secrets = manager.source(new NamespacedInformers<Secret>(client, { path: (ns) => `/api/v1/namespaces/${ns}/secrets`, fieldSelector: secretFieldSelector }, clock, log.child({ component: 'informer' })));
+  // The cache holds exactly the namespaces Secret references may point into, which follow spec.namespace.
+  const followNamespaces = () => secrets.setNamespaces(allowedNamespaces(flantIntegrations.list(), extra));
+  flantIntegrations.on(followNamespaces);
+  followNamespaces();
   const mapper = new RESTMapper(client, clock);
   const crds = new Map(declaredCRDs(setup.components).map((name) => [name, manager.informer<CRDObject>({ path: crdsPath, fieldSelector: `metadata.name=${name}` })]));
   const caches = new Map<string, Informer>();
@@ -105,6 +114,7 @@ export function setupController(setup: ControllerSetup): Manager {
     crds: { get: (name) => crds.get(name)?.get(name) },
     cache: { list: (name) => caches.get(name)?.list() ?? [] },
     components: setup.components,
+    extraSecretNamespaces: extra,
   });
   const controller = manager.controller('flantintegration', reconciler, { resyncPeriodMs: setup.syncPeriodMs });
   const everyFlantIntegration = () => flantIntegrations.list().map((fi) => fi.metadata?.name ?? '');
@@ -135,6 +145,15 @@ function flantIntegrationAPI(client: KubeClient): FlantIntegrationAPI {
       await client.request('PATCH', `${flantIntegrationsPath}/${name}`, { body: { metadata: { finalizers, resourceVersion } }, contentType: merge });
     },
   };
+}
+
+/** Every namespace any FlantIntegration may read Secrets in (d8-system and `extra` even with none). */
+function allowedNamespaces(fis: readonly KubeObject[], extra: readonly string[]): string[] {
+  const workloads = fis.flatMap((fi) => {
+    const parsed = flantIntegrationSpecSchema.safeParse(fi.spec ?? {});
+    return parsed.success ? [parsed.data.namespace] : [];
+  });
+  return [...new Set([...secretNamespaces(registrySecret.namespace, extra), ...workloads.flatMap((ns) => secretNamespaces(ns, extra))])].sort();
 }
 
 /** True when GET `path` finds the object. */

@@ -73,6 +73,8 @@ export interface GatherContext {
   readonly licenceKey: string | undefined;
   readonly clusterUUID: string;
   readonly secrets: SecretLookup;
+  /** Namespaces Secret references may point into (pass them to `readSecretKey`). */
+  readonly secretNamespaces: readonly string[];
   /** The apiVersion written for a kind of {@link Component.crds}, or undefined when none is served. */
   readonly served: (kind: string) => string | undefined;
   readonly cluster: ClusterView;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { registryPassword, resolveLicence, type Secret, type SecretLookup } from './licence.js';
+import { registryPassword, resolveLicence, secretNamespaces, type Secret, type SecretLookup } from './licence.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -9,6 +9,7 @@ function secrets(...list: Array<{ ns: string; name: string; data: Record<string,
 }
 
 const ref = { namespace: 'fi', name: 'lic', key: 'license-key' };
+const allowed = secretNamespaces('fi', ['flant-integration-system']);
 const dockerConfig = (entry: object) => ({ '.dockerconfigjson': b64(JSON.stringify({ auths: { 'registry.deckhouse.io': entry } })) });
 
 describe('resolveLicence', () => {
@@ -21,15 +22,23 @@ describe('resolveLicence', () => {
     { name: 'reads the password from auth', lookup: secrets({ ns: 'd8-system', name: 'deckhouse-registry', data: dockerConfig({ auth: b64('license-token:AUTHPASS') }) }), want: { found: true, key: 'AUTHPASS' } },
     { name: 'says NoLicence without any Secret', lookup: secrets(), want: { found: false, reason: 'NoLicence' } },
     { name: 'says InvalidRegistrySecret for garbage', lookup: secrets({ ns: 'd8-system', name: 'deckhouse-registry', data: { '.dockerconfigjson': b64('{not json') } }), want: { found: false, reason: 'InvalidRegistrySecret' } },
+    {
+      name: 'refuses a Secret outside the allowed namespaces without reading it',
+      ref: { namespace: 'kube-system', name: 'lic', key: 'license-key' },
+      lookup: () => {
+        throw new Error('the Secret must not be read');
+      },
+      want: { found: false, reason: 'SecretNamespaceNotAllowed', message: 'Secret kube-system/lic was not read: the controller reads Secrets only in d8-system, fi, flant-integration-system; move it there, or start the controller with --secret-namespaces=kube-system' },
+    },
     { name: 'ignores the registry Secret when a ref is given', ref, lookup: secrets({ ns: 'd8-system', name: 'deckhouse-registry', data: dockerConfig({ password: 'P' }) }), want: { found: false, reason: 'SecretNotFound' } },
   ];
 
   it.each(cases)('$name', ({ ref: r, lookup, want }) => {
-    expect(resolveLicence(r, lookup)).toMatchObject(want);
+    expect(resolveLicence(r, lookup, allowed)).toMatchObject(want);
   });
 
   it('never puts the key in a failure message', () => {
-    const result = resolveLicence(ref, secrets({ ns: 'fi', name: 'lic', data: { other: b64('SECRET') } }));
+    const result = resolveLicence(ref, secrets({ ns: 'fi', name: 'lic', data: { other: b64('SECRET') } }), allowed);
     expect(JSON.stringify(result)).not.toContain('SECRET');
   });
 });

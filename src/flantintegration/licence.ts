@@ -16,19 +16,38 @@ export interface Secret extends KubeObject {
 /** Finds a Secret by namespace and name. */
 export type SecretLookup = (namespace: string, name: string) => Secret | undefined;
 
+/**
+ * The namespaces Secrets are read in: the workloads' namespace, Deckhouse's `d8-system`
+ * (its registry Secret), and `extra` (the controller's own namespace and `--secret-namespaces`).
+ */
+export function secretNamespaces(workloads: string, extra: readonly string[]): string[] {
+  return [...new Set([workloads, registrySecret.namespace, ...extra])].sort();
+}
+
 /** The licence key and where it was read; or why there is none. */
 export type LicenceResult =
   | { readonly found: true; readonly key: string; readonly source: string }
   | { readonly found: false; readonly reason: string; readonly message: string };
 
-/** Reads the licence key as the spec says. */
-export function resolveLicence(ref: SecretKeyRef | undefined, secrets: SecretLookup): LicenceResult {
-  return ref ? readSecretKey(ref, secrets) : fromRegistrySecret(secrets);
+/** Reads the licence key as the spec says, from the namespaces in `allowed` only. */
+export function resolveLicence(ref: SecretKeyRef | undefined, secrets: SecretLookup, allowed: readonly string[]): LicenceResult {
+  return ref ? readSecretKey(ref, secrets, allowed) : fromRegistrySecret(secrets);
 }
 
-/** Reads one key of a Secret; or says, naming the Secret, why it cannot. */
-export function readSecretKey(ref: SecretKeyRef, secrets: SecretLookup): LicenceResult {
+/**
+ * Reads one key of a Secret; or says, naming the Secret, why it cannot. A reference outside
+ * `allowed` is refused without reading anything: whoever may edit the FlantIntegration must
+ * not be able to send an arbitrary Secret to a URL of their choosing.
+ */
+export function readSecretKey(ref: SecretKeyRef, secrets: SecretLookup, allowed: readonly string[]): LicenceResult {
   const where = `Secret ${ref.namespace}/${ref.name}`;
+  if (!allowed.includes(ref.namespace)) {
+    return {
+      found: false,
+      reason: Reason.SecretNamespaceNotAllowed,
+      message: `${where} was not read: the controller reads Secrets only in ${allowed.join(', ')}; move it there, or start the controller with --secret-namespaces=${ref.namespace}`,
+    };
+  }
   const secret = secrets(ref.namespace, ref.name);
   if (!secret) return { found: false, reason: Reason.SecretNotFound, message: `${where} not found: create it with the key "${ref.key}"` };
   const encoded = secret.data?.[ref.key];

@@ -9,7 +9,7 @@ import { apiVersion, flantIntegrationSchema, kind, Reason, type FlantIntegration
 import { changedConditions, errorText, rfc3339, TerminalError, type Clock, type KindRef, type KubeObject, type OwnerReference, type Reconciler, type Result } from '../reconciler/index.js';
 import { cleanupFinalizer, crdName, stamp, type AnyComponent, type CacheView, type GatherContext } from './contract.js';
 import { bestServedVersion, type CRDObject } from './crds.js';
-import { resolveLicence, type LicenceResult, type Secret, type SecretLookup } from './licence.js';
+import { resolveLicence, secretNamespaces, type LicenceResult, type Secret, type SecretLookup } from './licence.js';
 import { blockedOutcome, disabledOutcome, failedOutcome, heldOutcome, readyOutcome, type ComponentOutcome } from './outcomes.js';
 import { buildStatus, canonical, licenceCondition } from './status.js';
 
@@ -55,6 +55,8 @@ export interface FlantIntegrationDeps {
   /** The components' informer caches. */
   readonly cache: CacheView;
   readonly components: readonly AnyComponent[];
+  /** Namespaces besides the workloads' and `d8-system` whose Secrets may be read (own namespace, `--secret-namespaces`). @default none */
+  readonly extraSecretNamespaces?: readonly string[];
 }
 
 /** Facts every component shares in one reconcile. */
@@ -63,6 +65,7 @@ interface Shared {
   readonly owner: OwnerReference;
   readonly licence: LicenceResult;
   readonly clusterUUID: string;
+  readonly secretNamespaces: readonly string[];
   readonly log: Logger;
 }
 
@@ -78,11 +81,13 @@ export class FlantIntegrationReconciler implements Reconciler {
     if (raw.metadata?.deletionTimestamp) return this.finalize(raw, log);
     await this.ensureFinalizer(raw);
     const fi = parse(raw);
+    const allowed = secretNamespaces(fi.spec.namespace, this.deps.extraSecretNamespaces ?? []);
     const shared: Shared = {
       fi,
       owner: ownerReference(raw),
-      licence: resolveLicence(fi.spec.licenseKeySecretRef, this.lookup()),
+      licence: resolveLicence(fi.spec.licenseKeySecretRef, this.lookup(allowed), allowed),
       clusterUUID: fi.spec.clusterUUID ?? (await this.clusterUUID()),
+      secretNamespaces: allowed,
       log,
     };
     await this.deps.writer.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: fi.spec.namespace } });
@@ -127,7 +132,8 @@ export class FlantIntegrationReconciler implements Reconciler {
       status: shared.fi.status,
       licenceKey: shared.licence.found ? shared.licence.key : undefined,
       clusterUUID: shared.clusterUUID,
-      secrets: this.lookup(),
+      secrets: this.lookup(shared.secretNamespaces),
+      secretNamespaces: shared.secretNamespaces,
       served: (k) => this.served(k, component),
       cluster: {
         namespaceExists: (name) => api.namespaceExists(name),
@@ -159,8 +165,9 @@ export class FlantIntegrationReconciler implements Reconciler {
     return [...component.kinds, ...crdKinds];
   }
 
-  private lookup(): SecretLookup {
-    return (namespace, name) => this.deps.secrets.get(`${namespace}/${name}`);
+  /** Reads cached Secrets of the allowed namespaces only. */
+  private lookup(allowed: readonly string[]): SecretLookup {
+    return (namespace, name) => (allowed.includes(namespace) ? this.deps.secrets.get(`${namespace}/${name}`) : undefined);
   }
 
   /** The UID of `kube-system`, read once: it never changes while the cluster lives. */

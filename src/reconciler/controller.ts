@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock, Timer } from './clock.js';
-import { errorText, objectKey as keyOf, type Informer } from './informer.js';
+import { errorText, objectKey as keyOf, type Informer, type InformerEvent } from './informer.js';
 import { isNotFound, type KubeObject } from './kube.js';
 import type { ManagerMetrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
@@ -69,7 +69,7 @@ export class Controller {
   }
 
   /** Queues the keys that `map` returns for every change of an object in `informer`. */
-  watch<T extends KubeObject>(informer: Informer<T>, map: (obj: T) => string[]): void {
+  watch<T extends KubeObject>(informer: { on(handler: (event: InformerEvent<T>) => void): void }, map: (obj: T) => string[]): void {
     informer.on((event) => {
       for (const key of map(event.object)) this.queue.add(key);
       if (event.type === 'update') for (const key of map(event.old)) this.queue.add(key);

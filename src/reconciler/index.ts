@@ -13,6 +13,7 @@ export { LeaderElector, microTime, type LeaderElectionOptions } from './leaderel
 export { createLogger, redactPaths, type LoggerOptions } from './log.js';
 export { groupVersionPath, resourcePath, RESTMapper, type ResourceInfo } from './mapper.js';
 export { ManagerMetrics } from './metrics.js';
-export { Manager, type ManagerOptions } from './manager.js';
+export { Manager, type CacheSource, type ManagerOptions } from './manager.js';
+export { NamespacedInformers, type NamespacedInformerOptions } from './namespaced.js';
 export { listen, metricsRoutes, parseBindAddress, probeRoutes, serve, type Listener } from './server.js';
 export { deploymentAvailable, type DeploymentObject } from './workloads.js';

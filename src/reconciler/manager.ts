@@ -31,11 +31,19 @@ export interface ManagerOptions {
   readonly shutdownTimeoutMs?: number;
 }
 
+/** Anything that fills a cache while it runs: an informer, a set of them. */
+export interface CacheSource {
+  run(signal: AbortSignal): Promise<void>;
+  hasSynced(): boolean;
+  describe(): string;
+}
+
 /** Runs informers and controllers until stopped. */
 export class Manager {
   readonly clock: Clock;
   readonly metrics: ManagerMetrics;
   private informers = new Map<string, Informer>();
+  private sources: CacheSource[] = [];
   private controllers: Controller[] = [];
   private elector?: LeaderElector;
   private listeners: Listener[] = [];
@@ -60,6 +68,12 @@ export class Manager {
     return informer as unknown as Informer<T>;
   }
 
+  /** Adds a cache source run with the informers; `/readyz` waits for it too. */
+  source<S extends CacheSource>(source: S): S {
+    this.sources.push(source);
+    return source;
+  }
+
   /** Adds a controller, started when this process leads. */
   controller(name: string, reconciler: Reconciler, options: ControllerOptions = {}): Controller {
     const controller = new Controller(name, reconciler, options, this.clock, this.metrics, this.options.log);
@@ -69,7 +83,7 @@ export class Manager {
 
   /** Why the manager is not ready, or undefined when every informer has synced. */
   notReady(): string | undefined {
-    const waiting = [...this.informers.values()].filter((i) => !i.hasSynced()).map((i) => i.describe());
+    const waiting = [...this.informers.values(), ...this.sources].filter((i) => !i.hasSynced()).map((i) => i.describe());
     return waiting.length > 0 ? `waiting for the first list of ${waiting.join(', ')}` : undefined;
   }
 
@@ -88,7 +102,7 @@ export class Manager {
     this.listeners = [probes, metrics].filter((l): l is Listener => l !== undefined);
     log.info({ probePort: probes?.port, metricsPort: metrics?.port }, 'serving probes and metrics');
     const stopInformers = new AbortController();
-    const informerRuns = [...this.informers.values()].map((i) => i.run(stopInformers.signal));
+    const informerRuns = [...this.informers.values(), ...this.sources].map((i) => i.run(stopInformers.signal));
     try {
       await this.waitForSync(signal);
       if (!signal.aborted) log.info('caches synced');

@@ -3,7 +3,7 @@
  * the flant_pricing_* (and, on Deckhouse, d8_telemetry_*) metrics to Connect.
  */
 import { z } from 'zod';
-import { ConditionType, type FlantIntegrationSpec } from '../../api/index.js';
+import { ConditionType, Reason, type FlantIntegrationSpec } from '../../api/index.js';
 import { componentLabel, managedByLabel, type Component, type ConditionChain, type GatherContext, type Gathered, type OfflineFacts, type ReadinessInput } from '../../flantintegration/index.js';
 import { deploymentAvailable, type DeploymentObject, type KindRef } from '../../reconciler/index.js';
 import { metricsURL } from './config.js';
@@ -29,6 +29,8 @@ export const metricsKinds: readonly KindRef[] = [
   { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding' },
   { apiVersion: 'v1', kind: 'Secret' },
   { apiVersion: 'apps/v1', kind: 'Deployment' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding' },
 ];
 
 type Input = ReadinessInput<MetricsFacts>;
@@ -67,6 +69,11 @@ export class MetricsComponent implements Component<MetricsFacts> {
   }
 
   async gather(ctx: GatherContext): Promise<Gathered<MetricsFacts>> {
+    const ca = ctx.spec.prometheus.caSecretRef;
+    if (ca && !ctx.secretNamespaces.includes(ca.namespace)) {
+      const message = `spec.prometheus.caSecretRef: Secret ${ca.namespace}/${ca.name} is outside the namespaces whose Secrets may be read (${ctx.secretNamespaces.join(', ')}): move it there, or start the controller with --secret-namespaces=${ca.namespace}`;
+      return { blocked: [{ type: ConditionType.MetricsShippingReady, status: 'False', reason: Reason.SecretNamespaceNotAllowed, message }] };
+    }
     const discovery = ctx.secrets('d8-system', 'deckhouse-discovery');
     const domain = discovery?.data?.clusterDomain;
     return {

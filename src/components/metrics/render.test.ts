@@ -104,6 +104,13 @@ describe('renderMetrics', () => {
     expect(byKind(render(), 'ClusterRoleBinding')[0]?.spec).toBeUndefined();
   });
 
+  it('lets the exporter get exactly the Prometheus CA Secret when one is named', () => {
+    expect(byKind(render(), 'Role')).toEqual([]);
+    const objs = render(spec({ prometheus: { caSecretRef: { namespace: 'fi-ns', name: 'prom-ca', key: 'ca.crt' } } }));
+    expect(byKind(objs, 'Role')[0]).toMatchObject({ metadata: { name: 'flant-integration-pricing-ca', namespace: 'fi-ns' }, rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['prom-ca'], verbs: ['get'] }] });
+    expect((byKind(objs, 'RoleBinding')[0] as unknown as { subjects: unknown[] }).subjects).toEqual([{ kind: 'ServiceAccount', name: 'pricing', namespace: 'fi-ns' }]);
+  });
+
   it('renders the PodMonitor only when its CRD is served', () => {
     expect(byKind(render(), 'PodMonitor')[0]?.spec).toEqual({ selector: { matchLabels: { app: 'pricing' } }, podMetricsEndpoints: [{ port: 'agent-http', path: '/metrics' }] });
     expect(byKind(render(spec(), { podMonitorServed: false }), 'PodMonitor')).toEqual([]);

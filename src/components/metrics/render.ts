@@ -71,6 +71,7 @@ export function renderMetrics(spec: FlantIntegrationSpec, facts: MetricsFacts): 
   new k8s.KubeSecret(chart, 'config', { metadata: { name: configSecret.name, namespace: ns }, type: 'Opaque', data: { [configSecret.key]: b64(config) } });
   new k8s.KubeSecret(chart, 'licence', { metadata: { name: licenceSecretName, namespace: ns }, type: 'Opaque', data: { [licenceMount.key]: b64(facts.licenceKey) } });
   pricingDeployment(chart, spec, facts, { config: checksum(config), licence: checksum(facts.licenceKey) });
+  if (spec.prometheus.caSecretRef) caSecretAccess(chart, ns, spec.prometheus.caSecretRef);
   if (facts.podMonitorServed) podMonitor(chart, ns);
   return chart;
 }
@@ -148,6 +149,17 @@ function pricingDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Metr
         },
       },
     },
+  });
+}
+
+/** A Role letting the exporter `get` exactly the Secret with Prometheus's CA, in its namespace. */
+function caSecretAccess(chart: Chart, namespace: string, ref: { namespace: string; name: string }): void {
+  const name = `${pricingRoleName}-ca`;
+  new k8s.KubeRole(chart, 'ca-role', { metadata: { name, namespace: ref.namespace }, rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: [ref.name], verbs: ['get'] }] });
+  new k8s.KubeRoleBinding(chart, 'ca-binding', {
+    metadata: { name, namespace: ref.namespace },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+    subjects: [{ kind: 'ServiceAccount', name: pricingName, namespace }],
   });
 }
 

@@ -21,7 +21,7 @@ const dns = new FakeDNS();
 let ctl: ControllerProcess;
 
 function startController(): ControllerProcess {
-  return new ControllerProcess(kc, ['--sync-period=5s', `--dns-server=${dns.address}`, '--madison-status-check-interval=2s', '--image=flant-integration-controller:e2e']);
+  return new ControllerProcess(kc, ['--sync-period=5s', `--dns-server=${dns.address}`, '--madison-status-check-interval=2s', '--madison-discovery-interval=2s', '--image=flant-integration-controller:e2e']);
 }
 
 function spec(extra: Record<string, unknown> = {}): string {
@@ -29,7 +29,7 @@ function spec(extra: Record<string, unknown> = {}): string {
     namespace: ns,
     licenseKeySecretRef: { namespace: ns, name: 'licence', key: 'key' },
     connect: { url: connect.url },
-    madison: { backendsHost: host, discoveryInterval: '2s', ...extra },
+    madison: { backendsHost: host, ...extra },
     metrics: { enabled: false },
     logs: { enabled: false },
     upmeter: { enabled: false },

@@ -48,6 +48,8 @@ export const Reason = {
   InvalidRegistrySecret: 'InvalidRegistrySecret',
   /** Nothing can be shipped without a licence. */
   LicenceMissing: 'LicenceMissing',
+  /** An object the component would write exists and is not ours; it is left untouched and the message names it. */
+  Conflict: 'Conflict',
   /** The Kubernetes API failed; the controller retries with backoff. */
   APIError: 'APIError',
   /** The component is being set up; the message says what it waits for. */

@@ -22,6 +22,7 @@ Commands:
             --secret-namespaces NS[,...]    more namespaces whose Secrets references may point into (always: spec.namespace,
                                             d8-system and the controller's own namespace)
             --madison-status-check-interval DURATION  how often Connect is asked whether the Madison key was revoked (default: 5m)
+            --madison-discovery-interval DURATION     re-resolve Madison backends this often instead of spec.madison.discoveryInterval
             --image IMAGE                   image of the madison-proxy Deployments (default: $CONTROLLER_IMAGE, else flant-integration-controller:dev)
   render  print every manifest the controller would apply, with no cluster
             -f FILE                         the FlantIntegration (YAML)
@@ -83,6 +84,7 @@ function runOptions(args: readonly string[], env: NodeJS.ProcessEnv): RunOptions
     'dns-server': { type: 'string' },
     'secret-namespaces': { type: 'string' },
     'madison-status-check-interval': { type: 'string', default: '5m' },
+    'madison-discovery-interval': { type: 'string' },
     image: { type: 'string', default: env.CONTROLLER_IMAGE ?? 'flant-integration-controller:dev' },
     'log-level': { type: 'string', default: env.LOG_LEVEL ?? 'info' },
   });
@@ -98,6 +100,7 @@ function runOptions(args: readonly string[], env: NodeJS.ProcessEnv): RunOptions
     secretNamespaces: namespaceList(values['secret-namespaces'], '--secret-namespaces'),
     image: String(values.image),
     revocationCheckIntervalMs: durationFlag(String(values['madison-status-check-interval']), '--madison-status-check-interval'),
+    discoveryIntervalMs: typeof values['madison-discovery-interval'] === 'string' ? durationFlag(values['madison-discovery-interval'], '--madison-discovery-interval') : undefined,
     logLevel: String(values['log-level']),
     podName: env.POD_NAME,
     podNamespace: env.POD_NAMESPACE,

@@ -33,6 +33,8 @@ export interface RunOptions {
   readonly image: string;
   /** How often Connect is asked whether the Madison key was revoked, in ms. */
   readonly revocationCheckIntervalMs: number;
+  /** Re-resolve Madison backends this often instead of spec.madison.discoveryInterval, in ms. @default the spec's */
+  readonly discoveryIntervalMs?: number;
   /** Namespaces whose Secrets may be read besides the workloads', `d8-system` and this Pod's own. @default none */
   readonly secretNamespaces?: readonly string[];
   /** This Pod's name, the leader election identity in a cluster. */
@@ -68,7 +70,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
       syncPeriodMs: options.syncPeriodMs,
       identity: id,
       extraSecretNamespaces: [...(options.podNamespace ? [options.podNamespace] : []), ...(options.secretNamespaces ?? [])],
-      components: components({ dnsServers: options.dnsServers, image: options.image, revocationCheckIntervalMs: options.revocationCheckIntervalMs }),
+      components: components({ dnsServers: options.dnsServers, image: options.image, revocationCheckIntervalMs: options.revocationCheckIntervalMs, discoveryIntervalMs: options.discoveryIntervalMs }),
     });
     await manager.run(abort.signal);
     return 0;

@@ -51,12 +51,14 @@ export interface ComponentOptions {
   readonly image: string;
   /** How often Connect is asked whether the Madison key was revoked, in ms. */
   readonly revocationCheckIntervalMs?: number;
+  /** Re-resolve Madison backends this often instead of the spec's interval, in ms. @default the spec's */
+  readonly discoveryIntervalMs?: number;
 }
 
 /** Every component, in display order. Adding a component is one line here. */
 export function components(options: ComponentOptions): AnyComponent[] {
   return [
-    defineComponent(new MadisonComponent({ resolver: dnsResolver(options.dnsServers), image: options.image, revocationCheckIntervalMs: options.revocationCheckIntervalMs })),
+    defineComponent(new MadisonComponent({ resolver: dnsResolver(options.dnsServers), image: options.image, revocationCheckIntervalMs: options.revocationCheckIntervalMs, discoveryIntervalMs: options.discoveryIntervalMs })),
     defineComponent(new MetricsComponent({ image: options.image })),
     defineComponent(new LogsComponent()),
     defineComponent(new UpmeterComponent()),

@@ -54,6 +54,12 @@ export function evaluate<I>(chains: ReadonlyArray<ConditionChain<I>>, input: I):
   });
 }
 
+/** Applied but for objects that exist and are not ours: every condition False with reason Conflict, naming them. */
+export function conflictOutcome(applied: ComponentOutcome, conflicts: readonly string[]): ComponentOutcome {
+  const message = conflicts.join('; ');
+  return { ...applied, conditions: applied.conditions.map((c) => ({ ...c, status: 'False', reason: Reason.Conflict, message })) };
+}
+
 /** Applied: each condition from its chain of checks. */
 export function readyOutcome(component: AnyComponent, input: ReadinessInput<unknown>, requeueAfterMs?: number): ComponentOutcome {
   return { component: component.name, conditions: evaluate(component.readiness, input), status: component.status?.(input.facts), requeueAfterMs };

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ConditionType, type FlantIntegrationSpec } from '../api/index.js';
-import { FakeClock, type Condition, type KindRef, type KubeObject } from '../reconciler/index.js';
+import { FakeClock, NotOwnedError, type Condition, type KindRef, type KubeObject } from '../reconciler/index.js';
 import { defineComponent, type AnyComponent, type Component, type Gathered } from './contract.js';
 import type { CRDObject } from './crds.js';
 import type { Secret } from './licence.js';
@@ -13,18 +13,22 @@ const licenceRef = { namespace: 'ns', name: 'licence', key: 'key' };
 /** Records what the spine writes. */
 class FakeWriter implements ObjectWriter {
   applied: KubeObject[] = [];
-  pruned: Array<{ component: string; kinds: KindRef[] }> = [];
-  deleted: Array<{ component: string; kinds: KindRef[] }> = [];
+  pruned: Array<{ component: string; kinds: KindRef[]; ownerUID: string }> = [];
+  deleted: Array<{ component: string; kinds: KindRef[]; ownerUID: string }> = [];
+  /** Identities (`Kind name`) that exist and belong to someone else. */
+  foreign = new Set<string>();
   async apply(obj: KubeObject) {
+    const id = `${obj.kind} ${obj.metadata?.name}`;
+    if (this.foreign.has(id)) throw new NotOwnedError(id);
     this.applied.push(obj);
     return obj;
   }
-  async prune(component: string, _desired: readonly KubeObject[], kinds: readonly KindRef[]) {
-    this.pruned.push({ component, kinds: [...kinds] });
+  async prune(component: string, _desired: readonly KubeObject[], kinds: readonly KindRef[], _log: unknown, ownerUID: string) {
+    this.pruned.push({ component, kinds: [...kinds], ownerUID });
     return [];
   }
-  async deleteComponent(component: string, kinds: readonly KindRef[]) {
-    this.deleted.push({ component, kinds: [...kinds] });
+  async deleteComponent(component: string, kinds: readonly KindRef[], _log: unknown, ownerUID: string) {
+    this.deleted.push({ component, kinds: [...kinds], ownerUID });
     return [];
   }
   of(component: string): KubeObject[] {
@@ -77,7 +81,10 @@ function toy(options: { throws?: boolean; blocked?: boolean } = {}): Component<T
       return { facts: { licence: ctx.licenceKey ?? '', apiVersion: ctx.served('Toy') ?? '' } };
     },
     offlineFacts: () => ({ licence: 'x', apiVersion: 'toys.example.com/v2' }),
-    render: (_spec, facts) => [{ apiVersion: facts.apiVersion, kind: 'Toy', metadata: { name: 'toy' }, spec: { token: facts.licence } }],
+    render: (_spec, facts) => [
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'toy-settings', namespace: 'ns' } },
+      { apiVersion: facts.apiVersion, kind: 'Toy', metadata: { name: 'toy' }, spec: { token: facts.licence } },
+    ],
     readiness: [{ type: ConditionType.LogShippingReady, checks: [], ready: ({ facts }) => `toy applied as ${facts.apiVersion}` }],
   };
 }
@@ -141,13 +148,13 @@ function setup(world: World) {
 
 describe('FlantIntegration reconciler: the same steps for every component', () => {
   it.each<{ name: string; world: World; toy: Partial<Condition>; applied: number }>([
-    { name: 'everything there', world: { licence: 'LIC', crd: crd(['v1', 'v2']) }, toy: { status: 'True', reason: 'Ready', message: 'toy applied as toys.example.com/v2' }, applied: 1 },
+    { name: 'everything there', world: { licence: 'LIC', crd: crd(['v1', 'v2']) }, toy: { status: 'True', reason: 'Ready', message: 'toy applied as toys.example.com/v2' }, applied: 2 },
     { name: 'disabled', world: { licence: 'LIC', crd: crd(['v2']), spec: { logs: { enabled: false } } }, toy: { status: 'True', reason: 'Disabled', message: 'spec.logs.enabled is false' }, applied: 0 },
     { name: 'no licence', world: { crd: crd(['v2']) }, toy: { status: 'False', reason: 'LicenceMissing' }, applied: 0 },
     { name: 'CRD missing', world: { licence: 'LIC' }, toy: { status: 'False', reason: 'CRDNotInstalled' }, applied: 0 },
     { name: 'CRD not Established yet', world: { licence: 'LIC', crd: crd(['v2'], false) }, toy: { status: 'False', reason: 'CRDNotInstalled' }, applied: 0 },
     { name: 'CRD serving none of the versions it writes', world: { licence: 'LIC', crd: crd(['v3']) }, toy: { status: 'False', reason: 'CRDNotInstalled' }, applied: 0 },
-    { name: 'only the older version served', world: { licence: 'LIC', crd: crd(['v1']) }, toy: { status: 'True', message: 'toy applied as toys.example.com/v1' }, applied: 1 },
+    { name: 'only the older version served', world: { licence: 'LIC', crd: crd(['v1']) }, toy: { status: 'True', message: 'toy applied as toys.example.com/v1' }, applied: 2 },
     { name: 'blocked by its own facts', world: { licence: 'LIC', crd: crd(['v2']), components: [defineComponent(toy({ blocked: true }))] }, toy: { status: 'False', reason: 'Progressing', message: 'waiting for a toy' }, applied: 0 },
   ])('$name', async ({ world, toy: expected, applied }) => {
     const w = setup(world);
@@ -172,7 +179,7 @@ describe('FlantIntegration reconciler: the same steps for every component', () =
     await w.run();
     w.crds.set('toys.toys.example.com', crd(['v1', 'v2']));
     await w.run();
-    expect(w.writer.of('toy').map((o) => o.apiVersion)).toEqual(['toys.example.com/v2']);
+    expect(w.writer.of('toy').map((o) => o.apiVersion)).toEqual(['v1', 'toys.example.com/v2']);
     expect(w.condition('LogShippingReady')).toMatchObject({ status: 'True', reason: 'Ready' });
     expect(w.writer.pruned.find((p) => p.component === 'toy')?.kinds).toEqual([{ apiVersion: 'v1', kind: 'ConfigMap' }, { apiVersion: 'toys.example.com/v2', kind: 'Toy' }]);
   });
@@ -180,7 +187,7 @@ describe('FlantIntegration reconciler: the same steps for every component', () =
   it('labels every object as ours, owned by the FlantIntegration', async () => {
     const w = setup({ licence: 'LIC', crd: crd(['v2']) });
     await w.run();
-    expect(w.writer.of('toy')[0]?.metadata).toEqual({
+    expect(w.writer.of('toy')[1]?.metadata).toEqual({
       name: 'toy',
       labels: { 'app.kubernetes.io/managed-by': 'flant-integration', 'integration.flant.com/component': 'toy' },
       ownerReferences: [{ apiVersion: 'integration.flant.com/v1alpha1', kind: 'FlantIntegration', name: 'default', uid: 'fi-uid', controller: true, blockOwnerDeletion: true }],
@@ -190,7 +197,7 @@ describe('FlantIntegration reconciler: the same steps for every component', () =
   it('deletes a disabled component\'s objects among its built-in and served CRD kinds', async () => {
     const w = setup({ licence: 'LIC', crd: crd(['v2']), spec: { logs: { enabled: false } } });
     await w.run();
-    expect(w.writer.deleted).toEqual([{ component: 'toy', kinds: [{ apiVersion: 'v1', kind: 'ConfigMap' }, { apiVersion: 'toys.example.com/v2', kind: 'Toy' }] }]);
+    expect(w.writer.deleted).toEqual([{ component: 'toy', kinds: [{ apiVersion: 'v1', kind: 'ConfigMap' }, { apiVersion: 'toys.example.com/v2', kind: 'Toy' }], ownerUID: 'fi-uid' }]);
   });
 
   it('reports a component that throws, goes on with the others, and retries', async () => {
@@ -198,6 +205,16 @@ describe('FlantIntegration reconciler: the same steps for every component', () =
     await expect(w.run()).rejects.toThrow('components failed: toy: the toy API is down');
     expect(w.condition('LogShippingReady')).toMatchObject({ status: 'False', reason: 'APIError', message: 'the toy API is down (retrying with backoff)' });
     expect(w.writer.of('plain')).toHaveLength(1);
+  });
+
+  it('leaves an object that is not ours untouched, applies the rest, and says Conflict naming it', async () => {
+    const w = setup({ licence: 'LIC', crd: crd(['v2']) });
+    w.writer.foreign.add('ConfigMap toy-settings');
+    await expect(w.run()).resolves.toBeUndefined();
+    expect(w.writer.of('toy').map((o) => o.kind)).toEqual(['Toy']);
+    expect(w.condition('LogShippingReady')).toMatchObject({ status: 'False', reason: 'Conflict', message: expect.stringContaining('ConfigMap toy-settings exists and was not made by this controller') });
+    expect(w.condition('UpmeterReady')).toMatchObject({ status: 'True' });
+    expect(w.writer.pruned.every((p) => p.ownerUID === 'fi-uid')).toBe(true);
   });
 
   it('writes no status when nothing changed, however much later', async () => {
@@ -215,7 +232,7 @@ describe('FlantIntegration reconciler: the same steps for every component', () =
     await w.run();
     w.secrets.set('ns/licence', licenceSecret('LIC-NEW'));
     await w.run();
-    expect(w.writer.of('toy').map((o) => (o.spec as { token: string }).token)).toEqual(['LIC-OLD', 'LIC-NEW']);
+    expect(w.writer.of('toy').filter((o) => o.kind === 'Toy').map((o) => (o.spec as { token: string }).token)).toEqual(['LIC-OLD', 'LIC-NEW']);
   });
 
   it('never puts the licence in the status or an Event', async () => {

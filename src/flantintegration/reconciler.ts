@@ -6,11 +6,11 @@
  */
 import type { Logger } from 'pino';
 import { apiVersion, flantIntegrationSchema, kind, Reason, type FlantIntegration, type FlantIntegrationStatus } from '../api/index.js';
-import { changedConditions, errorText, rfc3339, TerminalError, type Clock, type KindRef, type KubeObject, type OwnerReference, type Reconciler, type Result } from '../reconciler/index.js';
+import { changedConditions, errorText, NotOwnedError, rfc3339, TerminalError, type Clock, type KindRef, type KubeObject, type OwnerReference, type Reconciler, type Result } from '../reconciler/index.js';
 import { cleanupFinalizer, crdName, stamp, type AnyComponent, type CacheView, type GatherContext } from './contract.js';
 import { bestServedVersion, type CRDObject } from './crds.js';
 import { resolveLicence, secretNamespaces, type LicenceResult, type Secret, type SecretLookup } from './licence.js';
-import { blockedOutcome, disabledOutcome, failedOutcome, heldOutcome, readyOutcome, type ComponentOutcome } from './outcomes.js';
+import { blockedOutcome, conflictOutcome, disabledOutcome, failedOutcome, heldOutcome, readyOutcome, type ComponentOutcome } from './outcomes.js';
 import { buildStatus, canonical, licenceCondition } from './status.js';
 
 /** Reads cached objects by key (`namespace/name`, or `name` when cluster-scoped). */
@@ -21,8 +21,10 @@ export interface Lookup<T extends KubeObject = KubeObject> {
 /** Writes and deletes the objects components render (the library's Applier). */
 export interface ObjectWriter {
   apply(obj: KubeObject): Promise<unknown>;
-  prune(component: string, desired: readonly KubeObject[], kinds: readonly KindRef[], log: Logger): Promise<string[]>;
-  deleteComponent(component: string, kinds: readonly KindRef[], log: Logger): Promise<string[]>;
+  /** Deletes the component's objects not in `desired`: only those owned by `ownerUID`. */
+  prune(component: string, desired: readonly KubeObject[], kinds: readonly KindRef[], log: Logger, ownerUID: string): Promise<string[]>;
+  /** Deletes every object of the component owned by `ownerUID`. */
+  deleteComponent(component: string, kinds: readonly KindRef[], log: Logger, ownerUID: string): Promise<string[]>;
 }
 
 /** The FlantIntegration's own API calls. */
@@ -107,7 +109,7 @@ export class FlantIntegrationReconciler implements Reconciler {
     const log = shared.log.child({ component: component.name });
     try {
       if (!component.enabled(spec)) {
-        await this.deps.writer.deleteComponent(component.name, this.kindsOf(component), shared.log);
+        await this.deps.writer.deleteComponent(component.name, this.kindsOf(component), shared.log, shared.owner.uid);
         return disabledOutcome(component);
       }
       if (component.needsLicence && !licence.found) return heldOutcome(component, fi.status, Reason.LicenceMissing, `no licence key, so nothing is shipped: ${licence.message}`);
@@ -116,13 +118,33 @@ export class FlantIntegrationReconciler implements Reconciler {
       const gathered = await component.gather(this.gatherContext(component, shared, log));
       if ('blocked' in gathered) return blockedOutcome(component, fi.status, gathered.blocked, gathered.error);
       const objects = stamp(component.name, component.render(spec, gathered.facts), shared.owner);
-      for (const obj of objects) await this.deps.writer.apply(obj);
-      await this.deps.writer.prune(component.name, objects, this.kindsOf(component), shared.log);
-      return readyOutcome(component, { spec, facts: gathered.facts, cache: this.deps.cache }, gathered.requeueAfterMs);
+      const conflicts = await this.applyAll(objects, log);
+      await this.deps.writer.prune(component.name, objects, this.kindsOf(component), shared.log, shared.owner.uid);
+      const outcome = readyOutcome(component, { spec, facts: gathered.facts, cache: this.deps.cache }, gathered.requeueAfterMs);
+      return conflicts.length === 0 ? outcome : conflictOutcome(outcome, conflicts);
     } catch (err) {
+      if (err instanceof NotOwnedError) {
+        log.warn({ object: err.object }, 'an object of ours by name belongs to someone else: left untouched');
+        return heldOutcome(component, fi.status, Reason.Conflict, err.message);
+      }
       log.error({ err: errorText(err) }, 'component failed');
       return failedOutcome(component, err, fi.status);
     }
+  }
+
+  /** Applies every object; one that exists and is not ours is skipped and named, the others go on. */
+  private async applyAll(objects: readonly KubeObject[], log: Logger): Promise<string[]> {
+    const conflicts: string[] = [];
+    for (const obj of objects) {
+      try {
+        await this.deps.writer.apply(obj);
+      } catch (err) {
+        if (!(err instanceof NotOwnedError)) throw err;
+        log.warn({ object: err.object }, 'an object of ours by name belongs to someone else: left untouched');
+        conflicts.push(err.message);
+      }
+    }
+    return conflicts;
   }
 
   private gatherContext(component: AnyComponent, shared: Shared, log: Logger): GatherContext {
@@ -203,7 +225,8 @@ export class FlantIntegrationReconciler implements Reconciler {
   private async finalize(raw: KubeObject, log: Logger): Promise<void> {
     const finalizers = raw.metadata?.finalizers ?? [];
     if (!finalizers.includes(cleanupFinalizer)) return;
-    for (const component of this.deps.components) await this.deps.writer.deleteComponent(component.name, this.kindsOf(component), log);
+    const uid = raw.metadata?.uid ?? '';
+    for (const component of this.deps.components) await this.deps.writer.deleteComponent(component.name, this.kindsOf(component), log, uid);
     await this.deps.api.patchFinalizers(raw.metadata?.name ?? '', finalizers.filter((f) => f !== cleanupFinalizer), raw.metadata?.resourceVersion);
     log.info('cleaned up every owned object and removed the finalizer');
   }

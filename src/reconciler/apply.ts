@@ -22,6 +22,14 @@ export interface KindRef {
   readonly kind: string;
 }
 
+/** An object of the same name exists and is not ours: it is left untouched. */
+export class NotOwnedError extends Error {
+  constructor(readonly object: string) {
+    super(`${object} exists and was not made by this controller (no ownership label and owner reference): it is left untouched; delete or rename it to let the controller create its own`);
+    this.name = 'NotOwnedError';
+  }
+}
+
 /** Applies and prunes objects with server-side apply. */
 export class Applier {
   constructor(
@@ -35,10 +43,15 @@ export class Applier {
   /**
    * Server-side applies `obj` and returns what the server stored. A field the server's
    * schema does not know is an error (fieldValidation=Strict), never silently dropped.
+   * When `obj` names an owner, an existing object of that name must carry the ownership
+   * label and an owner reference with that owner's UID, or nothing is written
+   * ({@link NotOwnedError}): nobody else's object is ever adopted.
    */
   async apply(obj: KubeObject): Promise<KubeObject> {
     const info = await this.mapper.resourceOf(obj);
     const path = resourcePath(info, obj.metadata?.namespace, obj.metadata?.name);
+    const ownerUID = obj.metadata?.ownerReferences?.[0]?.uid;
+    if (ownerUID) await this.checkOwned(obj, path, ownerUID);
     return this.client.request<KubeObject>('PATCH', path, {
       query: { fieldManager: this.fieldManager, force: true, fieldValidation: 'Strict' },
       body: withoutStatus(obj),
@@ -53,14 +66,26 @@ export class Applier {
     return applied;
   }
 
+  private async checkOwned(obj: KubeObject, path: string, ownerUID: string): Promise<void> {
+    let existing: KubeObject;
+    try {
+      existing = await this.client.request<KubeObject>('GET', path);
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    if (!this.owns({ ...existing, kind: obj.kind }, obj.metadata?.labels?.[this.ownership.componentKey] ?? '', ownerUID)) throw new NotOwnedError(identity({ ...existing, kind: obj.kind }));
+  }
+
   /**
-   * Deletes the objects of `component` (by label) among `kinds` that are not in `desired`.
-   * Kinds the server does not serve are skipped. Returns what was deleted, as `Kind ns/name`.
+   * Deletes the objects of `component` among `kinds` that are not in `desired`: only those with
+   * the ownership labels and an owner reference with `ownerUID`. Kinds the server does not
+   * serve are skipped. Returns what was deleted, as `Kind ns/name`.
    */
-  async prune(component: string, desired: readonly KubeObject[], kinds: readonly KindRef[], log: Logger): Promise<string[]> {
+  async prune(component: string, desired: readonly KubeObject[], kinds: readonly KindRef[], log: Logger, ownerUID: string): Promise<string[]> {
     const keep = new Set(desired.map(identity));
     const deleted: string[] = [];
-    for (const owned of await this.listOwned(component, kinds)) {
+    for (const owned of await this.listOwned(component, kinds, ownerUID)) {
       if (keep.has(identity(owned.object))) continue;
       await this.delete(owned.object, owned.path);
       deleted.push(identity(owned.object));
@@ -69,12 +94,12 @@ export class Applier {
     return deleted;
   }
 
-  /** Deletes every object of `component` among `kinds`. */
-  async deleteComponent(component: string, kinds: readonly KindRef[], log: Logger): Promise<string[]> {
-    return this.prune(component, [], kinds, log);
+  /** Deletes every object of `component` among `kinds` owned by `ownerUID`. */
+  async deleteComponent(component: string, kinds: readonly KindRef[], log: Logger, ownerUID: string): Promise<string[]> {
+    return this.prune(component, [], kinds, log, ownerUID);
   }
 
-  private async listOwned(component: string, kinds: readonly KindRef[]): Promise<Array<{ object: KubeObject; path: string }>> {
+  private async listOwned(component: string, kinds: readonly KindRef[], ownerUID: string): Promise<Array<{ object: KubeObject; path: string }>> {
     const { managedBy, componentKey } = this.ownership;
     const selector = `${managedBy.key}=${managedBy.value},${componentKey}=${component}`;
     const found: Array<{ object: KubeObject; path: string }> = [];
@@ -84,16 +109,17 @@ export class Applier {
       const list = await this.client.request<{ items: KubeObject[] }>('GET', resourcePath(info), { query: { labelSelector: selector } });
       for (const item of list.items) {
         const object = { ...item, apiVersion: ref.apiVersion, kind: ref.kind };
-        if (this.owns(object, component)) found.push({ object, path: resourcePath(info, item.metadata?.namespace, item.metadata?.name) });
+        if (this.owns(object, component, ownerUID)) found.push({ object, path: resourcePath(info, item.metadata?.namespace, item.metadata?.name) });
       }
     }
     return found;
   }
 
-  /** Checks the labels again on the client side: a server that ignored the selector must not make us delete. */
-  private owns(obj: KubeObject, component: string): boolean {
+  /** Ours: the ownership labels (checked again client-side, should a server ignore the selector) and an owner reference with `ownerUID`. */
+  private owns(obj: KubeObject, component: string, ownerUID: string): boolean {
     const labels = obj.metadata?.labels ?? {};
-    return labels[this.ownership.managedBy.key] === this.ownership.managedBy.value && labels[this.ownership.componentKey] === component;
+    const labelled = labels[this.ownership.managedBy.key] === this.ownership.managedBy.value && labels[this.ownership.componentKey] === component;
+    return labelled && ownerUID !== '' && (obj.metadata?.ownerReferences ?? []).some((r) => r.uid === ownerUID);
   }
 
   private async delete(obj: KubeObject, path: string): Promise<void> {

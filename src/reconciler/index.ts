@@ -2,7 +2,7 @@
  * The reconciler library: what controller-runtime gives Go controllers, for TypeScript.
  * It knows nothing of Flant; controllers bring their own reconcile functions and labels.
  */
-export { Applier, identity, type KindRef, type Ownership } from './apply.js';
+export { Applier, identity, NotOwnedError, type KindRef, type Ownership } from './apply.js';
 export { FakeClock, flush, realClock, rfc3339, type Clock, type Timer } from './clock.js';
 export { changedConditions, findCondition, firstFailure, removeCondition, setCondition, type Check, type Condition, type ConditionInput } from './conditions.js';
 export { Controller, TerminalError, type ControllerOptions, type Reconciler, type Result } from './controller.js';

@@ -30,6 +30,8 @@ export interface MadisonOptions {
   readonly connect?: (options: ConnectOptions) => ConnectAPI;
   /** How often Connect is asked whether the key was revoked. @default {@link defaultRevocationCheckIntervalMs} */
   readonly revocationCheckIntervalMs?: number;
+  /** Re-resolve the backends this often instead of `spec.madison.discoveryInterval` (tests, urgent re-resolution). @default the spec's */
+  readonly discoveryIntervalMs?: number;
 }
 
 /** Built-in kinds the Madison component renders. */
@@ -100,7 +102,7 @@ export class MadisonComponent implements Component<MadisonFacts> {
     }
     const revoked = await this.revoked(ctx, licence, key.key);
     const discovery = await this.discover(ctx);
-    const interval = Math.min(durationToMillis(ctx.spec.madison.discoveryInterval), this.revocationInterval());
+    const interval = Math.min(this.discoveryInterval(ctx.spec), this.revocationInterval());
     const facts: MadisonFacts = {
       backends: discovery.backends,
       authKey: key.key,
@@ -180,6 +182,10 @@ export class MadisonComponent implements Component<MadisonFacts> {
     return (this.options.connect ?? ((o) => new ConnectClient(o)))(options);
   }
 
+  private discoveryInterval(spec: FlantIntegrationSpec): number {
+    return this.options.discoveryIntervalMs ?? durationToMillis(spec.madison.discoveryInterval);
+  }
+
   private revocationInterval(): number {
     return this.options.revocationCheckIntervalMs ?? defaultRevocationCheckIntervalMs;
   }
@@ -206,10 +212,10 @@ export class MadisonComponent implements Component<MadisonFacts> {
    * process has found nothing yet (after a restart).
    */
   private async discover(ctx: GatherContext): Promise<Discovery> {
-    const { backendsHost, discoveryInterval } = ctx.spec.madison;
+    const { backendsHost } = ctx.spec.madison;
     const now = ctx.clock.now();
     const last = this.lastDiscovery?.host === backendsHost ? this.lastDiscovery : undefined;
-    if (last && now - last.at < durationToMillis(discoveryInterval)) return { backends: last.backends, discoveredAt: last.discoveredAt };
+    if (last && now - last.at < this.discoveryInterval(ctx.spec)) return { backends: last.backends, discoveredAt: last.discoveredAt };
     const known = last?.backends ?? sortByteWise(ctx.status?.madison?.backends ?? []);
     const knownAt = last?.discoveredAt ?? ctx.status?.madison?.lastDiscoveryTime;
     try {

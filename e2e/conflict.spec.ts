@@ -1,0 +1,87 @@
+/**
+ * Adopt nothing, on the real control plane: a Service and a Secret that someone else made
+ * with the names the controller would use survive enabling, disabling and deleting the
+ * FlantIntegration unchanged, while the components' conditions say Conflict, naming them;
+ * the component's other objects are applied all the same.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { FakeConnect } from './fakes/connect.js';
+import { FakeDNS } from './fakes/dns.js';
+import { apply, condition, flantIntegration, namespace, secret } from './support/cluster.js';
+import { ControllerProcess, eventually } from './support/controller.js';
+import { installCRD } from './support/crd.js';
+import { kubectl, kubectlOk } from './support/kubectl.js';
+
+const kc = inject('kubeconfig');
+const licence = 'LICENCE-conflict-e2e-61c2';
+const ns = 'conflict-e2e';
+const host = 'madison.conflict.test';
+const connect = new FakeConnect(licence);
+const dns = new FakeDNS();
+let ctl: ControllerProcess;
+
+const foreign = [
+  { kind: 'service', name: 'madison-proxy', manifest: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'madison-proxy', namespace: ns, labels: { team: 'someone-else' } }, spec: { selector: { app: 'theirs' }, ports: [{ port: 9999 }] } } },
+  { kind: 'secret', name: 'pricing-agent-config', manifest: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'pricing-agent-config', namespace: ns }, stringData: { mine: 'do not touch' } } },
+];
+
+function spec(enabled: boolean): string {
+  return flantIntegration({
+    namespace: ns,
+    licenseKeySecretRef: { namespace: ns, name: 'licence', key: 'key' },
+    connect: { url: connect.url },
+    madison: { enabled, backendsHost: host },
+    metrics: { enabled },
+    logs: { enabled: false },
+    upmeter: { enabled: false },
+  });
+}
+
+/** Each foreign object as stored: its resourceVersion and spec or data. */
+async function foreignState(): Promise<string[]> {
+  return Promise.all(foreign.map((f) => kubectlOk(kc, ['get', f.kind, '-n', ns, f.name, '-o', 'jsonpath={.metadata.resourceVersion} {.spec.ports} {.data}'])));
+}
+
+beforeAll(async () => {
+  await installCRD(kc);
+  await connect.start();
+  await dns.start();
+  dns.setA(host, ['192.0.2.60']);
+  await apply(kc, namespace(ns));
+  await apply(kc, secret(ns, 'licence', { key: licence }));
+  for (const f of foreign) await apply(kc, JSON.stringify(f.manifest));
+  ctl = new ControllerProcess(kc, ['--sync-period=10m', `--dns-server=${dns.address}`, '--image=flant-integration-controller:e2e']);
+});
+
+afterAll(async () => {
+  await ctl?.stop('SIGKILL');
+  await kubectl(kc, ['delete', 'flantintegration', 'default', '--ignore-not-found', '--wait=false']);
+  await kubectl(kc, ['patch', 'flantintegration', 'default', '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+  await kubectl(kc, ['delete', 'namespace', ns, '--wait=false']);
+  await connect.stop();
+  await dns.stop();
+});
+
+describe('objects that are not ours', () => {
+  it('are left untouched through enable, disable and deletion, while the conditions say Conflict', async () => {
+    const before = await foreignState();
+    await apply(kc, spec(true));
+    await eventually('MadisonProxyReady says Conflict', async () => (await condition(kc, 'MadisonProxyReady'))?.reason === 'Conflict', 60_000);
+    expect((await condition(kc, 'MadisonProxyReady'))?.message).toContain(`Service ${ns}/madison-proxy exists and was not made by this controller`);
+    await eventually('MetricsShippingReady says Conflict', async () => (await condition(kc, 'MetricsShippingReady'))?.reason === 'Conflict', 30_000);
+    expect((await condition(kc, 'MetricsShippingReady'))?.message).toContain(`Secret ${ns}/pricing-agent-config exists and was not made by this controller`);
+    // The rest of each component is applied all the same.
+    await eventually('the proxy Deployment exists', async () => (await kubectl(kc, ['get', 'deploy', '-n', ns, '-l', 'app=madison-proxy', '-o', 'name'])).stdout.includes('madison-proxy-'), 30_000);
+    expect(await foreignState()).toEqual(before);
+
+    await apply(kc, spec(false));
+    await eventually('both are Disabled', async () => (await condition(kc, 'MadisonProxyReady'))?.reason === 'Disabled' && (await condition(kc, 'MetricsShippingReady'))?.reason === 'Disabled', 30_000);
+    expect(await foreignState()).toEqual(before);
+
+    await apply(kc, spec(true));
+    await eventually('Conflict again', async () => (await condition(kc, 'MetricsShippingReady'))?.reason === 'Conflict', 30_000);
+    await kubectlOk(kc, ['delete', 'flantintegration', 'default', '--timeout=60s']);
+    expect(await foreignState()).toEqual(before);
+    expect(ctl.lines.join('\n')).not.toContain(licence);
+  });
+});

@@ -1,0 +1,69 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { Applier, NotOwnedError } from './apply.js';
+import { FakeClock } from './clock.js';
+import { KubeApiError, type KubeClient, type KubeObject } from './kube.js';
+import { RESTMapper } from './mapper.js';
+
+const log = pino({ level: 'silent' });
+const ours = { key: 'app.kubernetes.io/managed-by', value: 'me' };
+const labels = { [ours.key]: ours.value, 'example.com/component': 'c' };
+const owner = { apiVersion: 'example.com/v1', kind: 'Owner', name: 'o', uid: 'owner-1' };
+
+/** ConfigMaps in namespace `ns`, as a fake API server keeps them; records writes. */
+function fakeAPI(existing: KubeObject[]) {
+  const store = new Map(existing.map((o) => [o.metadata?.name ?? '', o]));
+  const writes: string[] = [];
+  const client: KubeClient = {
+    server: 'https://fake',
+    async request<T>(method: string, path: string, options?: { query?: Record<string, unknown> }) {
+      if (path === '/api/v1') return { resources: [{ name: 'configmaps', kind: 'ConfigMap', namespaced: true }] } as T;
+      const name = path.split('/configmaps/')[1];
+      if (method === 'GET' && name === undefined) {
+        const selector = String(options?.query?.labelSelector ?? '');
+        const items = [...store.values()].filter((o) => selector.split(',').every((kv) => o.metadata?.labels?.[kv.split('=')[0] ?? ''] === kv.split('=')[1]));
+        return { metadata: {}, items } as T;
+      }
+      const found = store.get(name ?? '');
+      if (method === 'GET') {
+        if (!found) throw new KubeApiError(404, 'NotFound', 'not found');
+        return found as T;
+      }
+      writes.push(`${method} ${name}`);
+      if (method === 'DELETE') store.delete(name ?? '');
+      return {} as T;
+    },
+    watch: async () => {},
+  };
+  return { applier: new Applier(client, new RESTMapper(client, new FakeClock()), { managedBy: ours, componentKey: 'example.com/component' }, 'me'), writes, store };
+}
+
+const cm = (name: string, meta: Partial<NonNullable<KubeObject['metadata']>> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns', ...meta } });
+const desired = (name: string) => cm(name, { labels, ownerReferences: [owner] });
+
+describe('Applier adopts nothing', () => {
+  it.each<[string, KubeObject | undefined, boolean]>([
+    ['nothing there yet', undefined, true],
+    ['ours: labelled and owned by the same owner', desired('x'), true],
+    ['someone else\'s, with no labels', cm('x'), false],
+    ['labelled as ours but owned by another owner (a re-created one, or a copy)', cm('x', { labels, ownerReferences: [{ ...owner, uid: 'owner-2' }] }), false],
+    ['owned by us but without our labels', cm('x', { ownerReferences: [owner] }), false],
+  ])('%s', async (_name, existing, applied) => {
+    const { applier, writes } = fakeAPI(existing ? [existing] : []);
+    const result = applier.apply(desired('x'));
+    if (applied) {
+      await result;
+      expect(writes).toEqual(['PATCH x']);
+    } else {
+      await expect(result).rejects.toBeInstanceOf(NotOwnedError);
+      expect(writes).toEqual([]);
+    }
+  });
+
+  it('prunes and cleans up only what carries the owner\'s UID', async () => {
+    const { applier, store } = fakeAPI([desired('mine'), cm('copy', { labels, ownerReferences: [{ ...owner, uid: 'owner-2' }] }), cm('foreign', { labels: { other: 'x' } })]);
+    const kinds = [{ apiVersion: 'v1', kind: 'ConfigMap' }];
+    expect(await applier.deleteComponent('c', kinds, log, 'owner-1')).toEqual(['ConfigMap ns/mine']);
+    expect([...store.keys()].sort()).toEqual(['copy', 'foreign']);
+  });
+});

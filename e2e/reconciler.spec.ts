@@ -124,6 +124,13 @@ describe('FlantIntegration reconciler', () => {
     await apply(kc, fi({ billing: { contacts: 3 } }));
     await eventually('the leader reconciles the change', () => leader.messages('status updated').length >= 2);
     expect(follower.messages('status updated')).toEqual([]);
+    // The Events say who wrote them with the same identity as the lease holder.
+    const holder = await leaseHolder();
+    const uid = await kubectlOk(kc, ['get', 'fi', 'default', '-o', 'jsonpath={.metadata.uid}']);
+    const events = JSON.parse(await kubectlOk(kc, ['get', 'events.events.k8s.io', '-n', 'default', '-o', 'json'])) as { items: Array<{ reportingInstance: string; regarding: { uid: string } }> };
+    const instances = events.items.filter((e) => e.regarding.uid === uid).map((e) => e.reportingInstance);
+    expect(instances.length).toBeGreaterThan(0);
+    expect(new Set(instances)).toEqual(new Set([holder]));
 
     await leader.stop('SIGKILL');
     const took = await eventually('the follower takes over', () => follower.messages('became leader').length > 0, 20_000);

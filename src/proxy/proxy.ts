@@ -11,11 +11,11 @@ import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { proxyFor, tunnel, type ProxySettings } from '../connect/index.js';
-import { listen, type Listener } from '../reconciler/index.js';
+import { anyHost, listen, type Listener } from '../reconciler/index.js';
 
 /** Settings of the proxy, read from its environment by the CLI. */
 export interface ProxyConfig {
-  /** @default "0.0.0.0" (LISTEN_HOST) */
+  /** @default "::", every IPv6 and IPv4 address (LISTEN_HOST) */
   readonly listenHost: string;
   /** @default 8080 (LISTEN_PORT) */
   readonly listenPort: number;
@@ -49,7 +49,7 @@ export function proxyConfigFromEnv(env: NodeJS.ProcessEnv): ProxyConfig {
   const scheme = env.MADISON_SCHEME ?? 'https';
   if (scheme !== 'http' && scheme !== 'https') throw new Error(`MADISON_SCHEME must be http or https, not "${scheme}"`);
   return {
-    listenHost: env.LISTEN_HOST ?? '0.0.0.0',
+    listenHost: env.LISTEN_HOST ?? anyHost,
     listenPort: Number(env.LISTEN_PORT ?? 8080),
     backend: required('MADISON_BACKEND'),
     scheme,

@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { FakeClock, flush } from './clock.js';
 import { Controller, type Reconciler } from './controller.js';
+import { KubeApiError } from './kube.js';
 import { ManagerMetrics } from './metrics.js';
 
 const log = pino({ level: 'silent' });
@@ -53,6 +54,70 @@ describe('Controller requeues', () => {
     await clock.advance(1);
     await flush();
     expect(calls).toHaveLength(2);
+    await controller.stop(0);
+  });
+});
+
+describe('Controller terms', () => {
+  it('never runs a reconcile of a new term beside one left over from the last (its stop timed out)', async () => {
+    const clock = new FakeClock();
+    let running = 0;
+    let most = 0;
+    let calls = 0;
+    let release: () => void = () => {};
+    const blocked = new Promise<void>((r) => (release = r));
+    const reconciler: Reconciler = {
+      reconcile: async () => {
+        calls++;
+        running++;
+        most = Math.max(most, running);
+        if (calls === 1) await blocked;
+        running--;
+      },
+    };
+    const controller = new Controller('terms', reconciler, {}, clock, new ManagerMetrics(), log);
+    controller.start();
+    controller.queue.add('k');
+    await flush();
+    expect(calls).toBe(1);
+    const stopping = controller.stop(1000);
+    await clock.advance(1000);
+    expect(await stopping).toBe(false);
+    controller.start();
+    controller.queue.add('k');
+    await flush();
+    expect(calls).toBe(1);
+    release();
+    await flush();
+    await flush();
+    expect(calls).toBe(2);
+    expect(most).toBe(1);
+    await controller.stop(0);
+  });
+});
+
+describe('Controller errors', () => {
+  it.each<[string, boolean, number]>([
+    ['retries a 404 about another object while the primary exists', true, 2],
+    ['forgets the key when the primary object itself is gone', false, 1],
+  ])('%s', async (_name, primaryExists, expectedCalls) => {
+    const clock = new FakeClock();
+    let calls = 0;
+    const reconciler: Reconciler = {
+      reconcile: async () => {
+        calls++;
+        if (calls === 1) throw new KubeApiError(404, 'NotFound', 'namespaces "x" not found');
+      },
+    };
+    const controller = new Controller('errors', reconciler, {}, clock, new ManagerMetrics(), log);
+    const primary = { on: () => {}, get: (key: string) => (primaryExists && key === 'k' ? { metadata: { name: 'k' } } : undefined), list: () => [] };
+    controller.watchPrimary(primary as never);
+    controller.start();
+    controller.queue.add('k');
+    await flush();
+    await clock.advance(1000);
+    await flush();
+    expect(calls).toBe(expectedCalls);
     await controller.stop(0);
   });
 });

@@ -76,13 +76,23 @@ export class Controller {
     });
   }
 
-  /** Starts the workers and the resync timer. */
+  /**
+   * Starts the workers and the resync timer on a fresh queue. Workers of a past term that are
+   * still reconciling (their stop timed out) are waited for first: two reconciles of one key
+   * never run at once. Keys that arrive meanwhile wait in the new queue.
+   */
   start(): void {
-    this.queue = this.queue.isShutDown() ? this.freshQueue() : this.queue;
-    for (const obj of this.primary?.list() ?? []) this.queue.add(keyOf(obj));
-    this.scheduleResync();
+    if (this.queue.isShutDown()) this.queue = this.freshQueue();
+    const queue = this.queue;
+    for (const obj of this.primary?.list() ?? []) queue.add(keyOf(obj));
+    const previous = this.workers;
     const count = this.options.workers ?? 1;
-    this.workers = Array.from({ length: count }, () => this.work());
+    const begin = () => {
+      if (queue.isShutDown()) return [];
+      this.scheduleResync();
+      return Array.from({ length: count }, () => this.work(queue));
+    };
+    this.workers = [Promise.all(previous).then(() => Promise.all(begin())).then(() => undefined)];
   }
 
   /** Stops taking keys and waits up to `timeoutMs` for reconciles in flight. Resolves true if they finished. */
@@ -109,44 +119,47 @@ export class Controller {
     });
   }
 
-  private async work(): Promise<void> {
+  /** Takes keys from `queue`, the queue of its own term, until that queue shuts down. */
+  private async work(queue: WorkQueue): Promise<void> {
     for (;;) {
-      const key = await this.queue.get();
+      const key = await queue.get();
       if (key === undefined) return;
       this.metrics.activeWorkers.inc({ controller: this.name });
       try {
-        await this.process(key);
+        await this.process(key, queue);
       } finally {
         this.metrics.activeWorkers.dec({ controller: this.name });
-        this.queue.done(key);
+        queue.done(key);
       }
     }
   }
 
-  private async process(key: string): Promise<void> {
+  private async process(key: string, queue: WorkQueue): Promise<void> {
     const log = this.log.child({ controller: this.name, name: key, reconcileID: randomUUID() });
     const started = this.clock.now();
     const end = this.metrics.reconcileTime.startTimer({ controller: this.name });
     try {
       const result = await this.reconciler.reconcile(key, log);
-      this.queue.forget(key);
+      queue.forget(key);
       if (result?.requeueAfterMs !== undefined) {
-        this.queue.addAfter(key, Math.max(result.requeueAfterMs, this.options.minRequeueAfterMs ?? minRequeueAfterMs));
+        queue.addAfter(key, Math.max(result.requeueAfterMs, this.options.minRequeueAfterMs ?? minRequeueAfterMs));
         this.metrics.reconcileTotal.inc({ controller: this.name, result: 'requeue_after' });
       } else {
         this.metrics.reconcileTotal.inc({ controller: this.name, result: 'success' });
       }
       log.debug({ durationMs: this.clock.now() - started }, 'reconciled');
     } catch (err) {
-      this.failed(key, err, log);
+      this.failed(key, err, log, queue);
     } finally {
       end();
     }
   }
 
-  private failed(key: string, err: unknown, log: Logger): void {
-    if (isNotFound(err)) {
-      this.queue.forget(key);
+  private failed(key: string, err: unknown, log: Logger, queue: WorkQueue): void {
+    // A 404 means "nothing to do" only when the primary object itself is gone; a 404 for any
+    // other object (a namespace, a CRD kind) is a failure like another and is retried.
+    if (isNotFound(err) && this.primary !== undefined && this.primary.get(key) === undefined) {
+      queue.forget(key);
       this.metrics.reconcileTotal.inc({ controller: this.name, result: 'success' });
       log.debug({ err: errorText(err) }, 'object gone, nothing to do');
       return;
@@ -154,11 +167,11 @@ export class Controller {
     this.metrics.reconcileTotal.inc({ controller: this.name, result: 'error' });
     this.metrics.reconcileErrors.inc({ controller: this.name });
     if (err instanceof TerminalError) {
-      this.queue.forget(key);
+      queue.forget(key);
       log.error({ err: errorText(err) }, 'reconcile failed and will not be retried');
       return;
     }
-    this.queue.addRateLimited(key);
-    log.error({ err: errorText(err), retries: this.queue.retries(key) }, 'reconcile failed, retrying with backoff');
+    queue.addRateLimited(key);
+    log.error({ err: errorText(err), retries: queue.retries(key) }, 'reconcile failed, retrying with backoff');
   }
 }

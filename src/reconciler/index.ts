@@ -15,5 +15,5 @@ export { groupVersionPath, resourcePath, RESTMapper, type ResourceInfo } from '.
 export { ManagerMetrics } from './metrics.js';
 export { Manager, type CacheSource, type ManagerOptions } from './manager.js';
 export { NamespacedInformers, type NamespacedInformerOptions } from './namespaced.js';
-export { listen, metricsRoutes, parseBindAddress, probeRoutes, serve, type Listener } from './server.js';
+export { anyHost, listen, metricsRoutes, parseBindAddress, probeRoutes, serve, type Listener } from './server.js';
 export { deploymentAvailable, type DeploymentObject } from './workloads.js';

@@ -113,8 +113,15 @@ export async function kubeClient(config: KubeConfig): Promise<KubeClient> {
     base.protocol === 'https:'
       ? new https.Agent({ ca, cert, key, rejectUnauthorized, servername, keepAlive: true })
       : new http.Agent({ keepAlive: true });
-  const headers = { ...((tls.headers as Record<string, string> | undefined) ?? {}) };
-  return new JSONClient(base, agent, headers);
+  // Credentials are taken for every request, as client-node does: a projected ServiceAccount
+  // token rotated by the kubelet, or an exec/OIDC kubeconfig, is re-read (client-node caches
+  // a token file for 60 s, like client-go). TLS material stays on the agent.
+  const credentials = async (): Promise<Record<string, string>> => {
+    const options: https.RequestOptions = {};
+    await config.applyToHTTPSOptions(options);
+    return { ...((options.headers as Record<string, string> | undefined) ?? {}) };
+  };
+  return new JSONClient(base, agent, credentials);
 }
 
 class JSONClient implements KubeClient {
@@ -123,7 +130,7 @@ class JSONClient implements KubeClient {
   constructor(
     private readonly base: URL,
     private readonly agent: http.Agent,
-    private readonly headers: Record<string, string>,
+    private readonly credentials: () => Promise<Record<string, string>>,
   ) {
     this.server = base.origin;
   }
@@ -174,10 +181,10 @@ class JSONClient implements KubeClient {
     });
   }
 
-  private send(method: string, path: string, options: RequestOptions, body?: string): Promise<http.IncomingMessage> {
+  private async send(method: string, path: string, options: RequestOptions, body?: string): Promise<http.IncomingMessage> {
     const url = new URL(path, this.base);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const headers: Record<string, string> = { ...this.headers, Accept: 'application/json' };
+    const headers: Record<string, string> = { ...(await this.credentials()), Accept: 'application/json' };
     if (body !== undefined) {
       headers['Content-Type'] = options.contentType ?? 'application/json';
       headers['Content-Length'] = String(Buffer.byteLength(body));

@@ -5,11 +5,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
-/** A bind address as kubebuilder writes it: `:8080`, `127.0.0.1:0`; `0` or empty turns it off. */
+/** The host a listener binds when none is given: every address, IPv6 and IPv4 (dual-stack). */
+export const anyHost = '::';
+
+/** A bind address as kubebuilder writes it: `:8080`, `127.0.0.1:0`, `[::1]:8080`; `0` or empty turns it off. No host: {@link anyHost}. */
 export function parseBindAddress(address: string): { host: string; port: number } | undefined {
   if (address === '' || address === '0') return undefined;
   const i = address.lastIndexOf(':');
-  const host = i > 0 ? address.slice(0, i) : '0.0.0.0';
+  const host = i > 0 ? address.slice(0, i) : anyHost;
   const port = Number(i >= 0 ? address.slice(i + 1) : address);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`bad bind address "${address}": want host:port or :port`);
   return { host: host.replace(/^\[|\]$/g, ''), port };
@@ -40,12 +43,18 @@ export async function serve(address: string, routes: Record<string, () => Promis
   return listen(server, bind.host, bind.port);
 }
 
-/** Starts `server` on `host:port` and returns the port it got and a close that drops open connections. */
+/**
+ * Starts `server` on `host:port` and returns the port it got and a close that drops open
+ * connections. On a machine without IPv6, {@link anyHost} falls back to every IPv4 address.
+ */
 export async function listen(server: http.Server, host: string, port: number): Promise<Listener> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(new Error(`cannot listen on ${host}:${port}: ${err.message}`, { cause: err })));
-    server.listen(port, host, resolve);
-  });
+  try {
+    await bind(server, host, port);
+  } catch (err) {
+    const code = (err as { cause?: NodeJS.ErrnoException }).cause?.code;
+    if (host !== anyHost || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw err;
+    await bind(server, '0.0.0.0', port);
+  }
   return {
     port: (server.address() as AddressInfo).port,
     close: () =>
@@ -54,6 +63,17 @@ export async function listen(server: http.Server, host: string, port: number): P
         server.closeAllConnections();
       }),
   };
+}
+
+function bind(server: http.Server, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (err: Error) => reject(new Error(`cannot listen on ${host}:${port}: ${err.message}`, { cause: err }));
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
 }
 
 /** Routes of the metrics listener. */

@@ -49,6 +49,8 @@ interface Discovery {
   readonly backends: string[];
   readonly failure?: string;
   readonly discoveredAt?: string;
+  /** Said beside the ready message, e.g. that DNS gave more addresses than are used. */
+  readonly note?: string;
 }
 
 /** The Madison component. */
@@ -68,7 +70,7 @@ export class MadisonComponent implements Component<MadisonFacts> {
   ];
   readonly readiness = madisonReadiness;
   /** The last lookup, kept in memory so a re-created FlantIntegration (empty status) does not forget the backends. */
-  private lastDiscovery?: { at: number; host: string; backends: string[]; discoveredAt: string };
+  private lastDiscovery?: { at: number; host: string; backends: string[]; discoveredAt: string; note?: string };
   private lastCheck?: { at: number; key: string; revoked: boolean };
   /** Keys issued in this process, until the cache shows the stored Secret. */
   private issued = new Map<string, string>();
@@ -112,6 +114,7 @@ export class MadisonComponent implements Component<MadisonFacts> {
       prometheusNamespace: (await ctx.cluster.namespaceExists(deckhousePrometheusNamespace)) ? deckhousePrometheusNamespace : undefined,
       image: this.options.image,
       discoveryFailure: discovery.failure,
+      discoveryNote: discovery.note,
       lastDiscoveryTime: discovery.discoveredAt,
     };
     return { facts, requeueAfterMs: interval };
@@ -215,14 +218,16 @@ export class MadisonComponent implements Component<MadisonFacts> {
     const { backendsHost } = ctx.spec.madison;
     const now = ctx.clock.now();
     const last = this.lastDiscovery?.host === backendsHost ? this.lastDiscovery : undefined;
-    if (last && now - last.at < this.discoveryInterval(ctx.spec)) return { backends: last.backends, discoveredAt: last.discoveredAt };
+    if (last && now - last.at < this.discoveryInterval(ctx.spec)) return { backends: last.backends, discoveredAt: last.discoveredAt, note: last.note };
     const known = last?.backends ?? sortByteWise(ctx.status?.madison?.backends ?? []);
     const knownAt = last?.discoveredAt ?? ctx.status?.madison?.lastDiscoveryTime;
     try {
-      const backends = await discoverBackends(this.options.resolver, backendsHost);
+      const { backends, dropped } = await discoverBackends(this.options.resolver, backendsHost);
       const discoveredAt = backends.join(',') === known.join(',') && knownAt ? knownAt : rfc3339(now);
-      this.lastDiscovery = { at: now, host: backendsHost, backends, discoveredAt };
-      return { backends, discoveredAt };
+      const note = dropped > 0 ? `${backendsHost} has ${backends.length + dropped} addresses; only the first ${backends.length} (byte-wise) are used` : undefined;
+      if (note) ctx.log.warn({ host: backendsHost, dropped }, 'more Madison backends than are used');
+      this.lastDiscovery = { at: now, host: backendsHost, backends, discoveredAt, note };
+      return { backends, discoveredAt, note };
     } catch (err) {
       ctx.log.warn({ host: backendsHost, err: errorText(err) }, 'Madison backend discovery failed');
       return { backends: known, failure: `cannot resolve ${backendsHost}: ${errorText(err)}; keeping the ${known.length} last known backends`, discoveredAt: knownAt };

@@ -21,7 +21,11 @@ export function sortByteWise(values: readonly string[]): string[] {
   return [...new Set(values)].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
 }
 
-/** The Madison backends behind `host`, sorted byte-wise. */
-export async function discoverBackends(resolver: BackendResolver, host: string): Promise<string[]> {
-  return sortByteWise(await resolver.resolve4(host));
+/** The most backends used (and listed in the status, whose schema allows no more). */
+export const maxBackends = 64;
+
+/** The Madison backends behind `host`, sorted byte-wise, at most {@link maxBackends}; `dropped` counts the rest. */
+export async function discoverBackends(resolver: BackendResolver, host: string): Promise<{ backends: string[]; dropped: number }> {
+  const all = sortByteWise(await resolver.resolve4(host));
+  return { backends: all.slice(0, maxBackends), dropped: Math.max(0, all.length - maxBackends) };
 }

@@ -38,5 +38,6 @@ describe('Madison readiness', () => {
     expect(conditions({})[0]?.message).toBe('Madison key stored in Secret ns/madison-proxy');
     expect(conditions({}, [deployment(a, true)])[1]?.message).toBe('1 of 2 madison-proxy Deployments are Available');
     expect(conditions({})[1]?.message).toBe('2 madison-proxy Deployments are Available, one per backend');
+    expect(conditions({ discoveryNote: 'h has 70 addresses; only the first 64 (byte-wise) are used' })[1]).toMatchObject({ status: 'True', message: '2 madison-proxy Deployments are Available, one per backend (h has 70 addresses; only the first 64 (byte-wise) are used)' });
   });
 });

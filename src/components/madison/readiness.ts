@@ -42,7 +42,7 @@ const proxyReady: ConditionChain<Input> = {
       return p.available === p.wanted ? undefined : { reason: Reason.Progressing, message: `${p.available} of ${p.wanted} madison-proxy Deployments are Available` };
     },
   ],
-  ready: (input) => `${proxies(input).wanted} madison-proxy Deployments are Available, one per backend`,
+  ready: (input) => `${proxies(input).wanted} madison-proxy Deployments are Available, one per backend${input.facts.discoveryNote ? ` (${input.facts.discoveryNote})` : ''}`,
 };
 
 /** Madison's conditions, in display order. */

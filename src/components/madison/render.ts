@@ -40,6 +40,8 @@ export interface MadisonFacts {
   readonly image: string;
   /** Why the last lookup of the backends failed (the last known ones are kept). */
   readonly discoveryFailure?: string;
+  /** Said beside the ready message, e.g. that DNS gave more addresses than are used. */
+  readonly discoveryNote?: string;
   /** When the current backend list was discovered (RFC 3339). */
   readonly lastDiscoveryTime?: string;
 }

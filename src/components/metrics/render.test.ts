@@ -76,7 +76,7 @@ describe('renderMetrics', () => {
     }
     const [pricing, agent] = pod.containers;
     expect(pricing).toMatchObject({ name: 'pricing', image: 'registry/flant-integration:1.0', args: ['pricing', '--probe-listen=:9116'], readinessProbe: { httpGet: { path: '/readyz' } } });
-    expect(agent).toMatchObject({ name: 'agent', image: 'grafana/agent:v0.44.2', args: ['-config.file=/etc/pricing-agent/config/agent-scraping-service.yaml', '-config.expand-env', '-server.http.address=0.0.0.0:12345'] });
+    expect(agent).toMatchObject({ name: 'agent', image: 'grafana/agent:v0.44.2', args: ['-config.file=/etc/pricing-agent/config/agent-scraping-service.yaml', '-config.expand-env', '-server.http.address=:12345'] });
     expect(agent.env.map((e: { name: string }) => e.name)).toEqual(['NODE_NAME', 'POD_NAME']);
     expect(agent.volumeMounts).toContainEqual({ name: 'data', mountPath: '/data/agent' });
     expect(pod.volumes).toContainEqual({ name: 'data', emptyDir: {} });
@@ -84,7 +84,7 @@ describe('renderMetrics', () => {
 
   it('runs Alloy on the same file, or the image given', () => {
     const [d] = byKind(render(spec({ metrics: { agent: 'Alloy' } })), 'Deployment');
-    expect(d?.spec.template.spec.containers[1]).toMatchObject({ image: 'grafana/alloy:v1.5.1', args: ['run', '--config.format=static', '--config.extra-args=-config.expand-env', '--server.http.listen-addr=0.0.0.0:12345', '--storage.path=/data/agent', '/etc/pricing-agent/config/agent-scraping-service.yaml'] });
+    expect(d?.spec.template.spec.containers[1]).toMatchObject({ image: 'grafana/alloy:v1.5.1', args: ['run', '--config.format=static', '--config.extra-args=-config.expand-env', '--server.http.listen-addr=:12345', '--storage.path=/data/agent', '/etc/pricing-agent/config/agent-scraping-service.yaml'] });
     const [mirrored] = byKind(render(spec({ metrics: { image: 'mirror.example.com/agent:1' } })), 'Deployment');
     expect(mirrored?.spec.template.spec.containers[1].image).toBe('mirror.example.com/agent:1');
   });

@@ -51,9 +51,9 @@ export function agentImage(spec: FlantIntegrationSpec): string {
 export function agentArgs(spec: FlantIntegrationSpec): string[] {
   const file = `${configDir}/${configSecret.key}`;
   if (spec.metrics.agent === 'Alloy') {
-    return ['run', '--config.format=static', '--config.extra-args=-config.expand-env', `--server.http.listen-addr=0.0.0.0:${ports.agent}`, `--storage.path=${dataDir}`, file];
+    return ['run', '--config.format=static', '--config.extra-args=-config.expand-env', `--server.http.listen-addr=:${ports.agent}`, `--storage.path=${dataDir}`, file];
   }
-  return [`-config.file=${file}`, '-config.expand-env', `-server.http.address=0.0.0.0:${ports.agent}`];
+  return [`-config.file=${file}`, '-config.expand-env', `-server.http.address=:${ports.agent}`];
 }
 
 /** Renders the metrics chart. */

@@ -66,3 +66,44 @@ describe('proxyFor', () => {
     expect(proxyFor(new URL(target), proxy)?.href).toBe(want);
   });
 });
+
+describe('ConnectClient against a server that echoes what it gets', () => {
+  let server: import('node:http').Server;
+  let url = '';
+  let answer: (auth: string, body: string) => { status: number; body: unknown } = () => ({ status: 200, body: {} });
+  beforeAll(async () => {
+    const http = await import('node:http');
+    server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const a = answer(req.headers.authorization ?? '', Buffer.concat(chunks).toString());
+        res.writeHead(a.status, { 'Content-Type': 'application/json' }).end(JSON.stringify(a.body));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+  });
+  afterAll(() => {
+    server.close();
+  });
+
+  it('scrubs the licence and the key it sent out of the error a server echoes', async () => {
+    answer = (auth, body) => ({ status: 403, body: { error: `denied for ${auth} with ${body}` } });
+    const client = new ConnectClient({ url, licence });
+    const err = (await client.madisonKeyState('MADISON-KEY-42').catch((e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(ConnectHTTPError);
+    expect(err.message).toContain('403 Forbidden: denied for Bearer [REDACTED] with {"auth_key":"[REDACTED]"}');
+    expect(err.message).not.toContain(licence);
+    expect(err.message).not.toContain('MADISON-KEY-42');
+  });
+
+  it.each([
+    ['no auth_key', {}],
+    ['an empty auth_key', { auth_key: '  ' }],
+    ['an auth_key that is not a string', { auth_key: { nested: true } }],
+  ])('refuses a registration answer with %s', async (_name, body) => {
+    answer = () => ({ status: 200, body });
+    await expect(new ConnectClient({ url, licence }).registerMadison({ labels: {} })).rejects.toThrow('200 OK: the answer has no auth_key string');
+  });
+});

@@ -3,6 +3,7 @@
  * (DESIGN.md section 3, madison). The licence is sent as a bearer token and never appears
  * in an error message.
  */
+import { redactValues } from '../reconciler/index.js';
 import { postJSON, type ProxySettings } from './http.js';
 
 /** What Connect knows about a Madison key. */
@@ -75,8 +76,9 @@ export class ConnectClient {
   /** Registers the cluster with Madison and returns the issued key. */
   async registerMadison(data: MadisonRegistration): Promise<string> {
     const answer = await this.post('/v1/madison_register', registrationBody(data));
-    if (!answer.auth_key) throw new ConnectHTTPError(200, 'OK', answer.error || 'no auth_key in the answer');
-    return answer.auth_key;
+    const key: unknown = answer.auth_key;
+    if (typeof key !== 'string' || key.trim() === '') throw new ConnectHTTPError(200, 'OK', 'the answer has no auth_key string');
+    return key.trim();
   }
 
   /** Asks whether a Madison key is still active. Only 401 with "Archived setup" means revoked. */
@@ -90,17 +92,24 @@ export class ConnectClient {
     }
   }
 
-  private async post(path: string, body: unknown): Promise<ConnectAnswer> {
+  /**
+   * POSTs `body` with the licence as bearer token. Whatever the server says back goes into
+   * error messages only after the licence and any key sent are scrubbed out of it: a server
+   * that echoes a header must not put the licence in a condition, an Event or a log line.
+   */
+  private async post(path: string, body: { auth_key?: string } | object): Promise<ConnectAnswer> {
     const url = new URL(path.replace(/^\//, ''), this.options.url.replace(/\/*$/, '/'));
+    const secrets = [this.options.licence, (body as { auth_key?: string }).auth_key];
+    const scrub = (text: string) => redactValues(text, secrets);
     let answer;
     try {
       answer = await postJSON(url, body, { Authorization: `Bearer ${this.options.licence}` }, this.options.proxy, this.options.timeoutMs ?? 10_000);
     } catch (err) {
-      throw new ConnectUnreachableError(`cannot reach Connect at ${url.origin}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new ConnectUnreachableError(scrub(`cannot reach Connect at ${url.origin}: ${err instanceof Error ? err.message : String(err)}`));
     }
     const parsed = parseAnswer(answer.body);
-    if (answer.status !== 200) throw new ConnectHTTPError(answer.status, answer.statusText, parsed.error ?? '');
-    if (parsed.error) throw new ConnectHTTPError(answer.status, answer.statusText, parsed.error);
+    const serverError = typeof parsed.error === 'string' ? scrub(parsed.error) : '';
+    if (answer.status !== 200 || serverError) throw new ConnectHTTPError(answer.status, scrub(answer.statusText), serverError);
     return parsed;
   }
 }

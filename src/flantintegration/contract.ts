@@ -144,6 +144,8 @@ export interface Component<F> {
   render(spec: FlantIntegrationSpec, facts: F): KubeObject[];
   /** Pure: one chain per condition type it owns, in display order. */
   readonly readiness: ReadonlyArray<ConditionChain<ReadinessInput<F>>>;
+  /** Secret values in its facts (e.g. a key): scrubbed, with the licence, out of every message written. */
+  secretValues?(facts: F): readonly string[];
   /** Its part of the status (e.g. `madison`), from the facts. */
   status?(facts: F): Partial<FlantIntegrationStatus>;
   /** The key of its status part, kept as it was while the component cannot go on. */

@@ -66,7 +66,7 @@ interface ToyFacts {
 }
 
 /** A component writing one object of a CRD kind, served as v2 (best) or v1. */
-function toy(options: { throws?: boolean; blocked?: boolean } = {}): Component<ToyFacts> {
+function toy(options: { throws?: boolean; blocked?: boolean; echoes?: boolean } = {}): Component<ToyFacts> {
   return {
     name: 'toy',
     enabledField: 'spec.logs.enabled',
@@ -77,6 +77,7 @@ function toy(options: { throws?: boolean; blocked?: boolean } = {}): Component<T
     informers: [],
     async gather(ctx): Promise<Gathered<ToyFacts>> {
       if (options.throws) throw new Error('the toy API is down');
+      if (options.echoes) throw new Error(`the toy API said: bad token Bearer ${ctx.licenceKey ?? ''}`);
       if (options.blocked) return { blocked: [{ type: ConditionType.LogShippingReady, status: 'False', reason: 'Progressing', message: 'waiting for a toy' }] };
       return { facts: { licence: ctx.licenceKey ?? '', apiVersion: ctx.served('Toy') ?? '' } };
     },
@@ -233,6 +234,13 @@ describe('FlantIntegration reconciler: the same steps for every component', () =
     w.secrets.set('ns/licence', licenceSecret('LIC-NEW'));
     await w.run();
     expect(w.writer.of('toy').filter((o) => o.kind === 'Toy').map((o) => (o.spec as { token: string }).token)).toEqual(['LIC-OLD', 'LIC-NEW']);
+  });
+
+  it('scrubs the licence out of a message that echoes it, before it reaches the status or an Event', async () => {
+    const w = setup({ licence: 'LIC-ECHOED-31', crd: crd(['v2']), components: [defineComponent(toy({ echoes: true }))] });
+    await expect(w.run()).rejects.toThrow('[REDACTED]');
+    expect(w.condition('LogShippingReady')?.message).toBe('the toy API said: bad token Bearer [REDACTED] (retrying with backoff)');
+    expect(JSON.stringify(w.fi.status)).not.toContain('LIC-ECHOED-31');
   });
 
   it('never puts the licence in the status or an Event', async () => {

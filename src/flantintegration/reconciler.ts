@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { apiVersion, flantIntegrationSchema, kind, Reason, type FlantIntegration, type FlantIntegrationStatus } from '../api/index.js';
-import { changedConditions, errorText, NotOwnedError, rfc3339, TerminalError, type Clock, type KindRef, type KubeObject, type OwnerReference, type Reconciler, type Result } from '../reconciler/index.js';
+import { changedConditions, errorText, NotOwnedError, redactValues, rfc3339, TerminalError, type Clock, type KindRef, type KubeObject, type OwnerReference, type Reconciler, type Result } from '../reconciler/index.js';
 import { cleanupFinalizer, crdName, stamp, type AnyComponent, type CacheView, type GatherContext } from './contract.js';
 import { bestServedVersion, type CRDObject } from './crds.js';
 import { resolveLicence, secretNamespaces, type LicenceResult, type Secret, type SecretLookup } from './licence.js';
@@ -68,6 +68,8 @@ interface Shared {
   readonly licence: LicenceResult;
   readonly clusterUUID: string;
   readonly secretNamespaces: readonly string[];
+  /** Secret values known in this reconcile (the licence, keys): scrubbed out of every message written. */
+  readonly secretValues: Set<string>;
   readonly log: Logger;
 }
 
@@ -90,13 +92,15 @@ export class FlantIntegrationReconciler implements Reconciler {
       licence: resolveLicence(fi.spec.licenseKeySecretRef, this.lookup(allowed), allowed),
       clusterUUID: fi.spec.clusterUUID ?? (await this.clusterUUID()),
       secretNamespaces: allowed,
+      secretValues: new Set(),
       log,
     };
+    if (shared.licence.found) shared.secretValues.add(shared.licence.key);
     await this.deps.writer.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: fi.spec.namespace } });
     const outcomes: ComponentOutcome[] = [];
     for (const component of this.deps.components) outcomes.push(await this.runComponent(component, shared));
     await this.writeStatus(raw, shared, outcomes);
-    const failures = outcomes.flatMap((o) => (o.error === undefined ? [] : [`${o.component}: ${errorText(o.error)}`]));
+    const failures = outcomes.flatMap((o) => (o.error === undefined ? [] : [`${o.component}: ${redactValues(errorText(o.error), shared.secretValues)}`]));
     if (failures.length > 0) throw new Error(`components failed: ${failures.join('; ')}`);
     const requeues = outcomes.map((o) => o.requeueAfterMs).filter((ms): ms is number => ms !== undefined);
     return requeues.length > 0 ? { requeueAfterMs: Math.min(...requeues) } : undefined;
@@ -117,6 +121,7 @@ export class FlantIntegrationReconciler implements Reconciler {
       if (missing.length > 0) return heldOutcome(component, fi.status, Reason.CRDNotInstalled, crdMissingMessage(component, missing.map((r) => `${r.kind} (${crdName(r)})`)));
       const gathered = await component.gather(this.gatherContext(component, shared, log));
       if ('blocked' in gathered) return blockedOutcome(component, fi.status, gathered.blocked, gathered.error);
+      for (const value of component.secretValues?.(gathered.facts) ?? []) shared.secretValues.add(value);
       const objects = stamp(component.name, component.render(spec, gathered.facts), shared.owner);
       const conflicts = await this.applyAll(objects, log);
       await this.deps.writer.prune(component.name, objects, this.kindsOf(component), shared.log, shared.owner.uid);
@@ -127,7 +132,7 @@ export class FlantIntegrationReconciler implements Reconciler {
         log.warn({ object: err.object }, 'an object of ours by name belongs to someone else: left untouched');
         return heldOutcome(component, fi.status, Reason.Conflict, err.message);
       }
-      log.error({ err: errorText(err) }, 'component failed');
+      log.error({ err: redactValues(errorText(err), shared.secretValues) }, 'component failed');
       return failedOutcome(component, err, fi.status);
     }
   }
@@ -204,7 +209,7 @@ export class FlantIntegrationReconciler implements Reconciler {
       current,
       generation: raw.metadata?.generation ?? 0,
       clusterUUID: shared.clusterUUID,
-      conditions: [licenceCondition(shared.licence), ...outcomes.flatMap((o) => o.conditions)],
+      conditions: [licenceCondition(shared.licence), ...outcomes.flatMap((o) => o.conditions)].map((c) => ({ ...c, message: redactValues(c.message, shared.secretValues) })),
       parts: outcomes.map((o) => o.status ?? {}),
       now: rfc3339(this.deps.clock.now()),
     });

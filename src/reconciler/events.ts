@@ -7,6 +7,7 @@ import type { Clock } from './clock.js';
 import { errorText } from './informer.js';
 import type { KubeClient, KubeObject } from './kube.js';
 import { microTime } from './leaderelection.js';
+import { truncateBytes } from './redact.js';
 
 /** Who reports events. */
 export interface EventSource {
@@ -38,7 +39,8 @@ export class EventRecorder {
       reportingInstance: this.source.instance,
       action,
       reason,
-      note: note.slice(0, 1024),
+      // The API limits the note to 1 kB of UTF-8 (Cyrillic takes two bytes a letter).
+      note: truncateBytes(note, 1024),
       type,
       regarding: {
         apiVersion: regarding.apiVersion,

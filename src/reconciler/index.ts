@@ -17,3 +17,4 @@ export { Manager, type CacheSource, type ManagerOptions } from './manager.js';
 export { NamespacedInformers, type NamespacedInformerOptions } from './namespaced.js';
 export { anyHost, listen, metricsRoutes, parseBindAddress, probeRoutes, serve, type Listener } from './server.js';
 export { deploymentAvailable, type DeploymentObject } from './workloads.js';
+export { redacted, redactValues, truncateBytes } from './redact.js';

@@ -133,6 +133,10 @@ export class MadisonComponent implements Component<MadisonFacts> {
     };
   }
 
+  secretValues(facts: MadisonFacts): string[] {
+    return [facts.authKey];
+  }
+
   render(spec: FlantIntegrationSpec, facts: MadisonFacts) {
     return madisonObjects(spec, facts);
   }

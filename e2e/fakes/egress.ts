@@ -7,6 +7,8 @@ import net, { type AddressInfo } from 'node:net';
 
 /** The CONNECT proxy. */
 export class FakeEgressProxy {
+  /** The Proxy-Authorization header of every CONNECT, '' when absent. */
+  readonly authorizations: string[] = [];
   /** `host:port` of every tunnel asked for. */
   readonly tunnels: string[] = [];
   private server = http.createServer((_req, res) => res.writeHead(405).end());
@@ -14,6 +16,7 @@ export class FakeEgressProxy {
 
   async start(): Promise<string> {
     this.server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
+      this.authorizations.push(req.headers['proxy-authorization'] ?? '');
       const target = req.url ?? '';
       this.tunnels.push(target);
       this.sockets.add(client);

@@ -1,3 +1,3 @@
 /** The Connect service client. */
 export { ConnectClient, ConnectHTTPError, ConnectUnreachableError, registrationBody, type ConnectOptions, type MadisonKeyState, type MadisonRegistration } from './client.js';
-export { proxyFor, tunnel, type ProxySettings } from './http.js';
+export { displayURL, maxAnswerBytes, proxyAuthorization, proxyFor, tunnel, type ProxySettings } from './http.js';

@@ -4,7 +4,7 @@
  * render and readiness work from.
  */
 import { ConditionType, durationToMillis, Reason, type FlantIntegrationSpec } from '../../api/index.js';
-import { ConnectClient, type ConnectOptions, type MadisonKeyState, type MadisonRegistration } from '../../connect/index.js';
+import { ConnectClient, displayURL, type ConnectOptions, type MadisonKeyState, type MadisonRegistration } from '../../connect/index.js';
 import { managedByLabel, componentLabel, readSecretKey, type Component, type GatherContext, type Gathered, type OfflineFacts } from '../../flantintegration/index.js';
 import { errorText, rfc3339, type KindRef } from '../../reconciler/index.js';
 import { discoverBackends, sortByteWise, type BackendResolver } from './discovery.js';
@@ -180,7 +180,7 @@ export class MadisonComponent implements Component<MadisonFacts> {
       grafanaURL: spec.madison.grafanaURL,
       labels: { cluster_uuid: ctx.clusterUUID },
     });
-    ctx.log.info({ connect: spec.connect.url }, 'registered with Madison through Connect');
+    ctx.log.info({ connect: displayURL(spec.connect.url) }, 'registered with Madison through Connect');
     return key;
   }
 

@@ -1,0 +1,77 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeEgressProxy } from '../../e2e/fakes/egress.js';
+import { displayURL, maxAnswerBytes, postJSON, proxyAuthorization, proxyFor, tunnel } from './http.js';
+
+describe('proxyFor and NO_PROXY', () => {
+  const proxy = (noProxy: string[]) => ({ httpsProxy: 'http://proxy:3128', noProxy });
+  it.each<[string, string, string[], boolean]>([
+    ['a host', 'https://connect.example.com', ['connect.example.com'], true],
+    ['a domain suffix with a dot', 'https://a.svc.cluster.local', ['.cluster.local'], true],
+    ['a domain suffix without a dot', 'https://a.svc.cluster.local', ['cluster.local'], true],
+    ['not a suffix that only ends alike', 'https://evilcluster.local', ['cluster.local'], false],
+    ['an IPv4 CIDR', 'https://10.1.2.3:8443', ['10.0.0.0/8'], true],
+    ['outside an IPv4 CIDR', 'https://11.0.0.1', ['10.0.0.0/8'], false],
+    ['a host name is no IP of a CIDR', 'https://ten.example.com', ['10.0.0.0/8'], false],
+    ['an IPv6 CIDR', 'https://[fd00::1]', ['fd00::/8'], true],
+    ['host:port on that port', 'https://connect.example.com:8443', ['connect.example.com:8443'], true],
+    ['host:port on another port', 'https://connect.example.com', ['connect.example.com:8443'], false],
+    ['*', 'https://anything', ['*'], true],
+  ])('%s', (_name, target, noProxy, bypassed) => {
+    expect(proxyFor(new URL(target), proxy(noProxy)) === undefined).toBe(bypassed);
+  });
+});
+
+describe('proxy credentials', () => {
+  it('become Proxy-Authorization, and never show in a logged URL', () => {
+    expect(proxyAuthorization(new URL('http://us%40er:p%3Ass@proxy:3128'))).toEqual({ 'Proxy-Authorization': `Basic ${Buffer.from('us@er:p:ss').toString('base64')}` });
+    expect(proxyAuthorization(new URL('http://proxy:3128'))).toEqual({});
+    expect(displayURL('https://user:secret@connect.example.com/x')).toBe('https://connect.example.com/x');
+  });
+
+  it('are sent with CONNECT', async () => {
+    const egress = new FakeEgressProxy();
+    const url = new URL(await egress.start());
+    url.username = 'alice';
+    url.password = 's3cret';
+    const target = http.createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => target.once('listening', r));
+    const socket = await tunnel(url, '127.0.0.1', (target.address() as AddressInfo).port, 2000);
+    socket.destroy();
+    target.close();
+    await egress.stop();
+    expect(egress.authorizations).toEqual([`Basic ${Buffer.from('alice:s3cret').toString('base64')}`]);
+  });
+});
+
+describe('postJSON bounds', () => {
+  let server: http.Server;
+  let base = '';
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      if (req.url === '/trickle') {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.write('{');
+        const timer = setInterval(() => res.write(' '), 50);
+        res.on('close', () => clearInterval(timer));
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(`{"error":"${'x'.repeat(maxAnswerBytes + 10)}"}`);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  it('cuts off an answer that trickles past the deadline (an idle timeout would not)', async () => {
+    await expect(postJSON(new URL(`${base}/trickle`), {}, {}, undefined, 300)).rejects.toThrow('no answer within 0.3 s');
+  });
+
+  it('refuses an answer over the size limit', async () => {
+    await expect(postJSON(new URL(`${base}/big`), {}, {}, undefined, 5000)).rejects.toThrow(`over the ${maxAnswerBytes}-byte limit`);
+  });
+});

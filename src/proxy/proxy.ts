@@ -35,11 +35,25 @@ export interface ProxyConfig {
   readonly bodyLimitBytes: number;
   /** Upstream timeout. @default 30000 */
   readonly upstreamTimeoutMs: number;
+  /** Batches forwarded at once; more get 503 with Retry-After, so body buffers stay bounded. @default {@link defaultMaxConcurrent} (PROXY_MAX_CONCURRENT) */
+  readonly maxConcurrent: number;
   /** Egress proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY, either case). @default none */
   readonly egressProxy?: ProxySettings;
 }
 
-/** Reads the proxy's settings from environment variables; fails naming a missing one. */
+/** Default of {@link ProxyConfig.maxConcurrent}: with the 10 MiB body limit, at most 640 MiB could be buffered, and in practice batches are a few kB. */
+export const defaultMaxConcurrent = 64;
+
+/** A whole number from `env[name]` within `min`..`max`, else `fallback` when unset; anything else fails naming it. */
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!/^[0-9]+$/.test(text.trim()) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, not "${text}"`);
+  return value;
+}
+
+/** Reads the proxy's settings from environment variables; fails naming a missing or malformed one. */
 export function proxyConfigFromEnv(env: NodeJS.ProcessEnv): ProxyConfig {
   const required = (name: string) => {
     const value = env[name];
@@ -50,15 +64,16 @@ export function proxyConfigFromEnv(env: NodeJS.ProcessEnv): ProxyConfig {
   if (scheme !== 'http' && scheme !== 'https') throw new Error(`MADISON_SCHEME must be http or https, not "${scheme}"`);
   return {
     listenHost: env.LISTEN_HOST ?? anyHost,
-    listenPort: Number(env.LISTEN_PORT ?? 8080),
+    listenPort: wholeNumber(env, 'LISTEN_PORT', 8080, 0, 65535),
     backend: required('MADISON_BACKEND'),
     scheme,
     madisonHost: env.MADISON_HOST ?? 'madison.flant.com',
     authKey: required('MADISON_AUTH_KEY'),
     caFile: env.MADISON_CA_FILE || undefined,
     insecureSkipVerify: env.MADISON_INSECURE_SKIP_VERIFY === 'true',
-    bodyLimitBytes: Number(env.PROXY_BODY_LIMIT_BYTES ?? 10 * 1024 * 1024),
-    upstreamTimeoutMs: Number(env.PROXY_UPSTREAM_TIMEOUT_MS ?? 30_000),
+    bodyLimitBytes: wholeNumber(env, 'PROXY_BODY_LIMIT_BYTES', 10 * 1024 * 1024, 1, 1024 * 1024 * 1024),
+    upstreamTimeoutMs: wholeNumber(env, 'PROXY_UPSTREAM_TIMEOUT_MS', 30_000, 1, 3_600_000),
+    maxConcurrent: wholeNumber(env, 'PROXY_MAX_CONCURRENT', defaultMaxConcurrent, 1, 100_000),
     egressProxy: egressProxyFromEnv(env),
   };
 }
@@ -78,12 +93,19 @@ const alertPaths = new Set(['/api/v1/alerts', '/api/v2/alerts']);
 /** Starts the proxy. */
 export async function startProxy(config: ProxyConfig, log: Logger): Promise<RunningProxy> {
   const upstream = upstreamRequester(config);
+  let inFlight = 0;
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path === '/healthz') return void res.writeHead(200).end('ok\n');
     if (path === '/readyz') return void readiness(upstream, res, log);
     if (!alertPaths.has(path)) return void res.writeHead(404).end('not found\n');
     if (req.method !== 'POST') return void res.writeHead(405, { Allow: 'POST' }).end('method not allowed\n');
+    if (inFlight >= config.maxConcurrent) {
+      req.resume();
+      return void res.writeHead(503, { 'Retry-After': '1', Connection: 'close' }).end('too many alert batches in flight\n');
+    }
+    inFlight++;
+    res.once('close', () => inFlight--);
     forwardAlerts(config, upstream, req, res, log);
   });
   server.requestTimeout = config.upstreamTimeoutMs + 5000;
@@ -143,12 +165,18 @@ function forwardAlerts(config: ProxyConfig, upstream: Upstream, req: http.Incomi
     out.on('response', (answer) => {
       res.writeHead(answer.statusCode ?? 502, { 'Content-Type': answer.headers['content-type'] ?? 'text/plain' });
       answer.pipe(res);
-      log.info({ path: req.url, status: answer.statusCode, bytes: body.length }, 'alerts forwarded');
+      answer.on('end', () => log.info({ path: req.url, status: answer.statusCode, bytes: body.length }, 'alerts forwarded'));
+      // Madison failed after its headers: the client must not hang on a half answer.
+      answer.on('aborted', () => {
+        log.warn({ path: req.url, status: answer.statusCode }, 'Madison broke off its answer; the client connection is closed');
+        res.destroy();
+      });
     });
     out.on('timeout', () => out.destroy(new Error(`Madison did not answer within ${config.upstreamTimeoutMs} ms`)));
     out.on('error', (err) => {
       log.warn({ err: err.message }, 'cannot forward alerts to Madison');
-      if (!res.headersSent) res.writeHead(err.message.includes('did not answer') ? 504 : 502).end('Madison is unreachable\n');
+      if (res.headersSent) res.destroy();
+      else res.writeHead(err.message.includes('did not answer') ? 504 : 502).end('Madison is unreachable\n');
     });
     out.end(body);
   });

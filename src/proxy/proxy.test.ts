@@ -1,0 +1,83 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { proxyConfigFromEnv, startProxy, type RunningProxy } from './proxy.js';
+
+const base = { MADISON_BACKEND: '127.0.0.1:1', MADISON_AUTH_KEY: 'KEY-unit' };
+
+describe('proxyConfigFromEnv', () => {
+  it.each([
+    ['PROXY_BODY_LIMIT_BYTES', 'abc'],
+    ['PROXY_BODY_LIMIT_BYTES', '-5'],
+    ['PROXY_UPSTREAM_TIMEOUT_MS', '1.5'],
+    ['LISTEN_PORT', '70000'],
+    ['PROXY_MAX_CONCURRENT', '0'],
+  ])('refuses %s=%s, naming it', (name, value) => {
+    expect(() => proxyConfigFromEnv({ ...base, [name]: value })).toThrow(`${name} must be a whole number`);
+  });
+
+  it('keeps the defaults when unset', () => {
+    expect(proxyConfigFromEnv(base)).toMatchObject({ listenHost: '::', listenPort: 8080, bodyLimitBytes: 10 * 1024 * 1024, upstreamTimeoutMs: 30_000, maxConcurrent: 64 });
+  });
+});
+
+describe('forwarding edges', () => {
+  const closers: Array<() => void> = [];
+  afterEach(async () => {
+    for (const close of closers.splice(0)) close();
+  });
+
+  /** A Madison stand-in over plain HTTP, and the proxy in front of it; returns the proxy's port and its log. */
+  async function setup(madison: http.RequestListener, env: Record<string, string> = {}): Promise<{ port: number; lines: string[] }> {
+    const upstream = http.createServer(madison);
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    closers.push(() => {
+      upstream.closeAllConnections();
+      upstream.close();
+    });
+    const lines: string[] = [];
+    const log = pino({ level: 'info' }, new Writable({ write: (c: Buffer, _e, done) => (lines.push(c.toString()), done()) }));
+    const config = proxyConfigFromEnv({ ...base, ...env, MADISON_SCHEME: 'http', MADISON_BACKEND: `127.0.0.1:${(upstream.address() as AddressInfo).port}`, LISTEN_HOST: '127.0.0.1', LISTEN_PORT: '0' });
+    const proxy: RunningProxy = await startProxy(config, log);
+    closers.push(() => void proxy.close());
+    return { port: proxy.port, lines };
+  }
+
+  function post(port: number): Promise<{ status: number; body: string } | { error: string }> {
+    return new Promise((resolve) => {
+      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/api/v2/alerts', headers: { 'Content-Type': 'application/json' } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', (err) => resolve({ error: err.message }));
+        res.on('aborted', () => resolve({ error: 'aborted' }));
+      });
+      req.on('error', (err) => resolve({ error: err.message }));
+      req.end('[]');
+    });
+  }
+
+  it('closes the client connection when Madison breaks off after its headers, and does not log it as forwarded', async () => {
+    const { port, lines } = await setup((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '100' });
+      res.write('{"par');
+      setImmediate(() => res.socket?.destroy());
+    });
+    const result = await post(port);
+    expect('error' in result).toBe(true);
+    expect(lines.join('')).toContain('Madison broke off its answer');
+    expect(lines.join('')).not.toContain('alerts forwarded');
+  });
+
+  it('answers 503 with Retry-After beyond the concurrency bound', async () => {
+    const held: http.ServerResponse[] = [];
+    const { port } = await setup((_req, res) => void held.push(res), { PROXY_MAX_CONCURRENT: '2' });
+    const first = [post(port), post(port)];
+    while (held.length < 2) await new Promise((r) => setImmediate(r));
+    expect(await post(port)).toMatchObject({ status: 503, body: 'too many alert batches in flight\n' });
+    for (const res of held) res.writeHead(200).end('{}');
+    expect(await Promise.all(first)).toEqual([{ status: 200, body: '{}' }, { status: 200, body: '{}' }]);
+  });
+});

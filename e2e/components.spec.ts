@@ -165,6 +165,19 @@ describe('log-shipper and upmeter components', () => {
     process.stderr.write(`e2e: the new licence was in both objects after ${took} ms\n`);
   });
 
+  it('stops shipping when the licence goes: removes what carries or uses it, keeps the Madison key, and comes back without a second registration', async () => {
+    const registrations = connect.requests('/v1/madison_register').length;
+    await kubectlOk(kc, ['delete', 'secret', '-n', ns, 'licence']);
+    await eventually('the destination, the remote write and the proxies are gone', async () =>
+      (await read(paths.destination)) === undefined && (await read(paths.remoteWrite)) === undefined && (await kubectlOk(kc, ['get', 'deploy', '-n', ns, '-l', 'app=madison-proxy', '-o', 'name'])) === '', 10_000);
+    expect(await condition(kc, 'LogShippingReady')).toMatchObject({ status: 'False', reason: 'LicenceMissing' });
+    expect(await condition(kc, 'MadisonProxyReady')).toMatchObject({ status: 'False', reason: 'LicenceMissing' });
+    expect(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'madison-proxy', '-o', 'name'])).toContain('madison-proxy');
+    await apply(kc, secret(ns, 'licence', { key: newLicence }));
+    await eventually('everything is back', async () => (await read(paths.destination)) !== undefined && (await condition(kc, 'MadisonProxyReady'))?.status === 'True', 30_000);
+    expect(connect.requests('/v1/madison_register')).toHaveLength(registrations);
+  });
+
   it('removes exactly the two log objects when logs are switched off, and the remote write when upmeter is', async () => {
     await apply(kc, JSON.stringify({ apiVersion: 'deckhouse.io/v1alpha1', kind: 'ClusterLogDestination', metadata: { name: 'someone-elses' }, spec: { type: 'Loki', loki: { endpoint: 'https://loki.example.com' } } }));
     const remoteWriteUID = (await get('upmeterremotewrites', 'flant-integration-promscale'))?.metadata.uid;
@@ -210,6 +223,9 @@ describe('log-shipper and upmeter components', () => {
     // Madison registers again (its key Secret went with the FlantIntegration), and the stand-in knows only the first licence.
     await apply(kc, secret(ns, 'licence', { key: licence }));
     await apply(kc, spec());
+    // Facts survive the resource: the backends found before it was deleted are used at once, not after the 10 minute discovery interval.
+    const took = await eventually('MadisonProxyReady is True on the re-created FlantIntegration', async () => (await condition(kc, 'MadisonProxyReady'))?.status === 'True', 2000, 50);
+    process.stderr.write(`e2e: a re-created FlantIntegration had its Madison proxies Available after ${took} ms\n`);
     await eventually('Ready is True', async () => (await condition(kc, 'Ready'))?.status === 'True', 20_000);
     await kubectlOk(kc, ['delete', 'crd', 'upmeterremotewrites.deckhouse.io', '--wait=true']);
     await eventually('UpmeterReady says CRDNotInstalled', async () => (await condition(kc, 'UpmeterReady'))?.reason === 'CRDNotInstalled', 10_000);

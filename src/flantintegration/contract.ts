@@ -144,6 +144,11 @@ export interface Component<F> {
   render(spec: FlantIntegrationSpec, facts: F): KubeObject[];
   /** Pure: one chain per condition type it owns, in display order. */
   readonly readiness: ReadonlyArray<ConditionChain<ReadinessInput<F>>>;
+  /**
+   * Objects kept when the licence goes away (everything else of the component is removed then:
+   * nothing is shipped without a licence), e.g. a stored key that must survive. @default none
+   */
+  keptWithoutLicence?(spec: FlantIntegrationSpec): readonly KubeObject[];
   /** Secret values in its facts (e.g. a key): scrubbed, with the licence, out of every message written. */
   secretValues?(facts: F): readonly string[];
   /** Its part of the status (e.g. `madison`), from the facts. */

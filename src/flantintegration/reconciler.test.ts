@@ -23,8 +23,11 @@ class FakeWriter implements ObjectWriter {
     this.applied.push(obj);
     return obj;
   }
-  async prune(component: string, _desired: readonly KubeObject[], kinds: readonly KindRef[], _log: unknown, ownerUID: string) {
+  /** What each prune was told to keep, as `Kind name`. */
+  keptOnPrune: string[][] = [];
+  async prune(component: string, desired: readonly KubeObject[], kinds: readonly KindRef[], _log: unknown, ownerUID: string) {
     this.pruned.push({ component, kinds: [...kinds], ownerUID });
+    this.keptOnPrune.push(desired.map((o) => `${o.kind} ${o.metadata?.name}`));
     return [];
   }
   async deleteComponent(component: string, kinds: readonly KindRef[], _log: unknown, ownerUID: string) {
@@ -216,6 +219,16 @@ describe('FlantIntegration reconciler: the same steps for every component', () =
     expect(w.condition('LogShippingReady')).toMatchObject({ status: 'False', reason: 'Conflict', message: expect.stringContaining('ConfigMap toy-settings exists and was not made by this controller') });
     expect(w.condition('UpmeterReady')).toMatchObject({ status: 'True' });
     expect(w.writer.pruned.every((p) => p.ownerUID === 'fi-uid')).toBe(true);
+  });
+
+  it('removes what a component runs when the licence goes, but for what it keeps, and says LicenceMissing', async () => {
+    const kept = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'toy-key', namespace: 'ns' } };
+    const w = setup({ crd: crd(['v2']), components: [defineComponent({ ...toy(), keptWithoutLicence: () => [kept] })] });
+    await w.run();
+    expect(w.writer.applied).toEqual([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns' } }]);
+    expect(w.writer.pruned).toEqual([{ component: 'toy', kinds: [{ apiVersion: 'v1', kind: 'ConfigMap' }, { apiVersion: 'toys.example.com/v2', kind: 'Toy' }], ownerUID: 'fi-uid' }]);
+    expect(w.writer.keptOnPrune.at(-1)).toEqual(['ConfigMap toy-key']);
+    expect(w.condition('LogShippingReady')).toMatchObject({ status: 'False', reason: 'LicenceMissing', message: expect.stringContaining('its objects are removed') });
   });
 
   it('writes no status when nothing changed, however much later', async () => {

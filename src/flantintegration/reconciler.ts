@@ -116,7 +116,11 @@ export class FlantIntegrationReconciler implements Reconciler {
         await this.deps.writer.deleteComponent(component.name, this.kindsOf(component), shared.log, shared.owner.uid);
         return disabledOutcome(component);
       }
-      if (component.needsLicence && !licence.found) return heldOutcome(component, fi.status, Reason.LicenceMissing, `no licence key, so nothing is shipped: ${licence.message}`);
+      if (component.needsLicence && !licence.found) {
+        // Nothing is shipped without a licence: what runs stops, but for the facts the component keeps.
+        await this.deps.writer.prune(component.name, component.keptWithoutLicence?.(spec) ?? [], this.kindsOf(component), shared.log, shared.owner.uid);
+        return heldOutcome(component, fi.status, Reason.LicenceMissing, `no licence key, so nothing is shipped and its objects are removed: ${licence.message}`);
+      }
       const missing = component.crds.filter((r) => !r.optional && this.served(r.kind, component) === undefined);
       if (missing.length > 0) return heldOutcome(component, fi.status, Reason.CRDNotInstalled, crdMissingMessage(component, missing.map((r) => `${r.kind} (${crdName(r)})`)));
       const gathered = await component.gather(this.gatherContext(component, shared, log));

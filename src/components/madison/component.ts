@@ -133,6 +133,11 @@ export class MadisonComponent implements Component<MadisonFacts> {
     };
   }
 
+  /** The stored key Secret survives a lost licence: a new licence goes on with the same key, with no second registration. */
+  keptWithoutLicence(spec: FlantIntegrationSpec) {
+    return [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: madisonProxyName, namespace: spec.namespace } }];
+  }
+
   secretValues(facts: MadisonFacts): string[] {
     return [facts.authKey];
   }

@@ -69,6 +69,11 @@ export async function runCommand(options: RunOptions): Promise<number> {
       metricsBindAddress: options.metricsBindAddress,
       syncPeriodMs: options.syncPeriodMs,
       identity: id,
+      // As controller-runtime does: a process whose work cannot be stopped must not write beside the new leader.
+      onStuckAfterLeadershipLost: () => {
+        log.flush();
+        process.exit(1);
+      },
       extraSecretNamespaces: [...(options.podNamespace ? [options.podNamespace] : []), ...(options.secretNamespaces ?? [])],
       components: components({ dnsServers: options.dnsServers, image: options.image, revocationCheckIntervalMs: options.revocationCheckIntervalMs, discoveryIntervalMs: options.discoveryIntervalMs }),
     });

@@ -85,6 +85,8 @@ export interface ControllerSetup {
   readonly identity: string;
   /** Namespaces besides the workloads' and `d8-system` whose Secrets may be read: the controller's own and `--secret-namespaces`. @default none */
   readonly extraSecretNamespaces?: readonly string[];
+  /** Called when reconciles still run after leadership was lost and its grace. @default log only */
+  readonly onStuckAfterLeadershipLost?: () => void;
 }
 
 /** Secrets the controller never needs: service-account tokens and Helm releases, the bulk of most clusters. */
@@ -94,7 +96,15 @@ const secretFieldSelector = 'type!=kubernetes.io/service-account-token,type!=hel
 export function setupController(setup: ControllerSetup): Manager {
   const clock = setup.clock ?? realClock;
   const { client, log } = setup;
-  const manager = new Manager({ client, log, clock, leaderElection: setup.leaderElection, healthProbeBindAddress: setup.healthProbeBindAddress, metricsBindAddress: setup.metricsBindAddress });
+  const manager = new Manager({
+    client,
+    log,
+    clock,
+    leaderElection: setup.leaderElection,
+    healthProbeBindAddress: setup.healthProbeBindAddress,
+    metricsBindAddress: setup.metricsBindAddress,
+    onStuckAfterLeadershipLost: setup.onStuckAfterLeadershipLost,
+  });
   const flantIntegrations = manager.informer({ path: flantIntegrationsPath });
   const extra = setup.extraSecretNamespaces ?? [];
   const secrets = manager.source(new NamespacedInformers<Secret>(client, { path: (ns) => `/api/v1/namespaces/${ns}/secrets`, fieldSelector: secretFieldSelector }, clock, log.child({ component: 'informer' })));

@@ -47,8 +47,10 @@ export interface ConnectOptions {
   readonly licence: string;
   /** Egress proxy. @default none */
   readonly proxy?: ProxySettings;
-  /** Per-request timeout. @default 10000 */
+  /** Deadline of one exchange. @default 10000 */
   readonly timeoutMs?: number;
+  /** Aborts every request (the process stopped leading). @default none */
+  readonly signal?: AbortSignal;
 }
 
 interface ConnectAnswer {
@@ -103,7 +105,7 @@ export class ConnectClient {
     const scrub = (text: string) => redactValues(text, secrets);
     let answer;
     try {
-      answer = await postJSON(url, body, { Authorization: `Bearer ${this.options.licence}` }, this.options.proxy, this.options.timeoutMs ?? 10_000);
+      answer = await postJSON(url, body, { Authorization: `Bearer ${this.options.licence}` }, this.options.proxy, this.options.timeoutMs ?? 10_000, this.options.signal);
     } catch (err) {
       throw new ConnectUnreachableError(scrub(`cannot reach Connect at ${url.origin}: ${err instanceof Error ? err.message : String(err)}`));
     }

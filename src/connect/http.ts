@@ -96,9 +96,9 @@ export const maxAnswerBytes = 1024 * 1024;
  * exchange (tunnel, request, every byte of the answer): a server that trickles its answer
  * is cut off at `timeoutMs`. An answer over {@link maxAnswerBytes} is refused unread.
  */
-export async function postJSON(url: URL, body: unknown, headers: Record<string, string>, proxy: ProxySettings | undefined, timeoutMs: number): Promise<HTTPAnswer> {
-  const deadline = AbortSignal.timeout(timeoutMs);
-  const expired = () => new Error(`no answer within ${timeoutMs / 1000} s`);
+export async function postJSON(url: URL, body: unknown, headers: Record<string, string>, proxy: ProxySettings | undefined, timeoutMs: number, signal?: AbortSignal): Promise<HTTPAnswer> {
+  const deadline = signal ? AbortSignal.any([AbortSignal.timeout(timeoutMs), signal]) : AbortSignal.timeout(timeoutMs);
+  const expired = () => new Error(signal?.aborted ? 'aborted: this process stopped leading' : `no answer within ${timeoutMs / 1000} s`);
   const payload = JSON.stringify(body);
   const via = proxyFor(url, proxy);
   const allHeaders: Record<string, string> = { ...headers, 'Content-Type': 'application/json', Accept: 'application/json', 'Content-Length': String(Buffer.byteLength(payload)) };

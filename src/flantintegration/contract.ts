@@ -80,6 +80,8 @@ export interface GatherContext {
   readonly cluster: ClusterView;
   readonly clock: Clock;
   readonly log: Logger;
+  /** Aborts when this process stops leading: pass it to every remote call (Connect, DNS). */
+  readonly signal: AbortSignal;
 }
 
 /** The facts, or why the component cannot go on (nothing is applied then). */

@@ -5,7 +5,7 @@ import { FakeClock, NotOwnedError, type Condition, type KindRef, type KubeObject
 import { defineComponent, type AnyComponent, type Component, type Gathered } from './contract.js';
 import type { CRDObject } from './crds.js';
 import type { Secret } from './licence.js';
-import { FlantIntegrationReconciler, type FlantIntegrationAPI, type ObjectWriter } from './reconciler.js';
+import { FlantIntegrationReconciler, LeadershipLostError, type FlantIntegrationAPI, type ObjectWriter } from './reconciler.js';
 
 const log = pino({ level: 'silent' });
 const licenceRef = { namespace: 'ns', name: 'licence', key: 'key' };
@@ -229,6 +229,15 @@ describe('FlantIntegration reconciler: the same steps for every component', () =
     expect(w.writer.pruned).toEqual([{ component: 'toy', kinds: [{ apiVersion: 'v1', kind: 'ConfigMap' }, { apiVersion: 'toys.example.com/v2', kind: 'Toy' }], ownerUID: 'fi-uid' }]);
     expect(w.writer.keptOnPrune.at(-1)).toEqual(['ConfigMap toy-key']);
     expect(w.condition('LogShippingReady')).toMatchObject({ status: 'False', reason: 'LicenceMissing', message: expect.stringContaining('its objects are removed') });
+  });
+
+  it('writes nothing more once leadership is lost in the middle of a reconcile', async () => {
+    const lost = new AbortController();
+    const w = setup({ licence: 'LIC', crd: crd(['v2']), components: [defineComponent({ ...toy(), gather: async (ctx) => (lost.abort(), { facts: { licence: ctx.licenceKey ?? '', apiVersion: 'toys.example.com/v2' } }) }), defineComponent(plain)] });
+    await expect(w.reconciler.reconcile('default', log, lost.signal)).rejects.toThrow(LeadershipLostError);
+    expect(w.writer.applied.map((o) => o.kind)).toEqual(['Namespace']);
+    expect(w.writer.pruned).toEqual([]);
+    expect(w.api.statusWrites).toBe(0);
   });
 
   it('writes no status when nothing changed, however much later', async () => {

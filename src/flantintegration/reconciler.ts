@@ -71,6 +71,8 @@ interface Shared {
   /** Secret values known in this reconcile (the licence, keys): scrubbed out of every message written. */
   readonly secretValues: Set<string>;
   readonly log: Logger;
+  /** Aborts when this process stops leading: no write may follow. */
+  readonly signal: AbortSignal;
 }
 
 /** Reconciles the one FlantIntegration. */
@@ -79,10 +81,11 @@ export class FlantIntegrationReconciler implements Reconciler {
 
   constructor(private readonly deps: FlantIntegrationDeps) {}
 
-  async reconcile(key: string, log: Logger): Promise<Result | void> {
+  async reconcile(key: string, log: Logger, signal: AbortSignal = new AbortController().signal): Promise<Result | void> {
     const raw = this.deps.flantIntegrations.get(key);
     if (!raw) return;
-    if (raw.metadata?.deletionTimestamp) return this.finalize(raw, log);
+    if (raw.metadata?.deletionTimestamp) return this.finalize(raw, log, signal);
+    fence(signal);
     await this.ensureFinalizer(raw);
     const fi = parse(raw);
     const allowed = secretNamespaces(fi.spec.namespace, this.deps.extraSecretNamespaces ?? []);
@@ -94,8 +97,10 @@ export class FlantIntegrationReconciler implements Reconciler {
       secretNamespaces: allowed,
       secretValues: new Set(),
       log,
+      signal,
     };
     if (shared.licence.found) shared.secretValues.add(shared.licence.key);
+    fence(signal);
     await this.deps.writer.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: fi.spec.namespace } });
     const outcomes: ComponentOutcome[] = [];
     for (const component of this.deps.components) outcomes.push(await this.runComponent(component, shared));
@@ -111,6 +116,7 @@ export class FlantIntegrationReconciler implements Reconciler {
     const { fi, licence } = shared;
     const spec = fi.spec;
     const log = shared.log.child({ component: component.name });
+    fence(shared.signal);
     try {
       if (!component.enabled(spec)) {
         await this.deps.writer.deleteComponent(component.name, this.kindsOf(component), shared.log, shared.owner.uid);
@@ -127,11 +133,13 @@ export class FlantIntegrationReconciler implements Reconciler {
       if ('blocked' in gathered) return blockedOutcome(component, fi.status, gathered.blocked, gathered.error);
       for (const value of component.secretValues?.(gathered.facts) ?? []) shared.secretValues.add(value);
       const objects = stamp(component.name, component.render(spec, gathered.facts), shared.owner);
-      const conflicts = await this.applyAll(objects, log);
+      const conflicts = await this.applyAll(objects, log, shared.signal);
+      fence(shared.signal);
       await this.deps.writer.prune(component.name, objects, this.kindsOf(component), shared.log, shared.owner.uid);
       const outcome = readyOutcome(component, { spec, facts: gathered.facts, cache: this.deps.cache }, gathered.requeueAfterMs);
       return conflicts.length === 0 ? outcome : conflictOutcome(outcome, conflicts);
     } catch (err) {
+      if (err instanceof LeadershipLostError) throw err;
       if (err instanceof NotOwnedError) {
         log.warn({ object: err.object }, 'an object of ours by name belongs to someone else: left untouched');
         return heldOutcome(component, fi.status, Reason.Conflict, err.message);
@@ -142,9 +150,10 @@ export class FlantIntegrationReconciler implements Reconciler {
   }
 
   /** Applies every object; one that exists and is not ours is skipped and named, the others go on. */
-  private async applyAll(objects: readonly KubeObject[], log: Logger): Promise<string[]> {
+  private async applyAll(objects: readonly KubeObject[], log: Logger, signal: AbortSignal): Promise<string[]> {
     const conflicts: string[] = [];
     for (const obj of objects) {
+      fence(signal);
       try {
         await this.deps.writer.apply(obj);
       } catch (err) {
@@ -170,12 +179,14 @@ export class FlantIntegrationReconciler implements Reconciler {
         namespaceExists: (name) => api.namespaceExists(name),
         serviceExists: (namespace, name) => api.serviceExists(namespace, name),
         applyNow: async (obj) => {
+          fence(shared.signal);
           const [stamped] = stamp(component.name, [obj], shared.owner);
           if (stamped) await writer.apply(stamped);
         },
       },
       clock,
       log,
+      signal: shared.signal,
     };
   }
 
@@ -218,6 +229,7 @@ export class FlantIntegrationReconciler implements Reconciler {
       now: rfc3339(this.deps.clock.now()),
     });
     if (canonical(status) === canonical(current ?? {})) return;
+    fence(shared.signal);
     await this.deps.api.patchStatus(raw.metadata?.name ?? '', withNulls(status, current));
     shared.log.info({ conditions: status.conditions?.map((c) => `${c.type}=${c.status}`) }, 'status updated');
     for (const c of changedConditions(current?.conditions ?? [], status.conditions ?? [])) {
@@ -231,14 +243,31 @@ export class FlantIntegrationReconciler implements Reconciler {
     await this.deps.api.patchFinalizers(raw.metadata?.name ?? '', [...finalizers, cleanupFinalizer], raw.metadata?.resourceVersion);
   }
 
-  private async finalize(raw: KubeObject, log: Logger): Promise<void> {
+  private async finalize(raw: KubeObject, log: Logger, signal: AbortSignal): Promise<void> {
     const finalizers = raw.metadata?.finalizers ?? [];
     if (!finalizers.includes(cleanupFinalizer)) return;
     const uid = raw.metadata?.uid ?? '';
-    for (const component of this.deps.components) await this.deps.writer.deleteComponent(component.name, this.kindsOf(component), log, uid);
+    for (const component of this.deps.components) {
+      fence(signal);
+      await this.deps.writer.deleteComponent(component.name, this.kindsOf(component), log, uid);
+    }
+    fence(signal);
     await this.deps.api.patchFinalizers(raw.metadata?.name ?? '', finalizers.filter((f) => f !== cleanupFinalizer), raw.metadata?.resourceVersion);
     log.info('cleaned up every owned object and removed the finalizer');
   }
+}
+
+/** Thrown at a write once leadership is lost: the reconcile stops there. */
+export class LeadershipLostError extends Error {
+  constructor() {
+    super('this process no longer leads: the reconcile stops before writing');
+    this.name = 'LeadershipLostError';
+  }
+}
+
+/** Stops the reconcile when `signal` aborted: called before every write. */
+function fence(signal: AbortSignal): void {
+  if (signal.aborted) throw new LeadershipLostError();
 }
 
 function parse(raw: KubeObject): FlantIntegration {

@@ -10,8 +10,10 @@ export interface Timer {
 
 /** What the reconciler library needs of time. */
 export interface Clock {
-  /** Milliseconds since the epoch. */
+  /** Milliseconds since the epoch: for timestamps. */
   now(): number;
+  /** Milliseconds on a clock that never jumps (wall-clock changes do not move it): for deadlines. */
+  monotonic(): number;
   /** Calls `fn` after `ms` milliseconds. */
   after(ms: number, fn: () => void): Timer;
   /** Resolves after `ms` milliseconds, or early (without error) when `signal` aborts. */
@@ -21,6 +23,7 @@ export interface Clock {
 /** The clock of the machine. */
 export const realClock: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   after(ms, fn) {
     const handle = setTimeout(fn, Math.max(0, ms));
     return { cancel: () => clearTimeout(handle) };
@@ -47,6 +50,10 @@ export class FakeClock implements Clock {
   constructor(private current = 1_000_000) {}
 
   now(): number {
+    return this.current;
+  }
+
+  monotonic(): number {
     return this.current;
   }
 

@@ -121,3 +121,34 @@ describe('Controller errors', () => {
     await controller.stop(0);
   });
 });
+
+describe('Controller stop for lost leadership', () => {
+  it('aborts the signal of the reconcile in flight, which then stops; a plain stop lets it finish', async () => {
+    for (const abort of [true, false]) {
+      const clock = new FakeClock();
+      let seenAborted: boolean | undefined;
+      let finish: () => void = () => {};
+      const reconciler: Reconciler = {
+        reconcile: (_key, _log, signal) =>
+          new Promise<void>((resolve) => {
+            finish = () => resolve();
+            signal.addEventListener('abort', () => {
+              seenAborted = true;
+              resolve();
+            });
+          }).then(() => void (seenAborted ??= false)),
+      };
+      const controller = new Controller('fence', reconciler, {}, clock, new ManagerMetrics(), log);
+      controller.start();
+      controller.queue.add('k');
+      await flush();
+      const stopping = controller.stop(1000, abort);
+      await flush();
+      if (!abort) finish();
+      await flush();
+      await clock.advance(1000);
+      expect(await stopping).toBe(true);
+      expect(seenAborted).toBe(abort);
+    }
+  });
+});

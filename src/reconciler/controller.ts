@@ -27,8 +27,11 @@ export class TerminalError extends Error {
 
 /** The one thing a controller calls. */
 export interface Reconciler {
-  /** Makes the world match the object with `key`; throwing requeues with backoff. */
-  reconcile(key: string, log: Logger): Promise<Result | void>;
+  /**
+   * Makes the world match the object with `key`; throwing requeues with backoff. `signal`
+   * aborts when this process stops leading (or shuts down): no write may follow it.
+   */
+  reconcile(key: string, log: Logger, signal: AbortSignal): Promise<Result | void>;
 }
 
 /** Options of a controller. */
@@ -50,6 +53,8 @@ export class Controller {
   private workers: Promise<void>[] = [];
   private resyncTimer?: Timer;
   private primary?: Informer;
+  /** Aborts the reconciles of the current term when it ends. */
+  private term = new AbortController();
 
   constructor(
     readonly name: string,
@@ -84,21 +89,27 @@ export class Controller {
   start(): void {
     if (this.queue.isShutDown()) this.queue = this.freshQueue();
     const queue = this.queue;
+    const term = (this.term = new AbortController());
     for (const obj of this.primary?.list() ?? []) queue.add(keyOf(obj));
     const previous = this.workers;
     const count = this.options.workers ?? 1;
     const begin = () => {
       if (queue.isShutDown()) return [];
       this.scheduleResync();
-      return Array.from({ length: count }, () => this.work(queue));
+      return Array.from({ length: count }, () => this.work(queue, term.signal));
     };
     this.workers = [Promise.all(previous).then(() => Promise.all(begin())).then(() => undefined)];
   }
 
-  /** Stops taking keys and waits up to `timeoutMs` for reconciles in flight. Resolves true if they finished. */
-  async stop(timeoutMs = 30_000): Promise<boolean> {
+  /**
+   * Stops taking keys and waits up to `timeoutMs` for the reconciles in flight to return;
+   * with `abort` (leadership lost) their signal is aborted first, so they write nothing more.
+   * Resolves true if they returned.
+   */
+  async stop(timeoutMs = 30_000, abort = false): Promise<boolean> {
     this.resyncTimer?.cancel();
     this.queue.shutDown();
+    if (abort) this.term.abort();
     const cancel = new AbortController();
     const finished = Promise.all(this.workers).then(() => true);
     const timeout = this.clock.sleep(timeoutMs, cancel.signal).then(() => false);
@@ -120,13 +131,13 @@ export class Controller {
   }
 
   /** Takes keys from `queue`, the queue of its own term, until that queue shuts down. */
-  private async work(queue: WorkQueue): Promise<void> {
+  private async work(queue: WorkQueue, signal: AbortSignal): Promise<void> {
     for (;;) {
       const key = await queue.get();
       if (key === undefined) return;
       this.metrics.activeWorkers.inc({ controller: this.name });
       try {
-        await this.process(key, queue);
+        await this.process(key, queue, signal);
       } finally {
         this.metrics.activeWorkers.dec({ controller: this.name });
         queue.done(key);
@@ -134,12 +145,12 @@ export class Controller {
     }
   }
 
-  private async process(key: string, queue: WorkQueue): Promise<void> {
+  private async process(key: string, queue: WorkQueue, signal: AbortSignal): Promise<void> {
     const log = this.log.child({ controller: this.name, name: key, reconcileID: randomUUID() });
     const started = this.clock.now();
     const end = this.metrics.reconcileTime.startTimer({ controller: this.name });
     try {
-      const result = await this.reconciler.reconcile(key, log);
+      const result = await this.reconciler.reconcile(key, log, signal);
       queue.forget(key);
       if (result?.requeueAfterMs !== undefined) {
         queue.addAfter(key, Math.max(result.requeueAfterMs, this.options.minRequeueAfterMs ?? minRequeueAfterMs));

@@ -117,4 +117,43 @@ describe('LeaderElector', () => {
     expect(a.events).toEqual(['started', 'stopped', 'started']);
     a.abort.abort();
   });
+
+  it('steps down by its renew deadline when its API calls turn slow, before anyone else can lead (no overlap)', async () => {
+    const clock = new FakeClock();
+    const store = new LeaseStore();
+    /** The old leader's view of the API server: every call takes `delayMs` once it turns slow, so a GET and a PUT outlast the renew deadline. */
+    let delayMs = 0;
+    const slow: KubeClient = {
+      server: 'slow',
+      request: async <T,>(method: string, path: string, options: RequestOptions = {}) => {
+        if (delayMs > 0) await clock.sleep(delayMs, options.signal);
+        if (options.signal?.aborted) throw new Error('aborted');
+        return store.request<T>(method, path, options);
+      },
+      watch: () => store.watch(),
+    };
+    const stamps: Record<string, number> = {};
+    const run = (client: KubeClient, identity: string) => {
+      const e = new LeaderElector(client, { namespace: 'ns', name: 'lock', identity }, clock, log);
+      const abort = new AbortController();
+      const done = e.run(abort.signal, {
+        onStartedLeading: () => void (stamps[`${identity} started`] ??= clock.now()),
+        onStoppedLeading: () => void (stamps[`${identity} stopped`] ??= clock.now()),
+      });
+      return { abort, done };
+    };
+    const old = run(slow, 'old');
+    await clock.advance(0);
+    expect(stamps['old started']).toBeDefined();
+    await clock.advance(4000);
+    delayMs = 8000;
+    const next = run(store, 'next');
+    for (let i = 0; i < 400 && stamps['next started'] === undefined; i++) await clock.advance(100);
+    expect(stamps['next started']).toBeDefined();
+    expect(stamps['old stopped'], 'the old leader was still leading when the new one started').toBeDefined();
+    expect(stamps['old stopped'] ?? Infinity).toBeLessThanOrEqual(stamps['next started'] ?? 0);
+    old.abort.abort();
+    next.abort.abort();
+    await clock.advance(10_000);
+  });
 });

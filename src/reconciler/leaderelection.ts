@@ -96,23 +96,47 @@ export class LeaderElector {
     return false;
   }
 
+  /**
+   * Renews every retry period until the renew deadline passes with no renewal. The deadline
+   * is measured on the monotonic clock and bounds every attempt: a renewal whose GET and PUT
+   * are slow is abandoned (its requests aborted) when the deadline comes, so a leader never
+   * goes on believing it leads past its deadline.
+   */
   private async renewWhileLeading(signal: AbortSignal): Promise<void> {
-    let lastRenew = this.clock.now();
     const deadline = this.options.renewDeadlineMs ?? 10_000;
+    let lastRenew = this.clock.monotonic();
     while (!signal.aborted) {
-      await this.clock.sleep(this.retryMs, signal);
+      await this.clock.sleep(Math.min(this.retryMs, Math.max(0, lastRenew + deadline - this.clock.monotonic())), signal);
       if (signal.aborted) return;
-      if (await this.tryAcquireOrRenew()) lastRenew = this.clock.now();
-      else if (this.clock.now() - lastRenew >= deadline) return;
+      const left = lastRenew + deadline - this.clock.monotonic();
+      if (left <= 0) return;
+      if (await this.renewWithin(left, signal)) lastRenew = this.clock.monotonic();
     }
   }
 
-  /** One try: true when this process holds the lease afterwards. */
-  async tryAcquireOrRenew(): Promise<boolean> {
+  /** One renewal attempt, given up (and its requests aborted) after `ms`. */
+  private async renewWithin(ms: number, signal: AbortSignal): Promise<boolean> {
+    const attempt = new AbortController();
+    const stop = () => attempt.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    const timer = this.clock.after(ms, stop);
+    try {
+      const renewed = this.tryAcquireOrRenew(attempt.signal);
+      const abandoned = new Promise<boolean>((resolve) => attempt.signal.addEventListener('abort', () => resolve(false), { once: true }));
+      return await Promise.race([renewed, abandoned]);
+    } finally {
+      timer.cancel();
+      signal.removeEventListener('abort', stop);
+    }
+  }
+
+  /** One try: true when this process holds the lease afterwards. `signal` aborts its requests. */
+  async tryAcquireOrRenew(signal?: AbortSignal): Promise<boolean> {
     const now = this.clock.now();
     try {
-      const lease = await this.getLease();
-      if (!lease) return await this.create(now);
+      const lease = await this.getLease(signal);
+      if (signal?.aborted) return false;
+      if (!lease) return await this.create(now, signal);
       const spec = lease.spec ?? {};
       const record = JSON.stringify(spec);
       if (record !== this.observedRecord) {
@@ -122,7 +146,7 @@ export class LeaderElector {
       const heldByOther = Boolean(spec.holderIdentity) && spec.holderIdentity !== this.options.identity;
       const durationMs = (spec.leaseDurationSeconds ?? 0) * 1000;
       if (heldByOther && this.observedTime + durationMs > now) return false;
-      return await this.update(lease, this.nextSpec(spec, now));
+      return await this.update(lease, this.nextSpec(spec, now), signal);
     } catch (err) {
       this.log.warn({ err: errorText(err) }, 'leader election: cannot read or write the lease');
       return false;
@@ -153,16 +177,16 @@ export class LeaderElector {
     };
   }
 
-  private async getLease(): Promise<Lease | undefined> {
+  private async getLease(signal?: AbortSignal): Promise<Lease | undefined> {
     try {
-      return await this.client.request<Lease>('GET', this.path, { timeoutMs: this.retryMs * 2 });
+      return await this.client.request<Lease>('GET', this.path, { timeoutMs: this.retryMs * 2, signal });
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
     }
   }
 
-  private async create(now: number): Promise<boolean> {
+  private async create(now: number, signal?: AbortSignal): Promise<boolean> {
     const body: Lease = {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
@@ -170,7 +194,7 @@ export class LeaderElector {
       spec: { ...this.nextSpec({}, now), leaseTransitions: 0 },
     };
     try {
-      await this.client.request('POST', `/apis/coordination.k8s.io/v1/namespaces/${this.options.namespace}/leases`, { body });
+      await this.client.request('POST', `/apis/coordination.k8s.io/v1/namespaces/${this.options.namespace}/leases`, { body, signal });
       return true;
     } catch (err) {
       if (isConflict(err)) return false;
@@ -178,9 +202,9 @@ export class LeaderElector {
     }
   }
 
-  private async update(lease: Lease, spec: LeaseSpec): Promise<boolean> {
+  private async update(lease: Lease, spec: LeaseSpec, signal?: AbortSignal): Promise<boolean> {
     try {
-      await this.client.request('PUT', this.path, { body: { ...lease, spec }, timeoutMs: this.retryMs * 2 });
+      await this.client.request('PUT', this.path, { body: { ...lease, spec }, timeoutMs: this.retryMs * 2, signal });
       return true;
     } catch (err) {
       if (isConflict(err)) return false;

@@ -29,6 +29,14 @@ export interface ManagerOptions {
   readonly metricsBindAddress?: string;
   /** How long shutdown waits for reconciles in flight. @default 30000 */
   readonly shutdownTimeoutMs?: number;
+  /** How long reconciles get to stop once leadership is lost (their signal is aborted). @default 5000 */
+  readonly leadershipLostGraceMs?: number;
+  /**
+   * Called when reconciles are still running after leadership was lost and the grace is over:
+   * the process must not go on writing beside the new leader. The CLI exits non-zero here, as
+   * controller-runtime does. @default log an error only
+   */
+  readonly onStuckAfterLeadershipLost?: () => void;
 }
 
 /** Anything that fills a cache while it runs: an informer, a set of them. */
@@ -48,6 +56,8 @@ export class Manager {
   private elector?: LeaderElector;
   private listeners: Listener[] = [];
   private leading = false;
+  /** False while reconciles of a stopped term may still run (their stop timed out). */
+  private idle = true;
 
   constructor(private readonly options: ManagerOptions) {
     this.clock = options.clock ?? realClock;
@@ -108,8 +118,9 @@ export class Manager {
       if (!signal.aborted) log.info('caches synced');
       await this.lead(signal);
     } finally {
-      await this.stopControllers();
-      await this.elector?.release();
+      // A lease is released only when no reconcile of ours can still write.
+      if (await this.stopControllers()) await this.elector?.release();
+      else log.warn('the lease is not released: reconciles may still be running');
       this.metrics.leader.set({ name: this.options.leaderElection?.name ?? 'none' }, 0);
       stopInformers.abort();
       await Promise.all(informerRuns);
@@ -132,7 +143,7 @@ export class Manager {
     }
     await this.elector.run(signal, {
       onStartedLeading: () => this.startControllers(),
-      onStoppedLeading: () => this.stopControllers(),
+      onStoppedLeading: () => this.stopAfterLeadershipLost(signal),
     });
   }
 
@@ -142,12 +153,23 @@ export class Manager {
     for (const c of this.controllers) c.start();
   }
 
-  private async stopControllers(): Promise<void> {
-    if (!this.leading) return;
+  /** Stops the controllers; resolves false when reconciles were still running after `timeoutMs`. */
+  private async stopControllers(timeoutMs = this.options.shutdownTimeoutMs ?? 30_000, abort = false): Promise<boolean> {
+    if (!this.leading) return this.idle;
     this.leading = false;
     this.metrics.leader.set({ name: this.options.leaderElection?.name ?? 'none' }, 0);
-    const timeout = this.options.shutdownTimeoutMs ?? 30_000;
-    const finished = await Promise.all(this.controllers.map((c) => c.stop(timeout)));
-    if (finished.includes(false)) this.options.log.warn({ timeoutMs: timeout }, 'reconciles still running at shutdown were abandoned');
+    const finished = await Promise.all(this.controllers.map((c) => c.stop(timeoutMs, abort)));
+    this.idle = !finished.includes(false);
+    if (!this.idle) this.options.log.warn({ timeoutMs }, 'reconciles still running after stopping were abandoned');
+    return this.idle;
+  }
+
+  /** Leadership lost (not a shutdown): abort what runs; if it does not stop in the grace, the process must not go on. */
+  private async stopAfterLeadershipLost(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    const stopped = await this.stopControllers(this.options.leadershipLostGraceMs ?? 5000, true);
+    if (stopped) return;
+    this.options.log.error('reconciles still running after leadership was lost: stopping the process so it cannot write beside the new leader');
+    this.options.onStuckAfterLeadershipLost?.();
   }
 }

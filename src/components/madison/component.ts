@@ -180,7 +180,7 @@ export class MadisonComponent implements Component<MadisonFacts> {
 
   private async register(ctx: GatherContext, licence: string): Promise<string> {
     const spec = ctx.spec;
-    const key = await this.connect(spec, licence).registerMadison({
+    const key = await this.connect(spec, licence, ctx.signal).registerMadison({
       prometheusURL: spec.madison.prometheusURL,
       grafanaURL: spec.madison.grafanaURL,
       labels: { cluster_uuid: ctx.clusterUUID },
@@ -189,8 +189,8 @@ export class MadisonComponent implements Component<MadisonFacts> {
     return key;
   }
 
-  private connect(spec: FlantIntegrationSpec, licence: string): ConnectAPI {
-    const options: ConnectOptions = { url: spec.connect.url, licence, proxy: spec.proxy };
+  private connect(spec: FlantIntegrationSpec, licence: string, signal: AbortSignal): ConnectAPI {
+    const options: ConnectOptions = { url: spec.connect.url, licence, proxy: spec.proxy, signal };
     return (this.options.connect ?? ((o) => new ConnectClient(o)))(options);
   }
 
@@ -208,7 +208,7 @@ export class MadisonComponent implements Component<MadisonFacts> {
     const last = this.lastCheck;
     if (last && last.key === key && now - last.at < this.revocationInterval()) return last.revoked;
     try {
-      const revoked = (await this.connect(ctx.spec, licence).madisonKeyState(key)) === 'revoked';
+      const revoked = (await this.connect(ctx.spec, licence, ctx.signal).madisonKeyState(key)) === 'revoked';
       this.lastCheck = { at: now, key, revoked };
       if (revoked) ctx.log.warn('Connect says the Madison setup is archived: alerts are no longer shipped');
       return revoked;

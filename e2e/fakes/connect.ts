@@ -32,6 +32,7 @@ export class FakeConnect {
   readonly issued: string[] = [];
   private revoked = new Set<string>();
   private failure?: { status: number; error: string };
+  private misbehaviour?: { mode: 'slow' | 'garbage' | 'huge'; slowMs: number };
   private server?: http.Server;
 
   /** @param licence the bearer token it accepts */
@@ -54,9 +55,18 @@ export class FakeConnect {
     this.failure = { status, error };
   }
 
-  /** Registration works again. */
+  /** Registration works again (and so does every misbehaviour below). */
   recover(): void {
     this.failure = undefined;
+    this.misbehaviour = undefined;
+  }
+
+  /**
+   * Makes Madison registration misbehave until {@link FakeConnect.recover}: answer after
+   * `slowMs` (`slow`), answer 200 with a body that is not JSON (`garbage`), or a 2 MiB body (`huge`).
+   */
+  misbehave(mode: 'slow' | 'garbage' | 'huge', slowMs = 12_000): void {
+    this.misbehaviour = { mode, slowMs };
   }
 
   /** Connect now says this key's setup is archived. */
@@ -85,7 +95,15 @@ export class FakeConnect {
       const path = (req.url ?? '').split('?')[0] ?? '';
       this.received.push({ path, authorization: req.headers.authorization ?? '', body });
       if (path === '/v1/remote_write') this.decodeRemoteWrite(req, raw);
+      const odd = path === '/v1/madison_register' ? this.misbehaviour : undefined;
+      if (odd?.mode === 'garbage') return void res.writeHead(200, { 'Content-Type': 'application/json' }).end('<html>surprise</html>');
+      if (odd?.mode === 'huge') return void res.writeHead(200, { 'Content-Type': 'application/json' }).end(`{"error":"${'x'.repeat(2 * 1024 * 1024)}"}`);
       const [status, answer] = this.answer(path, req.headers.authorization ?? '', body);
+      if (odd?.mode === 'slow') {
+        const timer = setTimeout(() => res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(answer)), odd.slowMs);
+        res.on('close', () => clearTimeout(timer));
+        return;
+      }
       res.writeHead(status, { 'Content-Type': 'application/json' }).end(answer === undefined ? '' : JSON.stringify(answer));
     });
   }

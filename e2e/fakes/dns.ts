@@ -8,9 +8,17 @@ import type { AddressInfo } from 'node:net';
 /** The fake DNS server. */
 export class FakeDNS {
   private records = new Map<string, string[]>();
+  /** Names answered with SERVFAIL (a broken upstream resolver). */
+  private failing = new Set<string>();
   private socket?: dgram.Socket;
   /** Queries answered, for tests. */
   queries = 0;
+
+  /** Answers queries for `name` with SERVFAIL (true) or normally again (false). */
+  setServFail(name: string, on: boolean): void {
+    if (on) this.failing.add(name.toLowerCase());
+    else this.failing.delete(name.toLowerCase());
+  }
 
   /** Sets the A records of `name` (no trailing dot); an empty list answers with no records, undefined with NXDOMAIN. */
   setA(name: string, addresses: string[] | undefined): void {
@@ -45,10 +53,11 @@ export class FakeDNS {
     const qtype = query.readUInt16BE(end);
     const question = query.subarray(12, end + 4);
     const known = this.records.get(name.toLowerCase());
-    const addresses = qtype === 1 ? (known ?? []) : [];
+    const servFail = this.failing.has(name.toLowerCase());
+    const addresses = qtype === 1 && !servFail ? (known ?? []) : [];
     const header = Buffer.alloc(12);
     query.copy(header, 0, 0, 2);
-    header.writeUInt16BE(0x8180 | (known === undefined ? 3 : 0), 2);
+    header.writeUInt16BE(0x8180 | (servFail ? 2 : known === undefined ? 3 : 0), 2);
     header.writeUInt16BE(1, 4);
     header.writeUInt16BE(addresses.length, 6);
     const answers = addresses.map((ip) => {

@@ -150,11 +150,11 @@ function flantIntegrationAPI(client: KubeClient): FlantIntegrationAPI {
     kubeSystemUID: async () => (await client.request<KubeObject>('GET', '/api/v1/namespaces/kube-system')).metadata?.uid ?? '',
     namespaceExists: (name) => exists(client, `/api/v1/namespaces/${name}`),
     serviceExists: (namespace, name) => exists(client, `/api/v1/namespaces/${namespace}/services/${name}`),
-    patchStatus: async (name, status) => {
-      await client.request('PATCH', `${flantIntegrationsPath}/${name}/status`, { body: { status }, contentType: merge });
+    patchStatus: async (name, status, signal) => {
+      await client.request('PATCH', `${flantIntegrationsPath}/${name}/status`, { body: { status }, contentType: merge, signal });
     },
-    patchFinalizers: async (name, finalizers, resourceVersion) => {
-      await client.request('PATCH', `${flantIntegrationsPath}/${name}`, { body: { metadata: { finalizers, resourceVersion } }, contentType: merge });
+    patchFinalizers: async (name, finalizers, resourceVersion, signal) => {
+      await client.request('PATCH', `${flantIntegrationsPath}/${name}`, { body: { metadata: { finalizers, resourceVersion } }, contentType: merge, signal });
     },
   };
 }

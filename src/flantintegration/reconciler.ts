@@ -20,11 +20,12 @@ export interface Lookup<T extends KubeObject = KubeObject> {
 
 /** Writes and deletes the objects components render (the library's Applier). */
 export interface ObjectWriter {
-  apply(obj: KubeObject): Promise<unknown>;
+  /** Applies `obj`; `signal` aborts the requests. */
+  apply(obj: KubeObject, signal?: AbortSignal): Promise<unknown>;
   /** Deletes the component's objects not in `desired`: only those owned by `ownerUID`. */
-  prune(component: string, desired: readonly KubeObject[], kinds: readonly KindRef[], log: Logger, ownerUID: string): Promise<string[]>;
+  prune(component: string, desired: readonly KubeObject[], kinds: readonly KindRef[], log: Logger, ownerUID: string, signal?: AbortSignal): Promise<string[]>;
   /** Deletes every object of the component owned by `ownerUID`. */
-  deleteComponent(component: string, kinds: readonly KindRef[], log: Logger, ownerUID: string): Promise<string[]>;
+  deleteComponent(component: string, kinds: readonly KindRef[], log: Logger, ownerUID: string, signal?: AbortSignal): Promise<string[]>;
 }
 
 /** The FlantIntegration's own API calls. */
@@ -34,9 +35,9 @@ export interface FlantIntegrationAPI {
   namespaceExists(name: string): Promise<boolean>;
   serviceExists(namespace: string, name: string): Promise<boolean>;
   /** Merge-patches the status subresource. */
-  patchStatus(name: string, status: Record<string, unknown>): Promise<void>;
+  patchStatus(name: string, status: Record<string, unknown>, signal?: AbortSignal): Promise<void>;
   /** Replaces the finalizers, guarded by `resourceVersion`. */
-  patchFinalizers(name: string, finalizers: string[], resourceVersion: string | undefined): Promise<void>;
+  patchFinalizers(name: string, finalizers: string[], resourceVersion: string | undefined, signal?: AbortSignal): Promise<void>;
 }
 
 /** Records Events about the FlantIntegration. */
@@ -86,7 +87,7 @@ export class FlantIntegrationReconciler implements Reconciler {
     if (!raw) return;
     if (raw.metadata?.deletionTimestamp) return this.finalize(raw, log, signal);
     fence(signal);
-    await this.ensureFinalizer(raw);
+    await this.ensureFinalizer(raw, signal);
     const fi = parse(raw);
     const allowed = secretNamespaces(fi.spec.namespace, this.deps.extraSecretNamespaces ?? []);
     const shared: Shared = {
@@ -101,7 +102,7 @@ export class FlantIntegrationReconciler implements Reconciler {
     };
     if (shared.licence.found) shared.secretValues.add(shared.licence.key);
     fence(signal);
-    await this.deps.writer.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: fi.spec.namespace } });
+    await this.deps.writer.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: fi.spec.namespace } }, signal);
     const outcomes: ComponentOutcome[] = [];
     for (const component of this.deps.components) outcomes.push(await this.runComponent(component, shared));
     await this.writeStatus(raw, shared, outcomes);
@@ -119,12 +120,12 @@ export class FlantIntegrationReconciler implements Reconciler {
     fence(shared.signal);
     try {
       if (!component.enabled(spec)) {
-        await this.deps.writer.deleteComponent(component.name, this.kindsOf(component), shared.log, shared.owner.uid);
+        await this.deps.writer.deleteComponent(component.name, this.kindsOf(component), shared.log, shared.owner.uid, shared.signal);
         return disabledOutcome(component);
       }
       if (component.needsLicence && !licence.found) {
         // Nothing is shipped without a licence: what runs stops, but for the facts the component keeps.
-        await this.deps.writer.prune(component.name, component.keptWithoutLicence?.(spec) ?? [], this.kindsOf(component), shared.log, shared.owner.uid);
+        await this.deps.writer.prune(component.name, component.keptWithoutLicence?.(spec) ?? [], this.kindsOf(component), shared.log, shared.owner.uid, shared.signal);
         return heldOutcome(component, fi.status, Reason.LicenceMissing, `no licence key, so nothing is shipped and its objects are removed: ${licence.message}`);
       }
       const missing = component.crds.filter((r) => !r.optional && this.served(r.kind, component) === undefined);
@@ -135,7 +136,7 @@ export class FlantIntegrationReconciler implements Reconciler {
       const objects = stamp(component.name, component.render(spec, gathered.facts), shared.owner);
       const conflicts = await this.applyAll(objects, log, shared.signal);
       fence(shared.signal);
-      await this.deps.writer.prune(component.name, objects, this.kindsOf(component), shared.log, shared.owner.uid);
+      await this.deps.writer.prune(component.name, objects, this.kindsOf(component), shared.log, shared.owner.uid, shared.signal);
       const outcome = readyOutcome(component, { spec, facts: gathered.facts, cache: this.deps.cache }, gathered.requeueAfterMs);
       return conflicts.length === 0 ? outcome : conflictOutcome(outcome, conflicts);
     } catch (err) {
@@ -155,7 +156,7 @@ export class FlantIntegrationReconciler implements Reconciler {
     for (const obj of objects) {
       fence(signal);
       try {
-        await this.deps.writer.apply(obj);
+        await this.deps.writer.apply(obj, signal);
       } catch (err) {
         if (!(err instanceof NotOwnedError)) throw err;
         log.warn({ object: err.object }, 'an object of ours by name belongs to someone else: left untouched');
@@ -181,7 +182,7 @@ export class FlantIntegrationReconciler implements Reconciler {
         applyNow: async (obj) => {
           fence(shared.signal);
           const [stamped] = stamp(component.name, [obj], shared.owner);
-          if (stamped) await writer.apply(stamped);
+          if (stamped) await writer.apply(stamped, shared.signal);
         },
       },
       clock,
@@ -230,17 +231,17 @@ export class FlantIntegrationReconciler implements Reconciler {
     });
     if (canonical(status) === canonical(current ?? {})) return;
     fence(shared.signal);
-    await this.deps.api.patchStatus(raw.metadata?.name ?? '', withNulls(status, current));
+    await this.deps.api.patchStatus(raw.metadata?.name ?? '', withNulls(status, current), shared.signal);
     shared.log.info({ conditions: status.conditions?.map((c) => `${c.type}=${c.status}`) }, 'status updated');
     for (const c of changedConditions(current?.conditions ?? [], status.conditions ?? [])) {
       await this.deps.events.record(raw, c.status === 'True' ? 'Normal' : 'Warning', c.reason, `${c.type}: ${c.message}`);
     }
   }
 
-  private async ensureFinalizer(raw: KubeObject): Promise<void> {
+  private async ensureFinalizer(raw: KubeObject, signal: AbortSignal): Promise<void> {
     const finalizers = raw.metadata?.finalizers ?? [];
     if (finalizers.includes(cleanupFinalizer)) return;
-    await this.deps.api.patchFinalizers(raw.metadata?.name ?? '', [...finalizers, cleanupFinalizer], raw.metadata?.resourceVersion);
+    await this.deps.api.patchFinalizers(raw.metadata?.name ?? '', [...finalizers, cleanupFinalizer], raw.metadata?.resourceVersion, signal);
   }
 
   private async finalize(raw: KubeObject, log: Logger, signal: AbortSignal): Promise<void> {
@@ -249,10 +250,10 @@ export class FlantIntegrationReconciler implements Reconciler {
     const uid = raw.metadata?.uid ?? '';
     for (const component of this.deps.components) {
       fence(signal);
-      await this.deps.writer.deleteComponent(component.name, this.kindsOf(component), log, uid);
+      await this.deps.writer.deleteComponent(component.name, this.kindsOf(component), log, uid, signal);
     }
     fence(signal);
-    await this.deps.api.patchFinalizers(raw.metadata?.name ?? '', finalizers.filter((f) => f !== cleanupFinalizer), raw.metadata?.resourceVersion);
+    await this.deps.api.patchFinalizers(raw.metadata?.name ?? '', finalizers.filter((f) => f !== cleanupFinalizer), raw.metadata?.resourceVersion, signal);
     log.info('cleaned up every owned object and removed the finalizer');
   }
 }

@@ -47,12 +47,13 @@ export class Applier {
    * label and an owner reference with that owner's UID, or nothing is written
    * ({@link NotOwnedError}): nobody else's object is ever adopted.
    */
-  async apply(obj: KubeObject): Promise<KubeObject> {
+  async apply(obj: KubeObject, signal?: AbortSignal): Promise<KubeObject> {
     const info = await this.mapper.resourceOf(obj);
     const path = resourcePath(info, obj.metadata?.namespace, obj.metadata?.name);
     const ownerUID = obj.metadata?.ownerReferences?.[0]?.uid;
-    if (ownerUID) await this.checkOwned(obj, path, ownerUID);
+    if (ownerUID) await this.checkOwned(obj, path, ownerUID, signal);
     return this.client.request<KubeObject>('PATCH', path, {
+      signal,
       query: { fieldManager: this.fieldManager, force: true, fieldValidation: 'Strict' },
       body: withoutStatus(obj),
       contentType: 'application/apply-patch+yaml',
@@ -66,10 +67,10 @@ export class Applier {
     return applied;
   }
 
-  private async checkOwned(obj: KubeObject, path: string, ownerUID: string): Promise<void> {
+  private async checkOwned(obj: KubeObject, path: string, ownerUID: string, signal?: AbortSignal): Promise<void> {
     let existing: KubeObject;
     try {
-      existing = await this.client.request<KubeObject>('GET', path);
+      existing = await this.client.request<KubeObject>('GET', path, { signal });
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;
@@ -82,12 +83,13 @@ export class Applier {
    * the ownership labels and an owner reference with `ownerUID`. Kinds the server does not
    * serve are skipped. Returns what was deleted, as `Kind ns/name`.
    */
-  async prune(component: string, desired: readonly KubeObject[], kinds: readonly KindRef[], log: Logger, ownerUID: string): Promise<string[]> {
+  async prune(component: string, desired: readonly KubeObject[], kinds: readonly KindRef[], log: Logger, ownerUID: string, signal?: AbortSignal): Promise<string[]> {
     const keep = new Set(desired.map(identity));
     const deleted: string[] = [];
     for (const owned of await this.listOwned(component, kinds, ownerUID)) {
       if (keep.has(identity(owned.object))) continue;
-      await this.delete(owned.object, owned.path);
+      if (signal?.aborted) break;
+      await this.delete(owned.object, owned.path, signal);
       deleted.push(identity(owned.object));
     }
     if (deleted.length > 0) log.info({ component, deleted }, 'pruned objects no longer rendered');
@@ -95,8 +97,8 @@ export class Applier {
   }
 
   /** Deletes every object of `component` among `kinds` owned by `ownerUID`. */
-  async deleteComponent(component: string, kinds: readonly KindRef[], log: Logger, ownerUID: string): Promise<string[]> {
-    return this.prune(component, [], kinds, log, ownerUID);
+  async deleteComponent(component: string, kinds: readonly KindRef[], log: Logger, ownerUID: string, signal?: AbortSignal): Promise<string[]> {
+    return this.prune(component, [], kinds, log, ownerUID, signal);
   }
 
   private async listOwned(component: string, kinds: readonly KindRef[], ownerUID: string): Promise<Array<{ object: KubeObject; path: string }>> {
@@ -122,9 +124,10 @@ export class Applier {
     return labelled && ownerUID !== '' && (obj.metadata?.ownerReferences ?? []).some((r) => r.uid === ownerUID);
   }
 
-  private async delete(obj: KubeObject, path: string): Promise<void> {
+  private async delete(obj: KubeObject, path: string, signal?: AbortSignal): Promise<void> {
     try {
       await this.client.request('DELETE', path, {
+        signal,
         body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background', preconditions: { uid: obj.metadata?.uid } },
       });
     } catch (err) {

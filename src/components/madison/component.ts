@@ -231,7 +231,7 @@ export class MadisonComponent implements Component<MadisonFacts> {
     const known = last?.backends ?? sortByteWise(ctx.status?.madison?.backends ?? []);
     const knownAt = last?.discoveredAt ?? ctx.status?.madison?.lastDiscoveryTime;
     try {
-      const { backends, dropped } = await discoverBackends(this.options.resolver, backendsHost);
+      const { backends, dropped } = await discoverBackends(this.options.resolver, backendsHost, ctx.signal);
       const discoveredAt = backends.join(',') === known.join(',') && knownAt ? knownAt : rfc3339(now);
       const note = dropped > 0 ? `${backendsHost} has ${backends.length + dropped} addresses; only the first ${backends.length} (byte-wise) are used` : undefined;
       if (note) ctx.log.warn({ host: backendsHost, dropped }, 'more Madison backends than are used');

@@ -6,14 +6,25 @@ import { Resolver } from 'node:dns/promises';
 
 /** Resolves A records; injected so tests point it at a local DNS server. */
 export interface BackendResolver {
-  resolve4(host: string): Promise<string[]>;
+  /** The A records of `host`; `signal` cancels the lookup. */
+  resolve4(host: string, signal?: AbortSignal): Promise<string[]>;
 }
 
-/** A resolver using the system's DNS, or the given servers (`host:port`). */
+/** A resolver using the system's DNS, or the given servers (`host:port`); each lookup can be cancelled on its own. */
 export function dnsResolver(servers?: readonly string[], timeoutMs = 5000): BackendResolver {
-  const resolver = new Resolver({ timeout: timeoutMs, tries: 2 });
-  if (servers && servers.length > 0) resolver.setServers([...servers]);
-  return { resolve4: (host) => resolver.resolve4(host) };
+  return {
+    resolve4: async (host, signal) => {
+      const resolver = new Resolver({ timeout: timeoutMs, tries: 2 });
+      if (servers && servers.length > 0) resolver.setServers([...servers]);
+      const cancel = () => resolver.cancel();
+      signal?.addEventListener('abort', cancel, { once: true });
+      try {
+        return await resolver.resolve4(host);
+      } finally {
+        signal?.removeEventListener('abort', cancel);
+      }
+    },
+  };
 }
 
 /** Byte-wise order, as Go's sort.Strings: independent of locale. */
@@ -25,7 +36,7 @@ export function sortByteWise(values: readonly string[]): string[] {
 export const maxBackends = 64;
 
 /** The Madison backends behind `host`, sorted byte-wise, at most {@link maxBackends}; `dropped` counts the rest. */
-export async function discoverBackends(resolver: BackendResolver, host: string): Promise<{ backends: string[]; dropped: number }> {
-  const all = sortByteWise(await resolver.resolve4(host));
+export async function discoverBackends(resolver: BackendResolver, host: string, signal?: AbortSignal): Promise<{ backends: string[]; dropped: number }> {
+  const all = sortByteWise(await resolver.resolve4(host, signal));
   return { backends: all.slice(0, maxBackends), dropped: Math.max(0, all.length - maxBackends) };
 }

@@ -12,7 +12,7 @@ import { loadKubeConfig } from '../src/cmd/cluster.js';
 import { isNotFound, kubeClient, type KubeClient } from '../src/reconciler/index.js';
 import { FakeConnect } from './fakes/connect.js';
 import { FakeDNS } from './fakes/dns.js';
-import { apply, column as columnOf, condition, flantIntegration, namespace, secret } from './support/cluster.js';
+import { apply, column as columnOf, condition, flantIntegration, namespace, removeFlantIntegrationAndNamespace, secret } from './support/cluster.js';
 import { ControllerProcess, eventually } from './support/controller.js';
 import { installCRD } from './support/crd.js';
 import { kubectl, kubectlOk } from './support/kubectl.js';
@@ -97,10 +97,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await ctl?.stop('SIGKILL');
-  await kubectl(kc, ['delete', 'flantintegration', 'default', '--ignore-not-found', '--wait=false']);
-  await kubectl(kc, ['patch', 'flantintegration', 'default', '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
   await kubectl(kc, ['delete', 'clusterlogdestination', 'someone-elses', '--ignore-not-found']);
-  await kubectl(kc, ['delete', 'namespace', ns, '--wait=false']);
+  await removeFlantIntegrationAndNamespace(kc, ns);
   await connect.stop();
   await dns.stop();
 });

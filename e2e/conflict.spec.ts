@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FakeConnect } from './fakes/connect.js';
 import { FakeDNS } from './fakes/dns.js';
-import { apply, condition, flantIntegration, namespace, secret } from './support/cluster.js';
+import { apply, condition, flantIntegration, namespace, removeFlantIntegrationAndNamespace, secret } from './support/cluster.js';
 import { ControllerProcess, eventually } from './support/controller.js';
 import { installCRD } from './support/crd.js';
 import { kubectl, kubectlOk } from './support/kubectl.js';
@@ -55,9 +55,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await ctl?.stop('SIGKILL');
-  await kubectl(kc, ['delete', 'flantintegration', 'default', '--ignore-not-found', '--wait=false']);
-  await kubectl(kc, ['patch', 'flantintegration', 'default', '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
-  await kubectl(kc, ['delete', 'namespace', ns, '--wait=false']);
+  await removeFlantIntegrationAndNamespace(kc, ns);
   await connect.stop();
   await dns.stop();
 });

@@ -7,10 +7,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FakeConnect } from './fakes/connect.js';
 import { FakeDNS } from './fakes/dns.js';
-import { apply, condition, flantIntegration, getFlantIntegration, namespace, secret } from './support/cluster.js';
+import { apply, condition, flantIntegration, getFlantIntegration, namespace, removeFlantIntegrationAndNamespace, secret } from './support/cluster.js';
 import { ControllerProcess, eventually } from './support/controller.js';
 import { installCRD } from './support/crd.js';
-import { kubectl, kubectlOk } from './support/kubectl.js';
+import { kubectlOk } from './support/kubectl.js';
 
 const kc = inject('kubeconfig');
 const licence = 'LICENCE-madison-e2e-91af';
@@ -62,9 +62,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await ctl?.stop('SIGKILL');
-  await kubectl(kc, ['delete', 'flantintegration', 'default', '--ignore-not-found', '--wait=false']);
-  await kubectl(kc, ['patch', 'flantintegration', 'default', '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
-  await kubectl(kc, ['delete', 'namespace', ns, '--wait=false']);
+  await removeFlantIntegrationAndNamespace(kc, ns);
   await connect.stop();
   await dns.stop();
 });

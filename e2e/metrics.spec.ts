@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensurePrometheus } from './controlplane/binaries.js';
 import { freePort } from './controlplane/process.js';
 import { FakeConnect } from './fakes/connect.js';
-import { apply, column, condition, flantIntegration, namespace, secret } from './support/cluster.js';
+import { apply, column, condition, flantIntegration, namespace, removeFlantIntegrationAndNamespace, secret } from './support/cluster.js';
 import { ControllerProcess, eventually } from './support/controller.js';
 import { installCRD } from './support/crd.js';
 import { kubectl, kubectlOk } from './support/kubectl.js';
@@ -130,11 +130,9 @@ beforeAll(async () => {
 afterAll(async () => {
   prometheus?.kill('SIGKILL');
   await Promise.all([ctl?.stop('SIGKILL'), exporter?.stop('SIGKILL')]);
-  await kubectl(kc, ['delete', 'flantintegration', 'default', '--ignore-not-found', '--wait=false']);
-  await kubectl(kc, ['patch', 'flantintegration', 'default', '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
   await kubectl(kc, ['delete', 'node', ...Object.keys(nodes), '--ignore-not-found']);
   await kubectl(kc, ['delete', 'nodegroups', '--all']);
-  await kubectl(kc, ['delete', 'namespace', ns, '--wait=false']);
+  await removeFlantIntegrationAndNamespace(kc, ns);
   await connect.stop();
   await rm(dir, { recursive: true, force: true });
 });

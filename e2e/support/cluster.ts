@@ -54,3 +54,13 @@ export async function column(kubeconfig: string, name: string): Promise<string> 
   const at = header?.indexOf(name) ?? -1;
   return at < 0 ? '' : (row?.slice(at).split(/\s+/)[0] ?? '');
 }
+
+/**
+ * Removes what a spec left: the FlantIntegration (its finalizer dropped, since the spec's
+ * controller may be gone) and the spec's namespace, without waiting.
+ */
+export async function removeFlantIntegrationAndNamespace(kubeconfig: string, namespace: string): Promise<void> {
+  await kubectl(kubeconfig, ['delete', 'flantintegration', 'default', '--ignore-not-found', '--wait=false']);
+  await kubectl(kubeconfig, ['patch', 'flantintegration', 'default', '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+  await kubectl(kubeconfig, ['delete', 'namespace', namespace, '--wait=false']);
+}

@@ -46,7 +46,7 @@ export const Reason = {
   NoLicence: 'NoLicence',
   /** The Deckhouse registry Secret could not be parsed. */
   InvalidRegistrySecret: 'InvalidRegistrySecret',
-  /** Nothing can be shipped without a licence. */
+  /** Nothing can be shipped without a licence: a component that needs one has removed its objects (Madison keeps its stored key). */
   LicenceMissing: 'LicenceMissing',
   /** An object the component would write exists and is not ours; it is left untouched and the message names it. */
   Conflict: 'Conflict',

@@ -4,7 +4,10 @@
  * so a bad value is refused by the same rule in a unit test and at admission.
  */
 import { z } from 'zod';
+import { durationToMillis } from './duration.js';
 import { extensionsOf, k8s } from './extensions.js';
+
+export { durationToMillis };
 
 /** Longest URL the API accepts; bounds the cost of the CEL URL rules. */
 export const maxURLLength = 2048;
@@ -115,12 +118,3 @@ export function enabledSwitch(what: string) {
   return z.boolean().default(true).describe(`Whether to ${what}.`);
 }
 
-/** Parses a duration accepted by {@link duration} into milliseconds. */
-export function durationToMillis(value: string): number {
-  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let total = 0;
-  for (const match of value.matchAll(/([0-9]+)(ms|s|m|h)/g)) {
-    total += Number(match[1]) * (units[match[2] ?? ''] ?? 0);
-  }
-  return total;
-}

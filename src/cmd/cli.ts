@@ -3,7 +3,8 @@
  * environment. Commands wire the rooms together and nothing more.
  */
 import { parseArgs } from 'node:util';
-import { crdPath, durationToMillis, flantIntegrationCRDYaml } from '../api/index.js';
+// Light imports only: every subcommand loads what it runs (the proxy must not load the schema or prom-client).
+import { durationToMillis } from '../api/duration.js';
 import { programLogger } from './logging.js';
 import type { RunOptions } from './run.js';
 
@@ -36,7 +37,7 @@ Commands:
             --token-file FILE               bearer token for Prometheus (default: the ServiceAccount token)
             --ca-file FILE                  CA of Prometheus when spec.prometheus.caSecretRef is not set (default: the cluster CA)
             --query-interval DURATION       how often Prometheus is queried (default: 20m)
-  crd     print the FlantIntegration CRD as YAML (npm run generate writes it to ${crdPath})
+  crd     print the FlantIntegration CRD as YAML (npm run generate writes it to crds/)
   help    print this text
 `;
 
@@ -168,6 +169,7 @@ async function renderCommand(args: readonly string[]): Promise<number> {
 
 async function crdCommand(args: readonly string[]): Promise<number> {
   parse(args, {});
+  const { flantIntegrationCRDYaml } = await import('../api/index.js');
   process.stdout.write(flantIntegrationCRDYaml());
   return 0;
 }

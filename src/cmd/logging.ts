@@ -3,7 +3,8 @@
  * and every field that may carry the licence, a Madison key or a token redacted.
  */
 import type { Logger } from 'pino';
-import { createLogger } from '../reconciler/index.js';
+// The library's log module alone: the proxy and the exporter must not load the whole library.
+import { createLogger } from '../reconciler/log.js';
 
 /** Field names that may carry a secret in this program's log calls. */
 export const secretFields: readonly string[] = [

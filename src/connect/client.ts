@@ -3,7 +3,7 @@
  * (DESIGN.md section 3, madison). The licence is sent as a bearer token and never appears
  * in an error message.
  */
-import { redactValues } from '../reconciler/index.js';
+import { redactValues } from '../reconciler/redact.js';
 import { postJSON, type ProxySettings } from './http.js';
 
 /** What Connect knows about a Madison key. */

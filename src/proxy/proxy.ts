@@ -10,8 +10,9 @@ import https from 'node:https';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { proxyFor, tunnel, type ProxySettings } from '../connect/index.js';
-import { anyHost, listen, type Listener } from '../reconciler/index.js';
+// Light modules only: the proxy's memory is paid once per pod (no prom-client, no schema, no informers).
+import { proxyFor, tunnel, type ProxySettings } from '../connect/http.js';
+import { anyHost, listen, type Listener } from '../reconciler/server.js';
 
 /** Settings of the proxy, read from its environment by the CLI. */
 export interface ProxyConfig {

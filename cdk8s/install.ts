@@ -1,7 +1,13 @@
 /**
- * The install manifests of the controller, as typed cdk8s constructs: its namespace,
- * RBAC and Deployment. `npm run generate` synthesizes them into config/; a test fails
- * when the committed files drift.
+ * The install manifests of the controller, as typed cdk8s constructs: its namespaces, RBAC,
+ * Deployment, metrics Service, and the optional ServiceMonitor and NetworkPolicy.
+ * `npm run generate` synthesizes them into config/ (kustomize) and charts/ (Helm, from the
+ * same constructs with placeholders, see chart.ts); a test fails when the committed files drift.
+ *
+ * RBAC is least privilege, proven by e2e/least-privilege.spec.ts: every verb below was used
+ * by the controller across the e2e suite (kube-apiserver's audit log), or is needed to grant
+ * the pricing exporter's ClusterRole (RBAC lets one grant only what one holds), or is checked
+ * by admission rather than called (named in the comment).
  */
 import { App, Chart, type ChartProps } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
@@ -14,48 +20,61 @@ export const controllerNamespace = 'flant-integration-system';
 export const controllerName = 'flant-integration-controller';
 /** Image the Deployment runs; `npm run e2e:kind` builds and loads it under this name. */
 export const controllerImage = 'flant-integration-controller:dev';
-
-const labels = { 'app.kubernetes.io/name': controllerName, 'app.kubernetes.io/part-of': 'flant-integration' };
-
-/** Everything the controller may touch, and why. */
-const clusterRules: k8s.PolicyRule[] = [
-  { apiGroups: [group], resources: [plural], verbs: ['get', 'list', 'watch', 'patch', 'update'] },
-  { apiGroups: [group], resources: [`${plural}/status`], verbs: ['get', 'patch', 'update'] },
-  { apiGroups: [group], resources: [`${plural}/finalizers`], verbs: ['update'] },
-  // Secrets are read and written through Roles in the allowed namespaces (below); cluster-wide it
-  // holds only the named Deckhouse Secrets the exporter's ClusterRole grants (RBAC grants only what one holds).
-  { apiGroups: [''], resources: ['secrets'], resourceNames: ['deckhouse-discovery', 'd8-provider-cluster-configuration', 'd8-cluster-configuration'], verbs: ['get', 'list', 'watch'] },
-  { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
-  { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] },
-  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] },
-  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] },
-  { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
-  { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], verbs: ['get', 'list', 'watch'] },
-  // Deckhouse resources it writes when their CRDs are installed.
-  {
-    apiGroups: ['deckhouse.io'],
-    resources: ['customalertmanagers', 'clusterlogdestinations', 'clusterloggingconfigs', 'upmeterremotewrites'],
-    verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'],
-  },
-  // The metrics component: the exporter's ServiceAccount and ClusterRole, and a PodMonitor.
-  { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get', 'list', 'create', 'patch', 'delete'] },
-  { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles', 'clusterrolebindings', 'roles', 'rolebindings'], verbs: ['get', 'list', 'create', 'patch', 'delete'] },
-  { apiGroups: ['monitoring.coreos.com'], resources: ['podmonitors'], verbs: ['get', 'list', 'create', 'patch', 'delete'] },
-  // What the exporter's ClusterRole grants: RBAC lets the controller grant only what it holds.
-  { apiGroups: [''], resources: ['nodes'], verbs: ['list', 'watch'] },
-  { apiGroups: ['deckhouse.io'], resources: ['nodegroups', 'ingressnginxcontrollers'], verbs: ['list', 'watch'] },
-  { apiGroups: ['monitoring.coreos.com'], resources: ['prometheuses/http'], resourceNames: ['main'], verbs: ['get'] },
-];
-
 /** The default workloads' namespace (`spec.namespace`): the controller writes its Secrets there. */
 export const workloadsNamespace = 'd8-flant-integration';
 /** Deckhouse's namespace, where its registry Secret (the default licence source) lives. */
 export const deckhouseNamespace = 'd8-system';
+/** Where the cluster's Prometheus runs (Deckhouse's): the only source the NetworkPolicies admit. */
+export const monitoringNamespace = 'd8-monitoring';
+
+const labels = { 'app.kubernetes.io/name': controllerName, 'app.kubernetes.io/part-of': 'flant-integration' };
+/** Pod Security admission: our namespaces run only pods that pass the `restricted` profile. */
+const restricted = { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' };
+
+/** Server-side apply: get (is it ours?), patch (apply), create (an apply that creates needs it too), list and delete (prune). */
+const write = ['get', 'list', 'create', 'patch', 'delete'];
+
+/** Everything the controller may touch cluster-wide, and why. */
+const clusterRules: k8s.PolicyRule[] = [
+  // Its own resource: an informer, the finalizer (merge patch), and the status (merge patch).
+  { apiGroups: [group], resources: [plural], verbs: ['list', 'watch', 'patch'] },
+  { apiGroups: [group], resources: [`${plural}/status`], verbs: ['patch'] },
+  // Not a call: the OwnerReferencesPermissionEnforcement admission plugin asks for it when an
+  // object we write names the FlantIntegration as owner with blockOwnerDeletion.
+  { apiGroups: [group], resources: [`${plural}/finalizers`], verbs: ['update'] },
+  // spec.namespace is applied (server-side apply creates it when missing) on every reconcile.
+  { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'patch'] },
+  // What the components write, found again by label for prune and cleanup.
+  { apiGroups: [''], resources: ['services', 'serviceaccounts'], verbs: write },
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: [...write, 'watch'] },
+  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: write },
+  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: write },
+  // The pricing exporter's ClusterRole and binding, and a Role for spec.prometheus.caSecretRef.
+  { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles', 'clusterrolebindings', 'roles', 'rolebindings'], verbs: write },
+  { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
+  // One informer per CRD a component writes, by name: a CRD appearing is used at once.
+  { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], verbs: ['list', 'watch'] },
+  // At start-up: is our own CRD installed? (a clear error instead of a failing informer)
+  { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], resourceNames: [`${plural}.${group}`], verbs: ['get'] },
+  // Deckhouse and Prometheus Operator resources it writes when their CRDs are installed.
+  { apiGroups: ['deckhouse.io'], resources: ['customalertmanagers', 'clusterlogdestinations', 'clusterloggingconfigs', 'upmeterremotewrites'], verbs: write },
+  { apiGroups: ['monitoring.coreos.com'], resources: ['podmonitors', 'prometheusrules'], verbs: write },
+  // Only to grant them to the pricing exporter's ClusterRole (the controller never reads them).
+  { apiGroups: [''], resources: ['nodes'], verbs: ['list', 'watch'] },
+  { apiGroups: ['deckhouse.io'], resources: ['nodegroups', 'ingressnginxcontrollers'], verbs: ['list', 'watch'] },
+  { apiGroups: [''], resources: ['secrets'], resourceNames: ['deckhouse-discovery', 'd8-provider-cluster-configuration', 'd8-cluster-configuration'], verbs: ['list', 'watch'] },
+  { apiGroups: ['monitoring.coreos.com'], resources: ['prometheuses/http'], resourceNames: ['main'], verbs: ['get'] },
+];
+
+/** What the controller does with Secrets in a workloads namespace: watch them (licence, key), store the Madison key and the agent's Secrets. */
+export const workloadsSecretVerbs: readonly string[] = ['get', 'list', 'watch', 'create', 'patch', 'delete'];
+/** What it does with Secrets in a namespace it only reads licences from. */
+export const readSecretVerbs: readonly string[] = ['list', 'watch'];
 
 /** A Role and its binding to the controller's ServiceAccount, over Secrets in one namespace. */
-function secretsRole(scope: Construct, namespace: string, verbs: string[]): void {
+function secretsRole(scope: Construct, namespace: string, verbs: readonly string[]): void {
   const name = `${controllerName}-secrets`;
-  new k8s.KubeRole(scope, `secrets-role-${namespace}`, { metadata: { name, namespace }, rules: [{ apiGroups: [''], resources: ['secrets'], verbs }] });
+  new k8s.KubeRole(scope, `secrets-role-${namespace}`, { metadata: { name, namespace }, rules: [{ apiGroups: [''], resources: ['secrets'], verbs: [...verbs] }] });
   new k8s.KubeRoleBinding(scope, `secrets-binding-${namespace}`, {
     metadata: { name, namespace },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
@@ -63,23 +82,78 @@ function secretsRole(scope: Construct, namespace: string, verbs: string[]): void
   });
 }
 
-/** What the controller needs on a Deckhouse cluster besides the base install: reading Secrets in d8-system. */
+/** The Role and RoleBinding over Secrets in `namespace` (a non-default `spec.namespace`, or `--secret-namespaces`). */
+export function secretsRoleObjects(namespace: string, verbs: readonly string[]): Array<Record<string, unknown>> {
+  const chart = new Chart(new App(), 'secrets', { labels });
+  secretsRole(chart, namespace, verbs);
+  return chart.toJson() as Array<Record<string, unknown>>;
+}
+
+/** What it does with Secrets in Prometheus' namespace: the alert relabel Secret (written, pruned). */
+export const relabelSecretVerbs: readonly string[] = ['get', 'list', 'create', 'patch', 'delete'];
+
+/**
+ * What the controller needs on a Deckhouse cluster besides the base install: reading Secrets
+ * in d8-system (the registry Secret: the default licence), and writing the alert relabel
+ * Secret in d8-monitoring.
+ */
 export class DeckhouseInstall extends Chart {
   constructor(scope: Construct, id: string, props: ChartProps = {}) {
     super(scope, id, { ...props, labels });
-    secretsRole(this, deckhouseNamespace, ['get', 'list', 'watch']);
+    deckhouseRoles(this);
   }
 }
 
-/** The controller's own namespace, RBAC and Deployment. */
+function deckhouseRoles(scope: Construct): void {
+  secretsRole(scope, deckhouseNamespace, readSecretVerbs);
+  secretsRole(scope, monitoringNamespace, relabelSecretVerbs);
+}
+
+/** Settings of an install; the defaults are config/'s, the chart's values override them. */
+export interface InstallOptions {
+  readonly image?: string;
+  readonly imagePullPolicy?: string;
+  readonly replicas?: number;
+  /** @default true */
+  readonly leaderElect?: boolean;
+  readonly resources?: k8s.ResourceRequirements;
+  /** Namespaces besides the workloads' whose Secrets licences may come from (a Role in each, and `--secret-namespaces`). */
+  readonly secretNamespaces?: readonly string[];
+  /** The controller renders NetworkPolicies for its workloads and ships one for itself. @default true */
+  readonly networkPolicy?: boolean;
+  readonly monitoringNamespace?: string;
+  /** The controller renders its PrometheusRule when the CRD is served. @default true */
+  readonly prometheusRule?: boolean;
+  /** Add the d8-system Role (e2e: the Deckhouse licence source). @default false */
+  readonly deckhouse?: boolean;
+}
+
+/**
+ * The controller's resources, measured (`npm run bench`, issue 11): idle RSS about 100 MB with
+ * four components and a few hundred watched objects, peaks under 200 MB while it resyncs.
+ */
+const controllerResources: k8s.ResourceRequirements = {
+  requests: { cpu: k8s.Quantity.fromString('50m'), memory: k8s.Quantity.fromString('128Mi') },
+  limits: { memory: k8s.Quantity.fromString('512Mi') },
+};
+
+/** The controller's own namespaces, RBAC, Deployment and metrics Service. */
 export class ControllerInstall extends Chart {
-  constructor(scope: Construct, id: string, props: ChartProps = {}) {
+  constructor(scope: Construct, id: string, private readonly options: InstallOptions = {}, props: ChartProps = {}) {
     super(scope, id, { ...props, labels });
-    new k8s.KubeNamespace(this, 'namespace', { metadata: { name: controllerNamespace } });
-    new k8s.KubeNamespace(this, 'workloads-namespace', { metadata: { name: workloadsNamespace } });
+    new k8s.KubeNamespace(this, 'namespace', { metadata: { name: controllerNamespace, labels: restricted } });
+    // Kept on uninstall (the stored Madison key lives there): `kubectl delete -k ... -l 'integration.flant.com/keep!=true'`, and Helm's resource policy.
+    new k8s.KubeNamespace(this, 'workloads-namespace', {
+      metadata: { name: workloadsNamespace, labels: { ...restricted, 'integration.flant.com/keep': 'true' }, annotations: { 'helm.sh/resource-policy': 'keep' } },
+    });
     new k8s.KubeServiceAccount(this, 'sa', { metadata: { name: controllerName, namespace: controllerNamespace } });
     this.rbac();
     this.deployment();
+    new k8s.KubeService(this, 'metrics-service', {
+      metadata: { name: `${controllerName}-metrics`, namespace: controllerNamespace, labels },
+      spec: { selector: labels, ports: [{ name: 'metrics', port: 8080, targetPort: k8s.IntOrString.fromString('metrics') }] },
+    });
+    if (options.deckhouse) deckhouseRoles(this);
   }
 
   private rbac(): void {
@@ -90,11 +164,13 @@ export class ControllerInstall extends Chart {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: controllerName },
       subjects: [subject],
     });
-    secretsRole(this, workloadsNamespace, ['get', 'list', 'watch', 'create', 'patch', 'delete']);
-    secretsRole(this, controllerNamespace, ['get', 'list', 'watch']);
+    secretsRole(this, workloadsNamespace, workloadsSecretVerbs);
+    secretsRole(this, controllerNamespace, readSecretVerbs);
+    for (const ns of this.options.secretNamespaces ?? []) secretsRole(this, ns, readSecretVerbs);
+    // The leader Lease: read, created once, renewed with PUT.
     new k8s.KubeRole(this, 'leader-election-role', {
       metadata: { name: `${controllerName}-leader-election`, namespace: controllerNamespace },
-      rules: [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] }],
+      rules: [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }],
     });
     new k8s.KubeRoleBinding(this, 'leader-election-binding', {
       metadata: { name: `${controllerName}-leader-election`, namespace: controllerNamespace },
@@ -103,13 +179,28 @@ export class ControllerInstall extends Chart {
     });
   }
 
+  /** The controller's arguments for these options. */
+  static args(options: InstallOptions): string[] {
+    return [
+      'run',
+      ...(options.leaderElect === false ? [] : ['--leader-elect']),
+      '--health-probe-bind-address=:8081',
+      '--metrics-bind-address=:8080',
+      ...(options.secretNamespaces?.length ? [`--secret-namespaces=${options.secretNamespaces.join(',')}`] : []),
+      `--network-policies=${options.networkPolicy === false ? 'false' : 'true'}`,
+      `--monitoring-namespace=${options.monitoringNamespace ?? monitoringNamespace}`,
+      `--prometheus-rule=${options.prometheusRule === false ? 'false' : 'true'}`,
+    ];
+  }
+
   private deployment(): void {
     const fieldRef = (fieldPath: string) => ({ valueFrom: { fieldRef: { fieldPath } } });
     const probe = (path: string) => ({ httpGet: { path, port: k8s.IntOrString.fromString('probes') }, periodSeconds: 10 });
+    const image = this.options.image ?? controllerImage;
     new k8s.KubeDeployment(this, 'deployment', {
       metadata: { name: controllerName, namespace: controllerNamespace },
       spec: {
-        replicas: 1,
+        replicas: this.options.replicas ?? 1,
         selector: { matchLabels: labels },
         template: {
           metadata: { labels },
@@ -120,14 +211,14 @@ export class ControllerInstall extends Chart {
             containers: [
               {
                 name: 'manager',
-                image: controllerImage,
-                imagePullPolicy: 'IfNotPresent',
-                args: ['run', '--leader-elect', '--health-probe-bind-address=:8081', '--metrics-bind-address=:8080'],
+                image,
+                imagePullPolicy: this.options.imagePullPolicy ?? 'IfNotPresent',
+                args: ControllerInstall.args(this.options),
                 env: [
                   { name: 'POD_NAME', ...fieldRef('metadata.name') },
                   { name: 'POD_NAMESPACE', ...fieldRef('metadata.namespace') },
-                  // The madison-proxy Deployments run this same image.
-                  { name: 'CONTROLLER_IMAGE', value: controllerImage },
+                  // The madison-proxy and pricing Deployments run this same image.
+                  { name: 'CONTROLLER_IMAGE', value: image },
                 ],
                 ports: [
                   { name: 'metrics', containerPort: 8080 },
@@ -135,10 +226,7 @@ export class ControllerInstall extends Chart {
                 ],
                 livenessProbe: probe('/healthz'),
                 readinessProbe: probe('/readyz'),
-                resources: {
-                  requests: { cpu: k8s.Quantity.fromString('50m'), memory: k8s.Quantity.fromString('128Mi') },
-                  limits: { memory: k8s.Quantity.fromString('512Mi') },
-                },
+                resources: this.options.resources ?? controllerResources,
                 securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
               },
             ],
@@ -149,10 +237,31 @@ export class ControllerInstall extends Chart {
   }
 }
 
+/** A ServiceMonitor for the controller's /metrics (config/prometheus; in the chart behind `serviceMonitor.enabled`). */
+export function controllerServiceMonitor(): Record<string, unknown> {
+  return {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'ServiceMonitor',
+    metadata: { name: controllerName, namespace: controllerNamespace, labels: { ...labels, prometheus: 'main' } },
+    spec: { selector: { matchLabels: labels }, namespaceSelector: { matchNames: [controllerNamespace] }, endpoints: [{ port: 'metrics', path: '/metrics', interval: '30s' }] },
+  };
+}
+
+/** A NetworkPolicy for the controller: its metrics port from the monitoring namespace only (probes come from the kubelet). */
+export function controllerNetworkPolicy(monitoring = monitoringNamespace): Record<string, unknown> {
+  return new k8s.KubeNetworkPolicy(new Chart(new App(), 'np'), 'np', {
+    metadata: { name: controllerName, namespace: controllerNamespace, labels },
+    spec: {
+      podSelector: { matchLabels: labels },
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': monitoring } } }], ports: [{ port: k8s.IntOrString.fromString('metrics'), protocol: 'TCP' }] }],
+    },
+  }).toJson() as Record<string, unknown>;
+}
+
 /** The install manifests as JSON objects, in apply order. */
-export function installObjects(): Array<Record<string, unknown>> {
-  const app = new App();
-  return new ControllerInstall(app, 'install').toJson() as Array<Record<string, unknown>>;
+export function installObjects(options: InstallOptions = {}): Array<Record<string, unknown>> {
+  return new ControllerInstall(new App(), 'install', options).toJson() as Array<Record<string, unknown>>;
 }
 
 /** The Deckhouse addition (config/deckhouse) as JSON objects. */

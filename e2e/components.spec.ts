@@ -12,8 +12,8 @@ import { loadKubeConfig } from '../src/cmd/cluster.js';
 import { isNotFound, kubeClient, type KubeClient } from '../src/reconciler/index.js';
 import { FakeConnect } from './fakes/connect.js';
 import { FakeDNS } from './fakes/dns.js';
-import { apply, column as columnOf, condition, flantIntegration, namespace, removeFlantIntegrationAndNamespace, secret } from './support/cluster.js';
-import { ControllerProcess, eventually } from './support/controller.js';
+import { apply, column as columnOf, condition, flantIntegration, removeFlantIntegrationAndNamespace, secret, workloadsNamespace } from './support/cluster.js';
+import { ControllerProcess, eventually, startController } from './support/controller.js';
 import { installCRD } from './support/crd.js';
 import { kubectl, kubectlOk } from './support/kubectl.js';
 
@@ -87,11 +87,11 @@ beforeAll(async () => {
   await connect.start();
   await dns.start();
   dns.setA(host, ['192.0.2.40']);
-  await apply(kc, namespace(ns));
+  await workloadsNamespace(kc, ns);
   await apply(kc, secret(ns, 'licence', { key: licence }));
   clusterUUID = await kubectlOk(kc, ['get', 'namespace', 'kube-system', '-o', 'jsonpath={.metadata.uid}']);
   api = await kubeClient(loadKubeConfig({ kubeconfig: kc, inCluster: false }));
-  ctl = new ControllerProcess(kc, ['--sync-period=10m', `--dns-server=${dns.address}`, '--image=flant-integration-controller:e2e']);
+  ctl = startController(['--sync-period=10m', `--dns-server=${dns.address}`, '--image=flant-integration-controller:e2e']);
   await apply(kc, spec());
 });
 

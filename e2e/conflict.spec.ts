@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FakeConnect } from './fakes/connect.js';
 import { FakeDNS } from './fakes/dns.js';
-import { apply, condition, flantIntegration, namespace, removeFlantIntegrationAndNamespace, secret } from './support/cluster.js';
-import { ControllerProcess, eventually } from './support/controller.js';
+import { apply, condition, flantIntegration, removeFlantIntegrationAndNamespace, secret, workloadsNamespace } from './support/cluster.js';
+import { ControllerProcess, eventually, startController } from './support/controller.js';
 import { installCRD } from './support/crd.js';
 import { kubectl, kubectlOk } from './support/kubectl.js';
 
@@ -47,10 +47,10 @@ beforeAll(async () => {
   await connect.start();
   await dns.start();
   dns.setA(host, ['192.0.2.60']);
-  await apply(kc, namespace(ns));
+  await workloadsNamespace(kc, ns);
   await apply(kc, secret(ns, 'licence', { key: licence }));
   for (const f of foreign) await apply(kc, JSON.stringify(f.manifest));
-  ctl = new ControllerProcess(kc, ['--sync-period=10m', `--dns-server=${dns.address}`, '--image=flant-integration-controller:e2e']);
+  ctl = startController(['--sync-period=10m', `--dns-server=${dns.address}`, '--image=flant-integration-controller:e2e']);
 });
 
 afterAll(async () => {

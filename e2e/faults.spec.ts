@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FakeConnect } from './fakes/connect.js';
 import { FakeDNS } from './fakes/dns.js';
-import { apply, condition, flantIntegration, getFlantIntegration, namespace, removeFlantIntegrationAndNamespace, secret } from './support/cluster.js';
-import { ControllerProcess, eventually } from './support/controller.js';
+import { apply, condition, flantIntegration, getFlantIntegration, removeFlantIntegrationAndNamespace, secret, workloadsNamespace } from './support/cluster.js';
+import { ControllerProcess, eventually, startController } from './support/controller.js';
 import { installCRD } from './support/crd.js';
 import { kubectl, kubectlOk } from './support/kubectl.js';
 
@@ -21,7 +21,7 @@ const dns = new FakeDNS();
 const controllers: ControllerProcess[] = [];
 
 function controller(): ControllerProcess {
-  const c = new ControllerProcess(kc, ['--sync-period=10m', `--dns-server=${dns.address}`, '--madison-discovery-interval=2s', '--image=flant-integration-controller:e2e']);
+  const c = startController(['--sync-period=10m', `--dns-server=${dns.address}`, '--madison-discovery-interval=2s', '--image=flant-integration-controller:e2e']);
   controllers.push(c);
   return c;
 }
@@ -56,7 +56,7 @@ beforeAll(async () => {
   await connect.start();
   await dns.start();
   dns.setA(host, ['192.0.2.70', '192.0.2.71']);
-  await apply(kc, namespace(ns));
+  await workloadsNamespace(kc, ns);
   await apply(kc, secret(ns, 'licence', { key: licence }));
   await apply(kc, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'not-ours', namespace: ns }, data: { a: 'b' } }));
 });

@@ -5,8 +5,12 @@
  */
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
-import { ensureKubectl, ensurePrometheus } from './controlplane/binaries.js';
+import { ensureHelm, ensureKubectl, ensurePrometheus } from './controlplane/binaries.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ControlPlane } from './controlplane/controlplane.js';
+import { controllerKubeconfig } from './support/credentials.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -16,25 +20,46 @@ declare module 'vitest' {
     localControlPlane: boolean;
     /** The kubectl to run. */
     kubectl: string;
+    /** Kubeconfig of the controller's ServiceAccount, bound by the install's RBAC: specs run the controller with it. */
+    controllerKubeconfig: string;
+    /** helm, built from its Go module when not on PATH. */
+    helm: string;
+    /** Folder of the kube-apiserver audit logs (one file per control plane), empty on kind. */
+    auditDir: string;
   }
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const external = process.env.E2E_KUBECONFIG;
-  project.provide('kubectl', await ensureKubectl());
+  const kubectlPath = await ensureKubectl();
+  project.provide('kubectl', kubectlPath);
+  process.env.E2E_KUBECTL = kubectlPath;
+  const credentials = await mkdtemp(join(tmpdir(), 'flant-e2e-credentials-'));
   // The metrics spec's real scraper and remote-writer; installed here so a slow apt-get counts against no test.
   await ensurePrometheus();
+  // The chart spec's helm lint and helm template.
+  project.provide('helm', await ensureHelm());
   if (external) {
     project.provide('kubeconfig', external);
     project.provide('localControlPlane', false);
-    return async () => {};
+    project.provide('controllerKubeconfig', await controllerKubeconfig(external, join(credentials, 'controller.kubeconfig')));
+    project.provide('auditDir', '');
+    return async () => {
+      await rm(credentials, { recursive: true, force: true });
+    };
   }
   const started = Date.now();
-  const plane = await ControlPlane.start({ nodes: 2, keepData: process.env.E2E_KEEP === '1' });
+  // Every control plane of the run writes its audit log here; e2e/least-privilege.spec.ts reads them all.
+  const auditDir = join(credentials, 'audit');
+  const plane = await ControlPlane.start({ nodes: 2, keepData: process.env.E2E_KEEP === '1', auditLogPath: join(auditDir, 'main.log') });
   process.stderr.write(`e2e: control plane up in ${((Date.now() - started) / 1000).toFixed(1)} s (${plane.dir})\n`);
   project.provide('kubeconfig', plane.kubeconfigPath);
   project.provide('localControlPlane', true);
+  project.provide('controllerKubeconfig', await controllerKubeconfig(plane.kubeconfigPath, join(credentials, 'controller.kubeconfig')));
+  project.provide('auditDir', auditDir);
   return async () => {
     await plane.stop();
+    if (process.env.E2E_KEEP === '1') process.stderr.write(`e2e: audit logs kept in ${auditDir}\n`);
+    else await rm(credentials, { recursive: true, force: true });
   };
 }

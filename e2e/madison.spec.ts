@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FakeConnect } from './fakes/connect.js';
 import { FakeDNS } from './fakes/dns.js';
-import { apply, condition, flantIntegration, getFlantIntegration, namespace, removeFlantIntegrationAndNamespace, secret } from './support/cluster.js';
-import { ControllerProcess, eventually } from './support/controller.js';
+import { apply, condition, flantIntegration, getFlantIntegration, removeFlantIntegrationAndNamespace, secret, workloadsNamespace } from './support/cluster.js';
+import { ControllerProcess, eventually, startController as startAsServiceAccount } from './support/controller.js';
 import { installCRD } from './support/crd.js';
 import { kubectlOk } from './support/kubectl.js';
 
@@ -21,7 +21,7 @@ const dns = new FakeDNS();
 let ctl: ControllerProcess;
 
 function startController(): ControllerProcess {
-  return new ControllerProcess(kc, ['--sync-period=5s', `--dns-server=${dns.address}`, '--madison-status-check-interval=2s', '--madison-discovery-interval=2s', '--image=flant-integration-controller:e2e']);
+  return startAsServiceAccount(['--sync-period=5s', `--dns-server=${dns.address}`, '--madison-status-check-interval=2s', '--madison-discovery-interval=2s', '--image=flant-integration-controller:e2e']);
 }
 
 function spec(extra: Record<string, unknown> = {}): string {
@@ -53,7 +53,7 @@ beforeAll(async () => {
   await connect.start();
   await dns.start();
   dns.setA(host, ['192.0.2.20', '192.0.2.3']);
-  await apply(kc, namespace(ns));
+  await workloadsNamespace(kc, ns);
   await apply(kc, secret(ns, 'licence', { key: licence }));
   await apply(kc, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'not-ours', namespace: ns }, data: { a: 'b' } }));
   ctl = startController();
@@ -141,15 +141,26 @@ describe('Madison', () => {
     expect(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'licence', '-o', 'name'])).toContain('licence');
   });
 
-  it('removes every Madison object and nothing else when the FlantIntegration is deleted', async () => {
+  it('removes every Madison object and nothing else when the FlantIntegration is deleted, but for the stored key, which a reinstall reuses', async () => {
     await kubectlOk(kc, ['delete', 'secret', '-n', ns, 'madison-proxy', '--ignore-not-found']);
     await apply(kc, spec());
     await eventually('Madison is back', async () => (await names('deployments')).length === 1, 60_000);
     await kubectlOk(kc, ['delete', 'flantintegration', 'default', '--timeout=60s']);
     expect(await names('deployments')).toEqual([]);
-    expect(await names('secrets')).toEqual([]);
+    expect(await names('services')).toEqual([]);
     expect(await names('customalertmanagers', false)).toEqual([]);
+    expect(await kubectlOk(kc, ['get', 'secrets', '-n', 'd8-monitoring', '-l', 'integration.flant.com/component=madison', '-o', 'name'])).toBe('');
     expect(await kubectlOk(kc, ['get', 'configmap', '-n', ns, 'not-ours', '-o', 'name'])).toContain('not-ours');
+    // The key stays, released: no owner left for the garbage collector to follow.
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'madison-proxy', '-o', 'jsonpath={.metadata.ownerReferences}'])).toBe('');
+    const registrations = connect.requests('/v1/madison_register').length;
+    await apply(kc, spec());
+    await eventually('MadisonProxyReady is True again', async () => (await condition(kc, 'MadisonProxyReady'))?.status === 'True', 60_000);
+    expect(connect.requests('/v1/madison_register').length, 'no second registration').toBe(registrations);
+    const fiUID = await kubectlOk(kc, ['get', 'fi', 'default', '-o', 'jsonpath={.metadata.uid}']);
+    expect(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'madison-proxy', '-o', 'jsonpath={.metadata.ownerReferences[0].uid}'])).toBe(fiUID);
+    await kubectlOk(kc, ['delete', 'flantintegration', 'default', '--timeout=60s']);
     expect(ctl.lines.join('\n')).not.toContain(licence);
     for (const key of connect.issued) expect(ctl.lines.join('\n')).not.toContain(key);
   });

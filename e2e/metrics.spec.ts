@@ -14,10 +14,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensurePrometheus } from './controlplane/binaries.js';
 import { freePort } from './controlplane/process.js';
 import { FakeConnect } from './fakes/connect.js';
-import { apply, column, condition, flantIntegration, namespace, removeFlantIntegrationAndNamespace, secret } from './support/cluster.js';
-import { ControllerProcess, eventually } from './support/controller.js';
+import { apply, column, condition, flantIntegration, removeFlantIntegrationAndNamespace, secret, workloadsNamespace } from './support/cluster.js';
+import { ControllerProcess, eventually, startController } from './support/controller.js';
 import { installCRD } from './support/crd.js';
+import { serviceAccountKubeconfig } from './support/credentials.js';
 import { kubectl, kubectlOk } from './support/kubectl.js';
+import { pricingRoleName } from '../src/components/metrics/render.js';
 
 const kc = inject('kubeconfig');
 const licence = 'LICENCE-metrics-e2e-3d8b';
@@ -39,6 +41,8 @@ function spec(extra: Record<string, unknown> = {}): string {
     upmeter: { enabled: false },
     metrics: { scrapeInterval: '10s' },
     billing: { contacts: 2 },
+    // No Prometheus answers there; the CA is read through the Role the controller grants the exporter.
+    prometheus: { url: 'https://127.0.0.1:1', caSecretRef: { namespace: ns, name: 'prometheus-ca', key: 'ca.crt' } },
     ...extra,
   });
 }
@@ -115,16 +119,25 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'metrics-e2e-'));
   await installCRD(kc);
   await kubectlOk(kc, ['apply', '--server-side', '-f', 'e2e/fixtures/crds/nodegroups.deckhouse.io.yaml']);
-  await kubectlOk(kc, ['wait', '--for=condition=Established', 'crd/nodegroups.deckhouse.io']);
+  await kubectlOk(kc, ['apply', '--server-side', '-f', 'e2e/fixtures/watched/ingressnginxcontrollers.deckhouse.io.yaml']);
+  await kubectlOk(kc, ['wait', '--for=condition=Established', 'crd/nodegroups.deckhouse.io', 'crd/ingressnginxcontrollers.deckhouse.io']);
   await connect.start();
-  await apply(kc, namespace(ns));
+  await workloadsNamespace(kc, ns);
   await apply(kc, secret(ns, 'licence', { key: licence }));
+  const ca = Buffer.from(await kubectlOk(kc, ['config', 'view', '--raw', '--minify', '-o', 'jsonpath={.clusters[0].cluster.certificate-authority-data}']), 'base64').toString('utf8');
+  await apply(kc, secret(ns, 'prometheus-ca', { 'ca.crt': ca }));
   clusterUUID = await kubectlOk(kc, ['get', 'namespace', 'kube-system', '-o', 'jsonpath={.metadata.uid}']);
   for (const [name, type] of [['master', 'CloudPermanent'], ['spot', 'CloudEphemeral'], ['metal', 'Static'], ['cloudstatic', 'CloudStatic']]) await apply(kc, JSON.stringify(nodeGroup(name ?? '', type ?? '')));
   for (const [name, n] of Object.entries(nodes)) await createNode(name, n);
-  ctl = new ControllerProcess(kc, ['--sync-period=10m', '--image=flant-integration-controller:e2e']);
-  exporter = new ControllerProcess(kc, [`--token-file=${join(dir, 'no-token')}`], {}, ['bin/flant-integration.js', 'pricing'], ['--listen=127.0.0.1:0', '--probe-listen=0']);
+  await apply(kc, JSON.stringify({ apiVersion: 'deckhouse.io/v1', kind: 'IngressNginxController', metadata: { name: 'main' }, spec: { inlet: 'LoadBalancer', controllerVersion: '1.10', ingressClass: 'nginx' } }));
+  ctl = startController(['--sync-period=10m', '--image=flant-integration-controller:e2e']);
   await apply(kc, spec());
+  // The exporter runs as the ServiceAccount the controller made, bound by the ClusterRole the controller generated.
+  await eventually('the controller made the exporter ServiceAccount and its binding', async () =>
+    (await kubectl(kc, ['get', 'serviceaccount', '-n', ns, 'pricing'])).code === 0 && (await kubectl(kc, ['get', 'clusterrolebinding', pricingRoleName])).code === 0,
+  );
+  const exporterKubeconfig = await serviceAccountKubeconfig(kc, ns, 'pricing', join(dir, 'pricing.kubeconfig'));
+  exporter = new ControllerProcess(exporterKubeconfig, [`--token-file=${join(dir, 'no-token')}`], {}, ['bin/flant-integration.js', 'pricing'], ['--listen=127.0.0.1:0', '--probe-listen=0']);
 });
 
 afterAll(async () => {
@@ -132,6 +145,7 @@ afterAll(async () => {
   await Promise.all([ctl?.stop('SIGKILL'), exporter?.stop('SIGKILL')]);
   await kubectl(kc, ['delete', 'node', ...Object.keys(nodes), '--ignore-not-found']);
   await kubectl(kc, ['delete', 'nodegroups', '--all']);
+  await kubectl(kc, ['delete', 'ingressnginxcontrollers', '--all']);
   await removeFlantIntegrationAndNamespace(kc, ns);
   await connect.stop();
   await rm(dir, { recursive: true, force: true });
@@ -144,6 +158,19 @@ describe('metrics through a real Prometheus', () => {
     for (const [kind, name] of [['clusterrole', 'flant-integration-pricing'], ['clusterrolebinding', 'flant-integration-pricing'], ['serviceaccount', `-n=${ns} pricing`]]) {
       expect((await kubectl(kc, ['get', kind ?? '', ...(name ?? '').split(' ')])).code).toBe(0);
     }
+  });
+
+  it('reads the Prometheus CA from spec.prometheus.caSecretRef through the Role the controller granted it', async () => {
+    await eventually('the first Prometheus queries ran (and failed: nothing listens there)', () => exporter.messages('Prometheus queries failed; keeping their last answers').length > 0, 30_000);
+    expect(exporter.lines.join('\n')).not.toContain('Prometheus CA Secret');
+    expect(await kubectlOk(kc, ['get', 'role', '-n', ns, '-l', 'integration.flant.com/component=metrics', '-o', 'name'])).not.toBe('');
+  });
+
+  it('counts the IngressNginxControllers it watches', async () => {
+    await eventually('the exporter is serving', () => exporter.messages('serving the pricing metrics').length > 0, 30_000);
+    const port = JSON.parse(exporter.messages('serving the pricing metrics')[0] ?? '{}').port as number;
+    const line = 'flant_pricing_ingress_nginx_controllers_count{inlet="LoadBalancer",version="1.10",default="false"} 1';
+    await eventually('the exporter counts the controller', async () => (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).includes(line), 30_000);
   });
 
   it('delivers exactly the expected node counts, with cluster_uuid, without instance or hook, and the licence as token', async () => {

@@ -6,18 +6,24 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ControlPlane } from './controlplane/controlplane.js';
 import { apply, condition, flantIntegration, getFlantIntegration, namespace, resetCluster, secret } from './support/cluster.js';
-import { ControllerProcess, eventually } from './support/controller.js';
+import { join } from 'node:path';
+import { controllerNamespace, readSecretVerbs, secretsRoleObjects } from '../cdk8s/install.js';
+import { ControllerProcess, eventually, startController } from './support/controller.js';
+import { controllerKubeconfig } from './support/credentials.js';
 import { installCRD } from './support/crd.js';
 import { kubectl, kubectlOk } from './support/kubectl.js';
 
 const licence = 'LICENCE-e2e-7f3a9c1d';
 const licenceRef = { namespace: 'd8-flant-integration', name: 'flant-license', key: 'license-key' };
-const leaseArgs = ['--leader-elect', '--leader-election-namespace=default'];
+/** The Lease goes to the controller's own namespace ($POD_NAMESPACE), where the install's Role allows it. */
+const leaseArgs = ['--leader-elect'];
 
 /** On the local harness this file gets a control plane of its own, which it may restart; on kind it shares the cluster. */
 const local = inject('localControlPlane');
 let plane: ControlPlane | undefined;
 let kc: string;
+/** The controller's ServiceAccount on this file's control plane. */
+let ckc: string;
 const running: ControllerProcess[] = [];
 
 /** A FlantIntegration with every component off: these specs are about the spine, and must not reach for the internet. */
@@ -26,19 +32,20 @@ function fi(spec: Record<string, unknown>): string {
 }
 
 function controller(args: string[] = []): ControllerProcess {
-  const p = new ControllerProcess(kc, args);
+  const p = startController(args, ckc);
   running.push(p);
   return p;
 }
 
 async function leaseHolder(): Promise<string> {
-  const r = await kubectl(kc, ['get', 'lease', '-n', 'default', 'flant-integration-leader', '-o', 'jsonpath={.spec.holderIdentity}']);
+  const r = await kubectl(kc, ['get', 'lease', '-n', controllerNamespace, 'flant-integration-leader', '-o', 'jsonpath={.spec.holderIdentity}']);
   return r.code === 0 ? r.stdout : '<none>';
 }
 
 beforeAll(async () => {
-  plane = local ? await ControlPlane.start({ nodes: 1 }) : undefined;
+  plane = local ? await ControlPlane.start({ nodes: 1, auditLogPath: join(inject('auditDir'), 'reconciler.log') }) : undefined;
   kc = plane?.kubeconfigPath ?? inject('kubeconfig');
+  ckc = plane ? await controllerKubeconfig(kc, join(plane.dir, 'controller.kubeconfig')) : inject('controllerKubeconfig');
   await installCRD(kc);
   await apply(kc, namespace('d8-flant-integration'));
 });
@@ -48,7 +55,7 @@ afterEach(async () => {
   await resetCluster(kc, false);
   await kubectl(kc, ['patch', 'flantintegration', 'default', '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
   await kubectl(kc, ['delete', 'secret', '-n', licenceRef.namespace, licenceRef.name, '--ignore-not-found']);
-  await kubectl(kc, ['delete', 'lease', '-n', 'default', 'flant-integration-leader', '--ignore-not-found']);
+  await kubectl(kc, ['delete', 'lease', '-n', controllerNamespace, 'flant-integration-leader', '--ignore-not-found']);
 });
 
 afterAll(async () => {
@@ -150,6 +157,8 @@ describe('FlantIntegration reconciler', () => {
     await refused.stop('SIGTERM');
     expect(refused.lines.join('\n')).not.toContain(stolen);
 
+    // What the chart's secretNamespaces does: the flag, and a Role that lets the controller read there.
+    await kubectlOk(kc, ['apply', '--server-side', '--field-manager=e2e', '-f', '-'], secretsRoleObjects('kube-system', readSecretVerbs).map((o) => JSON.stringify(o)).join('\n'));
     const allowed = controller(['--sync-period=2s', '--secret-namespaces=kube-system']);
     await eventually('LicenseValid is True with the namespace allowed', async () => (await condition(kc, 'LicenseValid'))?.status === 'True', 30_000);
     await allowed.stop('SIGTERM');

@@ -16,6 +16,8 @@ import { fileURLToPath } from 'node:url';
 export const kubernetesVersion = 'v1.30.14';
 /** kwok release. */
 export const kwokVersion = 'v0.7.0';
+/** Helm release the chart is linted and templated with (built from its Go module: Debian has no helm). */
+export const helmVersion = 'v3.19.0';
 
 /** Paths of every binary the control plane runs. */
 export interface Binaries {
@@ -124,6 +126,18 @@ function buildKwok(outDir: string): Promise<void> {
   return run(goBinary(), ['install', '-trimpath', '-ldflags=-s -w', `sigs.k8s.io/kwok/cmd/kwok@${kwokVersion}`], {
     env: { ...process.env, GOBIN: outDir },
   });
+}
+
+/** helm from PATH, else built once from the helm.sh/helm/v3 Go module into the cache. */
+export async function ensureHelm(options: BinaryOptions = {}): Promise<string> {
+  const found = await which('helm');
+  if (found) return found;
+  const dir = join(options.cacheDir ?? defaultCacheDir(), `helm-${helmVersion}`);
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  await ensureBuilt(dir, ['helm'], `helm ${helmVersion}`, log, (out) =>
+    run(goBinary(), ['install', '-trimpath', '-ldflags=-s -w', `helm.sh/helm/v3/cmd/helm@${helmVersion}`], { env: { ...process.env, GOBIN: out } }),
+  );
+  return join(dir, 'helm');
 }
 
 /** etcd from PATH, else Debian's etcd-server installed with apt-get (root only). */

@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ensureBinaries, type Binaries, type BinaryOptions } from './binaries.js';
 import { freePort, startProcess, waitFor, type Managed } from './process.js';
 
@@ -21,7 +21,25 @@ export interface ControlPlaneOptions extends BinaryOptions {
   readonly keepData?: boolean;
   /** Seconds to wait for each component. @default 90 */
   readonly startTimeoutSeconds?: number;
+  /**
+   * Where kube-apiserver writes its audit log (JSON lines, `Metadata` level, ServiceAccount
+   * users only: the controller's and the exporter's requests, never a request or response
+   * body). @default logs/audit.log in the data folder
+   */
+  readonly auditLogPath?: string;
 }
+
+/** Audit policy: every request of a ServiceAccount at Metadata level (verb, user, object reference, response code), nothing else. */
+const auditPolicy = [
+  'apiVersion: audit.k8s.io/v1',
+  'kind: Policy',
+  'omitStages: [RequestReceived]',
+  'rules:',
+  '  - level: Metadata',
+  '    userGroups: ["system:serviceaccounts"]',
+  '  - level: None',
+  '',
+].join('\n');
 
 /** Annotation kwok selects the nodes it manages by. */
 export const kwokNodeAnnotation = 'kwok.x-k8s.io/node';
@@ -75,6 +93,7 @@ export class ControlPlane {
   private async boot(): Promise<void> {
     await mkdir(join(this.dir, 'logs'));
     await mkdir(join(this.dir, 'pki'));
+    await mkdir(dirname(this.auditLogPath), { recursive: true });
     await this.writeCredentials();
     await this.startEtcd();
     await this.startApiServer();
@@ -100,6 +119,11 @@ export class ControlPlane {
   /** PIDs of the running components, for tests that check nothing survives. */
   pids(): number[] {
     return [...this.processes.values()].filter((p) => !p.done()).map((p) => p.pid);
+  }
+
+  /** The audit log kube-apiserver writes (see ControlPlaneOptions.auditLogPath). */
+  get auditLogPath(): string {
+    return this.options.auditLogPath ?? join(this.dir, 'logs', 'audit.log');
   }
 
   /** Kills kube-apiserver hard (SIGKILL). */
@@ -140,6 +164,7 @@ export class ControlPlane {
     await writeFile(join(this.dir, 'pki', 'sa.key'), privateKey.export({ type: 'pkcs1', format: 'pem' }));
     await writeFile(join(this.dir, 'pki', 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
     await writeFile(join(this.dir, 'pki', 'tokens.csv'), `${this.token},admin,admin,"system:masters"\n`);
+    await writeFile(join(this.dir, 'pki', 'audit-policy.yaml'), auditPolicy);
   }
 
   private startComponent(name: string, binary: string, args: string[]): Managed {
@@ -180,6 +205,12 @@ export class ControlPlane {
       '--allow-privileged=true',
       '--enable-priority-and-fairness=false',
       '--event-ttl=30m',
+      `--audit-policy-file=${join(pki, 'audit-policy.yaml')}`,
+      `--audit-log-path=${this.auditLogPath}`,
+      '--audit-log-format=json',
+      // As hardened clusters run it: an owner reference with blockOwnerDeletion needs update on the owner's finalizers.
+      '--enable-admission-plugins=OwnerReferencesPermissionEnforcement',
+      '--audit-log-maxsize=0',
     ]);
     await this.waitUntil('kube-apiserver', apiserver, async () => (await this.apiGet('/readyz')) === 'ok');
   }

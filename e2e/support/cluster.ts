@@ -1,6 +1,7 @@
 /**
  * Reading and writing the cluster under test from specs, through the real kubectl.
  */
+import { grantWorkloadsNamespace } from './credentials.js';
 import { kubectl, kubectlOk } from './kubectl.js';
 
 /** A condition as stored. */
@@ -37,9 +38,16 @@ export function secret(namespace: string, name: string, data: Record<string, str
   return JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { namespace, name }, stringData: data });
 }
 
-/** A namespace manifest. */
+/** A namespace manifest; Pod Security `restricted` is enforced in it, as in the install's namespaces. */
 export function namespace(name: string): string {
-  return JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  const labels = { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' };
+  return JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
+}
+
+/** Creates a spec's workloads namespace (`restricted` enforced) and grants the controller its Secrets, as the install does for d8-flant-integration. */
+export async function workloadsNamespace(kubeconfig: string, name: string): Promise<void> {
+  await apply(kubeconfig, namespace(name));
+  await grantWorkloadsNamespace(kubeconfig, name);
 }
 
 /** The FlantIntegration `default` with `spec`. */

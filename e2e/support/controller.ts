@@ -3,6 +3,7 @@
  * captured for assertions.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { inject } from 'vitest';
 
 /** A running controller process. */
 export class ControllerProcess {
@@ -54,4 +55,15 @@ export async function eventually(what: string, check: () => Promise<boolean> | b
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+}
+
+/** The environment the install's Deployment gives the controller (its own namespace: Lease, Secrets). */
+export const controllerEnv = { POD_NAMESPACE: 'flant-integration-system' } as const;
+
+/**
+ * `run` as the controller's ServiceAccount, bound by the install's RBAC (a request it does
+ * not allow fails the spec; the audit log records the rest), on `kubeconfig` when given.
+ */
+export function startController(args: string[], kubeconfig: string = inject('controllerKubeconfig')): ControllerProcess {
+  return new ControllerProcess(kubeconfig, args, controllerEnv);
 }

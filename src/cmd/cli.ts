@@ -25,6 +25,9 @@ Commands:
             --madison-status-check-interval DURATION  how often Connect is asked whether the Madison key was revoked (default: 5m)
             --madison-discovery-interval DURATION     re-resolve Madison backends this often instead of spec.madison.discoveryInterval
             --image IMAGE                   image of the madison-proxy Deployments (default: $CONTROLLER_IMAGE, else flant-integration-controller:dev)
+            --network-policies true|false   render NetworkPolicies for madison-proxy and pricing (default: true)
+            --monitoring-namespace NS       the cluster's Prometheus namespace, the one the NetworkPolicies admit (default: d8-monitoring)
+            --prometheus-rule true|false    render the PrometheusRule of alerts on ourselves when its CRD is served (default: true)
   render  print every manifest the controller would apply, with no cluster
             -f FILE                         the FlantIntegration (YAML)
             --facts FILE                    what the controller would discover: clusterUUID, licenceKey, image,
@@ -87,6 +90,9 @@ function runOptions(args: readonly string[], env: NodeJS.ProcessEnv): RunOptions
     'madison-status-check-interval': { type: 'string', default: '5m' },
     'madison-discovery-interval': { type: 'string' },
     image: { type: 'string', default: env.CONTROLLER_IMAGE ?? 'flant-integration-controller:dev' },
+    'network-policies': { type: 'string', default: 'true' },
+    'monitoring-namespace': { type: 'string', default: 'd8-monitoring' },
+    'prometheus-rule': { type: 'string', default: 'true' },
     'log-level': { type: 'string', default: env.LOG_LEVEL ?? 'info' },
   });
   return {
@@ -105,7 +111,17 @@ function runOptions(args: readonly string[], env: NodeJS.ProcessEnv): RunOptions
     logLevel: String(values['log-level']),
     podName: env.POD_NAME,
     podNamespace: env.POD_NAMESPACE,
+    networkPolicies: booleanFlag(values['network-policies'], '--network-policies'),
+    monitoringNamespace: namespaceList(values['monitoring-namespace'], '--monitoring-namespace')?.[0],
+    prometheusRule: booleanFlag(values['prometheus-rule'], '--prometheus-rule'),
   };
+}
+
+/** `true` or `false`, spelled out (so `--flag=false` reads as it says). */
+function booleanFlag(value: unknown, flag: string): boolean {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new UsageError(`${flag} must be true or false, not "${String(value)}"`);
 }
 
 /** A comma-separated list of namespace names, each checked. */

@@ -19,16 +19,17 @@ describe('render command', () => {
     const facts = file('facts.yaml', 'madison: {backends: [203.0.113.2, 203.0.113.10], authKey: K}\n');
     const out = docs(await renderFromFiles('config/samples/flantintegration.yaml', facts));
     expect(out.map((d) => `${d.kind} ${d.apiVersion}`)).toEqual([
-      'Namespace v1', 'Secret v1', 'Deployment apps/v1', 'Deployment apps/v1', 'Service v1', 'PodDisruptionBudget policy/v1', 'CustomAlertmanager deckhouse.io/v1alpha1',
-      'ServiceAccount v1', 'ClusterRole rbac.authorization.k8s.io/v1', 'ClusterRoleBinding rbac.authorization.k8s.io/v1', 'Secret v1', 'Secret v1', 'Deployment apps/v1', 'PodMonitor monitoring.coreos.com/v1',
+      'Namespace v1', 'Secret v1', 'Deployment apps/v1', 'Deployment apps/v1', 'Service v1', 'PodDisruptionBudget policy/v1', 'PodMonitor monitoring.coreos.com/v1', 'NetworkPolicy networking.k8s.io/v1', 'CustomAlertmanager deckhouse.io/v1alpha1',
+      'ServiceAccount v1', 'ClusterRole rbac.authorization.k8s.io/v1', 'ClusterRoleBinding rbac.authorization.k8s.io/v1', 'Secret v1', 'Secret v1', 'Deployment apps/v1', 'PodMonitor monitoring.coreos.com/v1', 'NetworkPolicy networking.k8s.io/v1',
       'ClusterLogDestination deckhouse.io/v1alpha1', 'ClusterLoggingConfig deckhouse.io/v1alpha2', 'UpmeterRemoteWrite deckhouse.io/v1',
+      'PrometheusRule monitoring.coreos.com/v1',
     ]);
     expect(out.slice(1).every((d) => d.metadata.labels?.['app.kubernetes.io/managed-by'] === 'flant-integration')).toBe(true);
     expect(JSON.stringify(out)).toContain('203.0.113.10:443');
   });
 
   it('writes the versions the facts say are served, and says which components a missing CRD holds', async () => {
-    const facts = file('facts.yaml', 'licenceKey: LIC\ncrds: {ClusterLoggingConfig: v1alpha1, UpmeterRemoteWrite: none, CustomAlertmanager: none}\n');
+    const facts = file('facts.yaml', 'licenceKey: LIC\ncrds: {ClusterLoggingConfig: v1alpha1, UpmeterRemoteWrite: none, CustomAlertmanager: none, PrometheusRule: none}\n');
     const notes: string[] = [];
     const out = docs(await renderFromFiles(fiWith('{madison: {enabled: false}, metrics: {enabled: false}}'), facts, (n) => notes.push(n)));
     expect(out.map((d) => `${d.kind} ${d.apiVersion}`)).toEqual(['Namespace v1', 'ClusterLogDestination deckhouse.io/v1alpha1', 'ClusterLoggingConfig deckhouse.io/v1alpha1']);
@@ -36,9 +37,9 @@ describe('render command', () => {
     expect(notes).toEqual(['upmeter: not rendered, the facts say upmeterremotewrites.deckhouse.io is not served (CRDNotInstalled)']);
   });
 
-  it('renders nothing of a component that is switched off', async () => {
+  it('renders nothing of a component that is switched off (the alerts on ourselves stay: they are switched by --prometheus-rule)', async () => {
     const out = docs(await renderFromFiles(fiWith('{madison: {enabled: false}, metrics: {enabled: false}, logs: {enabled: false}, upmeter: {enabled: false}}')));
-    expect(out.map((d) => d.kind)).toEqual(['Namespace']);
+    expect(out.map((d) => d.kind)).toEqual(['Namespace', 'PrometheusRule']);
   });
 
   it.each([

@@ -41,6 +41,12 @@ export interface RunOptions {
   readonly podName?: string;
   /** This Pod's namespace, where the Lease lives in a cluster. */
   readonly podNamespace?: string;
+  /** Render NetworkPolicies for the generated workloads. @default true */
+  readonly networkPolicies?: boolean;
+  /** The cluster's Prometheus namespace, admitted by the NetworkPolicies. @default d8-monitoring */
+  readonly monitoringNamespace?: string;
+  /** Render the PrometheusRule of alerts on ourselves. @default true */
+  readonly prometheusRule?: boolean;
 }
 
 /** Runs the controller; resolves with the exit code. */
@@ -75,7 +81,15 @@ export async function runCommand(options: RunOptions): Promise<number> {
         process.exit(1);
       },
       extraSecretNamespaces: [...(options.podNamespace ? [options.podNamespace] : []), ...(options.secretNamespaces ?? [])],
-      components: components({ dnsServers: options.dnsServers, image: options.image, revocationCheckIntervalMs: options.revocationCheckIntervalMs, discoveryIntervalMs: options.discoveryIntervalMs }),
+      components: components({
+        dnsServers: options.dnsServers,
+        image: options.image,
+        revocationCheckIntervalMs: options.revocationCheckIntervalMs,
+        discoveryIntervalMs: options.discoveryIntervalMs,
+        networkPolicies: options.networkPolicies,
+        monitoringNamespace: options.monitoringNamespace,
+        prometheusRule: options.prometheusRule,
+      }),
     });
     await manager.run(abort.signal);
     return 0;

@@ -4,8 +4,9 @@
  * reconciler over the manager. Everything here is a parameter or a named constant.
  */
 import type { Logger } from 'pino';
+import { Gauge, type Registry } from 'prom-client';
 import { flantIntegrationSpecSchema, group, plural, version } from '../api/index.js';
-import { dnsResolver, LogsComponent, MadisonComponent, MetricsComponent, UpmeterComponent } from '../components/index.js';
+import { AlertsComponent, dnsResolver, LogsComponent, MadisonComponent, MetricsComponent, UpmeterComponent } from '../components/index.js';
 import {
   componentLabel,
   crdsPath,
@@ -35,6 +36,7 @@ import {
   type KubeObject,
   type LeaderElectionOptions,
 } from '../reconciler/index.js';
+import { programVersion } from './version.js';
 
 /** REST path of the FlantIntegration collection. */
 export const flantIntegrationsPath = `/apis/${group}/${version}/${plural}`;
@@ -53,15 +55,26 @@ export interface ComponentOptions {
   readonly revocationCheckIntervalMs?: number;
   /** Re-resolve Madison backends this often instead of the spec's interval, in ms. @default the spec's */
   readonly discoveryIntervalMs?: number;
+  /** Render NetworkPolicies for madison-proxy and pricing. @default true */
+  readonly networkPolicies?: boolean;
+  /** The namespace of the cluster's Prometheus, the one source the NetworkPolicies admit. @default {@link defaultMonitoringNamespace} */
+  readonly monitoringNamespace?: string;
+  /** Render the PrometheusRule of alerts on ourselves (when its CRD is served). @default true */
+  readonly prometheusRule?: boolean;
 }
+
+/** Where Deckhouse runs Prometheus. */
+export const defaultMonitoringNamespace = 'd8-monitoring';
 
 /** Every component, in display order. Adding a component is one line here. */
 export function components(options: ComponentOptions): AnyComponent[] {
+  const networkPolicyFrom = options.networkPolicies === false ? undefined : (options.monitoringNamespace ?? defaultMonitoringNamespace);
   return [
-    defineComponent(new MadisonComponent({ resolver: dnsResolver(options.dnsServers), image: options.image, revocationCheckIntervalMs: options.revocationCheckIntervalMs, discoveryIntervalMs: options.discoveryIntervalMs })),
-    defineComponent(new MetricsComponent({ image: options.image })),
+    defineComponent(new MadisonComponent({ resolver: dnsResolver(options.dnsServers), image: options.image, revocationCheckIntervalMs: options.revocationCheckIntervalMs, discoveryIntervalMs: options.discoveryIntervalMs, networkPolicyFrom })),
+    defineComponent(new MetricsComponent({ image: options.image, networkPolicyFrom })),
     defineComponent(new LogsComponent()),
     defineComponent(new UpmeterComponent()),
+    defineComponent(new AlertsComponent(options.prometheusRule !== false)),
   ];
 }
 
@@ -106,6 +119,7 @@ export function setupController(setup: ControllerSetup): Manager {
     onStuckAfterLeadershipLost: setup.onStuckAfterLeadershipLost,
   });
   const flantIntegrations = manager.informer({ path: flantIntegrationsPath });
+  stateMetrics(manager.metrics.registry, flantIntegrations);
   const extra = setup.extraSecretNamespaces ?? [];
   const secrets = manager.source(new NamespacedInformers<Secret>(client, { path: (ns) => `/api/v1/namespaces/${ns}/secrets`, fieldSelector: secretFieldSelector }, clock, log.child({ component: 'informer' })));
   // The cache holds exactly the namespaces Secret references may point into, which follow spec.namespace.
@@ -141,6 +155,41 @@ export function setupController(setup: ControllerSetup): Manager {
   }
   for (const c of setup.components) for (const w of c.informers) controller.watch(caches.get(w.name) as Informer, w.keys ?? ownerKeys);
   return manager;
+}
+
+/**
+ * `flantintegration_condition{name,type,status,reason}` (1 for each current condition) and
+ * `flantintegration_info{name,cluster_uuid,version}`, read from the informer's cache at
+ * scrape time: every replica reports the stored status, leader or not.
+ */
+export function stateMetrics(registry: Registry, flantIntegrations: { list(): readonly KubeObject[] }): void {
+  const stored = () =>
+    flantIntegrations.list().map((fi) => ({
+      name: fi.metadata?.name ?? '',
+      status: (fi as { status?: { clusterUUID?: string; conditions?: Array<{ type?: string; status?: string; reason?: string }> } }).status,
+    }));
+  new Gauge({
+    name: 'flantintegration_condition',
+    help: 'Conditions of each FlantIntegration as stored: 1 for the current status and reason of each type.',
+    labelNames: ['name', 'type', 'status', 'reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const fi of stored()) {
+        for (const c of fi.status?.conditions ?? []) this.set({ name: fi.name, type: c.type ?? '', status: c.status ?? '', reason: c.reason ?? '' }, 1);
+      }
+    },
+  });
+  new Gauge({
+    name: 'flantintegration_info',
+    help: 'One series per FlantIntegration: its cluster UUID and the controller version.',
+    labelNames: ['name', 'cluster_uuid', 'version'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const fi of stored()) this.set({ name: fi.name, cluster_uuid: fi.status?.clusterUUID ?? '', version: programVersion }, 1);
+    },
+  });
 }
 
 /** The FlantIntegration's own API calls over the JSON client. */

@@ -3,3 +3,4 @@ export { dnsResolver, MadisonComponent } from './madison/index.js';
 export { LogsComponent } from './logs/index.js';
 export { MetricsComponent } from './metrics/index.js';
 export { UpmeterComponent } from './upmeter/index.js';
+export { AlertsComponent } from './alerts/index.js';

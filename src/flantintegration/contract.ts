@@ -134,6 +134,8 @@ export interface Component<F> {
   readonly crds: readonly CRDRequirement[];
   /** The built-in kinds it renders, so prune and cleanup know where to look (CRD kinds come from {@link crds}). */
   readonly kinds: readonly KindRef[];
+  /** Namespaces besides `spec.namespace` it writes Secrets in: prune and cleanup look there too. @default none */
+  readonly writesSecretsIn?: readonly string[];
   /** Informers it needs. */
   readonly informers: readonly WatchSpec[];
   /** Secrets besides the licence whose change must reconcile, e.g. a key reference. */
@@ -148,7 +150,8 @@ export interface Component<F> {
   readonly readiness: ReadonlyArray<ConditionChain<ReadinessInput<F>>>;
   /**
    * Objects kept when the licence goes away (everything else of the component is removed then:
-   * nothing is shipped without a licence), e.g. a stored key that must survive. @default none
+   * nothing is shipped without a licence), e.g. a stored key that must survive; kept, and
+   * released from the owner, when the FlantIntegration is deleted too. @default none
    */
   keptWithoutLicence?(spec: FlantIntegrationSpec): readonly KubeObject[];
   /** Secret values in its facts (e.g. a key): scrubbed, with the licence, out of every message written. */

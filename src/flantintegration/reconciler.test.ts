@@ -34,6 +34,12 @@ class FakeWriter implements ObjectWriter {
     this.deleted.push({ component, kinds: [...kinds], ownerUID });
     return [];
   }
+  /** What each release was told to keep, as `component: Kind name`. */
+  released: string[] = [];
+  async release(component: string, objects: readonly KubeObject[]) {
+    this.released.push(...objects.map((o) => `${component}: ${o.kind} ${o.metadata?.name}`));
+    return [];
+  }
   of(component: string): KubeObject[] {
     return this.applied.filter((o) => o.metadata?.labels?.['integration.flant.com/component'] === component);
   }
@@ -229,6 +235,18 @@ describe('FlantIntegration reconciler: the same steps for every component', () =
     expect(w.writer.pruned).toEqual([{ component: 'toy', kinds: [{ apiVersion: 'v1', kind: 'ConfigMap' }, { apiVersion: 'toys.example.com/v2', kind: 'Toy' }], ownerUID: 'fi-uid' }]);
     expect(w.writer.keptOnPrune.at(-1)).toEqual(['ConfigMap toy-key']);
     expect(w.condition('LogShippingReady')).toMatchObject({ status: 'False', reason: 'LicenceMissing', message: expect.stringContaining('its objects are removed') });
+  });
+
+  it('on deletion removes every object but what a component keeps, releases that, and drops the finalizer', async () => {
+    const kept = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'toy-key', namespace: 'ns' } };
+    const w = setup({ licence: 'L', crd: crd(['v2']), components: [defineComponent({ ...toy(), keptWithoutLicence: () => [kept] }), defineComponent(plain)] });
+    await w.run();
+    w.fi.metadata = { ...w.fi.metadata, deletionTimestamp: '2026-12-01T00:00:00Z' };
+    w.writer.keptOnPrune = [];
+    await w.run();
+    expect(w.writer.keptOnPrune).toEqual([['ConfigMap toy-key'], []]);
+    expect(w.writer.released).toEqual(['toy: ConfigMap toy-key']);
+    expect(w.fi.metadata?.finalizers).toEqual([]);
   });
 
   it('writes nothing more once leadership is lost in the middle of a reconcile', async () => {

@@ -80,4 +80,31 @@ describe('forwarding edges', () => {
     for (const res of held) res.writeHead(200).end('{}');
     expect(await Promise.all(first)).toEqual([{ status: 200, body: '{}' }, { status: 200, body: '{}' }]);
   });
+
+  it('counts on /metrics what Madison accepted and why the rest was not delivered, by backend', async () => {
+    const answers = [200, 500, 200];
+    const { port } = await setup((_req, res) => void res.writeHead(answers.shift() ?? 200).end('{}'));
+    for (let i = 0; i < 3; i++) await post(port);
+    const metrics = await new Promise<string>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port, path: '/metrics' }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve(body));
+      }).on('error', reject);
+    });
+    expect(metrics).toMatch(/^madison_proxy_forwarded_total\{backend="127\.0\.0\.1:\d+"\} 2$/m);
+    expect(metrics).toMatch(/^madison_proxy_forward_errors_total\{backend="127\.0\.0\.1:\d+",reason="rejected"\} 1$/m);
+    expect(metrics).toMatch(/^madison_proxy_forward_errors_total\{backend="127\.0\.0\.1:\d+",reason="unreachable"\} 0$/m);
+    expect(metrics).not.toContain('KEY-unit');
+  });
+
+  it('counts an unreachable backend', async () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'info' }, new Writable({ write: (c: Buffer, _e, done) => (lines.push(c.toString()), done()) }));
+    const proxy = await startProxy(proxyConfigFromEnv({ ...base, MADISON_SCHEME: 'http', LISTEN_HOST: '127.0.0.1', LISTEN_PORT: '0' }), log);
+    closers.push(() => void proxy.close());
+    expect(await post(proxy.port)).toMatchObject({ status: 502 });
+    const metrics = await (await fetch(`http://127.0.0.1:${proxy.port}/metrics`)).text();
+    expect(metrics).toContain('madison_proxy_forward_errors_total{backend="127.0.0.1:1",reason="unreachable"} 1');
+  });
 });

@@ -91,13 +91,43 @@ export type RunningProxy = Listener;
 
 const alertPaths = new Set(['/api/v1/alerts', '/api/v2/alerts']);
 
+/** Why a batch was not delivered: the `reason` label of `madison_proxy_forward_errors_total`. */
+type ForwardError = 'unreachable' | 'timeout' | 'rejected' | 'aborted';
+
+/**
+ * The proxy's own counters, served on `/metrics` in the Prometheus text format (written by
+ * hand: the proxy loads no metrics library). The alert `FlantIntegrationMadisonForwardingErrors`
+ * reads `madison_proxy_forward_errors_total`.
+ */
+export class ProxyCounters {
+  forwarded = 0;
+  readonly errors: Record<ForwardError, number> = { unreachable: 0, timeout: 0, rejected: 0, aborted: 0 };
+
+  constructor(private readonly backend: string) {}
+
+  exposition(): string {
+    const backend = this.backend.replace(/["\\\n]/g, '');
+    const lines = [
+      '# HELP madison_proxy_forwarded_total Alert batches Madison accepted (2xx).',
+      '# TYPE madison_proxy_forwarded_total counter',
+      `madison_proxy_forwarded_total{backend="${backend}"} ${this.forwarded}`,
+      '# HELP madison_proxy_forward_errors_total Alert batches not delivered, by reason: unreachable, timeout, rejected (non-2xx answer), aborted.',
+      '# TYPE madison_proxy_forward_errors_total counter',
+      ...Object.entries(this.errors).map(([reason, n]) => `madison_proxy_forward_errors_total{backend="${backend}",reason="${reason}"} ${n}`),
+    ];
+    return `${lines.join('\n')}\n`;
+  }
+}
+
 /** Starts the proxy. */
 export async function startProxy(config: ProxyConfig, log: Logger): Promise<RunningProxy> {
   const upstream = upstreamRequester(config);
+  const counters = new ProxyCounters(config.backend);
   let inFlight = 0;
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path === '/healthz') return void res.writeHead(200).end('ok\n');
+    if (path === '/metrics' && req.method === 'GET') return void res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end(counters.exposition());
     if (path === '/readyz') return void readiness(upstream, res, log);
     if (!alertPaths.has(path)) return void res.writeHead(404).end('not found\n');
     if (req.method !== 'POST') return void res.writeHead(405, { Allow: 'POST' }).end('method not allowed\n');
@@ -107,7 +137,7 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Runn
     }
     inFlight++;
     res.once('close', () => inFlight--);
-    forwardAlerts(config, upstream, req, res, log);
+    forwardAlerts(config, upstream, req, res, log, counters);
   });
   server.requestTimeout = config.upstreamTimeoutMs + 5000;
   const listener = await listen(server, config.listenHost, config.listenPort);
@@ -143,7 +173,7 @@ function splitHostPort(address: string, defaultPort: number): [string, number] {
   return [address.slice(0, i).replace(/^\[|\]$/g, ''), Number(address.slice(i + 1))];
 }
 
-function forwardAlerts(config: ProxyConfig, upstream: Upstream, req: http.IncomingMessage, res: http.ServerResponse, log: Logger): void {
+function forwardAlerts(config: ProxyConfig, upstream: Upstream, req: http.IncomingMessage, res: http.ServerResponse, log: Logger, counters: ProxyCounters): void {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > config.bodyLimitBytes) return void res.writeHead(413).end('alert batch too large\n');
   const chunks: Buffer[] = [];
@@ -165,10 +195,16 @@ function forwardAlerts(config: ProxyConfig, upstream: Upstream, req: http.Incomi
     });
     out.on('response', (answer) => {
       res.writeHead(answer.statusCode ?? 502, { 'Content-Type': answer.headers['content-type'] ?? 'text/plain' });
+      const ok = (answer.statusCode ?? 0) >= 200 && (answer.statusCode ?? 0) < 300;
       answer.pipe(res);
+      answer.on('end', () => {
+        if (ok) counters.forwarded++;
+        else counters.errors.rejected++;
+      });
       answer.on('end', () => log.info({ path: req.url, status: answer.statusCode, bytes: body.length }, 'alerts forwarded'));
       // Madison failed after its headers: the client must not hang on a half answer.
       answer.on('aborted', () => {
+        counters.errors.aborted++;
         log.warn({ path: req.url, status: answer.statusCode }, 'Madison broke off its answer; the client connection is closed');
         res.destroy();
       });
@@ -176,8 +212,10 @@ function forwardAlerts(config: ProxyConfig, upstream: Upstream, req: http.Incomi
     out.on('timeout', () => out.destroy(new Error(`Madison did not answer within ${config.upstreamTimeoutMs} ms`)));
     out.on('error', (err) => {
       log.warn({ err: err.message }, 'cannot forward alerts to Madison');
+      const timedOut = err.message.includes('did not answer');
+      if (!res.headersSent) counters.errors[timedOut ? 'timeout' : 'unreachable']++;
       if (res.headersSent) res.destroy();
-      else res.writeHead(err.message.includes('did not answer') ? 504 : 502).end('Madison is unreachable\n');
+      else res.writeHead(timedOut ? 504 : 502).end('Madison is unreachable\n');
     });
     out.end(body);
   });

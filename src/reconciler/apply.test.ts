@@ -48,6 +48,8 @@ describe('Applier adopts nothing', () => {
     ['someone else\'s, with no labels', cm('x'), false],
     ['labelled as ours but owned by another owner (a re-created one, or a copy)', cm('x', { labels, ownerReferences: [{ ...owner, uid: 'owner-2' }] }), false],
     ['owned by us but without our labels', cm('x', { ownerReferences: [owner] }), false],
+    ['released by us: our labels and no owner at all (a stored key kept past its owner)', cm('x', { labels }), true],
+    ['unowned with only the managed-by label (another component\'s, or a copy)', cm('x', { labels: { [ours.key]: ours.value } }), false],
   ])('%s', async (_name, existing, applied) => {
     const { applier, writes } = fakeAPI(existing ? [existing] : []);
     const result = applier.apply(desired('x'));
@@ -65,5 +67,29 @@ describe('Applier adopts nothing', () => {
     const kinds = [{ apiVersion: 'v1', kind: 'ConfigMap' }];
     expect(await applier.deleteComponent('c', kinds, log, 'owner-1')).toEqual(['ConfigMap ns/mine']);
     expect([...store.keys()].sort()).toEqual(['copy', 'foreign']);
+  });
+
+  it('releases what it keeps past the owner: the owner reference goes, with the resourceVersion as precondition', async () => {
+    const { applier, writes } = fakeAPI([desired('key'), desired('other')]);
+    const kinds = [{ apiVersion: 'v1', kind: 'ConfigMap' }];
+    expect(await applier.release('c', [cm('key')], kinds, log, 'owner-1')).toEqual(['ConfigMap ns/key']);
+    expect(writes).toEqual(['PATCH key']);
+  });
+
+  it('looks in the given namespaces only, and a namespace it may not list holds nothing of ours', async () => {
+    const seen: string[] = [];
+    const client: KubeClient = {
+      server: 'https://fake',
+      async request<T>(_method: string, path: string) {
+        if (path === '/api/v1') return { resources: [{ name: 'secrets', kind: 'Secret', namespaced: true }] } as T;
+        seen.push(path);
+        if (path.includes('/namespaces/forbidden/')) throw new KubeApiError(403, 'Forbidden', 'forbidden');
+        return { metadata: {}, items: [] } as T;
+      },
+      watch: async () => {},
+    };
+    const applier = new Applier(client, new RESTMapper(client, new FakeClock()), { managedBy: ours, componentKey: 'example.com/component' }, 'me');
+    expect(await applier.deleteComponent('c', [{ apiVersion: 'v1', kind: 'Secret', namespaces: ['a', 'forbidden'] }], log, 'owner-1')).toEqual([]);
+    expect(seen).toEqual(['/api/v1/namespaces/a/secrets', '/api/v1/namespaces/forbidden/secrets']);
   });
 });

@@ -5,7 +5,7 @@
  * those labels is never deleted.
  */
 import type { Logger } from 'pino';
-import { isNotFound, type KubeClient, type KubeObject } from './kube.js';
+import { isForbidden, isNotFound, type KubeClient, type KubeObject } from './kube.js';
 import { resourcePath, type RESTMapper } from './mapper.js';
 
 /** Labels that mark what a controller owns. */
@@ -20,6 +20,11 @@ export interface Ownership {
 export interface KindRef {
   readonly apiVersion: string;
   readonly kind: string;
+  /**
+   * Look for owned objects in these namespaces only, not cluster-wide (Secrets: the controller
+   * may hold them only through Roles). A namespace it may not list holds nothing it wrote. @default every namespace
+   */
+  readonly namespaces?: readonly string[];
 }
 
 /** An object of the same name exists and is not ours: it is left untouched. */
@@ -45,7 +50,8 @@ export class Applier {
    * schema does not know is an error (fieldValidation=Strict), never silently dropped.
    * When `obj` names an owner, an existing object of that name must carry the ownership
    * label and an owner reference with that owner's UID, or nothing is written
-   * ({@link NotOwnedError}): nobody else's object is ever adopted.
+   * ({@link NotOwnedError}): nobody else's object is ever adopted. The one exception is an
+   * object this controller released ({@link release}): our labels and no owner at all.
    */
   async apply(obj: KubeObject, signal?: AbortSignal): Promise<KubeObject> {
     const info = await this.mapper.resourceOf(obj);
@@ -75,7 +81,31 @@ export class Applier {
       if (isNotFound(err)) return;
       throw err;
     }
-    if (!this.owns({ ...existing, kind: obj.kind }, obj.metadata?.labels?.[this.ownership.componentKey] ?? '', ownerUID)) throw new NotOwnedError(identity({ ...existing, kind: obj.kind }));
+    const component = obj.metadata?.labels?.[this.ownership.componentKey] ?? '';
+    const released = this.labelled(existing, component) && (existing.metadata?.ownerReferences ?? []).length === 0;
+    if (!released && !this.owns({ ...existing, kind: obj.kind }, component, ownerUID)) throw new NotOwnedError(identity({ ...existing, kind: obj.kind }));
+  }
+
+  /**
+   * Keeps `objects` of `component` past their owner's deletion: removes the owner references
+   * of those owned by `ownerUID`, so the garbage collector leaves them; the labels stay, so a
+   * later owner adopts them ({@link apply}). Returns what was released, as `Kind ns/name`.
+   */
+  async release(component: string, objects: readonly KubeObject[], kinds: readonly KindRef[], log: Logger, ownerUID: string, signal?: AbortSignal): Promise<string[]> {
+    const wanted = new Set(objects.map(identity));
+    const released: string[] = [];
+    for (const owned of await this.listOwned(component, kinds, ownerUID)) {
+      if (!wanted.has(identity(owned.object)) || signal?.aborted) continue;
+      await this.client.request('PATCH', owned.path, { signal, contentType: 'application/merge-patch+json', body: { metadata: { ownerReferences: null, resourceVersion: owned.object.metadata?.resourceVersion } } });
+      released.push(identity(owned.object));
+    }
+    if (released.length > 0) log.info({ component, released }, 'kept past the owner\'s deletion');
+    return released;
+  }
+
+  private labelled(obj: KubeObject, component: string): boolean {
+    const labels = obj.metadata?.labels ?? {};
+    return labels[this.ownership.managedBy.key] === this.ownership.managedBy.value && labels[this.ownership.componentKey] === component;
   }
 
   /**
@@ -108,8 +138,16 @@ export class Applier {
     for (const ref of kinds) {
       const info = await this.mapper.resource(ref.apiVersion, ref.kind);
       if (!info) continue;
-      const list = await this.client.request<{ items: KubeObject[] }>('GET', resourcePath(info), { query: { labelSelector: selector } });
-      for (const item of list.items) {
+      const items: KubeObject[] = [];
+      for (const namespace of ref.namespaces ?? [undefined]) {
+        try {
+          items.push(...(await this.client.request<{ items: KubeObject[] }>('GET', resourcePath(info, namespace), { query: { labelSelector: selector } })).items);
+        } catch (err) {
+          // Without list there, there was no create there either: nothing of ours to find.
+          if (namespace === undefined || !isForbidden(err)) throw err;
+        }
+      }
+      for (const item of items) {
         const object = { ...item, apiVersion: ref.apiVersion, kind: ref.kind };
         if (this.owns(object, component, ownerUID)) found.push({ object, path: resourcePath(info, item.metadata?.namespace, item.metadata?.name) });
       }
@@ -119,9 +157,7 @@ export class Applier {
 
   /** Ours: the ownership labels (checked again client-side, should a server ignore the selector) and an owner reference with `ownerUID`. */
   private owns(obj: KubeObject, component: string, ownerUID: string): boolean {
-    const labels = obj.metadata?.labels ?? {};
-    const labelled = labels[this.ownership.managedBy.key] === this.ownership.managedBy.value && labels[this.ownership.componentKey] === component;
-    return labelled && ownerUID !== '' && (obj.metadata?.ownerReferences ?? []).some((r) => r.uid === ownerUID);
+    return this.labelled(obj, component) && ownerUID !== '' && (obj.metadata?.ownerReferences ?? []).some((r) => r.uid === ownerUID);
   }
 
   private async delete(obj: KubeObject, path: string, signal?: AbortSignal): Promise<void> {

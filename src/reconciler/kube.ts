@@ -63,6 +63,11 @@ export function isNotFound(err: unknown): boolean {
   return err instanceof KubeApiError && err.code === 404;
 }
 
+/** True for a 403 answer (RBAC does not allow it). */
+export function isForbidden(err: unknown): boolean {
+  return err instanceof KubeApiError && err.code === 403;
+}
+
 /** True for a 409 answer (conflict or already exists). */
 export function isConflict(err: unknown): boolean {
   return err instanceof KubeApiError && err.code === 409;

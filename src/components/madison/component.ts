@@ -32,6 +32,8 @@ export interface MadisonOptions {
   readonly revocationCheckIntervalMs?: number;
   /** Re-resolve the backends this often instead of `spec.madison.discoveryInterval` (tests, urgent re-resolution). @default the spec's */
   readonly discoveryIntervalMs?: number;
+  /** Render a NetworkPolicy admitting connections to the proxies from this namespace only (the cluster's Prometheus). @default none */
+  readonly networkPolicyFrom?: string;
 }
 
 /** Built-in kinds the Madison component renders. */
@@ -40,6 +42,7 @@ export const madisonKinds: readonly KindRef[] = [
   { apiVersion: 'apps/v1', kind: 'Deployment' },
   { apiVersion: 'v1', kind: 'Service' },
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
 ];
 
 /** The Prometheus namespace of a Deckhouse cluster, where the alert relabeling goes. */
@@ -60,7 +63,12 @@ export class MadisonComponent implements Component<MadisonFacts> {
   readonly needsLicence = true;
   readonly statusKey = 'madison' as const;
   readonly kinds = madisonKinds;
-  readonly crds = [{ group: 'deckhouse.io', kind: 'CustomAlertmanager', plural: 'customalertmanagers', versions: ['v1alpha1'], optional: true }];
+  /** The alert relabel Secret goes to Prometheus' namespace. */
+  readonly writesSecretsIn = [deckhousePrometheusNamespace];
+  readonly crds = [
+    { group: 'deckhouse.io', kind: 'CustomAlertmanager', plural: 'customalertmanagers', versions: ['v1alpha1'], optional: true },
+    { group: 'monitoring.coreos.com', kind: 'PodMonitor', plural: 'podmonitors', versions: ['v1'], optional: true },
+  ];
   readonly informers = [
     {
       name: deploymentsCache,
@@ -113,6 +121,8 @@ export class MadisonComponent implements Component<MadisonFacts> {
       customAlertmanagerServed: ctx.served('CustomAlertmanager') !== undefined,
       prometheusNamespace: (await ctx.cluster.namespaceExists(deckhousePrometheusNamespace)) ? deckhousePrometheusNamespace : undefined,
       image: this.options.image,
+      podMonitorServed: ctx.served('PodMonitor') !== undefined,
+      networkPolicyFrom: this.options.networkPolicyFrom,
       discoveryFailure: discovery.failure,
       discoveryNote: discovery.note,
       lastDiscoveryTime: discovery.discoveredAt,
@@ -130,6 +140,8 @@ export class MadisonComponent implements Component<MadisonFacts> {
       customAlertmanagerServed: offline.served('CustomAlertmanager') !== undefined,
       prometheusNamespace: section.prometheusNamespace,
       image: offline.image,
+      podMonitorServed: offline.served('PodMonitor') !== undefined,
+      networkPolicyFrom: this.options.networkPolicyFrom,
     };
   }
 

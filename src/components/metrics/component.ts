@@ -20,6 +20,8 @@ export const defaultClusterDomain = 'cluster.local';
 export interface MetricsOptions {
   /** Image of the `pricing` container: the controller's own image. */
   readonly image: string;
+  /** Render a NetworkPolicy admitting connections to the pricing pods from this namespace only (the cluster's Prometheus). @default none */
+  readonly networkPolicyFrom?: string;
 }
 
 /** Built-in kinds the metrics component renders. */
@@ -31,6 +33,7 @@ export const metricsKinds: readonly KindRef[] = [
   { apiVersion: 'apps/v1', kind: 'Deployment' },
   { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role' },
   { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding' },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
 ];
 
 type Input = ReadinessInput<MetricsFacts>;
@@ -82,6 +85,7 @@ export class MetricsComponent implements Component<MetricsFacts> {
         clusterUUID: ctx.clusterUUID,
         image: this.options.image,
         podMonitorServed: ctx.served('PodMonitor') !== undefined,
+        networkPolicyFrom: this.options.networkPolicyFrom,
         deckhouseTelemetry: await ctx.cluster.serviceExists(deckhouseService.namespace, deckhouseService.name),
         clusterDomain: domain ? Buffer.from(domain, 'base64').toString('utf8').trim() : defaultClusterDomain,
       },
@@ -96,7 +100,7 @@ export class MetricsComponent implements Component<MetricsFacts> {
       })
       .strict()
       .parse(offline.section ?? {});
-    return { licenceKey: offline.licenceKey, clusterUUID: offline.clusterUUID, image: offline.image, podMonitorServed: offline.served('PodMonitor') !== undefined, ...section };
+    return { licenceKey: offline.licenceKey, clusterUUID: offline.clusterUUID, image: offline.image, podMonitorServed: offline.served('PodMonitor') !== undefined, networkPolicyFrom: this.options.networkPolicyFrom, ...section };
   }
 
   render(spec: FlantIntegrationSpec, facts: MetricsFacts) {

@@ -100,7 +100,7 @@ describe('renderMetrics', () => {
   it('grants the exporter exactly what it reads, with no wildcard', () => {
     const [role] = byKind(render(), 'ClusterRole');
     expect(JSON.stringify(role?.rules)).not.toContain('*');
-    expect(role?.rules).toContainEqual({ apiGroups: [''], resources: ['secrets'], resourceNames: ['deckhouse-discovery', 'd8-provider-cluster-configuration', 'd8-cluster-configuration'], verbs: ['get', 'list', 'watch'] });
+    expect(role?.rules).toContainEqual({ apiGroups: [''], resources: ['secrets'], resourceNames: ['deckhouse-discovery', 'd8-provider-cluster-configuration', 'd8-cluster-configuration'], verbs: ['list', 'watch'] });
     expect(byKind(render(), 'ClusterRoleBinding')[0]?.spec).toBeUndefined();
   });
 

@@ -32,6 +32,8 @@ export interface MetricsFacts extends AgentConfigFacts {
   readonly image: string;
   /** PodMonitor (monitoring.coreos.com/v1) is served. */
   readonly podMonitorServed: boolean;
+  /** Render a NetworkPolicy: the pricing pods accept connections only from this namespace (Prometheus', for the agent's own metrics); the exporter listens on loopback. */
+  readonly networkPolicyFrom?: string;
 }
 
 const podLabels = { app: pricingName } as const;
@@ -73,6 +75,7 @@ export function renderMetrics(spec: FlantIntegrationSpec, facts: MetricsFacts): 
   pricingDeployment(chart, spec, facts, { config: checksum(config), licence: checksum(facts.licenceKey) });
   if (spec.prometheus.caSecretRef) caSecretAccess(chart, ns, spec.prometheus.caSecretRef);
   if (facts.podMonitorServed) podMonitor(chart, ns);
+  if (facts.networkPolicyFrom) networkPolicy(chart, ns, facts.networkPolicyFrom);
   return chart;
 }
 
@@ -80,17 +83,23 @@ function b64(value: string): string {
   return Buffer.from(value).toString('base64');
 }
 
-/** Exactly what the exporter reads, nothing more. */
+/**
+ * Exactly what the exporter reads, nothing more (e2e/least-privilege.spec.ts checks it against
+ * the audit log): informers list and watch; one GET of the FlantIntegration CRD at start.
+ */
 function exporterRules(): k8s.PolicyRule[] {
-  const read = ['get', 'list', 'watch'];
+  const watch = ['list', 'watch'];
   return [
-    { apiGroups: [''], resources: ['nodes'], verbs: ['list', 'watch'] },
-    { apiGroups: ['deckhouse.io'], resources: ['nodegroups', 'ingressnginxcontrollers'], verbs: ['list', 'watch'] },
-    { apiGroups: [fiGroup], resources: [fiPlural], verbs: ['list', 'watch'] },
-    { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], resourceNames: ['nodegroups.deckhouse.io', 'ingressnginxcontrollers.deckhouse.io'], verbs: read },
-    { apiGroups: [''], resources: ['secrets'], resourceNames: ['deckhouse-discovery', 'd8-provider-cluster-configuration', 'd8-cluster-configuration'], verbs: read },
-    { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['deckhouse'], verbs: read },
-    // Deckhouse's Prometheus lets a ServiceAccount query it when it may get prometheuses/http.
+    { apiGroups: [''], resources: ['nodes'], verbs: watch },
+    { apiGroups: ['deckhouse.io'], resources: ['nodegroups', 'ingressnginxcontrollers'], verbs: watch },
+    { apiGroups: [fiGroup], resources: [fiPlural], verbs: watch },
+    { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], resourceNames: ['nodegroups.deckhouse.io', 'ingressnginxcontrollers.deckhouse.io'], verbs: watch },
+    // At start-up: is the FlantIntegration CRD installed?
+    { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], resourceNames: [`${fiPlural}.${fiGroup}`], verbs: ['get'] },
+    { apiGroups: [''], resources: ['secrets'], resourceNames: ['deckhouse-discovery', 'd8-provider-cluster-configuration', 'd8-cluster-configuration'], verbs: watch },
+    { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['deckhouse'], verbs: watch },
+    // Not an API request: Deckhouse's Prometheus (kube-rbac-proxy) asks the API server, by a
+    // SubjectAccessReview, whether the token may get prometheuses/http main.
     { apiGroups: ['monitoring.coreos.com'], resources: ['prometheuses/http'], resourceNames: ['main'], verbs: ['get'] },
   ];
 }
@@ -160,6 +169,18 @@ function caSecretAccess(chart: Chart, namespace: string, ref: { namespace: strin
     metadata: { name, namespace: ref.namespace },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
     subjects: [{ kind: 'ServiceAccount', name: pricingName, namespace }],
+  });
+}
+
+/** Only the cluster's Prometheus may connect, and only to the agent's port; the exporter is on 127.0.0.1 for the agent beside it. */
+function networkPolicy(chart: Chart, namespace: string, from: string): void {
+  new k8s.KubeNetworkPolicy(chart, 'networkpolicy', {
+    metadata: { name: pricingName, namespace },
+    spec: {
+      podSelector: { matchLabels: { ...podLabels } },
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': from } } }], ports: [{ port: k8s.IntOrString.fromNumber(ports.agent), protocol: 'TCP' }] }],
+    },
   });
 }
 

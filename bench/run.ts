@@ -1,11 +1,17 @@
 /**
- * `npm run bench`: figures for the hot paths, printed, never asserted.
- * - work queue: keys added, taken and done per second (1 worker, 10k distinct keys, 10 adds each);
- * - status: buildStatus + canonical compare per second (the no-write path of every resync);
- * - heap used after caching 20k Secrets in an informer-shaped Map;
- * - the pricing exporter at 10,000 nodes in 200 NodeGroups (bench/pricing.ts, in a process of its own).
+ * `npm run bench`: the project's performance record, printed as a table against the targets
+ * and written to bench/results/<date>.json with the machine it ran on. Never asserted.
+ * - work queue, status computation, informer cache memory (in this process);
+ * - the pricing exporter at 10,000 nodes in 200 NodeGroups (bench/pricing.ts, own process);
+ * - cold start of `crd` and `render` against a bare `node -e 0`, median of 10, peak RSS;
+ * - madison-proxy under load (bench/proxy.ts): proxy pinned to core 0, hey and the stand-in on core 1;
+ * - convergence on the local control plane, 20 runs, and idle writes (bench/convergence.ts).
+ * `-- --all` makes the idle window 10 minutes (default 60 s) and the load phases 30 s (default 10 s).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { buildStatus, canonical, licenceCondition } from '../src/flantintegration/status.js';
@@ -55,16 +61,84 @@ function cacheMemory(): string {
   return `cache: 20000 small Secrets take ~${((after - before) / 1024 / 1024).toFixed(1)} MiB of heap (${store.size} cached)`;
 }
 
-/** Runs bench/pricing.ts in its own process (its RSS is the exporter's) and formats its figures against the targets. */
-function pricing(): string {
-  const script = fileURLToPath(new URL('./pricing.js', import.meta.url));
-  const r = JSON.parse(execFileSync(process.execPath, ['--expose-gc', script], { encoding: 'utf8' })) as Record<string, number>;
-  const ms = (v: number | undefined) => `${(v ?? 0).toFixed(3)} ms`;
-  return [
-    `pricing: ${r.nodes} nodes in ${r.nodeGroups} NodeGroups built in ${ms(r.buildMs)}`,
-    `pricing: per event p50 ${ms(r.eventP50Ms)}, p99 ${ms(r.eventP99Ms)} (target p99 <= 1 ms); recounting every node per event (baseline, ${r.baselineEvents} events): p50 ${ms(r.baselineEventP50Ms)}, p99 ${ms(r.baselineEventP99Ms)}; p50 ratio ${Math.round((r.baselineEventP50Ms ?? 0) / (r.eventP50Ms || 1))}x`,
-    `pricing: /metrics exposition median ${ms(r.expositionMedianMs)} (target <= 50 ms), ${r.expositionBytes} bytes; RSS ${(r.rssMiB ?? 0).toFixed(0)} MiB (target <= 150 MB), heap ${(r.heapMiB ?? 0).toFixed(0)} MiB`,
-  ].join('\n');
+/** Runs a bench module's main in a process of its own and returns its JSON. */
+function child(script: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Record<string, unknown> {
+  const path = fileURLToPath(new URL(script, import.meta.url));
+  return JSON.parse(execFileSync(process.execPath, [...nodeArgs, path], { encoding: 'utf8', env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 * 1024 * 1024 })) as Record<string, unknown>;
 }
 
-process.stdout.write(`${await queueThroughput()}\n${statusThroughput()}\n${cacheMemory()}\n${pricing()}\n`);
+/** Median wall time and peak RSS of `args` run with node, over `n` runs. */
+function coldStart(args: string[], n = 10): { medianMs: number; peakRssMiB: number } {
+  const hook = join(tmpdir(), 'flant-bench-maxrss.cjs');
+  writeFileSync(hook, "process.on('exit', () => require('fs').writeSync(2, '\\nMAXRSS ' + process.resourceUsage().maxRSS + '\\n'));\n");
+  const times: number[] = [];
+  let peak = 0;
+  for (let i = 0; i < n; i++) {
+    const started = performance.now();
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: `--require=${hook}` } });
+    times.push(performance.now() - started);
+    if (r.status !== 0) throw new Error(`node ${args.join(' ')} failed: ${r.stderr}`);
+    peak = Math.max(peak, Number(/MAXRSS (\d+)/.exec(r.stderr)?.[1] ?? 0) / 1024);
+  }
+  return { medianMs: median(times), peakRssMiB: peak };
+}
+
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2 ? (s[(s.length - 1) / 2] ?? NaN) : ((s[s.length / 2 - 1] ?? 0) + (s[s.length / 2] ?? 0)) / 2;
+}
+
+const all = process.argv.includes('--all');
+const rows: Array<[string, string, string]> = [];
+const row = (what: string, figure: string, target = '') => rows.push([what, figure, target]);
+const f = (v: unknown, digits = 1) => (typeof v === 'number' ? v.toFixed(digits) : String(v));
+const results: Record<string, unknown> = {};
+
+process.stderr.write('bench: in-process figures...\n');
+results.inProcess = { queue: await queueThroughput(), status: statusThroughput(), cache: cacheMemory() };
+row('work queue', String((results.inProcess as Record<string, string>).queue));
+row('status', String((results.inProcess as Record<string, string>).status));
+row('informer cache', String((results.inProcess as Record<string, string>).cache));
+
+process.stderr.write('bench: pricing exporter...\n');
+const p = child('./pricing.js', {}, ['--expose-gc']) as Record<string, number>;
+results.pricing = p;
+row('pricing: per node event p50 / p99', `${f(p.eventP50Ms, 3)} / ${f(p.eventP99Ms, 3)} ms; recount baseline ${f(p.baselineEventP50Ms, 1)} / ${f(p.baselineEventP99Ms, 1)} ms (${Math.round((p.baselineEventP50Ms ?? 0) / (p.eventP50Ms || 1))}x at p50)`, 'p99 <= 1 ms');
+row('pricing: /metrics exposition median', `${f(p.expositionMedianMs)} ms, ${p.expositionBytes} bytes`, '<= 50 ms');
+row('pricing: RSS at 10,000 nodes', `${f(p.rssMiB, 0)} MiB (heap ${f(p.heapMiB, 0)} MiB)`, '<= 150 MB');
+
+process.stderr.write('bench: cold starts...\n');
+const bare = coldStart(['-e', '0']);
+const crd = coldStart(['bin/flant-integration.js', 'crd']);
+const render = coldStart(['bin/flant-integration.js', 'render', '-f', 'config/samples/flantintegration.yaml']);
+results.coldStart = { bare, crd, render };
+row('cold start: node -e 0', `${f(bare.medianMs, 0)} ms, ${f(bare.peakRssMiB, 0)} MiB`);
+row('cold start: crd', `${f(crd.medianMs, 0)} ms (${f(crd.medianMs / bare.medianMs)}x), peak ${f(crd.peakRssMiB, 0)} MiB`, '<= 4x node -e 0');
+row('cold start: render', `${f(render.medianMs, 0)} ms (${f(render.medianMs / bare.medianMs)}x), peak ${f(render.peakRssMiB, 0)} MiB`, '<= 4x node -e 0');
+
+process.stderr.write('bench: madison-proxy under load...\n');
+const x = child('./proxy.js', { BENCH_SECONDS: all ? '30' : '10' }) as Record<string, number>;
+results.proxy = x;
+row('proxy: RSS idle / peak under load', `${f(x.idleRssMiB)} / ${f(x.peakRssMiB)} MiB`, '<= 45 / <= 60 MB');
+row('proxy: posts/s on one core (batches of 10 alerts)', `${f(x.postsPerSecond, 0)} (direct to the stand-in: ${f(x.directPostsPerSecond, 0)}); ${x.loadOk} of ${x.loadResponses} answered 200`, '>= 2000');
+row('proxy: added latency, idle p50', `${f(x.addedIdleP50Ms, 2)} ms (${f(x.idleP50Ms, 2)} vs direct ${f(x.idleDirectP50Ms, 2)})`, '<= 0.5 ms');
+row('proxy: added latency at 200 posts/s, p99', `${f(x.addedRated200P99Ms, 2)} ms (${f(x.rated200P99Ms, 2)} vs direct ${f(x.rated200DirectP99Ms, 2)})`, '<= 5 ms');
+
+process.stderr.write('bench: convergence on the local control plane...\n');
+const c = child('./convergence.js', { BENCH_RUNS: '20', BENCH_IDLE_SECONDS: all ? '600' : '60' });
+results.convergence = c;
+for (const [type, t] of Object.entries(c.convergenceMs as Record<string, { p50: number; p95: number; n: number }>)) {
+  row(`convergence: apply -> ${type}=True`, `p50 ${f(t.p50, 0)} ms, p95 ${f(t.p95, 0)} ms (${t.n} runs)`);
+}
+row(`idle: the controller's requests in ${c.idleSeconds} s at rest`, `${JSON.stringify(c.idleRequestsByVerb)}; ${c.idleWrites} writes`, '0 writes');
+row('controller: RSS after the runs / peak', `${f(c.controllerRssMiB, 0)} / ${f(c.controllerPeakRssMiB, 0)} MiB`);
+
+const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}` };
+const date = new Date().toISOString();
+const width = Math.max(...rows.map((r) => r[0].length));
+process.stdout.write(`\nnpm run bench${all ? ' -- --all' : ''}, ${date}, ${machine.cores} cores (${machine.cpu}), Node ${machine.node}\n\n`);
+for (const [what, figure, target] of rows) process.stdout.write(`${what.padEnd(width)}  ${figure}${target ? `   [target ${target}]` : ''}\n`);
+mkdirSync('bench/results', { recursive: true });
+const file = join('bench/results', `${date.slice(0, 10)}${all ? '-all' : ''}.json`);
+writeFileSync(file, `${JSON.stringify({ date, all, machine, results }, null, 2)}\n`);
+process.stdout.write(`\nwritten to ${file}\n`);

@@ -5,7 +5,6 @@
 import { parseArgs } from 'node:util';
 // Light imports only: every subcommand loads what it runs (the proxy must not load the schema or prom-client).
 import { durationToMillis } from '../api/duration.js';
-import { programLogger } from './logging.js';
 import type { RunOptions } from './run.js';
 
 const usage = `Usage: flant-integration <command> [options]
@@ -141,15 +140,16 @@ function durationFlag(text: string, flag: string): number {
 
 async function proxyCommand(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   parse(args, {});
-  const { proxyConfigFromEnv, startProxy } = await import('../proxy/index.js');
-  const log = programLogger(env.LOG_LEVEL ?? 'info');
+  const { lineLogger, proxyConfigFromEnv, startProxy } = await import('../proxy/index.js');
+  const { secretFields } = await import('./secret-fields.js');
+  const log = lineLogger(env.LOG_LEVEL ?? 'info', secretFields);
   const proxy = await startProxy(proxyConfigFromEnv(env), log);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());
   });
   await proxy.close();
-  log.info('madison-proxy stopped');
+  log.info({}, 'madison-proxy stopped');
   return 0;
 }
 

@@ -5,12 +5,9 @@
 import type { Logger } from 'pino';
 // The library's log module alone: the proxy and the exporter must not load the whole library.
 import { createLogger } from '../reconciler/log.js';
+import { secretFields } from './secret-fields.js';
 
-/** Field names that may carry a secret in this program's log calls. */
-export const secretFields: readonly string[] = [
-  'licenceKey', 'licenseKey', 'licence', 'license', 'authKey', 'auth_key', 'token', 'bearerToken',
-  'password', 'authorization', 'Authorization', 'secret', 'data', 'stringData',
-];
+export { secretFields };
 
 /** The root logger at `level`. */
 export function programLogger(level: string): Logger {

@@ -9,7 +9,7 @@ import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
-import type { Logger } from 'pino';
+import type { ProxyLog as Logger } from './log.js';
 // Light modules only: the proxy's memory is paid once per pod (no prom-client, no schema, no informers).
 import { proxyFor, tunnel, type ProxySettings } from '../connect/http.js';
 import { anyHost, listen, type Listener } from '../reconciler/server.js';

@@ -44,23 +44,14 @@ export function alertRules(namespace: string): AlertRule[] {
       },
     },
     {
+      // Absent (the agent is down, unscraped, or never sent a sample), or not increasing over 10m.
       alert: 'FlantIntegrationMetricsNotDelivered',
-      expr: `absent(${agent})`,
+      expr: `absent(${agent}) or max by (namespace) (changes(${agent}[10m])) == 0`,
       for: '30m',
       labels: labels('6'),
       annotations: {
         summary: 'Pricing metrics are not being delivered to Flant',
-        description: `The metrics agent in ${namespace} has reported no remote-write progress for 30 minutes (no prometheus_remote_storage_queue_highest_sent_timestamp_seconds): its pods are down, not scraped, or never sent a sample. Check \`kubectl -n ${namespace} get pods -l app=pricing\` and the agent's log.`,
-      },
-    },
-    {
-      alert: 'FlantIntegrationMetricsNotDelivered',
-      expr: `max by (namespace) (changes(${agent}[10m])) == 0`,
-      for: '30m',
-      labels: labels('6'),
-      annotations: {
-        summary: 'Pricing metrics are not being delivered to Flant',
-        description: `The metrics agent in ${namespace} has sent nothing newer for 40 minutes (its highest sent timestamp stopped increasing). The agent's log says why (network, proxy, licence refused by Connect).`,
+        description: `For 30 minutes the metrics agent in ${namespace} has reported no remote-write progress: prometheus_remote_storage_queue_highest_sent_timestamp_seconds is absent (its pods are down, not scraped, or never sent a sample) or stopped increasing (the agent's log says why: network, proxy, licence refused by Connect). Check \`kubectl -n ${namespace} get pods -l app=pricing\` and the agent's log.`,
       },
     },
     {

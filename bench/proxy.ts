@@ -1,0 +1,131 @@
+/**
+ * The madison-proxy under load, in the setup of issue 11: the proxy pinned to core 0
+ * (`taskset -c 0`), the load generator (Debian's `hey`, installed by `ensureHey`) and an
+ * HTTPS Madison stand-in (bench/standin.ts) on core 1; Alertmanager v2 batches of 10 alerts.
+ * Added latency is the proxy's percentile minus the same percentile of direct posts to the
+ * same stand-in, in the same run. Prints one JSON object.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeCertificates } from '../e2e/fakes/madison.js';
+import { freePort } from '../e2e/controlplane/process.js';
+
+const key = 'bench-madison-key';
+
+/** An Alertmanager v2 batch of `n` alerts, as Prometheus posts it. */
+export function alertBatch(n = 10): string {
+  const alerts = Array.from({ length: n }, (_, i) => ({
+    labels: { alertname: `BenchAlert${i}`, severity_level: '4', tier: 'cluster', namespace: 'd8-monitoring', pod: `prometheus-main-${i}`, instance: `10.0.0.${i}:9090`, job: 'prometheus' },
+    annotations: { summary: `Bench alert ${i} is firing`, description: `This is bench alert number ${i}, with a description about as long as a real one: the target has been down for more than five minutes, check its pods and the network between them.` },
+    startsAt: '2026-12-01T00:00:00Z',
+    endsAt: '2026-12-01T01:00:00Z',
+    generatorURL: `http://prometheus.d8-monitoring:9090/graph?g0.expr=up%7Bjob%3D%22bench-${i}%22%7D+%3D%3D+0&g0.tab=1`,
+  }));
+  return JSON.stringify(alerts);
+}
+
+/** `hey` from PATH, else Debian's package (root only). */
+export function ensureHey(): string {
+  const found = spawnSync('sh', ['-c', 'command -v hey'], { encoding: 'utf8' }).stdout.trim();
+  if (found) return found;
+  const apt = spawnSync('apt-get', ['install', '-y', '-qq', 'hey'], { encoding: 'utf8', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (apt.status !== 0) throw new Error(`cannot install Debian's hey (run apt-get update first, as root): ${apt.stderr.slice(-300)}`);
+  return 'hey';
+}
+
+interface HeyResult {
+  readonly rps: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly ok: number;
+  readonly total: number;
+}
+
+function hey(bin: string, url: string, body: string, args: string[]): HeyResult {
+  const r = spawnSync('taskset', ['-c', '1', bin, ...args, '-m', 'POST', '-T', 'application/json', '-D', body, url], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`hey failed: ${r.stderr || r.stdout}`);
+  const out = r.stdout;
+  const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? NaN);
+  const ok = num(/\[200\]\s+(\d+) responses/);
+  const errors = [...out.matchAll(/\[(\d+)\]\s+(\d+) responses/g)].reduce((n, m) => n + Number(m[2]), 0);
+  return { rps: num(/Requests\/sec:\s+([\d.]+)/), p50Ms: num(/50% in ([\d.]+) secs/) * 1000, p99Ms: num(/99% in ([\d.]+) secs/) * 1000, ok, total: errors };
+}
+
+function rss(pid: number): { rssMiB: number; peakMiB: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+  return { rssMiB: kb('VmRSS') / 1024, peakMiB: kb('VmHWM') / 1024 };
+}
+
+async function waitFor(url: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+export async function proxyBench(options: { seconds?: number } = {}): Promise<Record<string, number | string>> {
+  const seconds = options.seconds ?? 10;
+  const heyBin = ensureHey();
+  const certs = makeCertificates('madison.flant.com');
+  const bodyFile = join(certs.dir, 'batch.json');
+  const body = alertBatch();
+  writeFileSync(bodyFile, body);
+  const children: ChildProcess[] = [];
+  try {
+    const standin = spawn('taskset', ['-c', '1', process.execPath, new URL('./standin.js', import.meta.url).pathname, certs.dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(standin);
+    const standinPort = await new Promise<number>((resolve) => standin.stdout?.once('data', (c: Buffer) => resolve(Number(c.toString().trim()))));
+    const port = await freePort();
+    const proxy = spawn('taskset', ['-c', '0', process.execPath, 'bin/flant-integration.js', 'proxy'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, MADISON_BACKEND: `127.0.0.1:${standinPort}`, MADISON_AUTH_KEY: key, MADISON_CA_FILE: certs.caFile, LISTEN_HOST: '127.0.0.1', LISTEN_PORT: String(port) },
+    });
+    children.push(proxy);
+    await waitFor(`http://127.0.0.1:${port}/healthz`);
+    await new Promise((r) => setTimeout(r, 2000));
+    // taskset execs node in place: the pid is the proxy's.
+    const idle = rss(proxy.pid ?? 0);
+    const viaProxy = `http://127.0.0.1:${port}/api/v2/alerts`;
+    const direct = `https://127.0.0.1:${standinPort}/api/events/prometheus/${key}`;
+    // Warm both paths (TLS sessions, JIT).
+    hey(heyBin, viaProxy, bodyFile, ['-n', '2000', '-c', '4']);
+    hey(heyBin, direct, bodyFile, ['-n', '2000', '-c', '4']);
+    const idleProxy = hey(heyBin, viaProxy, bodyFile, ['-n', '2000', '-c', '1']);
+    const idleDirect = hey(heyBin, direct, bodyFile, ['-n', '2000', '-c', '1']);
+    const ratedProxy = hey(heyBin, viaProxy, bodyFile, ['-z', `${seconds}s`, '-c', '20', '-q', '10']);
+    const ratedDirect = hey(heyBin, direct, bodyFile, ['-z', `${seconds}s`, '-c', '20', '-q', '10']);
+    const loadProxy = hey(heyBin, viaProxy, bodyFile, ['-z', `${seconds}s`, '-c', '32']);
+    const loadDirect = hey(heyBin, direct, bodyFile, ['-z', `${seconds}s`, '-c', '32']);
+    const after = rss(proxy.pid ?? 0);
+    return {
+      batchBytes: Buffer.byteLength(body),
+      idleRssMiB: idle.rssMiB,
+      peakRssMiB: after.peakMiB,
+      idleP50Ms: idleProxy.p50Ms,
+      idleDirectP50Ms: idleDirect.p50Ms,
+      addedIdleP50Ms: idleProxy.p50Ms - idleDirect.p50Ms,
+      rated200P99Ms: ratedProxy.p99Ms,
+      rated200DirectP99Ms: ratedDirect.p99Ms,
+      addedRated200P99Ms: ratedProxy.p99Ms - ratedDirect.p99Ms,
+      rated200Rps: ratedProxy.rps,
+      postsPerSecond: loadProxy.rps,
+      directPostsPerSecond: loadDirect.rps,
+      loadOk: loadProxy.ok,
+      loadResponses: loadProxy.total,
+    };
+  } finally {
+    for (const c of children) c.kill('SIGKILL');
+    rmSync(certs.dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && new URL(import.meta.url).pathname === process.argv[1]) {
+  process.stdout.write(`${JSON.stringify(await proxyBench({ seconds: Number(process.env.BENCH_SECONDS ?? 10) }))}\n`);
+}

@@ -10,6 +10,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeCertificates } from '../e2e/fakes/madison.js';
 import { freePort } from '../e2e/controlplane/process.js';
+import { proxyNodeOptions } from '../src/components/madison/render.js';
 
 const key = 'bench-madison-key';
 
@@ -85,7 +86,7 @@ export async function proxyBench(options: { seconds?: number } = {}): Promise<Re
     const port = await freePort();
     const proxy = spawn('taskset', ['-c', '0', process.execPath, 'bin/flant-integration.js', 'proxy'], {
       stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, MADISON_BACKEND: `127.0.0.1:${standinPort}`, MADISON_AUTH_KEY: key, MADISON_CA_FILE: certs.caFile, LISTEN_HOST: '127.0.0.1', LISTEN_PORT: String(port) },
+      env: { ...process.env, NODE_OPTIONS: process.env.PROXY_NODE_OPTIONS ?? proxyNodeOptions, ...(process.env.PROXY_MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.PROXY_MALLOC_ARENA_MAX } : {}), MADISON_BACKEND: `127.0.0.1:${standinPort}`, MADISON_AUTH_KEY: key, MADISON_CA_FILE: certs.caFile, LISTEN_HOST: '127.0.0.1', LISTEN_PORT: String(port) },
     });
     children.push(proxy);
     await waitFor(`http://127.0.0.1:${port}/healthz`);
@@ -94,11 +95,15 @@ export async function proxyBench(options: { seconds?: number } = {}): Promise<Re
     const idle = rss(proxy.pid ?? 0);
     const viaProxy = `http://127.0.0.1:${port}/api/v2/alerts`;
     const direct = `https://127.0.0.1:${standinPort}/api/events/prometheus/${key}`;
-    // Warm both paths (TLS sessions, JIT).
-    hey(heyBin, viaProxy, bodyFile, ['-n', '2000', '-c', '4']);
-    hey(heyBin, direct, bodyFile, ['-n', '2000', '-c', '4']);
+    // Warm both paths with as many connections as the load uses (TLS handshakes, JIT): steady state is measured.
+    const warm = () => {
+      hey(heyBin, viaProxy, bodyFile, ['-n', '4000', '-c', '32']);
+      hey(heyBin, direct, bodyFile, ['-n', '4000', '-c', '32']);
+    };
+    warm();
     const idleProxy = hey(heyBin, viaProxy, bodyFile, ['-n', '2000', '-c', '1']);
     const idleDirect = hey(heyBin, direct, bodyFile, ['-n', '2000', '-c', '1']);
+    warm();
     const ratedProxy = hey(heyBin, viaProxy, bodyFile, ['-z', `${seconds}s`, '-c', '20', '-q', '10']);
     const ratedDirect = hey(heyBin, direct, bodyFile, ['-z', `${seconds}s`, '-c', '20', '-q', '10']);
     const loadProxy = hey(heyBin, viaProxy, bodyFile, ['-z', `${seconds}s`, '-c', '32']);

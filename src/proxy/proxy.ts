@@ -11,7 +11,7 @@ import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { ProxyLog as Logger } from './log.js';
 // Light modules only: the proxy's memory is paid once per pod (no prom-client, no schema, no informers).
-import { proxyFor, tunnel, type ProxySettings } from '../connect/http.js';
+import type { ProxySettings } from '../connect/http.js';
 import { anyHost, listen, type Listener } from '../reconciler/server.js';
 
 /** Settings of the proxy, read from its environment by the CLI. */
@@ -121,7 +121,7 @@ export class ProxyCounters {
 
 /** Starts the proxy. */
 export async function startProxy(config: ProxyConfig, log: Logger): Promise<RunningProxy> {
-  const upstream = upstreamRequester(config);
+  const upstream = await upstreamRequester(config);
   const counters = new ProxyCounters(config.backend);
   let inFlight = 0;
   const server = http.createServer((req, res) => {
@@ -147,21 +147,28 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Runn
 
 type Upstream = (method: string, path: string, headers: Record<string, string>) => http.ClientRequest;
 
-function upstreamRequester(config: ProxyConfig): Upstream {
+async function upstreamRequester(config: ProxyConfig): Promise<Upstream> {
   const [host, port] = splitHostPort(config.backend, config.scheme === 'https' ? 443 : 80);
   const ca = config.caFile ? [...tls.rootCertificates, readFileSync(config.caFile, 'utf8')] : undefined;
-  const tlsOptions = { servername: config.madisonHost, rejectUnauthorized: !config.insecureSkipVerify, ...(ca ? { ca } : {}) };
+  // One secure context, made once: passing `ca` itself would have the agent build a pool key
+  // from ~140 PEM strings and a new context for each connection.
+  const secureContext = ca ? tls.createSecureContext({ ca }) : undefined;
+  const tlsOptions = { servername: config.madisonHost, rejectUnauthorized: !config.insecureSkipVerify, ...(secureContext ? { secureContext } : {}) };
   const lib = config.scheme === 'https' ? https : http;
   const common = { host, port, timeout: config.upstreamTimeoutMs };
-  const via = proxyFor(new URL(`${config.scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`), config.egressProxy);
+  // The egress proxy code is loaded only when one is configured: its memory is paid by those who use it.
+  const egress = config.egressProxy ? await import('../connect/http.js') : undefined;
+  const via = egress?.proxyFor(new URL(`${config.scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`), config.egressProxy);
   if (via && config.scheme === 'https') {
     const createConnection = (_options: unknown, done: (err: Error | null, socket?: Duplex) => void) => {
-      tunnel(via, host, port, config.upstreamTimeoutMs).then((socket) => done(null, tls.connect({ socket, ...tlsOptions })), (err: Error) => done(err));
+      egress?.tunnel(via, host, port, config.upstreamTimeoutMs).then((socket) => done(null, tls.connect({ socket, ...tlsOptions })), (err: Error) => done(err));
       return undefined;
     };
     return (method, path, headers) => https.request({ ...common, method, path, headers: { ...headers, Host: config.madisonHost }, createConnection } as https.RequestOptions);
   }
+  // Keep-alive to the backend, TLS sessions resumed, Nagle off: one batch is one round trip.
   const agent = config.scheme === 'https' ? new https.Agent({ keepAlive: true, ...tlsOptions }) : new http.Agent({ keepAlive: true });
+  agent.on('free', (socket) => socket.setNoDelay(true));
   const target = via ? { host: via.hostname, port: Number(via.port || 80) } : {};
   return (method, path, headers) =>
     lib.request({ ...common, ...target, method, path: via ? `http://${config.backend}${path}` : path, agent, headers: { ...headers, Host: config.madisonHost }, servername: config.madisonHost });
@@ -194,7 +201,9 @@ function forwardAlerts(config: ProxyConfig, upstream: Upstream, req: http.Incomi
       'Content-Length': String(body.length),
     });
     out.on('response', (answer) => {
-      res.writeHead(answer.statusCode ?? 502, { 'Content-Type': answer.headers['content-type'] ?? 'text/plain' });
+      // Madison's length passes through: one write, no chunked encoding.
+      const length = answer.headers['content-length'];
+      res.writeHead(answer.statusCode ?? 502, { 'Content-Type': answer.headers['content-type'] ?? 'text/plain', ...(length ? { 'Content-Length': length } : {}) });
       const ok = (answer.statusCode ?? 0) >= 200 && (answer.statusCode ?? 0) < 300;
       answer.pipe(res);
       answer.on('end', () => {

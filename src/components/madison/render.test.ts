@@ -51,6 +51,7 @@ describe('renderMadison', () => {
     expect(container.env).toEqual([
       { name: 'MADISON_BACKEND', value: '10.1.0.1:443' },
       { name: 'MADISON_AUTH_KEY', valueFrom: { secretKeyRef: { name: 'madison-proxy', key: 'auth-key' } } },
+      { name: 'NODE_OPTIONS', value: '--max-semi-space-size=2 --max-old-space-size=32' },
     ]);
   });
 

@@ -17,7 +17,7 @@ import { FakeConnect } from './fakes/connect.js';
 import { apply, column, condition, flantIntegration, removeFlantIntegrationAndNamespace, secret, workloadsNamespace } from './support/cluster.js';
 import { ControllerProcess, eventually, startController } from './support/controller.js';
 import { installCRD } from './support/crd.js';
-import { serviceAccountKubeconfig } from './support/credentials.js';
+import { serviceAccountKubeconfig, untilAllowed } from './support/credentials.js';
 import { kubectl, kubectlOk } from './support/kubectl.js';
 import { pricingRoleName } from '../src/components/metrics/render.js';
 
@@ -137,6 +137,8 @@ beforeAll(async () => {
     (await kubectl(kc, ['get', 'serviceaccount', '-n', ns, 'pricing'])).code === 0 && (await kubectl(kc, ['get', 'clusterrolebinding', pricingRoleName])).code === 0,
   );
   const exporterKubeconfig = await serviceAccountKubeconfig(kc, ns, 'pricing', join(dir, 'pricing.kubeconfig'));
+  await untilAllowed(kc, `system:serviceaccount:${ns}:pricing`, ['list', 'nodes']);
+  await untilAllowed(kc, `system:serviceaccount:${ns}:pricing`, ['get', 'secret/prometheus-ca', '-n', ns]);
   exporter = new ControllerProcess(exporterKubeconfig, [`--token-file=${join(dir, 'no-token')}`], {}, ['bin/flant-integration.js', 'pricing'], ['--listen=127.0.0.1:0', '--probe-listen=0']);
 });
 

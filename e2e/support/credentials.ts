@@ -5,7 +5,8 @@
  * the RBAC does not allow fails the spec that made it; the audit log shows the rest.
  */
 import { writeFile } from 'node:fs/promises';
-import { controllerName, controllerNamespace, installObjects, secretsRoleObjects, workloadsSecretVerbs } from '../../cdk8s/install.js';
+import { controllerName, controllerNamespace, installObjects, secretsRoleObjects, workloadsNamespace, workloadsSecretVerbs } from '../../cdk8s/install.js';
+import { group, plural } from '../../src/api/index.js';
 import { kubectl, kubectlOk } from './kubectl.js';
 
 const rbacKinds = new Set(['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
@@ -26,6 +27,19 @@ export async function installControllerRBAC(adminKubeconfig: string, deckhouse =
 export async function grantWorkloadsNamespace(adminKubeconfig: string, namespace: string): Promise<void> {
   const objects = secretsRoleObjects(namespace, workloadsSecretVerbs);
   await kubectlOk(adminKubeconfig, ['apply', '--server-side', '--field-manager=e2e', '-f', '-'], objects.map((o) => JSON.stringify(o)).join('\n'));
+  await untilAllowed(adminKubeconfig, `system:serviceaccount:${controllerNamespace}:${controllerName}`, ['list', 'secrets', '-n', namespace]);
+}
+
+/**
+ * Waits until kube-apiserver's RBAC authorizer (which sees new bindings through its own cache)
+ * allows `user` the `can-i` arguments, so a process started at once is not refused its first requests.
+ */
+export async function untilAllowed(adminKubeconfig: string, user: string, canI: string[]): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if ((await kubectl(adminKubeconfig, ['auth', 'can-i', ...canI, `--as=${user}`])).stdout.trim() === 'yes') return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${user} is still not allowed to ${canI.join(' ')} after 10 s`);
 }
 
 /** Writes a kubeconfig at `path` for ServiceAccount `namespace/name`: the admin kubeconfig's cluster, a 24 h token. */
@@ -55,5 +69,10 @@ export async function controllerKubeconfig(adminKubeconfig: string, path: string
   for (let i = 0; i < 50 && (await kubectl(adminKubeconfig, ['get', 'serviceaccount', '-n', controllerNamespace, controllerName])).code !== 0; i++) {
     await new Promise((r) => setTimeout(r, 100));
   }
-  return serviceAccountKubeconfig(adminKubeconfig, controllerNamespace, controllerName, path);
+  await serviceAccountKubeconfig(adminKubeconfig, controllerNamespace, controllerName, path);
+  const user = `system:serviceaccount:${controllerNamespace}:${controllerName}`;
+  await untilAllowed(adminKubeconfig, user, ['list', `${plural}.${group}`]);
+  await untilAllowed(adminKubeconfig, user, ['list', 'customresourcedefinitions.apiextensions.k8s.io']);
+  await untilAllowed(adminKubeconfig, user, ['list', 'secrets', '-n', workloadsNamespace]);
+  return path;
 }

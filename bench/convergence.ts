@@ -44,6 +44,7 @@ export async function convergenceBench(options: { runs?: number; idleSeconds?: n
   process.env.E2E_KUBECTL = kubectl;
   const embedded = await startEmbeddedCluster();
   const children: ChildProcess[] = [];
+  let watchStop: AbortController | undefined;
   try {
     const kc = embedded.kubeconfigPath;
     await embedded.prepare(await kubeClient(loadKubeConfig({ kubeconfig: kc, inCluster: false })));
@@ -57,25 +58,36 @@ export async function convergenceBench(options: { runs?: number; idleSeconds?: n
     });
     children.push(ctl);
 
-    // One watch for the whole bench: `<type> <uid> <Type>=<Status>,...` per event, stamped on arrival.
+    // One watch for the whole bench (this repository's client, from the API server directly):
+    // each event stamped on arrival with its type, the resource's uid and its conditions.
     const events: Array<{ at: number; type: string; uid: string; conditions: Map<string, string> }> = [];
-    const watch = spawn(kubectl, [`--kubeconfig=${kc}`, 'get', 'fi', '--watch', '--output-watch-events', '-o', 'jsonpath={.type} {.object.metadata.uid} {range .object.status.conditions[*]}{.type}={.status},{end}{"\\n"}'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    children.push(watch);
-    let buffer = '';
-    watch.stdout?.on('data', (c: Buffer) => {
-      const at = performance.now();
-      buffer += c.toString();
-      const lines = buffer.split('\n');
-      buffer = lines.pop() ?? '';
-      for (const line of lines) {
-        const [type = '', uid = '', conds = ''] = line.trim().split(' ');
-        events.push({ at, type, uid, conditions: new Map(conds.split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string])) });
+    const admin = await kubeClient(loadKubeConfig({ kubeconfig: kc, inCluster: false }));
+    const watching = new AbortController();
+    watchStop = watching;
+    const path = '/apis/integration.flant.com/v1alpha1/flantintegrations';
+    void (async () => {
+      let rv = (await admin.request<{ metadata: { resourceVersion: string } }>('GET', path)).metadata.resourceVersion;
+      while (!watching.signal.aborted) {
+        await admin
+          .watch(path, { resourceVersion: rv, allowWatchBookmarks: true }, (e) => {
+            rv = e.object.metadata?.resourceVersion ?? rv;
+            if (e.type === 'BOOKMARK' || e.type === 'ERROR') return;
+            const conditions = ((e.object as { status?: { conditions?: Array<{ type: string; status: string }> } }).status?.conditions ?? []).map((c) => [c.type, c.status] as [string, string]);
+            events.push({ at: performance.now(), type: e.type, uid: e.object.metadata?.uid ?? '', conditions: new Map(conditions) });
+          }, watching.signal)
+          .catch(() => new Promise((r) => setTimeout(r, 200)));
       }
-    });
+    })();
+    // The sample the embedded cluster applied before the watch began.
+    const sample = await admin.request<{ metadata: { uid: string }; status?: { conditions?: Array<{ type: string; status: string }> } }>('GET', `${path}/default`);
+    events.push({ at: performance.now(), type: 'ADDED', uid: sample.metadata.uid, conditions: new Map((sample.status?.conditions ?? []).map((c) => [c.type, c.status] as [string, string])) });
     const until = async (what: string, check: () => boolean, timeoutMs = 120_000) => {
       const started = performance.now();
       while (!check()) {
-        if (performance.now() - started > timeoutMs) throw new Error(`timed out waiting until ${what}`);
+        if (performance.now() - started > timeoutMs) {
+          const last = events.at(-1);
+          throw new Error(`timed out waiting until ${what}; last event: ${last ? `${last.type} ${[...last.conditions].map(([t, v]) => `${t}=${v}`).join(',')}` : 'none'}`);
+        }
         await new Promise((r) => setTimeout(r, 20));
       }
     };
@@ -107,7 +119,9 @@ export async function convergenceBench(options: { runs?: number; idleSeconds?: n
       await until('the deletion is seen', () => events.some((e) => e.uid === uid && e.type === 'DELETED'));
     }
 
-    // Idle: everything Ready, nothing changes; count the controller's requests in the audit log.
+    // Idle: everything Ready, nothing changes (after 15 s for the last Deployment and pod status
+    // events to settle); count the controller's requests in the audit log.
+    await new Promise((r) => setTimeout(r, 15_000));
     const auditPath = join(kc, '..', 'logs', 'audit.log');
     const before = parseAudit(readFileSync(auditPath, 'utf8')).length;
     await new Promise((r) => setTimeout(r, idleSeconds * 1000));
@@ -127,6 +141,7 @@ export async function convergenceBench(options: { runs?: number; idleSeconds?: n
       controllerPeakRssMiB: kb('VmHWM') / 1024,
     };
   } finally {
+    watchStop?.abort();
     for (const c of children) c.kill('SIGKILL');
     await embedded.stop();
   }

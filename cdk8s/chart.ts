@@ -29,7 +29,7 @@ export const defaultValues = {
   image: { repository: 'flant-integration-controller', tag: 'dev', pullPolicy: 'IfNotPresent' },
   replicas: 1,
   resources: {
-    requests: { cpu: '50m', memory: '128Mi' },
+    requests: { cpu: '50m', memory: '160Mi' },
     limits: { memory: '512Mi' },
   },
   leaderElection: { enabled: true },

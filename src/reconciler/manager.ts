@@ -4,6 +4,7 @@
  * listeners, and a graceful shutdown: stop taking work, let reconciles in flight finish
  * within the timeout, release the lease, stop informers, close the listeners.
  */
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { realClock, type Clock } from './clock.js';
 import { Controller, type ControllerOptions, type Reconciler } from './controller.js';
@@ -105,6 +106,9 @@ export class Manager {
   /** Runs until `signal` aborts, then shuts down gracefully. */
   async run(signal: AbortSignal): Promise<void> {
     const log = this.options.log;
+    // Every informer's watch holds one abort listener on this signal for as long as it runs:
+    // a dozen is normal here, not the leak Node's default limit of 10 warns about.
+    setMaxListeners(1000, signal);
     const [probes, metrics] = await Promise.all([
       serve(this.options.healthProbeBindAddress ?? ':8081', probeRoutes(() => this.notReady())),
       serve(this.options.metricsBindAddress ?? ':8080', metricsRoutes(this.metrics.registry)),

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { FakeClock, flush } from './clock.js';
@@ -41,5 +42,21 @@ describe('NamespacedInformers', () => {
     stop.abort();
     await run;
     expect(set.namespaces()).toEqual([]);
+  });
+
+  it('holds no listener on its signal for a namespace it dropped, however often namespaces come and go', async () => {
+    const { client } = fakeClient({});
+    const set = new NamespacedInformers(client, { path: (ns) => `/api/v1/namespaces/${ns}/secrets` }, new FakeClock(), pino({ level: 'silent' }));
+    const stop = new AbortController();
+    const run = set.run(stop.signal);
+    await flush();
+    const base = getEventListeners(stop.signal, 'abort').length;
+    for (let i = 0; i < 50; i++) {
+      set.setNamespaces(['always', `churn-${i}`]);
+      await flush();
+    }
+    expect(getEventListeners(stop.signal, 'abort').length).toBe(base + 2);
+    stop.abort();
+    await run;
   });
 });

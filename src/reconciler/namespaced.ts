@@ -82,7 +82,10 @@ export class NamespacedInformers<T extends KubeObject = KubeObject> {
       for (const handler of this.handlers) handler(event);
     });
     const stop = new AbortController();
-    this.signal?.addEventListener('abort', () => stop.abort(), { once: true });
+    // Removed when this namespace's informer stops: namespaces come and go while the signal lives on.
+    const onAbort = () => stop.abort();
+    this.signal?.addEventListener('abort', onAbort, { once: true });
+    stop.signal.addEventListener('abort', () => this.signal?.removeEventListener('abort', onAbort), { once: true });
     this.running.set(namespace, { informer, stop });
     void informer.run(stop.signal);
   }

@@ -106,9 +106,6 @@ export class Manager {
   /** Runs until `signal` aborts, then shuts down gracefully. */
   async run(signal: AbortSignal): Promise<void> {
     const log = this.options.log;
-    // Every informer's watch holds one abort listener on this signal for as long as it runs:
-    // a dozen is normal here, not the leak Node's default limit of 10 warns about.
-    setMaxListeners(1000, signal);
     const [probes, metrics] = await Promise.all([
       serve(this.options.healthProbeBindAddress ?? ':8081', probeRoutes(() => this.notReady())),
       serve(this.options.metricsBindAddress ?? ':8080', metricsRoutes(this.metrics.registry)),
@@ -116,6 +113,9 @@ export class Manager {
     this.listeners = [probes, metrics].filter((l): l is Listener => l !== undefined);
     log.info({ probePort: probes?.port, metricsPort: metrics?.port }, 'serving probes and metrics');
     const stopInformers = new AbortController();
+    // Every informer's list or watch holds one abort listener on this signal while it runs: a
+    // dozen or more is normal here, not the leak Node's default limit of 10 warns about.
+    setMaxListeners(1000, stopInformers.signal);
     const informerRuns = [...this.informers.values(), ...this.sources].map((i) => i.run(stopInformers.signal));
     try {
       await this.waitForSync(signal);

@@ -130,8 +130,9 @@ export interface InstallOptions {
 
 /**
  * The controller's resources, measured by `npm run bench` (bench/results/2026-12-01.json: the
- * local control plane, every component on, 20 create/delete cycles): 117 MiB RSS at rest after
- * them, a 161 MiB peak; the limit leaves room for a cluster with many more watched objects.
+ * local control plane, every component on, 20 create/delete cycles): 117-159 MiB RSS at rest
+ * after them across runs, a 161 MiB peak; the limit leaves room for a cluster with many more
+ * watched objects.
  */
 const controllerResources: k8s.ResourceRequirements = {
   requests: { cpu: k8s.Quantity.fromString('50m'), memory: k8s.Quantity.fromString('160Mi') },

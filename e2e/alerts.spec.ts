@@ -4,7 +4,6 @@
  * and `promtool test rules` shows each alert firing (and not before its time) on series as
  * the controller, the agent and madison-proxy export them.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,20 +11,11 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertRules, type AlertRule } from '../src/components/alerts/index.js';
 import { ensurePrometheus } from './controlplane/binaries.js';
+import { run } from './support/run.js';
 
 let dir: string;
 let promtool: string;
 
-function run(command: string, args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code: code ?? -1, out }));
-  });
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'alerts-e2e-'));

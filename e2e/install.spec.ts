@@ -5,28 +5,18 @@
  * applied with Pod Security `restricted` enforced on our namespaces, and the controller's
  * pod is admitted (the madison-proxy and pricing pods are, in the specs that make them).
  */
-import { spawn } from 'node:child_process';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { chartDir } from '../cdk8s/chart.js';
 import { controllerName, controllerNamespace, controllerNetworkPolicy, installObjects, type InstallOptions } from '../cdk8s/install.js';
 import { eventually } from './support/controller.js';
 import { kubectl, kubectlOk } from './support/kubectl.js';
+import { run } from './support/run.js';
 
 const kc = inject('kubeconfig');
 const helm = inject('helm');
 const local = inject('localControlPlane');
 
-function run(command: string, args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code: code ?? -1, out }));
-  });
-}
 
 type Obj = Record<string, unknown> & { kind?: string; metadata?: { name?: string; namespace?: string } };
 const key = (o: Obj) => `${o.kind} ${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;

@@ -92,4 +92,37 @@ describe('Applier adopts nothing', () => {
     expect(await applier.deleteComponent('c', [{ apiVersion: 'v1', kind: 'Secret', namespaces: ['a', 'forbidden'] }], log, 'owner-1')).toEqual([]);
     expect(seen).toEqual(['/api/v1/namespaces/a/secrets', '/api/v1/namespaces/forbidden/secrets']);
   });
+
+  it('writes nothing when it applied exactly this and nobody changed the object since; writes when either changed', async () => {
+    const stored = new Map<string, KubeObject>();
+    let rv = 1;
+    const writes: string[] = [];
+    const client: KubeClient = {
+      server: 'https://fake',
+      async request<T>(method: string, path: string, options?: { body?: unknown }) {
+        if (path === '/api/v1') return { resources: [{ name: 'configmaps', kind: 'ConfigMap', namespaced: true }] } as T;
+        if (method === 'GET') {
+          const found = stored.get(path);
+          if (!found) throw new KubeApiError(404, 'NotFound', 'not found');
+          return found as T;
+        }
+        writes.push(method);
+        const obj = { ...(options?.body as KubeObject), metadata: { ...(options?.body as KubeObject).metadata, resourceVersion: String(rv++) } };
+        stored.set(path, obj);
+        return obj as T;
+      },
+      watch: async () => {},
+    };
+    const applier = new Applier(client, new RESTMapper(client, new FakeClock()), { managedBy: ours, componentKey: 'example.com/component' }, 'me');
+    const withData = (v: string) => ({ ...desired('x'), data: { v } });
+    await applier.apply(withData('1'));
+    await applier.apply(withData('1'));
+    expect(writes).toEqual(['PATCH']);
+    await applier.apply(withData('2'));
+    expect(writes).toEqual(['PATCH', 'PATCH']);
+    const path = '/api/v1/namespaces/ns/configmaps/x';
+    stored.set(path, { ...(stored.get(path) as KubeObject), metadata: { ...stored.get(path)?.metadata, resourceVersion: 'changed-by-someone' } });
+    await applier.apply(withData('2'));
+    expect(writes).toEqual(['PATCH', 'PATCH', 'PATCH']);
+  });
 });

@@ -4,6 +4,7 @@
  * that it no longer renders are deleted, found by ownership labels. An object without
  * those labels is never deleted.
  */
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isForbidden, isNotFound, type KubeClient, type KubeObject } from './kube.js';
 import { resourcePath, type RESTMapper } from './mapper.js';
@@ -37,6 +38,9 @@ export class NotOwnedError extends Error {
 
 /** Applies and prunes objects with server-side apply. */
 export class Applier {
+  /** What was last applied at each path (a digest of the body) and the resourceVersion it left. */
+  private readonly lastApplied = new Map<string, { digest: string; resourceVersion: string }>();
+
   constructor(
     private readonly client: KubeClient,
     private readonly mapper: RESTMapper,
@@ -57,13 +61,32 @@ export class Applier {
     const info = await this.mapper.resourceOf(obj);
     const path = resourcePath(info, obj.metadata?.namespace, obj.metadata?.name);
     const ownerUID = obj.metadata?.ownerReferences?.[0]?.uid;
-    if (ownerUID) await this.checkOwned(obj, path, ownerUID, signal);
-    return this.client.request<KubeObject>('PATCH', path, {
+    const body = withoutStatus(obj);
+    const digest = createHash('sha256').update(JSON.stringify(body)).digest('base64');
+    const last = this.lastApplied.get(path);
+    const existing = ownerUID ? await this.checkOwned(obj, path, ownerUID, signal) : last ? await this.get(path, signal) : undefined;
+    // Nothing to write: we applied exactly this, and nobody has changed the object since (same
+    // resourceVersion). A resync at rest costs reads, not writes.
+    if (existing && last && last.digest === digest && existing.metadata?.resourceVersion === last.resourceVersion) return existing;
+    const applied = await this.client.request<KubeObject>('PATCH', path, {
       signal,
       query: { fieldManager: this.fieldManager, force: true, fieldValidation: 'Strict' },
-      body: withoutStatus(obj),
+      body,
       contentType: 'application/apply-patch+yaml',
     });
+    const resourceVersion = applied?.metadata?.resourceVersion;
+    if (resourceVersion) this.lastApplied.set(path, { digest, resourceVersion });
+    else this.lastApplied.delete(path);
+    return applied;
+  }
+
+  private async get(path: string, signal?: AbortSignal): Promise<KubeObject | undefined> {
+    try {
+      return await this.client.request<KubeObject>('GET', path, { signal });
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
   }
 
   /** Applies every object in order. */
@@ -73,17 +96,14 @@ export class Applier {
     return applied;
   }
 
-  private async checkOwned(obj: KubeObject, path: string, ownerUID: string, signal?: AbortSignal): Promise<void> {
-    let existing: KubeObject;
-    try {
-      existing = await this.client.request<KubeObject>('GET', path, { signal });
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
+  /** The object as stored (undefined when there is none), once it is known to be ours to write. */
+  private async checkOwned(obj: KubeObject, path: string, ownerUID: string, signal?: AbortSignal): Promise<KubeObject | undefined> {
+    const existing = await this.get(path, signal);
+    if (!existing) return undefined;
     const component = obj.metadata?.labels?.[this.ownership.componentKey] ?? '';
     const released = this.labelled(existing, component) && (existing.metadata?.ownerReferences ?? []).length === 0;
     if (!released && !this.owns({ ...existing, kind: obj.kind }, component, ownerUID)) throw new NotOwnedError(identity({ ...existing, kind: obj.kind }));
+    return existing;
   }
 
   /**
@@ -161,6 +181,7 @@ export class Applier {
   }
 
   private async delete(obj: KubeObject, path: string, signal?: AbortSignal): Promise<void> {
+    this.lastApplied.delete(path);
     try {
       await this.client.request('DELETE', path, {
         signal,

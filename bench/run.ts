@@ -6,7 +6,7 @@
  * - cold start of `crd` and `render` against a bare `node -e 0`, median of 10, peak RSS;
  * - madison-proxy under load (bench/proxy.ts): proxy pinned to core 0, hey and the stand-in on core 1;
  * - convergence on the local control plane, 20 runs, and idle writes (bench/convergence.ts).
- * `-- --all` makes the idle window 10 minutes (default 60 s) and the load phases 30 s (default 10 s).
+ * `-- --all` makes the idle window 10 minutes (default 30 s) and the load phases 30 s (default 10 s).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -125,7 +125,7 @@ row('proxy: added latency, idle p50', `${f(x.addedIdleP50Ms, 2)} ms (${f(x.idleP
 row('proxy: added latency at 200 posts/s, p99', `${f(x.addedRated200P99Ms, 2)} ms (${f(x.rated200P99Ms, 2)} vs direct ${f(x.rated200DirectP99Ms, 2)})`, '<= 5 ms');
 
 process.stderr.write('bench: convergence on the local control plane...\n');
-const c = child('./convergence.js', { BENCH_RUNS: '20', BENCH_IDLE_SECONDS: all ? '600' : '60' });
+const c = child('./convergence.js', { BENCH_RUNS: '20', BENCH_IDLE_SECONDS: all ? '600' : '30' });
 results.convergence = c;
 for (const [type, t] of Object.entries(c.convergenceMs as Record<string, { p50: number; p95: number; n: number }>)) {
   row(`convergence: apply -> ${type}=True`, `p50 ${f(t.p50, 0)} ms, p95 ${f(t.p95, 0)} ms (${t.n} runs)`);

@@ -80,9 +80,23 @@ function covers(grant: Grant, use: Use): boolean {
   return true;
 }
 
-/** Every (verb, group/resource, namespace) the user was refused: a grant it lacks. */
+const useKey = (u: Use) => `${u.verb} ${u.group}/${u.resource}${u.namespace ? ` in ${u.namespace}` : ''}${u.name ? ` (${u.name})` : ''}`;
+
+/**
+ * Every (verb, group/resource, namespace, name) the user was refused and never allowed: a grant
+ * it lacks. RBAC does not change during a run, so one refused and also allowed was refused by a
+ * passing state of the server (its authorizer's cache right after a kube-apiserver restart):
+ * see {@link transientlyRefused}.
+ */
 export function refused(uses: readonly Use[]): string[] {
-  return [...new Set(uses.filter((u) => u.code === 403).map((u) => `${u.verb} ${u.group}/${u.resource}${u.namespace ? ` in ${u.namespace}` : ''}${u.name ? ` (${u.name})` : ''}`))].sort();
+  const allowed = new Set(uses.filter((u) => u.code !== 403).map(useKey));
+  return [...new Set(uses.filter((u) => u.code === 403).map(useKey))].filter((k) => !allowed.has(k)).sort();
+}
+
+/** Requests refused that the same RBAC allowed at another time. */
+export function transientlyRefused(uses: readonly Use[]): string[] {
+  const allowed = new Set(uses.filter((u) => u.code !== 403).map(useKey));
+  return [...new Set(uses.filter((u) => u.code === 403).map(useKey))].filter((k) => allowed.has(k)).sort();
 }
 
 /** Uses that succeeded without any of `grants` covering them (allowed by some other binding). */

@@ -10,7 +10,7 @@ import { z, ZodError } from 'zod';
 import { flantIntegrationSchema, type FlantIntegration } from '../api/index.js';
 import { crdName, renderComponent, type AnyComponent } from '../flantintegration/index.js';
 import type { KubeObject } from '../reconciler/index.js';
-import { components } from './wiring.js';
+import { components } from './components.js';
 
 /** Facts the controller would discover in a cluster; each component reads its own section. */
 export const renderFactsSchema = z

@@ -7,7 +7,8 @@ import { hostname } from 'node:os';
 import { errorText } from '../reconciler/index.js';
 import { connectToCluster, loadKubeConfig } from './cluster.js';
 import { programLogger } from './logging.js';
-import { components, setupController } from './wiring.js';
+import { components } from './components.js';
+import { setupController } from './wiring.js';
 
 /** Options of `flant-integration run`, as the CLI parsed them. */
 export interface RunOptions {

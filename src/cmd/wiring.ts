@@ -1,17 +1,15 @@
 /**
- * Wires the controller process: the components (the one place that knows every one of
- * them), the informers they declare, the CRD informers, and the FlantIntegration
- * reconciler over the manager. Everything here is a parameter or a named constant.
+ * Wires the controller process: the informers the components declare (they are listed in
+ * components.ts), the CRD informers, and the FlantIntegration reconciler over the manager.
+ * Everything here is a parameter or a named constant.
  */
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import { flantIntegrationSpecSchema, group, plural, version } from '../api/index.js';
-import { AlertsComponent, dnsResolver, LogsComponent, MadisonComponent, MetricsComponent, UpmeterComponent } from '../components/index.js';
 import {
   componentLabel,
   crdsPath,
   declaredCRDs,
-  defineComponent,
   FlantIntegrationReconciler,
   managedByLabel,
   registrySecret,
@@ -44,39 +42,6 @@ export const flantIntegrationsPath = `/apis/${group}/${version}/${plural}`;
 export const fieldManager = 'flant-integration';
 /** reportingController of the Events. */
 export const eventsController = 'integration.flant.com/flant-integration';
-
-/** What the components need from the process. */
-export interface ComponentOptions {
-  /** DNS servers (`host:port`) for Madison backend discovery. @default the system's */
-  readonly dnsServers?: readonly string[];
-  /** Image of the generated workloads that run this program (madison-proxy, the pricing exporter). */
-  readonly image: string;
-  /** How often Connect is asked whether the Madison key was revoked, in ms. */
-  readonly revocationCheckIntervalMs?: number;
-  /** Re-resolve Madison backends this often instead of the spec's interval, in ms. @default the spec's */
-  readonly discoveryIntervalMs?: number;
-  /** Render NetworkPolicies for madison-proxy and pricing. @default true */
-  readonly networkPolicies?: boolean;
-  /** The namespace of the cluster's Prometheus, the one source the NetworkPolicies admit. @default {@link defaultMonitoringNamespace} */
-  readonly monitoringNamespace?: string;
-  /** Render the PrometheusRule of alerts on ourselves (when its CRD is served). @default true */
-  readonly prometheusRule?: boolean;
-}
-
-/** Where Deckhouse runs Prometheus. */
-export const defaultMonitoringNamespace = 'd8-monitoring';
-
-/** Every component, in display order. Adding a component is one line here. */
-export function components(options: ComponentOptions): AnyComponent[] {
-  const networkPolicyFrom = options.networkPolicies === false ? undefined : (options.monitoringNamespace ?? defaultMonitoringNamespace);
-  return [
-    defineComponent(new MadisonComponent({ resolver: dnsResolver(options.dnsServers), image: options.image, revocationCheckIntervalMs: options.revocationCheckIntervalMs, discoveryIntervalMs: options.discoveryIntervalMs, networkPolicyFrom })),
-    defineComponent(new MetricsComponent({ image: options.image, networkPolicyFrom })),
-    defineComponent(new LogsComponent()),
-    defineComponent(new UpmeterComponent()),
-    defineComponent(new AlertsComponent(options.prometheusRule !== false)),
-  ];
-}
 
 /** Options of the controller process. */
 export interface ControllerSetup {

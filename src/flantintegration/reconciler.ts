@@ -5,7 +5,7 @@
  * (only when it changed) and an Event per condition change.
  */
 import type { Logger } from 'pino';
-import { apiVersion, flantIntegrationSchema, kind, Reason, type FlantIntegration, type FlantIntegrationSpec, type FlantIntegrationStatus } from '../api/index.js';
+import { apiVersion, flantIntegrationSchema, kind, Reason, type FlantIntegration, type FlantIntegrationStatus } from '../api/index.js';
 import { changedConditions, errorText, NotOwnedError, redactValues, rfc3339, TerminalError, type Clock, type KindRef, type KubeObject, type OwnerReference, type Reconciler, type Result } from '../reconciler/index.js';
 import { cleanupFinalizer, crdName, stamp, type AnyComponent, type CacheView, type GatherContext } from './contract.js';
 import { bestServedVersion, type CRDObject } from './crds.js';
@@ -122,12 +122,12 @@ export class FlantIntegrationReconciler implements Reconciler {
     fence(shared.signal);
     try {
       if (!component.enabled(spec)) {
-        await this.deps.writer.deleteComponent(component.name, this.kindsOf(component, spec), shared.log, shared.owner.uid, shared.signal);
+        await this.deps.writer.deleteComponent(component.name, this.kindsOf(component, shared.secretNamespaces), shared.log, shared.owner.uid, shared.signal);
         return disabledOutcome(component);
       }
       if (component.needsLicence && !licence.found) {
         // Nothing is shipped without a licence: what runs stops, but for the facts the component keeps.
-        await this.deps.writer.prune(component.name, component.keptWithoutLicence?.(spec) ?? [], this.kindsOf(component, spec), shared.log, shared.owner.uid, shared.signal);
+        await this.deps.writer.prune(component.name, component.keptWithoutLicence?.(spec) ?? [], this.kindsOf(component, shared.secretNamespaces), shared.log, shared.owner.uid, shared.signal);
         return heldOutcome(component, fi.status, Reason.LicenceMissing, `no licence key, so nothing is shipped and its objects are removed: ${licence.message}`);
       }
       const missing = component.crds.filter((r) => !r.optional && this.served(r.kind, component) === undefined);
@@ -138,7 +138,7 @@ export class FlantIntegrationReconciler implements Reconciler {
       const objects = stamp(component.name, component.render(spec, gathered.facts), shared.owner);
       const conflicts = await this.applyAll(objects, log, shared.signal);
       fence(shared.signal);
-      await this.deps.writer.prune(component.name, objects, this.kindsOf(component, spec), shared.log, shared.owner.uid, shared.signal);
+      await this.deps.writer.prune(component.name, objects, this.kindsOf(component, shared.secretNamespaces), shared.log, shared.owner.uid, shared.signal);
       const outcome = readyOutcome(component, { spec, facts: gathered.facts, cache: this.deps.cache }, gathered.requeueAfterMs);
       return conflicts.length === 0 ? outcome : conflictOutcome(outcome, conflicts);
     } catch (err) {
@@ -204,14 +204,15 @@ export class FlantIntegrationReconciler implements Reconciler {
   /**
    * Where a component's objects can be: its built-in kinds and its served CRD kinds. Secrets
    * are looked for only in the namespaces the controller may hold them in (through Roles):
-   * the readable ones and those the component writes Secrets in besides.
+   * `readable` (the namespaces whose Secrets it may read) and those the component writes
+   * Secrets in besides.
    */
-  private kindsOf(component: AnyComponent, spec: FlantIntegrationSpec): KindRef[] {
+  private kindsOf(component: AnyComponent, readable: readonly string[]): KindRef[] {
     const crdKinds = component.crds.flatMap((r) => {
       const served = this.served(r.kind, component);
       return served ? [{ apiVersion: served, kind: r.kind }] : [];
     });
-    const secretsIn = [...new Set([...secretNamespaces(spec.namespace, this.deps.extraSecretNamespaces ?? []), ...(component.writesSecretsIn ?? [])])].sort();
+    const secretsIn = [...new Set([...readable, ...(component.writesSecretsIn ?? [])])].sort();
     const kinds = component.kinds.map((k) => (k.apiVersion === 'v1' && k.kind === 'Secret' ? { ...k, namespaces: secretsIn } : k));
     return [...kinds, ...crdKinds];
   }
@@ -259,12 +260,13 @@ export class FlantIntegrationReconciler implements Reconciler {
     // A resource that no longer parses is still cleaned up: with the defaults where its spec fails.
     const parsed = flantIntegrationSchema.safeParse(raw);
     const spec = parsed.success ? parsed.data.spec : flantIntegrationSchema.parse({ ...raw, spec: {} }).spec;
+    const readable = secretNamespaces(spec.namespace, this.deps.extraSecretNamespaces ?? []);
     for (const component of this.deps.components) {
       fence(signal);
       // What a component keeps without a licence (Madison's stored key) outlives the resource too,
       // so a reinstall reuses it instead of registering the cluster again.
       const kept = component.keptWithoutLicence?.(spec) ?? [];
-      const kinds = this.kindsOf(component, spec);
+      const kinds = this.kindsOf(component, readable);
       await this.deps.writer.prune(component.name, kept, kinds, log, uid, signal);
       if (kept.length > 0) await this.deps.writer.release(component.name, kept, kinds, log, uid, signal);
     }

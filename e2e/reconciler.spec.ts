@@ -9,7 +9,7 @@ import { apply, condition, flantIntegration, getFlantIntegration, namespace, res
 import { join } from 'node:path';
 import { controllerNamespace, readSecretVerbs, secretsRoleObjects } from '../cdk8s/install.js';
 import { ControllerProcess, eventually, startController } from './support/controller.js';
-import { controllerKubeconfig, untilAllowed } from './support/credentials.js';
+import { applyObjects, controllerKubeconfig, untilAllowed } from './support/credentials.js';
 import { installCRD } from './support/crd.js';
 import { kubectl, kubectlOk } from './support/kubectl.js';
 
@@ -158,7 +158,7 @@ describe('FlantIntegration reconciler', () => {
     expect(refused.lines.join('\n')).not.toContain(stolen);
 
     // What the chart's secretNamespaces does: the flag, and a Role that lets the controller read there.
-    await kubectlOk(kc, ['apply', '--server-side', '--field-manager=e2e', '-f', '-'], secretsRoleObjects('kube-system', readSecretVerbs).map((o) => JSON.stringify(o)).join('\n'));
+    await applyObjects(kc, secretsRoleObjects('kube-system', readSecretVerbs));
     await untilAllowed(kc, 'system:serviceaccount:flant-integration-system:flant-integration-controller', ['list', 'secrets', '-n', 'kube-system']);
     const allowed = controller(['--sync-period=2s', '--secret-namespaces=kube-system']);
     await eventually('LicenseValid is True with the namespace allowed', async () => (await condition(kc, 'LicenseValid'))?.status === 'True', 30_000);

@@ -15,6 +15,11 @@ export async function installControllerRBAC(adminKubeconfig: string, deckhouse =
   // On a Deckhouse cluster d8-system and d8-monitoring exist; here they are made for the Roles over their Secrets.
   const namespaces = ['d8-system', 'd8-monitoring'].map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
   const objects = [...(deckhouse ? namespaces : []), ...installObjects({ deckhouse }).filter((o) => rbacKinds.has(String(o.kind)))];
+  await applyObjects(adminKubeconfig, objects);
+}
+
+/** Server-side applies rendered objects (field manager `e2e`). */
+export async function applyObjects(adminKubeconfig: string, objects: ReadonlyArray<Record<string, unknown>>): Promise<void> {
   await kubectlOk(adminKubeconfig, ['apply', '--server-side', '--field-manager=e2e', '-f', '-'], objects.map((o) => JSON.stringify(o)).join('\n'));
 }
 
@@ -24,8 +29,7 @@ export async function installControllerRBAC(adminKubeconfig: string, deckhouse =
  * chart's `secretNamespaces`). The namespace must exist.
  */
 export async function grantWorkloadsNamespace(adminKubeconfig: string, namespace: string): Promise<void> {
-  const objects = secretsRoleObjects(namespace, workloadsSecretVerbs);
-  await kubectlOk(adminKubeconfig, ['apply', '--server-side', '--field-manager=e2e', '-f', '-'], objects.map((o) => JSON.stringify(o)).join('\n'));
+  await applyObjects(adminKubeconfig, secretsRoleObjects(namespace, workloadsSecretVerbs));
   await untilAllowed(adminKubeconfig, `system:serviceaccount:${controllerNamespace}:${controllerName}`, ['list', 'secrets', '-n', namespace]);
 }
 

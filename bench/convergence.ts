@@ -16,6 +16,7 @@ import { ensureKubectl } from '../e2e/controlplane/binaries.js';
 import { controllerKubeconfig } from '../e2e/support/credentials.js';
 import { parseAudit, usesOf } from '../e2e/support/audit.js';
 import { loadKubeConfig } from '../src/cmd/cluster.js';
+import { procMemory } from './proc.js';
 import { kubeClient } from '../src/reconciler/index.js';
 
 const conditionTypes = ['Ready', 'LicenseValid', 'MadisonRegistered', 'MadisonProxyReady', 'MetricsShippingReady', 'LogShippingReady', 'UpmeterReady'];
@@ -129,16 +130,15 @@ export async function convergenceBench(options: { runs?: number; idleSeconds?: n
     const byVerb: Record<string, number> = {};
     for (const u of idleUses) byVerb[u.verb] = (byVerb[u.verb] ?? 0) + 1;
     const writes = idleUses.filter((u) => ['create', 'update', 'patch', 'delete', 'deletecollection'].includes(u.verb)).length;
-    const status = readFileSync(`/proc/${ctl.pid}/status`, 'utf8');
-    const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+    const memory = procMemory(ctl.pid ?? 0);
     return {
       runs,
       convergenceMs: Object.fromEntries(conditionTypes.map((t) => [t, { p50: percentile(times[t] ?? [], 50), p95: percentile(times[t] ?? [], 95), n: times[t]?.length ?? 0 }])),
       idleSeconds,
       idleRequestsByVerb: byVerb,
       idleWrites: writes,
-      controllerRssMiB: kb('VmRSS') / 1024,
-      controllerPeakRssMiB: kb('VmHWM') / 1024,
+      controllerRssMiB: memory.rssMiB,
+      controllerPeakRssMiB: memory.peakMiB,
     };
   } finally {
     watchStop?.abort();

@@ -6,10 +6,11 @@
  * same stand-in, in the same run. Prints one JSON object.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeCertificates } from '../e2e/fakes/madison.js';
 import { freePort } from '../e2e/controlplane/process.js';
+import { procMemory } from './proc.js';
 import { proxyNodeOptions } from '../src/components/madison/render.js';
 
 const key = 'bench-madison-key';
@@ -53,12 +54,6 @@ function hey(bin: string, url: string, body: string, args: string[]): HeyResult 
   return { rps: num(/Requests\/sec:\s+([\d.]+)/), p50Ms: num(/50% in ([\d.]+) secs/) * 1000, p99Ms: num(/99% in ([\d.]+) secs/) * 1000, ok, total: errors };
 }
 
-function rss(pid: number): { rssMiB: number; peakMiB: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
-  return { rssMiB: kb('VmRSS') / 1024, peakMiB: kb('VmHWM') / 1024 };
-}
-
 async function waitFor(url: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
     try {
@@ -92,7 +87,7 @@ export async function proxyBench(options: { seconds?: number } = {}): Promise<Re
     await waitFor(`http://127.0.0.1:${port}/healthz`);
     await new Promise((r) => setTimeout(r, 2000));
     // taskset execs node in place: the pid is the proxy's.
-    const idle = rss(proxy.pid ?? 0);
+    const idle = procMemory(proxy.pid ?? 0);
     const viaProxy = `http://127.0.0.1:${port}/api/v2/alerts`;
     const direct = `https://127.0.0.1:${standinPort}/api/events/prometheus/${key}`;
     // Warm both paths with as many connections as the load uses (TLS handshakes, JIT): steady state is measured.
@@ -108,7 +103,7 @@ export async function proxyBench(options: { seconds?: number } = {}): Promise<Re
     const ratedDirect = hey(heyBin, direct, bodyFile, ['-z', `${seconds}s`, '-c', '20', '-q', '10']);
     const loadProxy = hey(heyBin, viaProxy, bodyFile, ['-z', `${seconds}s`, '-c', '32']);
     const loadDirect = hey(heyBin, direct, bodyFile, ['-z', `${seconds}s`, '-c', '32']);
-    const after = rss(proxy.pid ?? 0);
+    const after = procMemory(proxy.pid ?? 0);
     return {
       batchBytes: Buffer.byteLength(body),
       idleRssMiB: idle.rssMiB,

@@ -209,8 +209,8 @@ function forwardAlerts(config: ProxyConfig, upstream: Upstream, req: http.Incomi
       answer.on('end', () => {
         if (ok) counters.forwarded++;
         else counters.errors.rejected++;
+        log.info({ path: req.url, status: answer.statusCode, bytes: body.length }, 'alerts forwarded');
       });
-      answer.on('end', () => log.info({ path: req.url, status: answer.statusCode, bytes: body.length }, 'alerts forwarded'));
       // Madison failed after its headers: the client must not hang on a half answer.
       answer.on('aborted', () => {
         counters.errors.aborted++;

@@ -34,11 +34,12 @@ class FakeWriter implements ObjectWriter {
     this.deleted.push({ component, kinds: [...kinds], ownerUID });
     return [];
   }
-  /** What each release was told to keep, as `component: Kind name`. */
+  /** What each cleanup on deletion was told to keep (and so released), as `component: Kind name`. */
   released: string[] = [];
-  async release(component: string, objects: readonly KubeObject[]) {
-    this.released.push(...objects.map((o) => `${component}: ${o.kind} ${o.metadata?.name}`));
-    return [];
+  async retire(component: string, kept: readonly KubeObject[]) {
+    this.keptOnPrune.push(kept.map((o) => `${o.kind} ${o.metadata?.name}`));
+    this.released.push(...kept.map((o) => `${component}: ${o.kind} ${o.metadata?.name}`));
+    return { deleted: [], released: [] };
   }
   of(component: string): KubeObject[] {
     return this.applied.filter((o) => o.metadata?.labels?.['integration.flant.com/component'] === component);

@@ -26,8 +26,8 @@ export interface ObjectWriter {
   prune(component: string, desired: readonly KubeObject[], kinds: readonly KindRef[], log: Logger, ownerUID: string, signal?: AbortSignal): Promise<string[]>;
   /** Deletes every object of the component owned by `ownerUID`. */
   deleteComponent(component: string, kinds: readonly KindRef[], log: Logger, ownerUID: string, signal?: AbortSignal): Promise<string[]>;
-  /** Drops the owner reference of these owned objects, so they outlive the owner (adopted again by the next one). */
-  release(component: string, objects: readonly KubeObject[], kinds: readonly KindRef[], log: Logger, ownerUID: string, signal?: AbortSignal): Promise<string[]>;
+  /** Deletes the component's objects owned by `ownerUID` but `kept`, and drops the owner reference of those, so they outlive the owner (adopted again by the next one). */
+  retire(component: string, kept: readonly KubeObject[], kinds: readonly KindRef[], log: Logger, ownerUID: string, signal?: AbortSignal): Promise<unknown>;
 }
 
 /** The FlantIntegration's own API calls. */
@@ -265,10 +265,7 @@ export class FlantIntegrationReconciler implements Reconciler {
       fence(signal);
       // What a component keeps without a licence (Madison's stored key) outlives the resource too,
       // so a reinstall reuses it instead of registering the cluster again.
-      const kept = component.keptWithoutLicence?.(spec) ?? [];
-      const kinds = this.kindsOf(component, readable);
-      await this.deps.writer.prune(component.name, kept, kinds, log, uid, signal);
-      if (kept.length > 0) await this.deps.writer.release(component.name, kept, kinds, log, uid, signal);
+      await this.deps.writer.retire(component.name, component.keptWithoutLicence?.(spec) ?? [], this.kindsOf(component, readable), log, uid, signal);
     }
     fence(signal);
     await this.deps.api.patchFinalizers(raw.metadata?.name ?? '', finalizers.filter((f) => f !== cleanupFinalizer), raw.metadata?.resourceVersion, signal);

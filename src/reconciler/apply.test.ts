@@ -69,11 +69,11 @@ describe('Applier adopts nothing', () => {
     expect([...store.keys()].sort()).toEqual(['copy', 'foreign']);
   });
 
-  it('releases what it keeps past the owner: the owner reference goes, with the resourceVersion as precondition', async () => {
+  it('on the owner\'s deletion deletes the rest and releases what it keeps: the owner reference goes, with the resourceVersion as precondition', async () => {
     const { applier, writes } = fakeAPI([desired('key'), desired('other')]);
     const kinds = [{ apiVersion: 'v1', kind: 'ConfigMap' }];
-    expect(await applier.release('c', [cm('key')], kinds, log, 'owner-1')).toEqual(['ConfigMap ns/key']);
-    expect(writes).toEqual(['PATCH key']);
+    expect(await applier.retire('c', [cm('key')], kinds, log, 'owner-1')).toEqual({ deleted: ['ConfigMap ns/other'], released: ['ConfigMap ns/key'] });
+    expect(writes.sort()).toEqual(['DELETE other', 'PATCH key']);
   });
 
   it('looks in the given namespaces only, and a namespace it may not list holds nothing of ours', async () => {

@@ -55,7 +55,7 @@ export class Applier {
    * When `obj` names an owner, an existing object of that name must carry the ownership
    * label and an owner reference with that owner's UID, or nothing is written
    * ({@link NotOwnedError}): nobody else's object is ever adopted. The one exception is an
-   * object this controller released ({@link release}): our labels and no owner at all.
+   * object this controller released ({@link retire}): our labels and no owner at all.
    */
   async apply(obj: KubeObject, signal?: AbortSignal): Promise<KubeObject> {
     const info = await this.mapper.resourceOf(obj);
@@ -107,20 +107,26 @@ export class Applier {
   }
 
   /**
-   * Keeps `objects` of `component` past their owner's deletion: removes the owner references
-   * of those owned by `ownerUID`, so the garbage collector leaves them; the labels stay, so a
-   * later owner adopts them ({@link apply}). Returns what was released, as `Kind ns/name`.
+   * Cleans up `component` when its owner goes: deletes what it owns but `kept`, and releases
+   * `kept` (removes the owner references, so the garbage collector leaves them; the labels
+   * stay, so a later owner adopts them, see {@link apply}). One listing serves both.
    */
-  async release(component: string, objects: readonly KubeObject[], kinds: readonly KindRef[], log: Logger, ownerUID: string, signal?: AbortSignal): Promise<string[]> {
-    const wanted = new Set(objects.map(identity));
+  async retire(component: string, kept: readonly KubeObject[], kinds: readonly KindRef[], log: Logger, ownerUID: string, signal?: AbortSignal): Promise<{ deleted: string[]; released: string[] }> {
+    const keep = new Set(kept.map(identity));
+    const deleted: string[] = [];
     const released: string[] = [];
     for (const owned of await this.listOwned(component, kinds, ownerUID)) {
-      if (!wanted.has(identity(owned.object)) || signal?.aborted) continue;
+      if (signal?.aborted) break;
+      if (!keep.has(identity(owned.object))) {
+        await this.delete(owned.object, owned.path, signal);
+        deleted.push(identity(owned.object));
+        continue;
+      }
       await this.client.request('PATCH', owned.path, { signal, contentType: 'application/merge-patch+json', body: { metadata: { ownerReferences: null, resourceVersion: owned.object.metadata?.resourceVersion } } });
       released.push(identity(owned.object));
     }
-    if (released.length > 0) log.info({ component, released }, 'kept past the owner\'s deletion');
-    return released;
+    if (deleted.length > 0 || released.length > 0) log.info({ component, deleted, released }, 'cleaned up; what is released outlives the owner');
+    return { deleted, released };
   }
 
   private labelled(obj: KubeObject, component: string): boolean {

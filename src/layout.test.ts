@@ -36,7 +36,7 @@ const allowed: Record<string, readonly string[]> = {
   pricing: ['api', 'reconciler'],
   flantintegration: ['api', 'reconciler'],
   components: ['api', 'connect', 'flantintegration', 'imports', 'reconciler'],
-  cmd: ['api', 'components', 'connect', 'flantintegration', 'pricing', 'proxy', 'reconciler'],
+  cmd: ['api', 'components', 'connect', 'flantintegration', 'imports', 'pricing', 'proxy', 'reconciler'],
 };
 
 describe('src/ layout', () => {

@@ -4,9 +4,8 @@
  * (no `$ref`, no `additionalProperties` beside `properties`, Kubernetes extensions
  * written as `x-kubernetes-*`), then wraps it in a CustomResourceDefinition.
  */
-import { stringify } from 'yaml';
+import { createRequire } from 'node:module';
 import type { ZodTypeAny, ZodTypeDef } from 'zod';
-import { zodToJsonSchema } from 'zod-to-json-schema';
 import { ConditionType } from './conditions.js';
 import { extensionsOf, type CelRule } from './extensions.js';
 import {
@@ -28,8 +27,15 @@ export const crdPath = 'crds/integration.flant.com_flantintegrations.yaml';
 /** Keys of JSON Schema that a Kubernetes structural schema does not accept. */
 const droppedKeys = new Set(['$schema', 'additionalProperties', 'definitions', '$ref', 'exclusiveMinimum', 'exclusiveMaximum']);
 
+/**
+ * zod-to-json-schema and yaml are required when the CRD is made, not imported with the API:
+ * `render` and the controller's reconciles read the schema and never convert it.
+ */
+const load = createRequire(import.meta.url);
+
 /** Converts a zod schema to a structural OpenAPI v3 schema. */
 export function toStructuralSchema(schema: ZodTypeAny): JSONSchemaNode {
+  const { zodToJsonSchema } = load('zod-to-json-schema') as typeof import('zod-to-json-schema');
   const raw = zodToJsonSchema(schema, {
     target: 'openApi3',
     $refStrategy: 'none',
@@ -145,5 +151,6 @@ export function flantIntegrationCRD(): JSONSchemaNode {
 /** The CRD as the YAML file committed under `crds/`, with its regeneration header. */
 export function flantIntegrationCRDYaml(): string {
   const header = '# Generated from src/api/schema.ts by `npm run generate`. Do not edit by hand.\n';
+  const { stringify } = load('yaml') as typeof import('yaml');
   return header + stringify(flantIntegrationCRD(), { lineWidth: 0 });
 }

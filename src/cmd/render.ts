@@ -5,11 +5,11 @@
  * discover comes from the facts file instead.
  */
 import { readFile } from 'node:fs/promises';
-import { parseAllDocuments, stringify } from 'yaml';
 import { z, ZodError } from 'zod';
 import { flantIntegrationSchema, type FlantIntegration } from '../api/index.js';
 import { crdName, renderComponent, type AnyComponent } from '../flantintegration/index.js';
 import type { KubeObject } from '../reconciler/index.js';
+import { yaml } from '../imports/cdk8s.js';
 import { components } from './components.js';
 
 /** Facts the controller would discover in a cluster; each component reads its own section. */
@@ -77,14 +77,14 @@ export async function renderFromFiles(fiFile: string, factsFile?: string, warn: 
   const facts = parseWith(renderFactsSchema, factsFile ? await readOne(factsFile) : {}, factsFile ?? 'facts');
   const { objects, notes } = renderAll(fi, facts);
   for (const note of notes) warn(note);
-  return objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n');
+  return objects.map((o) => yaml.stringify(o, { lineWidth: 0 })).join('---\n');
 }
 
 async function readOne(file: string, kind?: string): Promise<unknown> {
   const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
     throw new Error(`cannot read ${file}: ${err.code ?? err.message}`, { cause: err });
   });
-  const docs = parseAllDocuments(text).map((d) => d.toJS() as unknown);
+  const docs = yaml.parseAllDocuments(text).map((d) => d.toJS() as unknown);
   const found = kind ? docs.find((d) => (d as { kind?: string } | null)?.kind === kind) : (docs[0] ?? {});
   if (found === undefined) throw new Error(`${file} has no ${kind ?? 'document'}`);
   return found ?? {};

@@ -1,11 +1,11 @@
 /**
  * The egress proxy of `spec.proxy`, as every generated workload gets it.
  */
-import type { k8s } from 'cdk8s-plus-28';
+import type { EnvVar } from '../imports/cdk8s.js';
 import type { FlantIntegrationSpec } from '../api/index.js';
 
 /** HTTP_PROXY, HTTPS_PROXY and NO_PROXY (both cases) from `spec.proxy`. */
-export function proxyEnv(spec: FlantIntegrationSpec): k8s.EnvVar[] {
+export function proxyEnv(spec: FlantIntegrationSpec): EnvVar[] {
   const p = spec.proxy;
   if (!p) return [];
   const pairs: Array<[string, string | undefined]> = [

@@ -2,7 +2,14 @@
  * JSON logs through pino. Every field that can carry a secret is redacted by
  * configuration, so a secret never reaches a log line even if passed by mistake.
  */
-import { pino, type DestinationStream, type Logger } from 'pino';
+import { createRequire } from 'node:module';
+import type { DestinationStream, Logger } from 'pino';
+
+/**
+ * pino is required when the first logger is made, not imported with this module: `render`
+ * imports this library's door for its pure parts and never logs (CONVENTIONS.md 16).
+ */
+const load = createRequire(import.meta.url);
 
 /** Options of the root logger. */
 export interface LoggerOptions {
@@ -23,6 +30,7 @@ export function redactPaths(fields: readonly string[]): string[] {
 
 /** Creates the root logger. */
 export function createLogger(options: LoggerOptions): Logger {
+  const { pino } = load('pino') as typeof import('pino');
   const config = { level: options.level ?? 'info', base: { app: options.app }, redact: { paths: redactPaths(options.secretFields), censor: '[REDACTED]' } };
   return options.destination ? pino(config, options.destination) : pino(config);
 }

@@ -2,11 +2,18 @@
  * The manager's Prometheus metrics, under controller-runtime's and client-go's names so
  * existing dashboards and alerts work unchanged.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createRequire } from 'node:module';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { QueueMetrics } from './queue.js';
 
 /** Result label of `controller_runtime_reconcile_total`. */
 export type ReconcileResult = 'success' | 'error' | 'requeue' | 'requeue_after';
+
+/**
+ * prom-client is required when the metrics are made, not imported with this module: `render`
+ * imports this library's door for its pure parts and exports no metrics (CONVENTIONS.md 16).
+ */
+const load = createRequire(import.meta.url);
 
 /** Every metric the reconciler library exports. */
 export class ManagerMetrics {
@@ -21,9 +28,13 @@ export class ManagerMetrics {
   private readonly queueDuration: Histogram<'name'>;
   private readonly workDuration: Histogram<'name'>;
 
-  constructor(readonly registry: Registry = new Registry(), processMetrics = true) {
-    if (processMetrics) collectDefaultMetrics({ register: registry });
-    const registers = [registry];
+  readonly registry: Registry;
+
+  constructor(registry?: Registry, processMetrics = true) {
+    const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = load('prom-client') as typeof import('prom-client');
+    this.registry = registry ?? new Registry();
+    if (processMetrics) collectDefaultMetrics({ register: this.registry });
+    const registers = [this.registry];
     const buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
     this.reconcileTotal = new Counter({ name: 'controller_runtime_reconcile_total', help: 'Total number of reconciliations per controller', labelNames: ['controller', 'result'], registers });
     this.reconcileErrors = new Counter({ name: 'controller_runtime_reconcile_errors_total', help: 'Total number of reconciliation errors per controller', labelNames: ['controller'], registers });

@@ -3,7 +3,7 @@
  * served): a component not Ready for 15 minutes, pricing metrics not delivered (Deckhouse's
  * own alert on that path, DESIGN.md section 3), and madison-proxy failing to forward.
  */
-import { ApiObject, App, Chart } from 'cdk8s';
+import { ApiObject, App, Chart } from '../../imports/cdk8s.js';
 import type { FlantIntegrationSpec } from '../../api/index.js';
 import type { KubeObject } from '../../reconciler/index.js';
 

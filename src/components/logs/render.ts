@@ -3,7 +3,7 @@
  * a ClusterLogDestination to Flant's Loki and a ClusterLoggingConfig that sends the
  * Deckhouse operator's logs (pods `app=deckhouse` in `d8-system`) there.
  */
-import { App, Chart } from 'cdk8s';
+import { App, Chart } from '../../imports/cdk8s.js';
 import type { FlantIntegrationSpec } from '../../api/index.js';
 import {
   ClusterLogDestination,

@@ -5,8 +5,7 @@
  * PodMonitor for the proxies' counters (when served) and a NetworkPolicy (when switched on).
  */
 import { createHash } from 'node:crypto';
-import { ApiObject, App, Chart } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-28';
+import { ApiObject, App, Chart, k8s, type ObjectMeta } from '../../imports/cdk8s.js';
 import type { FlantIntegrationSpec } from '../../api/index.js';
 import { CustomAlertmanager, CustomAlertmanagerSpecType } from '../../imports/deckhouse.io.js';
 import type { KubeObject } from '../../reconciler/index.js';
@@ -135,7 +134,7 @@ export function renderMadison(spec: FlantIntegrationSpec, facts: MadisonFacts): 
   return chart;
 }
 
-function addKeySecret(chart: Chart, metadata: k8s.ObjectMeta, authKey: string): void {
+function addKeySecret(chart: Chart, metadata: ObjectMeta, authKey: string): void {
   new k8s.KubeSecret(chart, 'key', { metadata, type: 'Opaque', data: { [authKeyField]: Buffer.from(authKey).toString('base64') } });
 }
 
@@ -146,7 +145,7 @@ export function keySecret(spec: FlantIntegrationSpec, authKey: string): KubeObje
   return chart.toJson()[0] as KubeObject;
 }
 
-function proxyDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: MadisonFacts, ip: string, meta: k8s.ObjectMeta): void {
+function proxyDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: MadisonFacts, ip: string, meta: ObjectMeta): void {
   // On the Deployment itself too, as Deckhouse has them: `kubectl get deploy -l app=madison-proxy` lists the proxies.
   const labels = { app: madisonProxyName, 'madison-backend': ip };
   const metadata = { ...meta, labels };

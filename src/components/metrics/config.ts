@@ -2,7 +2,7 @@
  * The metrics agent's configuration: grafana-agent static mode, `metrics:` block (the file
  * Alloy's static converter reads too), field by field as DESIGN.md section 3 says. Pure.
  */
-import { stringify } from 'yaml';
+import { yaml } from '../../imports/cdk8s.js';
 import type { FlantIntegrationSpec } from '../../api/index.js';
 
 /** Where the exporter beside the agent serves its metrics. */
@@ -80,5 +80,5 @@ export function agentConfig(spec: FlantIntegrationSpec, facts: AgentConfigFacts)
 
 /** The config file, as written into the Secret. */
 export function agentConfigYaml(spec: FlantIntegrationSpec, facts: AgentConfigFacts): string {
-  return stringify(agentConfig(spec, facts), { lineWidth: 0 });
+  return yaml.stringify(agentConfig(spec, facts), { lineWidth: 0 });
 }

@@ -5,8 +5,7 @@
  * PodMonitor for the agent's own metrics when that CRD is served.
  */
 import { createHash } from 'node:crypto';
-import { ApiObject, App, Chart } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-28';
+import { ApiObject, App, Chart, k8s, type PolicyRule } from '../../imports/cdk8s.js';
 import { defaultAgentImages, group as fiGroup, plural as fiPlural, type FlantIntegrationSpec } from '../../api/index.js';
 import type { KubeObject } from '../../reconciler/index.js';
 import { proxyEnv } from '../egress.js';
@@ -87,7 +86,7 @@ function b64(value: string): string {
  * Exactly what the exporter reads, nothing more (e2e/least-privilege.spec.ts checks it against
  * the audit log): informers list and watch; one GET of the FlantIntegration CRD at start.
  */
-function exporterRules(): k8s.PolicyRule[] {
+function exporterRules(): PolicyRule[] {
   const watch = ['list', 'watch'];
   return [
     { apiGroups: [''], resources: ['nodes'], verbs: watch },

@@ -2,7 +2,7 @@
  * The upmeter object, rendered purely from the spec and the facts (DESIGN.md section 3):
  * an UpmeterRemoteWrite that ships the cluster's SLA metrics to the metrics URL.
  */
-import { App, Chart } from 'cdk8s';
+import { App, Chart } from '../../imports/cdk8s.js';
 import type { FlantIntegrationSpec } from '../../api/index.js';
 import { UpmeterRemoteWrite, UpmeterRemoteWriteV1 } from '../../imports/deckhouse.io.js';
 import type { KubeObject } from '../../reconciler/index.js';

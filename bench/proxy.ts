@@ -3,7 +3,10 @@
  * (`taskset -c 0`), the load generator (Debian's `hey`, installed by `ensureHey`) and an
  * HTTPS Madison stand-in (bench/standin.ts) on core 1; Alertmanager v2 batches of 10 alerts.
  * Added latency is the proxy's percentile minus the same percentile of direct posts to the
- * same stand-in, in the same run. Prints one JSON object.
+ * same stand-in, in the same run. Memory is measured side by side with bench/floor-proxy.ts,
+ * the least Node program doing the same job, run with the same settings: idle is after one
+ * readiness check (the TLS connection a kubelet's probe opens) and 15 s at rest (V8's memory
+ * reducer runs after 8 s), peak is the highest RSS through the load phases. Prints one JSON object.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +14,7 @@ import { join } from 'node:path';
 import { makeCertificates } from '../e2e/fakes/madison.js';
 import { freePort } from '../e2e/controlplane/process.js';
 import { procMemory } from './proc.js';
-import { proxyNodeOptions } from '../src/components/madison/render.js';
+import { proxyRuntimeEnv } from '../src/components/madison/render.js';
 
 const key = 'bench-madison-key';
 
@@ -78,36 +81,54 @@ export async function proxyBench(options: { seconds?: number } = {}): Promise<Re
     const standin = spawn('taskset', ['-c', '1', process.execPath, new URL('./standin.js', import.meta.url).pathname, certs.dir], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(standin);
     const standinPort = await new Promise<number>((resolve) => standin.stdout?.once('data', (c: Buffer) => resolve(Number(c.toString().trim()))));
-    const port = await freePort();
-    const proxy = spawn('taskset', ['-c', '0', process.execPath, 'bin/flant-integration.js', 'proxy'], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, NODE_OPTIONS: process.env.PROXY_NODE_OPTIONS ?? proxyNodeOptions, ...(process.env.PROXY_MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.PROXY_MALLOC_ARENA_MAX } : {}), MADISON_BACKEND: `127.0.0.1:${standinPort}`, MADISON_AUTH_KEY: key, MADISON_CA_FILE: certs.caFile, LISTEN_HOST: '127.0.0.1', LISTEN_PORT: String(port) },
-    });
-    children.push(proxy);
-    await waitFor(`http://127.0.0.1:${port}/healthz`);
-    await new Promise((r) => setTimeout(r, 2000));
-    // taskset execs node in place: the pid is the proxy's.
-    const idle = procMemory(proxy.pid ?? 0);
-    const viaProxy = `http://127.0.0.1:${port}/api/v2/alerts`;
-    const direct = `https://127.0.0.1:${standinPort}/api/events/prometheus/${key}`;
-    // Warm both paths with as many connections as the load uses (TLS handshakes, JIT): steady state is measured.
-    const warm = () => {
-      hey(heyBin, viaProxy, bodyFile, ['-n', '4000', '-c', '32']);
-      hey(heyBin, direct, bodyFile, ['-n', '4000', '-c', '32']);
+    const runtimeEnv = Object.fromEntries(proxyRuntimeEnv.map((e) => [e.name, e.value]));
+    if (process.env.PROXY_NODE_OPTIONS !== undefined) runtimeEnv.NODE_OPTIONS = process.env.PROXY_NODE_OPTIONS;
+    const start = async (program: string[]) => {
+      const port = await freePort();
+      const child = spawn('taskset', ['-c', '0', process.execPath, ...program], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: { ...process.env, ...runtimeEnv, MADISON_BACKEND: `127.0.0.1:${standinPort}`, MADISON_AUTH_KEY: key, MADISON_CA_FILE: certs.caFile, LISTEN_HOST: '127.0.0.1', LISTEN_PORT: String(port) },
+      });
+      children.push(child);
+      await waitFor(`http://127.0.0.1:${port}/readyz`);
+      // taskset execs node in place: the pid is the program's.
+      return { pid: child.pid ?? 0, port, child };
     };
-    warm();
+    const proxy = await start(['bin/flant-integration.js', 'proxy']);
+    const floor = await start([new URL('./floor-proxy.js', import.meta.url).pathname]);
+    await new Promise((r) => setTimeout(r, 2000));
+    const started = procMemory(proxy.pid);
+    await new Promise((r) => setTimeout(r, 13_000));
+    const [idle, floorIdle] = [procMemory(proxy.pid), procMemory(floor.pid)];
+    const direct = `https://127.0.0.1:${standinPort}/api/events/prometheus/${key}`;
+    const alerts = (port: number) => `http://127.0.0.1:${port}/api/v2/alerts`;
+    const viaProxy = alerts(proxy.port);
+    // Warm both paths with as many connections as the load uses (TLS handshakes, JIT): steady state is measured.
+    const warm = (url: string) => hey(heyBin, url, bodyFile, ['-n', '4000', '-c', '32']);
+    warm(viaProxy);
+    warm(direct);
     const idleProxy = hey(heyBin, viaProxy, bodyFile, ['-n', '2000', '-c', '1']);
     const idleDirect = hey(heyBin, direct, bodyFile, ['-n', '2000', '-c', '1']);
-    warm();
+    warm(viaProxy);
+    warm(direct);
     const ratedProxy = hey(heyBin, viaProxy, bodyFile, ['-z', `${seconds}s`, '-c', '20', '-q', '10']);
     const ratedDirect = hey(heyBin, direct, bodyFile, ['-z', `${seconds}s`, '-c', '20', '-q', '10']);
     const loadProxy = hey(heyBin, viaProxy, bodyFile, ['-z', `${seconds}s`, '-c', '32']);
     const loadDirect = hey(heyBin, direct, bodyFile, ['-z', `${seconds}s`, '-c', '32']);
-    const after = procMemory(proxy.pid ?? 0);
+    const after = procMemory(proxy.pid);
+    proxy.child.kill('SIGKILL');
+    // The floor under the same load, alone on core 0 now.
+    warm(alerts(floor.port));
+    const loadFloor = hey(heyBin, alerts(floor.port), bodyFile, ['-z', `${seconds}s`, '-c', '32']);
+    const floorAfter = procMemory(floor.pid);
     return {
       batchBytes: Buffer.byteLength(body),
+      startRssMiB: started.rssMiB,
       idleRssMiB: idle.rssMiB,
       peakRssMiB: after.peakMiB,
+      floorIdleRssMiB: floorIdle.rssMiB,
+      floorPeakRssMiB: floorAfter.peakMiB,
+      floorPostsPerSecond: loadFloor.rps,
       idleP50Ms: idleProxy.p50Ms,
       idleDirectP50Ms: idleDirect.p50Ms,
       addedIdleP50Ms: idleProxy.p50Ms - idleDirect.p50Ms,

@@ -19,7 +19,7 @@ describe('proxyConfigFromEnv', () => {
   });
 
   it('keeps the defaults when unset', () => {
-    expect(proxyConfigFromEnv(base)).toMatchObject({ listenHost: '::', listenPort: 8080, bodyLimitBytes: 10 * 1024 * 1024, upstreamTimeoutMs: 30_000, maxConcurrent: 64 });
+    expect(proxyConfigFromEnv(base)).toMatchObject({ listenHost: '::', listenPort: 8080, bodyLimitBytes: 10 * 1024 * 1024, upstreamTimeoutMs: 30_000, maxConcurrent: 64, upstreamConnections: 8 });
   });
 });
 
@@ -79,6 +79,25 @@ describe('forwarding edges', () => {
     expect(await post(port)).toMatchObject({ status: 503, body: 'too many alert batches in flight\n' });
     for (const res of held) res.writeHead(200).end('{}');
     expect(await Promise.all(first)).toEqual([{ status: 200, body: '{}' }, { status: 200, body: '{}' }]);
+  });
+
+  it('keeps at most PROXY_UPSTREAM_CONNECTIONS connections to Madison; the other batches wait and are delivered', async () => {
+    const held: http.ServerResponse[] = [];
+    const sockets = new Set<unknown>();
+    const { port } = await setup((req, res) => {
+      sockets.add(req.socket);
+      held.push(res);
+    }, { PROXY_UPSTREAM_CONNECTIONS: '2' });
+    const posts = [post(port), post(port), post(port), post(port)];
+    while (held.length < 2) await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(held.length).toBe(2);
+    while (held.length > 0) {
+      for (const res of held.splice(0)) res.writeHead(200, { 'Content-Length': '2' }).end('{}');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await Promise.all(posts)).toEqual(Array.from({ length: 4 }, () => ({ status: 200, body: '{}' })));
+    expect(sockets.size).toBe(2);
   });
 
   it('counts on /metrics what Madison accepted and why the rest was not delivered, by backend', async () => {

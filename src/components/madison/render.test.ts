@@ -51,7 +51,10 @@ describe('renderMadison', () => {
     expect(container.env).toEqual([
       { name: 'MADISON_BACKEND', value: '10.1.0.1:443' },
       { name: 'MADISON_AUTH_KEY', valueFrom: { secretKeyRef: { name: 'madison-proxy', key: 'auth-key' } } },
-      { name: 'NODE_OPTIONS', value: '--max-semi-space-size=2 --max-old-space-size=32' },
+      { name: 'NODE_OPTIONS', value: '--max-semi-space-size=1 --max-old-space-size=16' },
+      { name: 'MALLOC_ARENA_MAX', value: '1' },
+      { name: 'MALLOC_MMAP_THRESHOLD_', value: '131072' },
+      { name: 'MALLOC_TRIM_THRESHOLD_', value: '131072' },
     ]);
   });
 

@@ -117,9 +117,9 @@ export async function proxyBench(options: { seconds?: number } = {}): Promise<Re
     const loadDirect = hey(heyBin, direct, bodyFile, ['-z', `${seconds}s`, '-c', '32']);
     const after = procMemory(proxy.pid);
     proxy.child.kill('SIGKILL');
-    // The floor under the same load, alone on core 0 now.
+    // The floor under the same load, alone on core 0 now; its RSS peaks within a few seconds.
     warm(alerts(floor.port));
-    const loadFloor = hey(heyBin, alerts(floor.port), bodyFile, ['-z', `${seconds}s`, '-c', '32']);
+    const loadFloor = hey(heyBin, alerts(floor.port), bodyFile, ['-z', `${Math.ceil(seconds / 2)}s`, '-c', '32']);
     const floorAfter = procMemory(floor.pid);
     return {
       batchBytes: Buffer.byteLength(body),

@@ -183,8 +183,8 @@ function proxyDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Madiso
               ports: [{ name: 'http', containerPort: proxyPort }],
               livenessProbe: probe('/healthz'),
               readinessProbe: probe('/readyz'),
-              // Measured by npm run bench (bench/results/2026-12-01.json, 2 cores): 49 MiB RSS idle,
-              // a 70-72 MiB peak at ~6,000 batches/s with these NODE_OPTIONS; the limit leaves room
+              // Measured by npm run bench (bench/results/2026-12-02.json, 2 cores): 48-49 MiB RSS idle,
+              // a 64-66 MiB peak at ~6,000 batches/s with proxyRuntimeEnv; the limit leaves room
               // for a burst of large batches (up to PROXY_MAX_CONCURRENT in flight).
               resources: { requests: { cpu: k8s.Quantity.fromString('25m'), memory: k8s.Quantity.fromString('64Mi') }, limits: { memory: k8s.Quantity.fromString('128Mi') } },
               securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },

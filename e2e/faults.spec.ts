@@ -4,7 +4,7 @@
  * with SIGKILL right after it stored its key, then restarted. Each ends converged, with
  * nothing that is not ours deleted and no secret in logs, Events or status.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FakeConnect } from './fakes/connect.js';
 import { FakeDNS } from './fakes/dns.js';
 import { apply, condition, flantIntegration, getFlantIntegration, removeFlantIntegrationAndNamespace, secret, workloadsNamespace } from './support/cluster.js';
@@ -59,6 +59,13 @@ beforeAll(async () => {
   await workloadsNamespace(kc, ns);
   await apply(kc, secret(ns, 'licence', { key: licence }));
   await apply(kc, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'not-ours', namespace: ns }, data: { a: 'b' } }));
+});
+
+// A fault case that fails says what the controller was doing: its last log lines and the conditions.
+afterEach(async ({ task }) => {
+  if (task.result?.state !== 'fail') return;
+  const stored = await Promise.all(['MadisonRegistered', 'MadisonProxyReady'].map(async (type) => JSON.stringify(await condition(kc, type))));
+  process.stderr.write(`faults: ${task.name} failed; conditions ${stored.join(' ')}; the controller's last lines:\n${controllers.flatMap((c) => c.lines.slice(-40)).join('\n')}\n`);
 });
 
 afterAll(async () => {

@@ -1,5 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeEgressProxy } from '../../e2e/fakes/egress.js';
 import { displayURL, maxAnswerBytes, postJSON, proxyAuthorization, proxyFor, tunnel } from './http.js';
@@ -69,6 +71,21 @@ describe('postJSON bounds', () => {
 
   it('cuts off an answer that trickles past the deadline (an idle timeout would not)', async () => {
     await expect(postJSON(new URL(`${base}/trickle`), {}, {}, undefined, 300)).rejects.toThrow('no answer within 0.3 s');
+  });
+
+  it('keeps its deadline with a leadership signal through garbage collections (nodejs/node#57736)', async () => {
+    // On Node 20 a timeout signal combined with AbortSignal.any can be collected before it fires.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const leading = new AbortController();
+    const collect = setInterval(gc, 20);
+    try {
+      const started = Date.now();
+      await expect(postJSON(new URL(`${base}/trickle`), {}, {}, undefined, 300, leading.signal)).rejects.toThrow('no answer within 0.3 s');
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      clearInterval(collect);
+    }
   });
 
   it('refuses an answer over the size limit', async () => {

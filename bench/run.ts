@@ -3,10 +3,10 @@
  * and written to bench/results/<date>.json with the machine it ran on. Never asserted.
  * - work queue, status computation, informer cache memory (in this process);
  * - the pricing exporter at 10,000 nodes in 200 NodeGroups (bench/pricing.ts, own process);
- * - cold start of `crd` and `render` against a bare `node -e 0`, taking turns, median of 15, peak RSS;
+ * - cold start of `crd` and `render` against a bare `node -e 0`, taking turns, median of 12, peak RSS;
  * - madison-proxy under load (bench/proxy.ts): proxy pinned to core 0, hey and the stand-in on core 1;
  * - convergence on the local control plane, 20 runs, and idle writes (bench/convergence.ts).
- * `-- --all` makes the idle window 10 minutes (default 30 s) and the load phases 30 s (default 10 s).
+ * `-- --all` makes the idle window 10 minutes (default 20 s) and the load phases 30 s (default 10 s).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -71,7 +71,7 @@ function child(script: string, env: Record<string, string> = {}, nodeArgs: strin
  * Median wall time and peak RSS of each command line run with node, over `n` rounds; the
  * commands take turns in every round, so a noisy moment of the machine falls on all of them.
  */
-function coldStarts<K extends string>(commands: Record<K, string[]>, n = 15): Record<K, { medianMs: number; peakRssMiB: number }> {
+function coldStarts<K extends string>(commands: Record<K, string[]>, n = 12): Record<K, { medianMs: number; peakRssMiB: number }> {
   const hook = join(tmpdir(), 'flant-bench-maxrss.cjs');
   writeFileSync(hook, "process.on('exit', () => require('fs').writeSync(2, '\\nMAXRSS ' + process.resourceUsage().maxRSS + '\\n'));\n");
   const names = Object.keys(commands) as K[];
@@ -134,7 +134,7 @@ row('proxy: added latency, idle p50', `${f(x.addedIdleP50Ms, 2)} ms (${f(x.idleP
 row('proxy: added latency at 200 posts/s, p99', `${f(x.addedRated200P99Ms, 2)} ms (${f(x.rated200P99Ms, 2)} vs direct ${f(x.rated200DirectP99Ms, 2)})`, '<= 5 ms');
 
 process.stderr.write('bench: convergence on the local control plane...\n');
-const c = child('./convergence.js', { BENCH_RUNS: '20', BENCH_IDLE_SECONDS: all ? '600' : '30' });
+const c = child('./convergence.js', { BENCH_RUNS: '20', BENCH_IDLE_SECONDS: all ? '600' : '20' });
 results.convergence = c;
 for (const [type, t] of Object.entries(c.convergenceMs as Record<string, { p50: number; p95: number; n: number }>)) {
   row(`convergence: apply -> ${type}=True`, `p50 ${f(t.p50, 0)} ms, p95 ${f(t.p95, 0)} ms (${t.n} runs)`);

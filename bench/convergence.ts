@@ -17,15 +17,11 @@ import { controllerKubeconfig } from '../e2e/support/credentials.js';
 import { parseAudit, usesOf } from '../e2e/support/audit.js';
 import { loadKubeConfig } from '../src/cmd/cluster.js';
 import { procMemory } from './proc.js';
+import { percentile } from './stats.js';
 import { kubeClient } from '../src/reconciler/index.js';
 
 const conditionTypes = ['Ready', 'LicenseValid', 'MadisonRegistered', 'MadisonProxyReady', 'MetricsShippingReady', 'LogShippingReady', 'UpmeterReady'];
 const controllerUser = 'system:serviceaccount:flant-integration-system:flant-integration-controller';
-
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
-}
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -133,7 +129,7 @@ export async function convergenceBench(options: { runs?: number; idleSeconds?: n
     const memory = procMemory(ctl.pid ?? 0);
     return {
       runs,
-      convergenceMs: Object.fromEntries(conditionTypes.map((t) => [t, { p50: percentile(times[t] ?? [], 50), p95: percentile(times[t] ?? [], 95), n: times[t]?.length ?? 0 }])),
+      convergenceMs: Object.fromEntries(conditionTypes.map((t) => [t, { p50: percentile(times[t] ?? [], 0.5), p95: percentile(times[t] ?? [], 0.95), n: times[t]?.length ?? 0 }])),
       idleSeconds,
       idleRequestsByVerb: byVerb,
       idleWrites: writes,

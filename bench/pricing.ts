@@ -13,6 +13,7 @@ import { flantIntegrationSpecSchema } from '../src/api/index.js';
 import { pricingRegistry, type ExporterView } from '../src/pricing/metrics.js';
 import { QueryResults } from '../src/pricing/prometheus.js';
 import { PricingState, type NodeGroupObject, type NodeObject } from '../src/pricing/state.js';
+import { median, percentile } from './stats.js';
 
 const groupCount = 200;
 const nodeCount = 10_000;
@@ -43,10 +44,6 @@ function event(k: number): { kind: 'node'; obj: NodeObject } | { kind: 'group'; 
   return k % 50 === 0 ? { kind: 'group', obj: group(k % groupCount, k) } : { kind: 'node', obj: node((k * 7919) % nodeCount, k) };
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
-}
-
 function timeEvents(apply: (e: ReturnType<typeof event>) => void, count: number): { p50: number; p99: number } {
   const times: number[] = [];
   for (let k = 0; k < count; k++) {
@@ -55,7 +52,6 @@ function timeEvents(apply: (e: ReturnType<typeof event>) => void, count: number)
     apply(e);
     times.push(performance.now() - t);
   }
-  times.sort((a, b) => a - b);
   return { p50: percentile(times, 0.5), p99: percentile(times, 0.99) };
 }
 
@@ -88,7 +84,6 @@ async function main(): Promise<void> {
     size = (await registry.metrics()).length;
     expositions.push(performance.now() - t);
   }
-  expositions.sort((a, b) => a - b);
   globalThis.gc?.();
   const memory = process.memoryUsage();
 
@@ -116,7 +111,7 @@ async function main(): Promise<void> {
     baselineEventP50Ms: baseline.p50,
     baselineEventP99Ms: baseline.p99,
     baselineEvents,
-    expositionMedianMs: percentile(expositions, 0.5),
+    expositionMedianMs: median(expositions),
     expositionBytes: size,
     rssMiB: memory.rss / 2 ** 20,
     heapMiB: memory.heapUsed / 2 ** 20,

@@ -17,6 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { buildStatus, canonical, licenceCondition } from '../src/flantintegration/status.js';
 import { defaultControllerRateLimiter, } from '../src/reconciler/ratelimiter.js';
 import { WorkQueue } from '../src/reconciler/queue.js';
+import { median } from './stats.js';
 import { realClock } from '../src/reconciler/clock.js';
 
 async function queueThroughput(): Promise<string> {
@@ -88,11 +89,6 @@ function coldStarts<K extends string>(commands: Record<K, string[]>, n = 12): Re
     }
   }
   return Object.fromEntries(names.map((k) => [k, { medianMs: median(times.get(k) ?? []), peakRssMiB: peaks.get(k) ?? 0 }])) as Record<K, { medianMs: number; peakRssMiB: number }>;
-}
-
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length % 2 ? (s[(s.length - 1) / 2] ?? NaN) : ((s[s.length / 2 - 1] ?? 0) + (s[s.length / 2] ?? 0)) / 2;
 }
 
 const all = process.argv.includes('--all');

@@ -97,24 +97,12 @@ export const maxAnswerBytes = 1024 * 1024;
  * is cut off at `timeoutMs`. An answer over {@link maxAnswerBytes} is refused unread.
  */
 export async function postJSON(url: URL, body: unknown, headers: Record<string, string>, proxy: ProxySettings | undefined, timeoutMs: number, signal?: AbortSignal): Promise<HTTPAnswer> {
-  const { deadline, done } = deadlineSignal(timeoutMs, signal);
-  try {
-    return await exchange(url, body, headers, proxy, timeoutMs, deadline, signal);
-  } finally {
-    done();
-  }
-}
-
-/**
- * A signal that aborts `timeoutMs` from now or with `signal`, and `done` to stop its timer. Not
- * `AbortSignal.any([AbortSignal.timeout(ms), signal])`: on Node 20 the timeout signal inside it
- * can be garbage-collected before it fires (nodejs/node#57736), leaving the exchange with no
- * deadline; here the timer holds its controller until it fires or is stopped.
- */
-function deadlineSignal(timeoutMs: number, signal?: AbortSignal): { deadline: AbortSignal; done: () => void } {
-  const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(), timeoutMs);
-  return { deadline: signal ? AbortSignal.any([timeout.signal, signal]) : timeout.signal, done: () => clearTimeout(timer) };
+  // Node 20 could garbage-collect the timeout signal inside AbortSignal.any before it fired
+  // (nodejs/node#57736), leaving the exchange with no deadline; Node 24 keeps it (the unit test
+  // forcing collections shows both), so the plain form is safe on the runtime we ship.
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const deadline = signal ? AbortSignal.any([timeout, signal]) : timeout;
+  return exchange(url, body, headers, proxy, timeoutMs, deadline, signal);
 }
 
 async function exchange(url: URL, body: unknown, headers: Record<string, string>, proxy: ProxySettings | undefined, timeoutMs: number, deadline: AbortSignal, signal?: AbortSignal): Promise<HTTPAnswer> {

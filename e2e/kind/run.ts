@@ -1,6 +1,6 @@
 /**
  * `npm run e2e:kind`: the e2e specs against a kind cluster on a Docker host. Creates the
- * cluster, builds and loads the controller image, installs config/default, checks the
+ * cluster, builds (npm run image) and loads the controller image, installs config/default, checks the
  * in-cluster controller becomes Available, scales it to zero (the specs run their own
  * controller processes), runs the specs, and deletes the cluster (unless KEEP_CLUSTER=1).
  */
@@ -40,7 +40,8 @@ function main(): number {
   const kubeconfig = join(mkdtempSync(join(tmpdir(), 'flant-kind-')), 'kubeconfig');
   run('kind', ['create', 'cluster', '--name', clusterName, '--config', 'e2e/kind/cluster.yaml', '--kubeconfig', kubeconfig, '--wait', '120s']);
   try {
-    run('docker', ['build', '-t', controllerImage, '.']);
+    // Built here from Debian packages and Node 24 (image/): no registry is needed.
+    run('npm', ['run', 'image', '--silent', '--', '--tag', controllerImage]);
     run('kind', ['load', 'docker-image', controllerImage, '--name', clusterName]);
     run('kubectl', ['--kubeconfig', kubeconfig, 'apply', '--server-side', '-k', 'config/default']);
     run('kubectl', ['--kubeconfig', kubeconfig, '-n', controllerNamespace, 'rollout', 'status', `deployment/${controllerName}`, '--timeout=180s']);

@@ -10,6 +10,7 @@ import { existsSync, openSync, closeSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { repoRoot } from './paths.js';
 
 const run = promisify(execFile);
 
@@ -87,6 +88,8 @@ async function startEngine(options: EngineOptions): Promise<Engine> {
   options.log(`starting Debian's dockerd (data root ${dataRoot}, log ${logFile})...`);
   const out = openSync(logFile, 'a');
   const args = ['--data-root', dataRoot, '--exec-root', join(ownEngineRunDir, 'exec'), '--host', ownEngineHost, '--pidfile', pidFile];
+  const runtime = await currentCapsRuntime(options);
+  if (runtime) args.push('--add-runtime', `current-caps=${runtime}`, '--default-runtime', 'current-caps');
   const child = spawn('dockerd', args, { stdio: ['ignore', out, out], detached: true });
   closeSync(out);
   child.unref();
@@ -103,6 +106,28 @@ async function startEngine(options: EngineOptions): Promise<Engine> {
   }
   const tail = (await readFile(logFile, 'utf8')).trim().split('\n').slice(-5).join('\n');
   throw new Error(`dockerd did not answer on ${ownEngineHost} within 60 s; the end of ${logFile}:\n${tail}`);
+}
+
+/** Capabilities the kernel knows (CAP_CHOWN .. CAP_CHECKPOINT_RESTORE): 41 bits. */
+const allCapabilities = (1n << 41n) - 1n;
+
+/**
+ * Where this process's bounding set lacks capabilities (these machines' sandbox has no
+ * CAP_SYS_RESOURCE), Docker's privileged containers (kind's node) cannot start: runc is
+ * asked for every capability. The engine then runs containers through image/runtime, which
+ * drops what cannot be had and execs runc; it is built once with Go into the cache.
+ * Returns its path, or undefined where nothing is missing.
+ */
+async function currentCapsRuntime(options: EngineOptions): Promise<string | undefined> {
+  const status = await readFile('/proc/self/status', 'utf8').catch(() => '');
+  const bounding = /^CapBnd:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+  if (!bounding || (BigInt(`0x${bounding}`) & allCapabilities) === allCapabilities) return undefined;
+  const out = join(options.cacheDir, 'docker-runtime', 'current-caps-runc');
+  if (existsSync(out)) return out;
+  options.log('this sandbox lacks some capabilities: building the engine\'s runtime wrapper (image/runtime) with Go...');
+  const go = existsSync('/usr/local/go/bin/go') && !(await onPath('go')) ? '/usr/local/go/bin/go' : 'go';
+  await run(go, ['build', '-trimpath', '-ldflags=-s -w', '-o', out, '.'], { cwd: join(repoRoot(), 'image', 'runtime'), env: { ...process.env, CGO_ENABLED: '0' } });
+  return out;
 }
 
 /** Stops the engine whose pid is in `pidFile`: SIGTERM, then SIGKILL after 30 s. */

@@ -1,7 +1,7 @@
 /**
  * The control plane's binaries, obtained only through this machine's package registries:
- * kube-apiserver, kube-controller-manager and kube-scheduler built from the published
- * k8s.io/kubernetes Go module (e2e/controlplane/kube), kwok from its Go module, etcd from
+ * kube-apiserver, kube-controller-manager and kube-scheduler (and the kind node's kubelet,
+ * kubeadm and kube-proxy) built from the published k8s.io/kubernetes Go module (e2e/controlplane/kube), kwok from its Go module, etcd from
  * Debian's etcd-server. Built once and cached outside the work tree, keyed by version, so
  * a fresh clone (CI's) reuses what an earlier run built.
  */
@@ -39,28 +39,60 @@ export interface BinaryOptions {
   readonly log?: (line: string) => void;
 }
 
-const kubeCommands = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
+/** Every command built from the Kubernetes module: the local control plane's, and the kind node's. */
+const kubeCommands = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'kubelet', 'kubeadm', 'kubectl'] as const;
+
+/** Paths of the commands built from the Kubernetes module. */
+export interface KubernetesBinaries {
+  readonly kubeApiserver: string;
+  readonly kubeControllerManager: string;
+  readonly kubeScheduler: string;
+  readonly kubeProxy: string;
+  readonly kubelet: string;
+  readonly kubeadm: string;
+  readonly kubectl: string;
+}
 
 /** Returns the binaries, building or installing whatever is missing first. */
 export async function ensureBinaries(options: BinaryOptions = {}): Promise<Binaries> {
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const kubeDir = join(cacheDir, `kubernetes-${kubernetesVersion}`);
   const kwokDir = join(cacheDir, `kwok-${kwokVersion}`);
   const etcd = await ensureEtcd(log);
-  await ensureBuilt(kubeDir, [...kubeCommands], `Kubernetes ${kubernetesVersion}`, log, (out) => buildKubernetes(out));
+  const kube = await ensureKubernetes({ cacheDir, log });
   await ensureBuilt(kwokDir, ['kwok'], `kwok ${kwokVersion}`, log, (out) => buildKwok(out));
   return {
     kubectl: await ensureKubectl(options),
     etcd,
-    kubeApiserver: join(kubeDir, 'kube-apiserver'),
-    kubeControllerManager: join(kubeDir, 'kube-controller-manager'),
-    kubeScheduler: join(kubeDir, 'kube-scheduler'),
+    kubeApiserver: kube.kubeApiserver,
+    kubeControllerManager: kube.kubeControllerManager,
+    kubeScheduler: kube.kubeScheduler,
     kwok: join(kwokDir, 'kwok'),
   };
 }
 
-async function ensureBuilt(
+/**
+ * The Kubernetes commands, built once (static: CGO_ENABLED=0, so the same files run on
+ * this host and inside the kind node's images) into `<cacheDir>/kubernetes-<version>-static`.
+ */
+export async function ensureKubernetes(options: BinaryOptions = {}): Promise<KubernetesBinaries> {
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const dir = join(cacheDir, `kubernetes-${kubernetesVersion}-static`);
+  await ensureBuilt(dir, [...kubeCommands], `Kubernetes ${kubernetesVersion}`, log, (out) => buildKubernetes(out));
+  return {
+    kubeApiserver: join(dir, 'kube-apiserver'),
+    kubeControllerManager: join(dir, 'kube-controller-manager'),
+    kubeScheduler: join(dir, 'kube-scheduler'),
+    kubeProxy: join(dir, 'kube-proxy'),
+    kubelet: join(dir, 'kubelet'),
+    kubeadm: join(dir, 'kubeadm'),
+    kubectl: join(dir, 'kubectl'),
+  };
+}
+
+/** Runs `build` into a staging folder and moves it to `dir`, unless every one of `names` is already there. */
+export async function ensureBuilt(
   dir: string,
   names: string[],
   what: string,
@@ -83,17 +115,14 @@ async function ensureBuilt(
   log(`built ${what} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
-/** kubectl from PATH; a machine without one gets it built from the Kubernetes module. */
+/** kubectl from PATH; a machine without one gets the one built from the Kubernetes module. */
 export async function ensureKubectl(options: BinaryOptions = {}): Promise<string> {
   const found = await which('kubectl');
   if (found) return found;
-  const dir = join(options.cacheDir ?? defaultCacheDir(), `kubectl-${kubernetesVersion}`);
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  await ensureBuilt(dir, ['kubectl'], `kubectl ${kubernetesVersion}`, log, (out) => buildKubernetes(out, ['kubectl']));
-  return join(dir, 'kubectl');
+  return (await ensureKubernetes(options)).kubectl;
 }
 
-function buildKubernetes(outDir: string, commands: readonly string[] = kubeCommands): Promise<void> {
+function buildKubernetes(outDir: string): Promise<void> {
   const minor = kubernetesVersion.split('.')[1] ?? '';
   const ldflags = [
     '-s -w',
@@ -102,14 +131,17 @@ function buildKubernetes(outDir: string, commands: readonly string[] = kubeComma
     `-X k8s.io/component-base/version.gitMinor=${minor}`,
     `-X k8s.io/client-go/pkg/version.gitVersion=${kubernetesVersion}`,
   ].join(' ');
-  const packages = commands.map((c) => `k8s.io/kubernetes/cmd/${c}`);
-  return run(goBinary(), ['build', '-trimpath', `-ldflags=${ldflags}`, '-o', `${outDir}/`, ...packages], { cwd: join(repoRoot(), 'e2e', 'controlplane', 'kube') });
+  const packages = kubeCommands.map((c) => `k8s.io/kubernetes/cmd/${c}`);
+  return runGo(['build', '-trimpath', `-ldflags=${ldflags}`, '-o', `${outDir}/`, ...packages], join(repoRoot(), 'e2e', 'controlplane', 'kube'));
+}
+
+/** `go args` (static: CGO_ENABLED=0), in `cwd`, with `env` added. */
+export function runGo(args: string[], cwd?: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
+  return run(goBinary(), args, { ...(cwd ? { cwd } : {}), env: { ...process.env, CGO_ENABLED: '0', ...env } });
 }
 
 function buildKwok(outDir: string): Promise<void> {
-  return run(goBinary(), ['install', '-trimpath', '-ldflags=-s -w', `sigs.k8s.io/kwok/cmd/kwok@${kwokVersion}`], {
-    env: { ...process.env, GOBIN: outDir },
-  });
+  return runGo(['install', '-trimpath', '-ldflags=-s -w', `sigs.k8s.io/kwok/cmd/kwok@${kwokVersion}`], undefined, { GOBIN: outDir });
 }
 
 /** helm from PATH, else built once from the helm.sh/helm/v3 Go module into the cache. */
@@ -119,7 +151,7 @@ export async function ensureHelm(options: BinaryOptions = {}): Promise<string> {
   const dir = join(options.cacheDir ?? defaultCacheDir(), `helm-${helmVersion}`);
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   await ensureBuilt(dir, ['helm'], `helm ${helmVersion}`, log, (out) =>
-    run(goBinary(), ['install', '-trimpath', '-ldflags=-s -w', `helm.sh/helm/v3/cmd/helm@${helmVersion}`], { env: { ...process.env, GOBIN: out } }),
+    runGo(['install', '-trimpath', '-ldflags=-s -w', `helm.sh/helm/v3/cmd/helm@${helmVersion}`], undefined, { GOBIN: out }),
   );
   return join(dir, 'helm');
 }
@@ -163,7 +195,7 @@ async function ensureDebian(command: string, pkg: string, log: (line: string) =>
 }
 
 /** `go` from PATH, else the toolchain's usual place. */
-function goBinary(): string {
+export function goBinary(): string {
   const onPath = (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(join(dir, 'go')));
   return onPath ? 'go' : '/usr/local/go/bin/go';
 }

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { decodeSnappy, decodeWriteRequest, type TimeSeries } from './remotewrite.js';
 
@@ -35,19 +36,27 @@ export class FakeConnect {
   private misbehaviour?: { mode: 'slow' | 'garbage' | 'huge'; slowMs: number };
   private server?: http.Server;
 
-  /** @param licence the bearer token it accepts */
-  constructor(private readonly licence: string) {}
+  /**
+   * @param licence the bearer token it accepts
+   * @param options where to listen (127.0.0.1, any port, plain HTTP unless told otherwise)
+   *   and a hook called with each request as it arrives
+   */
+  constructor(
+    private readonly licence: string,
+    private readonly options: { host?: string; port?: number; tls?: { cert: Buffer; key: Buffer }; onRequest?: (request: Received) => void } = {},
+  ) {}
 
-  /** Starts listening on 127.0.0.1 and returns the base URL. */
+  /** Starts listening and returns the base URL. */
   async start(): Promise<string> {
-    this.server = http.createServer((req, res) => this.handle(req, res));
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res);
+    this.server = this.options.tls ? https.createServer(this.options.tls, handler) : http.createServer(handler);
+    await new Promise<void>((resolve) => this.server?.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', resolve));
     return this.url;
   }
 
   /** Base URL, e.g. `http://127.0.0.1:34567`. */
   get url(): string {
-    return `http://127.0.0.1:${(this.server?.address() as AddressInfo).port}`;
+    return `${this.options.tls ? 'https' : 'http'}://${this.options.host ?? '127.0.0.1'}:${(this.server?.address() as AddressInfo).port}`;
   }
 
   /** Makes registration answer `status` with `{"error": error}` until {@link FakeConnect.recover}. */
@@ -93,7 +102,9 @@ export class FakeConnect {
       const raw = Buffer.concat(chunks);
       const body = raw.toString('utf8');
       const path = (req.url ?? '').split('?')[0] ?? '';
-      this.received.push({ path, authorization: req.headers.authorization ?? '', body });
+      const received = { path, authorization: req.headers.authorization ?? '', body };
+      this.received.push(received);
+      this.options.onRequest?.(received);
       if (path === '/v1/remote_write') this.decodeRemoteWrite(req, raw);
       const odd = path === '/v1/madison_register' ? this.misbehaviour : undefined;
       if (odd?.mode === 'garbage') return void res.writeHead(200, { 'Content-Type': 'application/json' }).end('<html>surprise</html>');

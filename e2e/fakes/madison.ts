@@ -29,32 +29,51 @@ export function makeCertificates(name: string): { dir: string; caFile: string; c
   return { dir, caFile: join(dir, 'ca.pem'), cert: readFileSync(join(dir, 'server.pem')), key: readFileSync(join(dir, 'server.key')) };
 }
 
+/** Where the stand-in listens and with which certificate (the kind suite runs it in a pod). */
+export interface ListenOptions {
+  /** @default "127.0.0.1" */
+  readonly host?: string;
+  /** @default 0: any free port */
+  readonly port?: number;
+  /** A certificate and key (PEM) to serve. @default one made here for madison.flant.com */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
+  /** Called with each request as it arrives. */
+  readonly onRequest?: (request: MadisonRequest) => void;
+}
+
 /** The Madison stand-in. */
 export class FakeMadison {
   readonly requests: MadisonRequest[] = [];
   /** What /healthz answers. */
   healthStatus = 200;
   private server?: https.Server;
-  private certs = makeCertificates('madison.flant.com');
+  private readonly certs: { dir?: string; caFile: string; cert: Buffer; key: Buffer };
+
+  constructor(private readonly options: ListenOptions = {}) {
+    this.certs = options.tls ? { caFile: '', ...options.tls } : makeCertificates('madison.flant.com');
+  }
 
   /** CA that signed the server certificate (for MADISON_CA_FILE). */
   get caFile(): string {
     return this.certs.caFile;
   }
 
-  /** Starts on 127.0.0.1 and returns `127.0.0.1:<port>`. */
+  /** Starts listening (on 127.0.0.1 unless told otherwise) and returns `host:port`. */
   async start(): Promise<string> {
     this.server = https.createServer({ cert: this.certs.cert, key: this.certs.key }, (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        this.requests.push({ method: req.method ?? '', path: req.url ?? '', host: req.headers.host ?? '', body: Buffer.concat(chunks).toString('utf8') });
+        const request = { method: req.method ?? '', path: req.url ?? '', host: req.headers.host ?? '', body: Buffer.concat(chunks).toString('utf8') };
+        this.requests.push(request);
+        this.options.onRequest?.(request);
         if (req.url === '/healthz') return void res.writeHead(this.healthStatus).end();
         res.writeHead(req.url?.startsWith('/api/events/prometheus/') ? 200 : 404, { 'Content-Type': 'application/json' }).end('{}');
       });
     });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    return `127.0.0.1:${(this.server?.address() as AddressInfo).port}`;
+    const host = this.options.host ?? '127.0.0.1';
+    await new Promise<void>((resolve) => this.server?.listen(this.options.port ?? 0, host, resolve));
+    return `${host}:${(this.server?.address() as AddressInfo).port}`;
   }
 
   async stop(): Promise<void> {
@@ -62,6 +81,6 @@ export class FakeMadison {
       this.server?.close(() => resolve());
       this.server?.closeAllConnections();
     });
-    rmSync(this.certs.dir, { recursive: true, force: true });
+    if (this.certs.dir) rmSync(this.certs.dir, { recursive: true, force: true });
   }
 }

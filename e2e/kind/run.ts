@@ -1,59 +1,42 @@
 /**
- * `npm run e2e:kind`: the e2e specs against a kind cluster on a Docker host. Creates the
- * cluster, builds (npm run image) and loads the controller image, installs config/default, checks the
- * in-cluster controller becomes Available, scales it to zero (the specs run their own
- * controller processes), runs the specs, and deletes the cluster (unless KEEP_CLUSTER=1).
+ * `npm run e2e:kind`: the kind suite (e2e/kind/kind.spec.ts) alone: vitest runs it, which
+ * makes everything it needs (engine, kind, node image, images), creates the cluster and
+ * deletes it afterwards; `KEEP_CLUSTER=1` keeps it (its kubeconfig path is printed).
+ * `npm run e2e:kind -- --delete` deletes a kept cluster and stops the engine this project
+ * started. `npm run e2e:kind -- --create` only makes a cluster (and keeps it), for a person.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { controllerImage, controllerName, controllerNamespace } from '../../cdk8s/install.js';
+import { rm } from 'node:fs/promises';
+import { stopEngine } from '../../image/engine.js';
+import { clusterName, createCluster, deleteCluster, keptKubeconfigPath, prepareKind } from './cluster.js';
 
-const clusterName = 'flant-integration-e2e';
+const log = (line: string) => process.stderr.write(`e2e:kind: ${line}\n`);
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): void {
-  process.stderr.write(`+ ${command} ${args.join(' ')}\n`);
-  const result = spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, ...env } });
-  if (result.error) throw new Error(`cannot run ${command}: ${result.error.message}`);
-  if (result.status !== 0) throw new Error(`${command} ${args[0] ?? ''} exited with ${result.status}`);
-}
-
-function available(command: string, args: string[]): boolean {
-  const result = spawnSync(command, args, { stdio: 'ignore' });
-  return !result.error && result.status === 0;
-}
-
-function preflight(): void {
-  if (!available('kind', ['version'])) throw new Error('kind is not installed: see https://kind.sigs.k8s.io (npm test runs the same specs on a local control plane)');
-  if (!available('docker', ['info'])) throw new Error('no Docker engine answers "docker info": kind needs one (npm test runs the same specs on a local control plane)');
-  if (!available('kubectl', ['version', '--client'])) throw new Error('kubectl is not on PATH');
-}
-
-function main(): number {
-  try {
-    preflight();
-  } catch (err) {
-    process.stderr.write(`e2e:kind: ${(err as Error).message}\n`);
-    return 2;
-  }
-  const kubeconfig = join(mkdtempSync(join(tmpdir(), 'flant-kind-')), 'kubeconfig');
-  run('kind', ['create', 'cluster', '--name', clusterName, '--config', 'e2e/kind/cluster.yaml', '--kubeconfig', kubeconfig, '--wait', '120s']);
-  try {
-    // Built here from Debian packages and Node 24 (image/): no registry is needed.
-    run('npm', ['run', 'image', '--silent', '--', '--tag', controllerImage]);
-    run('kind', ['load', 'docker-image', controllerImage, '--name', clusterName]);
-    run('kubectl', ['--kubeconfig', kubeconfig, 'apply', '--server-side', '-k', 'config/default']);
-    run('kubectl', ['--kubeconfig', kubeconfig, '-n', controllerNamespace, 'rollout', 'status', `deployment/${controllerName}`, '--timeout=180s']);
-    run('kubectl', ['--kubeconfig', kubeconfig, '-n', controllerNamespace, 'scale', `deployment/${controllerName}`, '--replicas=0']);
-    run('npx', ['vitest', 'run', '--project', 'e2e'], { E2E_KUBECONFIG: kubeconfig });
+async function main(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--delete')) {
+    const setup = await prepareKind(log);
+    await deleteCluster(setup);
+    await rm(keptKubeconfigPath(), { force: true });
+    log(`deleted the cluster ${clusterName} (if there was one)`);
+    await stopEngine(undefined, log);
     return 0;
-  } catch (err) {
-    process.stderr.write(`e2e:kind: ${(err as Error).message}\n`);
-    return 1;
-  } finally {
-    if (process.env.KEEP_CLUSTER !== '1') run('kind', ['delete', 'cluster', '--name', clusterName]);
   }
+  if (argv.includes('--create')) {
+    const setup = await prepareKind(log);
+    const kubeconfig = await createCluster(setup, log);
+    process.stdout.write(`kubeconfig: ${kubeconfig}\n`);
+    return 0;
+  }
+  const result = spawnSync('npx', ['vitest', 'run', '--project', 'e2e', 'e2e/kind/kind.spec.ts'], { stdio: 'inherit', env: { ...process.env, E2E_KIND: '1' } });
+  return result.status ?? 1;
 }
 
-process.exitCode = main();
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    log(err instanceof Error ? err.message : String(err));
+    process.exitCode = 1;
+  },
+);

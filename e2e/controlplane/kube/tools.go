@@ -1,6 +1,7 @@
 //go:build tools
 
-// Package tools pins the Kubernetes commands the e2e harness builds, so that
+// Package tools pins the Kubernetes commands the e2e harness builds (the local control
+// plane's, and the kind node's kubelet, kubeadm and kube-proxy), so that
 // `go mod tidy` keeps their dependencies in go.sum.
 package tools
 
@@ -8,5 +9,8 @@ import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
 	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubeadm"
 	_ "k8s.io/kubernetes/cmd/kubectl"
+	_ "k8s.io/kubernetes/cmd/kubelet"
+	_ "k8s.io/kubernetes/cmd/kube-proxy"
 )

@@ -77,9 +77,9 @@ export async function buildKindImages(env: NodeJS.ProcessEnv, product: string, r
     'ENTRYPOINT ["/nodejs/bin/node", "/app/dist/e2e/kind/standins.js"]',
     'CMD []',
   ]);
-  await derive(env, product, kindImages.prometheus, [ca, { from: prometheusBinary, to: '/usr/local/bin/prometheus' }], [
+  await derive(env, product, kindImages.prometheus, [ca, { from: prometheusBinary, to: '/usr/bin/prometheus' }], [
     `USER ${nonrootUid}:${nonrootUid}`,
-    'ENTRYPOINT ["/usr/local/bin/prometheus"]',
+    'ENTRYPOINT ["/usr/bin/prometheus"]',
     'CMD []',
   ]);
 }

@@ -1,6 +1,7 @@
 /**
  * The stand-ins for Flant's services as one program, for a pod of the kind suite: Madison
- * (HTTPS on MADISON_PORT, default 8443) and Connect (HTTPS on CONNECT_PORT, default 9443),
+ * (HTTPS on 8443) and Connect (HTTPS on 9443), fixed (a Service named madison would set
+ * MADISON_PORT in the pod's environment),
  * both with the certificate in TLS_DIR (tls.crt, tls.key: signed by the suite's own CA,
  * which the suite's images trust). Each request is one JSON line on stdout, which is what
  * the suite (and a person, with `kubectl logs`) reads: Madison's path, Host and body; for
@@ -11,18 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeConnect } from '../fakes/connect.js';
 import { FakeMadison } from '../fakes/madison.js';
-
-/** One line of the stand-ins' log. */
-export type StandinLine =
-  | { readonly server: 'madison'; readonly method: string; readonly path: string; readonly host: string; readonly body: string }
-  | { readonly server: 'connect'; readonly path: string; readonly licence: boolean; readonly pricing?: readonly PricingSample[]; readonly error?: string };
-
-/** A flant_pricing_* sample as the stand-in decoded it. */
-export interface PricingSample {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number;
-}
+import { standinPorts, type StandinLine } from './standin-log.js';
 
 function line(value: StandinLine): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
@@ -33,10 +23,10 @@ async function main(): Promise<void> {
   if (!licence) throw new Error('LICENCE is not set');
   const dir = process.env.TLS_DIR ?? '/tls';
   const tls = { cert: readFileSync(join(dir, 'tls.crt')), key: readFileSync(join(dir, 'tls.key')) };
-  const madison = new FakeMadison({ host: '0.0.0.0', port: Number(process.env.MADISON_PORT ?? 8443), tls, onRequest: (r) => line({ server: 'madison', ...r, body: r.body.slice(0, 8192) }) });
+  const madison = new FakeMadison({ host: '0.0.0.0', port: standinPorts.madison, tls, onRequest: (r) => line({ server: 'madison', ...r, body: r.body.slice(0, 8192) }) });
   const connect = new FakeConnect(licence, {
     host: '0.0.0.0',
-    port: Number(process.env.CONNECT_PORT ?? 9443),
+    port: standinPorts.connect,
     tls,
     onRequest: (r) => line({ server: 'connect', path: r.path, licence: r.authorization === `Bearer ${licence}` }),
   });
@@ -54,7 +44,7 @@ async function main(): Promise<void> {
     }
     for (const error of connect.badRemoteWrites.splice(0)) line({ server: 'connect', path: '/v1/remote_write', licence: false, error });
   }, 500).unref();
-  process.stderr.write(`stand-ins ready: madison :${process.env.MADISON_PORT ?? 8443}, connect :${process.env.CONNECT_PORT ?? 9443}\n`);
+  process.stderr.write(`stand-ins ready: madison :${standinPorts.madison}, connect :${standinPorts.connect}\n`);
   const stop = () => void Promise.all([madison.stop(), connect.stop()]).then(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

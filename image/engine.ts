@@ -4,6 +4,8 @@
  * Debian, Debian's `docker.io` is installed when missing and its `dockerd` started by hand
  * (these machines have no systemd) with a data root under the cache, so loaded images
  * survive, and folders and a socket of its own. Whoever started it stops it, by its pid.
+ * Where this process lacks capabilities (these machines' sandbox), that engine runs its
+ * containers through image/runtime, so privileged ones (kind's node) can start.
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, openSync, closeSync } from 'node:fs';

@@ -8,6 +8,7 @@
  * containers through image/runtime, so privileged ones (kind's node) can start.
  */
 import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, openSync, closeSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -124,11 +125,13 @@ async function currentCapsRuntime(options: EngineOptions): Promise<string | unde
   const status = await readFile('/proc/self/status', 'utf8').catch(() => '');
   const bounding = /^CapBnd:\s*([0-9a-f]+)$/m.exec(status)?.[1];
   if (!bounding || (BigInt(`0x${bounding}`) & allCapabilities) === allCapabilities) return undefined;
-  const out = join(options.cacheDir, 'docker-runtime', 'current-caps-runc');
+  const source = join(repoRoot(), 'image', 'runtime');
+  const hash = createHash('sha256').update(await readFile(join(source, 'main.go'))).digest('hex').slice(0, 12);
+  const out = join(options.cacheDir, 'docker-runtime', hash, 'current-caps-runc');
   if (existsSync(out)) return out;
   options.log('this sandbox lacks some capabilities: building the engine\'s runtime wrapper (image/runtime) with Go...');
   const go = existsSync('/usr/local/go/bin/go') && !(await onPath('go')) ? '/usr/local/go/bin/go' : 'go';
-  await run(go, ['build', '-trimpath', '-ldflags=-s -w', '-o', out, '.'], { cwd: join(repoRoot(), 'image', 'runtime'), env: { ...process.env, CGO_ENABLED: '0' } });
+  await run(go, ['build', '-trimpath', '-ldflags=-s -w', '-o', out, '.'], { cwd: source, env: { ...process.env, CGO_ENABLED: '0' } });
   return out;
 }
 

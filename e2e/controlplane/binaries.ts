@@ -176,7 +176,7 @@ export async function ensurePrometheus(log: (line: string) => void = (line) => p
 }
 
 /** `command` from PATH, else Debian's `pkg` installed with apt-get (root only; its services are not started). */
-async function ensureDebian(command: string, pkg: string, log: (line: string) => void): Promise<string> {
+export async function ensureDebian(command: string, pkg: string, log: (line: string) => void): Promise<string> {
   const found = await which(command);
   if (found) return found;
   if (process.getuid?.() !== 0) {

@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ensureBuilt, ensureKubernetes, goBinary, kubernetesVersion, runGo, type BinaryOptions } from '../controlplane/binaries.js';
+import { ensureBuilt, ensureKubernetes, goBinary, kubernetesVersion, runGo, type BinaryOptions, type KubernetesBinaries } from '../controlplane/binaries.js';
 import { defaultCacheDir, repoRoot } from '../../image/paths.js';
 
 const execFileAsync = promisify(execFile);
@@ -23,16 +23,9 @@ export const corednsVersion = 'v1.11.3';
 export const crictlVersion = 'v1.34.0';
 
 /** Paths of the programs the kind suite and its node image need. */
-export interface KindBinaries {
+export interface KindBinaries extends KubernetesBinaries {
   readonly kubernetesVersion: string;
   readonly kind: string;
-  readonly kubeApiserver: string;
-  readonly kubeControllerManager: string;
-  readonly kubeScheduler: string;
-  readonly kubeProxy: string;
-  readonly kubelet: string;
-  readonly kubeadm: string;
-  readonly kubectl: string;
   readonly etcd: string;
   readonly coredns: string;
   readonly crictl: string;
@@ -55,15 +48,9 @@ export async function ensureKindBinaries(options: BinaryOptions = {}): Promise<K
     await runGo(['build', '-trimpath', '-ldflags=-s -w', '-o', join(out, 'pause'), './pause'], join(repoRoot(), 'e2e', 'controlplane', 'kube'));
   });
   return {
+    ...kube,
     kubernetesVersion,
     kind: join(kindDir, 'kind'),
-    kubeApiserver: kube.kubeApiserver,
-    kubeControllerManager: kube.kubeControllerManager,
-    kubeScheduler: kube.kubeScheduler,
-    kubeProxy: kube.kubeProxy,
-    kubelet: kube.kubelet,
-    kubeadm: kube.kubeadm,
-    kubectl: kube.kubectl,
     etcd: join(nodeDir, 'etcd'),
     coredns: join(nodeDir, 'coredns'),
     crictl: join(nodeDir, 'crictl'),

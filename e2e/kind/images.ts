@@ -5,7 +5,8 @@
  * - `flant-integration-controller:kind-e2e`: the product, unchanged but for the suite's CA
  *   (NODE_EXTRA_CA_CERTS), so the controller and madison-proxy trust the stand-ins as they
  *   trust Flant's services through the public CAs;
- * - `flant-integration-standins:kind-e2e`: Node with the Madison and Connect stand-ins;
+ * - `flant-integration-standins:kind-e2e`: Node with the Madison and Connect stand-ins, and
+ *   Debian's `hey` (it needs only libc), the load generator of the bench;
  * - `flant-integration-prometheus:kind-e2e`: Debian's Prometheus (it needs only libc, which
  *   the product's base has), the real alert sender, trusting the suite's CA too.
  */
@@ -64,7 +65,7 @@ async function derive(env: NodeJS.ProcessEnv, from: string, tag: string, added: 
 }
 
 /** Builds the three derived images from the product image `product`. */
-export async function buildKindImages(env: NodeJS.ProcessEnv, product: string, root: string, certs: Certificates, prometheusBinary: string): Promise<void> {
+export async function buildKindImages(env: NodeJS.ProcessEnv, product: string, root: string, certs: Certificates, binaries: { prometheus: string; hey: string }): Promise<void> {
   // docker cp makes no parent folders, so the CA goes in as a folder holding only ca.pem (never the key).
   const staging = join(certs.caFile, '..', 'image-ca');
   await mkdir(staging, { recursive: true });
@@ -72,12 +73,12 @@ export async function buildKindImages(env: NodeJS.ProcessEnv, product: string, r
   const ca = { from: staging, to: caPath.slice(0, caPath.lastIndexOf('/')) };
   const trust = `ENV NODE_EXTRA_CA_CERTS=${caPath}`;
   await derive(env, product, kindImages.controller, [ca], [trust]);
-  await derive(env, product, kindImages.standins, [ca, { from: join(root, 'dist', 'e2e'), to: '/app/dist/e2e' }], [
+  await derive(env, product, kindImages.standins, [ca, { from: join(root, 'dist', 'e2e'), to: '/app/dist/e2e' }, { from: binaries.hey, to: '/usr/bin/hey' }], [
     trust,
     'ENTRYPOINT ["/nodejs/bin/node", "/app/dist/e2e/kind/standins.js"]',
     'CMD []',
   ]);
-  await derive(env, product, kindImages.prometheus, [ca, { from: prometheusBinary, to: '/usr/bin/prometheus' }], [
+  await derive(env, product, kindImages.prometheus, [ca, { from: binaries.prometheus, to: '/usr/bin/prometheus' }], [
     `USER ${nonrootUid}:${nonrootUid}`,
     'ENTRYPOINT ["/usr/bin/prometheus"]',
     'CMD []',

@@ -20,7 +20,8 @@ import { buildAndLoad } from '../../image/build.js';
 import { ensureEngine, type Engine } from '../../image/engine.js';
 import { defaultCacheDir, repoRoot } from '../../image/paths.js';
 import { managedByLabel } from '../../src/flantintegration/contract.js';
-import { ensurePrometheus } from '../controlplane/binaries.js';
+import { alertBatch } from '../../bench/proxy.js';
+import { ensureDebian, ensurePrometheus } from '../controlplane/binaries.js';
 import { eventually } from '../support/controller.js';
 import { kubectl, kubectlOk } from '../support/kubectl.js';
 import { createCluster, deleteCluster, keptKubeconfigPath, loadImages, prepareKind, type KindSetup } from './cluster.js';
@@ -234,7 +235,8 @@ describe.skipIf(engine instanceof Error)('the product in a real kind cluster', (
       const product = await buildAndLoad(engine, { log });
       const certs = await makeCertificates(join(dir, 'certs'), ['madison.flant.com', connectHost, `${connectHost}.cluster.local`]);
       const { prometheus: prometheusBinary } = await ensurePrometheus(log);
-      await buildKindImages(setup.env, product.tag, repoRoot(), certs, prometheusBinary);
+      const hey = await ensureDebian('hey', 'hey', log);
+      await buildKindImages(setup.env, product.tag, repoRoot(), certs, { prometheus: prometheusBinary, hey });
       await loadImages(setup, [product.tag, ...Object.values(kindImages)], log);
     });
     await timed('helm install and the stand-ins', async () => {
@@ -340,6 +342,43 @@ describe.skipIf(engine instanceof Error)('the product in a real kind cluster', (
     const seen = (await madisonAlerts()).length;
     await eventually('alerts reach Madison again after the restart', async () => (await madisonAlerts()).length > seen, 60_000, 1000);
     log(`proxy pod replaced and alerts delivered again ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill`);
+  });
+
+  it('holds the proxy within its memory limit under the bench load (hey, batches of 10 alerts through the Service): no OOM kill, no restart', async () => {
+    const job = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'proxy-load', namespace: monitoringNs },
+      spec: {
+        backoffLimit: 0,
+        template: {
+          spec: {
+            restartPolicy: 'Never',
+            securityContext: { runAsUser: 65532, runAsGroup: 65532, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+            containers: [
+              {
+                name: 'hey',
+                image: kindImages.standins,
+                imagePullPolicy: 'Never',
+                command: ['/usr/bin/hey', '-z', '20s', '-c', '16', '-m', 'POST', '-T', 'application/json', '-d', alertBatch(), `http://madison-proxy.${ns}.svc:8080/api/v2/alerts`],
+                securityContext: hardened,
+              },
+            ],
+          },
+        },
+      },
+    };
+    await applyAll([job]);
+    await k(['-n', monitoringNs, 'wait', '--for=condition=Complete', 'job/proxy-load', '--timeout=120s']);
+    const report = await k(['-n', monitoringNs, 'logs', 'job/proxy-load']);
+    const ok = Number(/\[200\]\s+(\d+) responses/.exec(report)?.[1] ?? 0);
+    log(`load through the madison-proxy Service: ${/Requests\/sec:\s+([\d.]+)/.exec(report)?.[1] ?? '?'} posts/s, ${ok} answered 200`);
+    expect(ok).toBeGreaterThan(100);
+    for (const p of await pods(ns, 'app=madison-proxy')) {
+      expect(ready(p), `${p.metadata.name} Ready after the load`).toBe(true);
+      expect(p.status.containerStatuses?.every((s) => s.restartCount === 0 && s.lastState?.terminated?.reason !== 'OOMKilled'), `${p.metadata.name} not restarted`).toBe(true);
+    }
+    await k(['-n', monitoringNs, 'delete', 'job', 'proxy-load', '--cascade=foreground']);
   });
 
   it('runs every pod of ours under Pod Security restricted, with read-only root filesystems, none restarted or OOM-killed', async () => {

@@ -59,37 +59,31 @@ func fail(format string, a ...any) {
 
 // bundleOf returns the bundle folder of a create or run command (--bundle, -b, else the working directory).
 func bundleOf(args []string) (string, bool) {
-	command := -1
-	for i, a := range args {
-		if a == "create" || a == "run" {
-			command = i
-			break
-		}
-	}
-	if command < 0 {
+	value, isCommand := flagOf(args, []string{"create", "run"}, "--bundle", "-b")
+	if !isCommand {
 		return "", false
 	}
-	rest := args[command+1:]
-	for i, a := range rest {
-		switch {
-		case (a == "--bundle" || a == "-b") && i+1 < len(rest):
-			return rest[i+1], true
-		case strings.HasPrefix(a, "--bundle="):
-			return strings.TrimPrefix(a, "--bundle="), true
-		case strings.HasPrefix(a, "-b="):
-			return strings.TrimPrefix(a, "-b="), true
-		}
+	if value == "" {
+		return ".", true
 	}
-	return ".", true
+	return value, true
 }
 
 // processFileOf returns the process file of an exec command (--process or -p), if it names one.
 func processFileOf(args []string) (string, bool) {
+	value, isCommand := flagOf(args, []string{"exec"}, "--process", "-p")
+	return value, isCommand && value != ""
+}
+
+// flagOf finds the first of commands in args and returns the value of its flag (long or
+// short, "--long v", "--long=v", "-s v" or "-s=v"; "" when absent) and whether the command was there.
+func flagOf(args []string, commands []string, long, short string) (string, bool) {
 	command := -1
 	for i, a := range args {
-		if a == "exec" {
-			command = i
-			break
+		for _, c := range commands {
+			if a == c && command < 0 {
+				command = i
+			}
 		}
 	}
 	if command < 0 {
@@ -98,13 +92,15 @@ func processFileOf(args []string) (string, bool) {
 	rest := args[command+1:]
 	for i, a := range rest {
 		switch {
-		case (a == "--process" || a == "-p") && i+1 < len(rest):
+		case (a == long || a == short) && i+1 < len(rest):
 			return rest[i+1], true
-		case strings.HasPrefix(a, "--process="):
-			return strings.TrimPrefix(a, "--process="), true
+		case strings.HasPrefix(a, long+"="):
+			return strings.TrimPrefix(a, long+"="), true
+		case strings.HasPrefix(a, short+"="):
+			return strings.TrimPrefix(a, short+"="), true
 		}
 	}
-	return "", false
+	return "", true
 }
 
 // dropMissing rewrites the capability sets of a spec (inSpec: under "process") or of a

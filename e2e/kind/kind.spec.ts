@@ -254,9 +254,9 @@ describe.skipIf(engine instanceof Error)('the product in a real kind cluster', (
   afterAll(async () => {
     if (engine instanceof Error) return;
     for (const [name, seconds] of Object.entries(timings)) log(`${name}: ${seconds.toFixed(1)} s`);
-    const cold = (setup?.timings['node image'] ?? 0) > 30;
-    log(`this run was ${cold ? 'cold (the node image was built)' : 'warm (the node image was cached)'}`);
     if (setup) {
+      const cold = (setup.timings['node image'] ?? 0) > 30;
+      log(`this run was ${cold ? 'cold (the node image was built)' : 'warm (the node image was cached)'}`);
       if (process.env.KEEP_CLUSTER === '1') {
         process.stdout.write(`kubeconfig: ${keptKubeconfigPath()}\n`);
       } else {

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { writeArchive, writeImage, writeLayer, type Layer, type RuntimeConfig } from '../../image/archive.js';
 import { dockerEnv, type Engine } from '../../image/engine.js';
+import { ensureDebian } from '../controlplane/binaries.js';
 import { kindModuleDir, kindVersion, type KindBinaries } from './binaries.js';
 
 const execFileAsync = promisify(execFile);
@@ -265,8 +266,9 @@ async function buildNode(options: NodeImageOptions, env: NodeJS.ProcessEnv, base
   }
 }
 
-/** Makes a Debian root file system tarball with `packages`, running each customize hook (shell, `$1` the root). */
+/** Makes a Debian root file system tarball with `packages`, running each customize hook (shell, `$1` the root); installs Debian's mmdebstrap first when missing. */
 async function mmdebstrap(packages: readonly string[], output: string, hooks: readonly string[], log: (line: string) => void): Promise<void> {
+  await ensureDebian('mmdebstrap', 'mmdebstrap', log);
   const started = Date.now();
   log(`mmdebstrap ${debianSuite} with ${packages.join(', ')}...`);
   const mirror = 'http://deb.debian.org/debian';

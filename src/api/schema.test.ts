@@ -28,7 +28,7 @@ describe('FlantIntegration schema', () => {
       namespace: 'd8-flant-integration',
       connect: { url: 'https://connect.deckhouse.io' },
       madison: { enabled: true, backendsHost: 'madison-direct.flant.com', discoveryInterval: '10m' },
-      metrics: { enabled: true, scrapeInterval: '5m', agent: 'GrafanaAgent' },
+      metrics: { enabled: true, scrapeInterval: '5m', agent: 'Alloy' },
       logs: { enabled: true },
       upmeter: { enabled: true, intervalSeconds: 300 },
       billing: { contacts: 0, planIsBoughtAsBundle: false, auxiliaryCluster: false, doNotChargeForRockSolid: false, nodesDiscount: 0 },

@@ -65,29 +65,29 @@ const madisonSchema = z
   .default({})
   .describe('Alerts: Prometheus alerts go to Madison, Flant\'s incident service.');
 
-/** Programs that can run the generated static-mode metrics config. */
-export const metricsAgents = ['GrafanaAgent', 'Alloy'] as const;
+/** Programs that can ship the metrics, each with a configuration in its own format. */
+export const metricsAgents = ['Alloy', 'GrafanaAgent'] as const;
 /** Image of each metrics agent when `metrics.image` is not set. */
 export const defaultAgentImages: Readonly<Record<(typeof metricsAgents)[number], string>> = {
   GrafanaAgent: 'grafana/agent:v0.44.2',
-  Alloy: 'grafana/alloy:v1.5.1',
+  Alloy: 'grafana/alloy:v1.19.0',
 };
 
 const metricsSchema = z
   .object({
-    enabled: enabledSwitch('ship pricing and telemetry metrics through grafana-agent'),
+    enabled: enabledSwitch('ship pricing and telemetry metrics through the metrics agent'),
     url: secureURL('Prometheus remote_write target, also used by upmeter; receives the licence. Defaults to {connect.url}/v1/remote_write.').optional(),
     scrapeInterval: durationAtLeast('Scrape interval of the metrics agent; at least 10s.', '10s').default('5m'),
     agent: z
       .enum(metricsAgents)
-      .default('GrafanaAgent')
-      .describe('Program that runs the generated static-mode config: GrafanaAgent (what Deckhouse ran; end of life since 2025-11-01) or Alloy (run --config.format=static on the same file).'),
+      .default('Alloy')
+      .describe('Program that ships the metrics: Alloy (Grafana Alloy, the maintained successor of grafana-agent; a configuration in Alloy syntax) or GrafanaAgent (grafana-agent in static mode, what Deckhouse ran; end of life since 2025-11-01).'),
     image: z
       .string()
       .min(1)
       .max(1024)
       .optional()
-      .describe(`Image of that program. Defaults to ${defaultAgentImages.GrafanaAgent} for GrafanaAgent and ${defaultAgentImages.Alloy} for Alloy; clusters that mirror images set their own.`),
+      .describe(`Image of that program. Defaults to ${defaultAgentImages.Alloy} for Alloy and ${defaultAgentImages.GrafanaAgent} for GrafanaAgent; clusters that mirror images set their own.`),
   })
   .strict()
   .default({})

@@ -1,6 +1,6 @@
 /**
- * The metrics agent's configuration: grafana-agent static mode, `metrics:` block (the file
- * Alloy's static converter reads too), field by field as DESIGN.md section 3 says. Pure.
+ * What the metrics agent ships (the jobs of DESIGN.md section 3), and grafana-agent's
+ * static-mode file for it (`metrics:` block), field by field. Alloy's file is alloy.ts. Pure.
  */
 import { yaml } from '../../imports/cdk8s.js';
 import type { FlantIntegrationSpec } from '../../api/index.js';
@@ -31,6 +31,28 @@ export function proxyURL(spec: FlantIntegrationSpec): string | undefined {
   return spec.proxy?.httpsProxy ?? spec.proxy?.httpProxy;
 }
 
+/** How long the WAL keeps series of a target that is gone (grafana-agent's `max_wal_time`, Alloy's `max_keepalive_time`). */
+export const walKeepalive = '360h';
+
+/** One scrape job: what it scrapes and which metric names it keeps. */
+export interface MetricsJob {
+  readonly name: string;
+  /** `host:port`. */
+  readonly target: string;
+  readonly path: string;
+  /** Regex of the metric names shipped. */
+  readonly keep: string;
+}
+
+/** The jobs: the pricing exporter beside the agent, and Deckhouse's hook telemetry when its Service exists. */
+export function metricsJobs(facts: AgentConfigFacts): MetricsJob[] {
+  const jobs: MetricsJob[] = [{ name: 'flant-pricing', target: pricingTarget, path: '/metrics', keep: 'flant_pricing_.+' }];
+  if (facts.deckhouseTelemetry) {
+    jobs.push({ name: 'deckhouse-telemetry', target: `deckhouse.d8-system.svc.${facts.clusterDomain}:8080`, path: '/metrics/hooks', keep: 'd8_telemetry_.+' });
+  }
+  return jobs;
+}
+
 /** Labels every shipped series gets, and the ones it loses. */
 function relabels(keep: string, clusterUUID: string) {
   return [
@@ -42,16 +64,13 @@ function relabels(keep: string, clusterUUID: string) {
   ];
 }
 
-function job(name: string, target: string, path: string, keep: string, clusterUUID: string) {
-  return { job_name: name, metrics_path: path, static_configs: [{ targets: [target] }], metric_relabel_configs: relabels(keep, clusterUUID) };
+function scrapeConfig(job: MetricsJob, clusterUUID: string) {
+  return { job_name: job.name, metrics_path: job.path, static_configs: [{ targets: [job.target] }], metric_relabel_configs: relabels(job.keep, clusterUUID) };
 }
 
-/** The config as an object. */
+/** grafana-agent's static-mode config as an object. */
 export function agentConfig(spec: FlantIntegrationSpec, facts: AgentConfigFacts): Record<string, unknown> {
-  const scrapeConfigs = [job('flant-pricing', pricingTarget, '/metrics', 'flant_pricing_.+', facts.clusterUUID)];
-  if (facts.deckhouseTelemetry) {
-    scrapeConfigs.push(job('deckhouse-telemetry', `deckhouse.d8-system.svc.${facts.clusterDomain}:8080`, '/metrics/hooks', 'd8_telemetry_.+', facts.clusterUUID));
-  }
+  const scrapeConfigs = metricsJobs(facts).map((job) => scrapeConfig(job, facts.clusterUUID));
   const proxy = proxyURL(spec);
   return {
     server: { log_level: 'info' },
@@ -62,7 +81,7 @@ export function agentConfig(spec: FlantIntegrationSpec, facts: AgentConfigFacts)
         {
           name: 'agent',
           host_filter: false,
-          max_wal_time: '360h',
+          max_wal_time: walKeepalive,
           scrape_configs: scrapeConfigs,
           remote_write: [
             {
@@ -78,7 +97,7 @@ export function agentConfig(spec: FlantIntegrationSpec, facts: AgentConfigFacts)
   };
 }
 
-/** The config file, as written into the Secret. */
+/** grafana-agent's static-mode file, as written into the Secret. */
 export function agentConfigYaml(spec: FlantIntegrationSpec, facts: AgentConfigFacts): string {
   return yaml.stringify(agentConfig(spec, facts), { lineWidth: 0 });
 }

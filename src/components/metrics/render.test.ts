@@ -1,6 +1,7 @@
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { flantIntegrationSpecSchema } from '../../api/index.js';
+import { alloyConfig } from './alloy.js';
 import { agentConfig } from './config.js';
 import { metricsObjects, type MetricsFacts } from './render.js';
 
@@ -54,8 +55,12 @@ describe('renderMetrics', () => {
     const objs = render();
     const [config, licence] = byKind(objs, 'Secret');
     expect(config?.metadata.name).toBe('pricing-agent-config');
-    expect(secretText(config, 'agent-scraping-service.yaml')).not.toContain('LIC-9');
-    expect(parse(secretText(config, 'agent-scraping-service.yaml'))).toEqual(agentConfig(spec(), facts));
+    expect(Object.keys(config?.data ?? {})).toEqual(['config.alloy']);
+    expect(secretText(config, 'config.alloy')).toBe(alloyConfig(spec(), facts));
+    expect(secretText(config, 'config.alloy')).not.toContain('LIC-9');
+    const grafanaAgent = byKind(render(spec({ metrics: { agent: 'GrafanaAgent' } })), 'Secret')[0];
+    expect(Object.keys(grafanaAgent?.data ?? {})).toEqual(['agent-scraping-service.yaml']);
+    expect(parse(secretText(grafanaAgent, 'agent-scraping-service.yaml'))).toEqual(agentConfig(spec(), facts));
     expect(licence?.metadata.name).toBe('pricing-agent-licence');
     expect(secretText(licence, 'licence')).toBe('LIC-9');
     expect(JSON.stringify(byKind(objs, 'Deployment'))).not.toContain('LIC-9');
@@ -76,15 +81,15 @@ describe('renderMetrics', () => {
     }
     const [pricing, agent] = pod.containers;
     expect(pricing).toMatchObject({ name: 'pricing', image: 'registry/flant-integration:1.0', args: ['pricing', '--probe-listen=:9116'], readinessProbe: { httpGet: { path: '/readyz' } } });
-    expect(agent).toMatchObject({ name: 'agent', image: 'grafana/agent:v0.44.2', args: ['-config.file=/etc/pricing-agent/config/agent-scraping-service.yaml', '-config.expand-env', '-server.http.address=:12345'] });
+    expect(agent).toMatchObject({ name: 'agent', image: 'grafana/alloy:v1.19.0', args: ['run', '--server.http.listen-addr=0.0.0.0:12345', '--storage.path=/data/agent', '--disable-reporting', '/etc/pricing-agent/config/config.alloy'] });
     expect(agent.env.map((e: { name: string }) => e.name)).toEqual(['NODE_NAME', 'POD_NAME']);
     expect(agent.volumeMounts).toContainEqual({ name: 'data', mountPath: '/data/agent' });
     expect(pod.volumes).toContainEqual({ name: 'data', emptyDir: {} });
   });
 
-  it('runs Alloy on the same file, or the image given', () => {
-    const [d] = byKind(render(spec({ metrics: { agent: 'Alloy' } })), 'Deployment');
-    expect(d?.spec.template.spec.containers[1]).toMatchObject({ image: 'grafana/alloy:v1.5.1', args: ['run', '--config.format=static', '--config.extra-args=-config.expand-env', '--server.http.listen-addr=:12345', '--storage.path=/data/agent', '/etc/pricing-agent/config/agent-scraping-service.yaml'] });
+  it('runs grafana-agent in static mode on its own file when asked, or the image given', () => {
+    const [d] = byKind(render(spec({ metrics: { agent: 'GrafanaAgent' } })), 'Deployment');
+    expect(d?.spec.template.spec.containers[1]).toMatchObject({ image: 'grafana/agent:v0.44.2', args: ['-config.file=/etc/pricing-agent/config/agent-scraping-service.yaml', '-config.expand-env', '-server.http.address=:12345'] });
     const [mirrored] = byKind(render(spec({ metrics: { image: 'mirror.example.com/agent:1' } })), 'Deployment');
     expect(mirrored?.spec.template.spec.containers[1].image).toBe('mirror.example.com/agent:1');
   });
@@ -94,6 +99,7 @@ describe('renderMetrics', () => {
     const base = sums(render());
     expect(sums(render(spec(), { licenceKey: 'LIC-10' }))['checksum/licence']).not.toBe(base['checksum/licence']);
     expect(sums(render(spec({ metrics: { scrapeInterval: '1m' } })))['checksum/config']).not.toBe(base['checksum/config']);
+    expect(sums(render(spec({ metrics: { agent: 'GrafanaAgent' } })))['checksum/config']).not.toBe(base['checksum/config']);
     expect(sums(render())).toEqual(base);
   });
 

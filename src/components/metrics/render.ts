@@ -9,6 +9,7 @@ import { ApiObject, App, Chart, k8s, type PolicyRule } from '../../imports/cdk8s
 import { defaultAgentImages, group as fiGroup, plural as fiPlural, type FlantIntegrationSpec } from '../../api/index.js';
 import type { KubeObject } from '../../reconciler/index.js';
 import { proxyEnv } from '../egress.js';
+import { alloyConfig } from './alloy.js';
 import { agentConfigYaml, dataDir, licenceMount, type AgentConfigFacts } from './config.js';
 
 /** Component name, the value of the component label. */
@@ -17,8 +18,8 @@ export const metricsComponent = 'metrics';
 export const pricingName = 'pricing';
 /** Name of the exporter's ClusterRole and its binding (cluster-scoped, so prefixed). */
 export const pricingRoleName = 'flant-integration-pricing';
-/** The agent's config Secret and its key. */
-export const configSecret = { name: 'pricing-agent-config', key: 'agent-scraping-service.yaml' } as const;
+/** The agent's config Secret, and its one key: the file of the agent chosen by `metrics.agent`. */
+export const configSecret = { name: 'pricing-agent-config', keys: { Alloy: 'config.alloy', GrafanaAgent: 'agent-scraping-service.yaml' } } as const;
 /** The Secret holding the licence the agent sends as its bearer token. */
 export const licenceSecretName = 'pricing-agent-licence';
 /** Port of the exporter's probe listener and of the agent's own HTTP server. */
@@ -48,11 +49,22 @@ export function agentImage(spec: FlantIntegrationSpec): string {
   return spec.metrics.image ?? defaultAgentImages[spec.metrics.agent];
 }
 
-/** The agent's arguments: grafana-agent static mode, or Alloy running the same file. */
+/** The agent's config file: its key in the Secret and its text. */
+export function agentConfigFile(spec: FlantIntegrationSpec, facts: AgentConfigFacts): { key: string; text: string } {
+  const key = configSecret.keys[spec.metrics.agent];
+  return { key, text: spec.metrics.agent === 'Alloy' ? alloyConfig(spec, facts) : agentConfigYaml(spec, facts) };
+}
+
+/**
+ * The agent's arguments. Alloy: `run` on its file, the HTTP server on all addresses (the
+ * PodMonitor scrapes it; the NetworkPolicy limits who may), its data under the emptyDir, and
+ * no usage report to Grafana Labs (Alloy sends one by default). grafana-agent: static mode,
+ * `${POD_NAME}` expanded from the environment.
+ */
 export function agentArgs(spec: FlantIntegrationSpec): string[] {
-  const file = `${configDir}/${configSecret.key}`;
+  const file = `${configDir}/${configSecret.keys[spec.metrics.agent]}`;
   if (spec.metrics.agent === 'Alloy') {
-    return ['run', '--config.format=static', '--config.extra-args=-config.expand-env', `--server.http.listen-addr=:${ports.agent}`, `--storage.path=${dataDir}`, file];
+    return ['run', `--server.http.listen-addr=0.0.0.0:${ports.agent}`, `--storage.path=${dataDir}`, '--disable-reporting', file];
   }
   return [`-config.file=${file}`, '-config.expand-env', `-server.http.address=:${ports.agent}`];
 }
@@ -61,7 +73,7 @@ export function agentArgs(spec: FlantIntegrationSpec): string[] {
 export function renderMetrics(spec: FlantIntegrationSpec, facts: MetricsFacts): Chart {
   const chart = new Chart(new App(), metricsComponent);
   const ns = spec.namespace;
-  const config = agentConfigYaml(spec, facts);
+  const config = agentConfigFile(spec, facts);
   new k8s.KubeServiceAccount(chart, 'sa', { metadata: { name: pricingName, namespace: ns } });
   new k8s.KubeClusterRole(chart, 'role', { metadata: { name: pricingRoleName }, rules: exporterRules() });
   new k8s.KubeClusterRoleBinding(chart, 'binding', {
@@ -69,9 +81,9 @@ export function renderMetrics(spec: FlantIntegrationSpec, facts: MetricsFacts): 
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: pricingRoleName },
     subjects: [{ kind: 'ServiceAccount', name: pricingName, namespace: ns }],
   });
-  new k8s.KubeSecret(chart, 'config', { metadata: { name: configSecret.name, namespace: ns }, type: 'Opaque', data: { [configSecret.key]: b64(config) } });
+  new k8s.KubeSecret(chart, 'config', { metadata: { name: configSecret.name, namespace: ns }, type: 'Opaque', data: { [config.key]: b64(config.text) } });
   new k8s.KubeSecret(chart, 'licence', { metadata: { name: licenceSecretName, namespace: ns }, type: 'Opaque', data: { [licenceMount.key]: b64(facts.licenceKey) } });
-  pricingDeployment(chart, spec, facts, { config: checksum(config), licence: checksum(facts.licenceKey) });
+  pricingDeployment(chart, spec, facts, { config: checksum(config.text), licence: checksum(facts.licenceKey) });
   if (spec.prometheus.caSecretRef) caSecretAccess(chart, ns, spec.prometheus.caSecretRef);
   if (facts.podMonitorServed) podMonitor(chart, ns);
   if (facts.networkPolicyFrom) networkPolicy(chart, ns, facts.networkPolicyFrom);

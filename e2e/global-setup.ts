@@ -5,6 +5,7 @@
  */
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
+import { ensureAlloy } from './alloy/build.js';
 import { ensureHelm, ensureKubectl, ensurePrometheus } from './controlplane/binaries.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,6 +25,8 @@ declare module 'vitest' {
     controllerKubeconfig: string;
     /** helm, built from its Go module when not on PATH. */
     helm: string;
+    /** Grafana Alloy, built from its Go module (e2e/alloy/build.ts): the metrics agent the specs run. */
+    alloy: string;
     /** Folder of the kube-apiserver audit logs (one file per control plane), empty on kind. */
     auditDir: string;
   }
@@ -41,6 +44,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await ensurePrometheus();
   // The chart spec's helm lint and helm template.
   project.provide('helm', await ensureHelm());
+  // The metrics agent: the metrics spec runs it on the generated file, the kind suite puts it in an image.
+  project.provide('alloy', await ensureAlloy());
   if (external) {
     project.provide('kubeconfig', external);
     project.provide('localControlPlane', false);

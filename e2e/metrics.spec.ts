@@ -1,14 +1,18 @@
 /**
  * Metrics end to end: the controller writes the metrics objects into the real API server;
- * `flant-integration pricing` reads real Nodes and NodeGroups; the real Prometheus (Debian's,
- * in agent mode) scrapes it with the scrape_configs and remote_write of the generated config
- * (only the target address and the token file path swapped for local ones) and remote-writes
- * to the Connect stand-in, which decodes what it gets. The numbers follow a change.
+ * `flant-integration pricing` reads real Nodes and NodeGroups; the real agent scrapes it and
+ * remote-writes to the Connect stand-in, which decodes what it gets: Grafana Alloy (the
+ * default, built from its Go module) runs the generated `.alloy` file with the arguments of the
+ * generated Deployment; for `metrics.agent: GrafanaAgent`, the real Prometheus (Debian's, in
+ * agent mode) runs the scrape_configs and remote_write of the static-mode file (grafana-agent
+ * itself is not built here). Only the target address, the token file, the listen address and
+ * the data folder are swapped for local ones. The numbers follow a change.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensurePrometheus } from './controlplane/binaries.js';
@@ -22,12 +26,16 @@ import { kubectl, kubectlOk } from './support/kubectl.js';
 import { pricingRoleName } from '../src/components/metrics/render.js';
 
 const kc = inject('kubeconfig');
+const alloy = inject('alloy');
 const licence = 'LICENCE-metrics-e2e-3d8b';
 const ns = 'metrics-e2e';
 const connect = new FakeConnect(licence);
 let ctl: ControllerProcess;
 let exporter: ControllerProcess;
 let prometheus: ChildProcess | undefined;
+let agent: ChildProcess | undefined;
+let agentLog = '';
+let agentPort = 0;
 let dir: string;
 let clusterUUID: string;
 
@@ -90,17 +98,48 @@ function shippedNodes(): Record<string, number> {
   return Object.fromEntries([...connect.latest('flant_pricing_nodes', `Bearer ${licence}`).values()].map((s) => [s.labels.type ?? '', s.value]));
 }
 
+/** A key of the agent's config Secret, decoded. */
+async function configFile(key: string): Promise<string> {
+  return Buffer.from(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'pricing-agent-config', '-o', `jsonpath={.data.${key.replaceAll('.', '\\.')}}`]), 'base64').toString();
+}
+
+/** The licence from the agent's licence Secret, in a local token file. */
+async function tokenFile(): Promise<string> {
+  const file = join(dir, 'licence');
+  await writeFile(file, Buffer.from(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'pricing-agent-licence', '-o', 'jsonpath={.data.licence}']), 'base64'));
+  return file;
+}
+
+function exporterAddress(): string {
+  return `127.0.0.1:${JSON.parse(exporter.messages('serving the pricing metrics')[0] ?? '{}').port as number}`;
+}
+
+/** Alloy with the generated Deployment's agent arguments and the generated file, on local addresses and paths. */
+async function startAlloy(): Promise<void> {
+  const text = (await configFile('config.alloy')).replace('"127.0.0.1:9115"', `"${exporterAddress()}"`).replace('"/etc/pricing-agent/licence/licence"', `"${await tokenFile()}"`);
+  const file = join(dir, 'config.alloy');
+  await writeFile(file, text);
+  // Our writer prints Alloy's canonical form, and Alloy accepts the file as it is.
+  const run = promisify(execFile);
+  expect((await run(alloy, ['fmt', file])).stdout).toBe(text);
+  await run(alloy, ['validate', file], { env: { ...process.env, POD_NAME: 'pricing-e2e-0' } });
+  const args = JSON.parse(await kubectlOk(kc, ['get', 'deployment', '-n', ns, 'pricing', '-o', 'jsonpath={.spec.template.spec.containers[?(@.name=="agent")].args}'])) as string[];
+  expect(args.at(-1)).toBe('/etc/pricing-agent/config/config.alloy');
+  agentPort = await freePort();
+  const local = args.slice(0, -1).map((a) => a.replace('0.0.0.0:12345', `127.0.0.1:${agentPort}`).replace('=/data/agent', `=${join(dir, 'alloy-data')}`));
+  agent = spawn(alloy, [...local, file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, POD_NAME: 'pricing-e2e-0' } });
+  agent.stderr?.on('data', (c: Buffer) => (agentLog = (agentLog + c.toString()).slice(-20_000)));
+}
+
 async function startPrometheus(): Promise<void> {
-  const generated = parse(Buffer.from(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'pricing-agent-config', '-o', 'jsonpath={.data.agent-scraping-service\\.yaml}']), 'base64').toString()) as {
+  const generated = parse(await configFile('agent-scraping-service.yaml')) as {
     metrics: { global: Record<string, unknown>; configs: Array<{ scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>; remote_write: Array<{ bearer_token_file: string }> }> };
   };
   const instance = generated.metrics.configs[0];
   if (!instance) throw new Error('the generated config has no instance');
-  const tokenFile = join(dir, 'licence');
-  await writeFile(tokenFile, Buffer.from(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'pricing-agent-licence', '-o', 'jsonpath={.data.licence}']), 'base64'));
-  const exporterPort = JSON.parse(exporter.messages('serving the pricing metrics')[0] ?? '{}').port as number;
-  for (const job of instance.scrape_configs) for (const sc of job.static_configs) sc.targets = sc.targets.map((t) => (t === '127.0.0.1:9115' ? `127.0.0.1:${exporterPort}` : t));
-  for (const rw of instance.remote_write) rw.bearer_token_file = tokenFile;
+  const token = await tokenFile();
+  for (const job of instance.scrape_configs) for (const sc of job.static_configs) sc.targets = sc.targets.map((t) => (t === '127.0.0.1:9115' ? exporterAddress() : t));
+  for (const rw of instance.remote_write) rw.bearer_token_file = token;
   // The agent runs with -config.expand-env; Prometheus does not, so expand as the agent would.
   const config = stringify({ global: generated.metrics.global, scrape_configs: instance.scrape_configs, remote_write: instance.remote_write }).replaceAll('${POD_NAME}', 'pricing-e2e-0');
   const file = join(dir, 'prometheus.yaml');
@@ -144,6 +183,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   prometheus?.kill('SIGKILL');
+  agent?.kill('SIGKILL');
   await Promise.all([ctl?.stop('SIGKILL'), exporter?.stop('SIGKILL')]);
   await kubectl(kc, ['delete', 'node', ...Object.keys(nodes), '--ignore-not-found']);
   await kubectl(kc, ['delete', 'nodegroups', '--all']);
@@ -153,7 +193,16 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('metrics through a real Prometheus', () => {
+/** The shipped series of each labelled node count, checked for the labels every agent must set and drop. */
+function expectShippedLabels(): void {
+  for (const s of connect.latest('flant_pricing_nodes', `Bearer ${licence}`).values()) {
+    expect(s.labels).toMatchObject({ cluster_uuid: clusterUUID, __replica__: 'pricing-e2e-0', job: 'flant-pricing' });
+    expect(s.labels.instance).toBeUndefined();
+    expect(s.labels.hook).toBeUndefined();
+  }
+}
+
+describe('metrics through the real agents', () => {
   it('runs the pricing Deployment and says MetricsShippingReady once it is Available', async () => {
     await eventually('MetricsShippingReady is True', async () => (await condition(kc, 'MetricsShippingReady'))?.status === 'True', 60_000);
     expect(await column(kc, 'METRICS')).toBe('Ready');
@@ -175,24 +224,24 @@ describe('metrics through a real Prometheus', () => {
     await eventually('the exporter counts the controller', async () => (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).includes(line), 30_000);
   });
 
-  it('delivers exactly the expected node counts, with cluster_uuid, without instance or hook, and the licence as token', async () => {
+  it('Alloy, the default agent, delivers exactly the expected node counts, with cluster_uuid, without instance or hook, and the licence as token', async () => {
     await eventually('the exporter is serving', () => exporter.messages('serving the pricing metrics').length > 0, 30_000);
-    await startPrometheus();
+    await startAlloy();
     const expected = { ephemeral: 1, vm: 5, hard: 3, special: 1 };
-    await eventually('the stand-in received the node counts', () => JSON.stringify(shippedNodes()) === JSON.stringify(expected), 90_000, 500);
-    const series = [...connect.latest('flant_pricing_nodes', `Bearer ${licence}`).values()];
-    for (const s of series) {
-      expect(s.labels).toMatchObject({ cluster_uuid: clusterUUID, __replica__: 'pricing-e2e-0', job: 'flant-pricing' });
-      expect(s.labels.instance).toBeUndefined();
-      expect(s.labels.hook).toBeUndefined();
-    }
+    await eventually('the stand-in received the node counts', () => JSON.stringify(shippedNodes()) === JSON.stringify(expected), 90_000, 500).catch((err: unknown) => {
+      throw new Error(`${String(err)}; Alloy's log ends: ${agentLog.slice(-2000)}`);
+    });
+    expectShippedLabels();
     expect(Object.fromEntries([...connect.latest('flant_pricing_controlplane_tainted_nodes').values()].map((s) => [s.labels.type, s.value]))).toEqual({ ephemeral: 0, vm: 2, hard: 0, special: 0 });
     expect([...connect.latest('flant_pricing_exporter_invalid_annotations_total').values()][0]?.value).toBe(1);
     expect([...connect.latest('flant_pricing_contacts').values()][0]?.value).toBe(2);
     expect(connect.badRemoteWrites).toEqual([]);
-    // Beside flant_pricing_*, only the series Prometheus itself adds per target after metric relabeling (up, scrape_*).
+    // Alloy relabels the series its scrape adds (up, scrape_*) like the others: only flant_pricing_* leaves.
     const names = new Set(connect.remoteWrites.flatMap((w) => w.series.map((s) => s.labels.__name__ ?? '')));
-    expect([...names].filter((n) => !n.startsWith('flant_pricing_') && n !== 'up' && !n.startsWith('scrape_'))).toEqual([]);
+    expect([...names].filter((n) => !n.startsWith('flant_pricing_'))).toEqual([]);
+    // FlantIntegrationMetricsNotDelivered (the alerts component) reads this series of the agent's own metrics.
+    const own = await (await fetch(`http://127.0.0.1:${agentPort}/metrics`)).text();
+    expect(own).toMatch(/^prometheus_remote_storage_queue_highest_sent_timestamp_seconds\{[^}]*\} [1-9]/m);
   });
 
   it('follows a change: a node moves group, an annotation changes, the billing spec changes (no pod roll)', async () => {
@@ -201,6 +250,20 @@ describe('metrics through a real Prometheus', () => {
     await apply(kc, spec({ billing: { contacts: 5 } }));
     const expected = { ephemeral: 1, vm: 5, hard: 4, special: 0 };
     await eventually('the stand-in received the new counts', () => JSON.stringify(shippedNodes()) === JSON.stringify(expected) && [...connect.latest('flant_pricing_contacts').values()][0]?.value === 5, 90_000, 500);
+  });
+
+  it('GrafanaAgent: its static-mode file replaces the Alloy one, and its scrape_configs and remote_write deliver the same through Prometheus in agent mode', async () => {
+    await apply(kc, spec({ billing: { contacts: 5 }, metrics: { scrapeInterval: '10s', agent: 'GrafanaAgent' } }));
+    await eventually('the Secret holds the static-mode file only', async () => (await kubectlOk(kc, ['get', 'secret', '-n', ns, 'pricing-agent-config', '-o', 'jsonpath={.data}'])).includes('agent-scraping-service.yaml'), 30_000);
+    expect(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'pricing-agent-config', '-o', 'jsonpath={.data}'])).not.toContain('config.alloy');
+    agent?.kill('SIGTERM');
+    connect.remoteWrites.splice(0);
+    await startPrometheus();
+    await eventually('the stand-in received the counts from Prometheus', () => JSON.stringify(shippedNodes()) === JSON.stringify({ ephemeral: 1, vm: 5, hard: 4, special: 0 }), 90_000, 500);
+    expectShippedLabels();
+    // Beside flant_pricing_*, only the series Prometheus itself adds per target after metric relabeling (up, scrape_*).
+    const names = new Set(connect.remoteWrites.flatMap((w) => w.series.map((s) => s.labels.__name__ ?? '')));
+    expect([...names].filter((n) => !n.startsWith('flant_pricing_') && n !== 'up' && !n.startsWith('scrape_'))).toEqual([]);
   });
 
   it('removes every metrics object, the ClusterRole and its binding included, and nothing else, when switched off', async () => {

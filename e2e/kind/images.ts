@@ -8,7 +8,10 @@
  * - `flant-integration-standins:kind-e2e`: Node with the Madison and Connect stand-ins, and
  *   Debian's `hey` (it needs only libc), the load generator of the bench;
  * - `flant-integration-prometheus:kind-e2e`: Debian's Prometheus (it needs only libc, which
- *   the product's base has), the real alert sender, trusting the suite's CA too.
+ *   the product's base has), the real alert sender, trusting the suite's CA too;
+ * - `flant-integration-alloy:kind-e2e`: Grafana Alloy built here (e2e/alloy, static), the
+ *   metrics agent, trusting the suite's CA alone (SSL_CERT_FILE) as it trusts Connect's
+ *   public CA in a real cluster; its entrypoint is `alloy`, like Grafana's own image.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -26,6 +29,7 @@ export const kindImages = {
   controller: 'flant-integration-controller:kind-e2e',
   standins: 'flant-integration-standins:kind-e2e',
   prometheus: 'flant-integration-prometheus:kind-e2e',
+  alloy: 'flant-integration-alloy:kind-e2e',
 } as const;
 
 /** A CA made for one run and a server certificate signed by it for `names`. */
@@ -64,8 +68,8 @@ async function derive(env: NodeJS.ProcessEnv, from: string, tag: string, added: 
   }
 }
 
-/** Builds the three derived images from the product image `product`. */
-export async function buildKindImages(env: NodeJS.ProcessEnv, product: string, root: string, certs: Certificates, binaries: { prometheus: string; hey: string }): Promise<void> {
+/** Builds the derived images from the product image `product`. */
+export async function buildKindImages(env: NodeJS.ProcessEnv, product: string, root: string, certs: Certificates, binaries: { prometheus: string; hey: string; alloy: string }): Promise<void> {
   // docker cp makes no parent folders, so the CA goes in as a folder holding only ca.pem (never the key).
   const staging = join(certs.caFile, '..', 'image-ca');
   await mkdir(staging, { recursive: true });
@@ -81,6 +85,12 @@ export async function buildKindImages(env: NodeJS.ProcessEnv, product: string, r
   await derive(env, product, kindImages.prometheus, [ca, { from: binaries.prometheus, to: '/usr/bin/prometheus' }], [
     `USER ${nonrootUid}:${nonrootUid}`,
     'ENTRYPOINT ["/usr/bin/prometheus"]',
+    'CMD []',
+  ]);
+  await derive(env, product, kindImages.alloy, [ca, { from: binaries.alloy, to: '/usr/bin/alloy' }], [
+    `ENV SSL_CERT_FILE=${caPath}`,
+    `USER ${nonrootUid}:${nonrootUid}`,
+    'ENTRYPOINT ["/usr/bin/alloy"]',
     'CMD []',
   ]);
 }

@@ -6,6 +6,8 @@
  * - every madison-proxy pod Running and Ready through its probes;
  * - a real Prometheus pod's alert through the madison-proxy Service to the Madison stand-in
  *   (a pod serving HTTPS), which records path, key and body; again after a proxy pod is killed;
+ * - the pricing pods: the exporter and Alloy (built here) running the generated configuration,
+ *   whose flant_pricing_* samples reach the Connect stand-in with the licence as token;
  * - Pod Security `restricted` on every namespace our pods run in, read-only root filesystems;
  * - `helm uninstall` plus deleting the FlantIntegration leaves none of our objects.
  * Skipped, saying why, where no Docker engine can be had; a failure instead with CI=true or
@@ -21,6 +23,7 @@ import { ensureEngine, type Engine } from '../../image/engine.js';
 import { defaultCacheDir, repoRoot } from '../../image/paths.js';
 import { managedByLabel } from '../../src/flantintegration/contract.js';
 import { alertBatch } from '../../bench/proxy.js';
+import { ensureAlloy } from '../alloy/build.js';
 import { ensureDebian, ensurePrometheus } from '../controlplane/binaries.js';
 import { eventually } from '../support/controller.js';
 import { kubectl, kubectlOk } from '../support/kubectl.js';
@@ -29,7 +32,14 @@ import { buildKindImages, kindImages, makeCertificates } from './images.js';
 import { standinPorts, type StandinLine } from './standin-log.js';
 
 const required = process.env.CI === 'true' || process.env.E2E_REQUIRE_KIND === '1' || process.env.E2E_REQUIRE_IMAGE === '1';
-const log = (line: string) => process.stderr.write(`kind suite: ${line}\n`);
+/** What this run built or installed once (the "built X in N s" lines of the builders), for the cold and warm figures. */
+const oneTime: Array<{ what: string; seconds: number }> = [];
+const log = (line: string) => {
+  const built = /^(?:built|installed) (.+) in (\d+) s$/.exec(line);
+  if (built) oneTime.push({ what: built[1] ?? '', seconds: Number(built[2]) });
+  process.stderr.write(`kind suite: ${line}\n`);
+};
+const suiteStarted = Date.now();
 const engine: Engine | Error = await ensureEngine({ cacheDir: defaultCacheDir(), log }).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
 if (engine instanceof Error) {
   if (required) throw new Error(`the kind suite must run here (CI=true) but no Docker engine can be had: ${engine.message}`);
@@ -185,8 +195,8 @@ function flantIntegration(): object {
       licenseKeySecretRef: { namespace: ns, name: 'licence', key: 'key' },
       connect: { url: `https://${connectHost}` },
       madison: { backendsHost },
-      // The metrics agent's image is not built here yet (see the README): metrics are off in this suite.
-      metrics: { enabled: false },
+      // Alloy, the default agent, from the image built here; a short interval so samples come soon.
+      metrics: { scrapeInterval: '10s', image: kindImages.alloy },
     },
   };
 }
@@ -236,7 +246,8 @@ describe.skipIf(engine instanceof Error)('the product in a real kind cluster', (
       const certs = await makeCertificates(join(dir, 'certs'), ['madison.flant.com', connectHost, `${connectHost}.cluster.local`]);
       const { prometheus: prometheusBinary } = await ensurePrometheus(log);
       const hey = await ensureDebian('hey', 'hey', log);
-      await buildKindImages(setup.env, product.tag, repoRoot(), certs, { prometheus: prometheusBinary, hey });
+      const alloy = await ensureAlloy({ log });
+      await buildKindImages(setup.env, product.tag, repoRoot(), certs, { prometheus: prometheusBinary, hey, alloy });
       await loadImages(setup, [product.tag, ...Object.values(kindImages)], log);
     });
     await timed('helm install and the stand-ins', async () => {
@@ -255,8 +266,14 @@ describe.skipIf(engine instanceof Error)('the product in a real kind cluster', (
     if (engine instanceof Error) return;
     for (const [name, seconds] of Object.entries(timings)) log(`${name}: ${seconds.toFixed(1)} s`);
     if (setup) {
-      const cold = (setup.timings['node image'] ?? 0) > 30;
-      log(`this run was ${cold ? 'cold (the node image was built)' : 'warm (the node image was cached)'}`);
+      const total = (Date.now() - suiteStarted) / 1000;
+      const builds = oneTime.reduce((sum, b) => sum + b.seconds, 0);
+      if (oneTime.length > 0) {
+        log(`cold run: ${total.toFixed(0)} s in all, of which one-time builds ${builds.toFixed(0)} s (${oneTime.map((b) => `${b.what} ${b.seconds} s`).join(', ')})`);
+        log(`warm: ${(total - builds).toFixed(0)} s, this run without those builds (what a run on this machine takes from now on)`);
+      } else {
+        log(`warm run: ${total.toFixed(0)} s in all (everything was cached; a cold run on a fresh machine also builds kind's programs, the node image and the engine's runtime wrapper)`);
+      }
       if (process.env.KEEP_CLUSTER === '1') {
         process.stdout.write(`kubeconfig: ${keptKubeconfigPath()}\n`);
       } else {
@@ -328,6 +345,24 @@ describe.skipIf(engine instanceof Error)('the product in a real kind cluster', (
     const proxyLogs = await k(['-n', ns, 'logs', '-l', 'app=madison-proxy', '--tail=-1']);
     expect(proxyLogs).not.toContain(key);
     expect(proxyLogs).not.toContain(licence);
+  });
+
+  it('runs the metrics agent (Alloy) on the generated configuration: the Connect stand-in receives flant_pricing_* samples with the licence as token', async () => {
+    const pricingPods = await pods(ns, 'app=pricing');
+    expect(pricingPods).toHaveLength(2);
+    expect(pricingPods.every(ready)).toBe(true);
+    expect(pricingPods.every((p) => p.spec.containers.map((c) => c.image).join(',') === `${kindImages.controller},${kindImages.alloy}`)).toBe(true);
+    const pushes = async () => (await standinLines()).filter((l): l is Extract<StandinLine, { server: 'connect' }> => l.server === 'connect' && l.path === '/v1/remote_write');
+    await eventually('flant_pricing_nodes reached Connect', async () => (await pushes()).some((l) => l.pricing?.some((s) => s.name === 'flant_pricing_nodes')), 120_000, 2000).catch(async (err: unknown) => {
+      throw new Error(`${(err as Error).message}; the agent's log ends: ${(await kubectl(kc, ['-n', ns, 'logs', 'deploy/pricing', '-c', 'agent', '--tail=20'])).stdout}`);
+    });
+    const received = await pushes();
+    expect(received.every((l) => l.licence && l.error === undefined)).toBe(true);
+    const clusterUUID = await k(['get', 'namespace', 'kube-system', '-o', 'jsonpath={.metadata.uid}']);
+    const names = new Set(pricingPods.map((p) => p.metadata.name));
+    const samples = received.flatMap((l) => l.pricing ?? []);
+    expect(samples.every((s) => s.labels.cluster_uuid === clusterUUID && names.has(s.labels.__replica__ ?? '') && s.labels.job === 'flant-pricing' && s.labels.instance === undefined)).toBe(true);
+    log(`Connect received ${received.length} remote_write pushes from Alloy: ${[...new Set(samples.map((s) => s.name))].sort().join(', ')}`);
   });
 
   it('delivers the alerts Prometheus sends while a proxy pod is killed and replaced', async () => {

@@ -256,7 +256,7 @@ describe.skipIf(engine instanceof Error)('the product in a real kind cluster', (
       // A Deckhouse-shaped cluster: its namespaces exist before the chart's Roles go into them.
       await applyAll([namespace('d8-system'), namespace(monitoringNs)]);
       await applyAll(await standins());
-      await helm(['install', release, join(repoRoot(), 'charts', 'flant-integration-controller'), '--set', `image.tag=${kindImages.controller.split(':')[1] ?? ''}`, '--set', 'replicas=2', '--set', 'deckhouse.enabled=true', '--wait', '--timeout', '180s']);
+      await installProduct();
       await k(['-n', standinsNs, 'rollout', 'status', 'deployment/standins', '--timeout=120s']);
     });
     timings['beforeAll total'] = (Date.now() - started) / 1000;
@@ -275,6 +275,10 @@ describe.skipIf(engine instanceof Error)('the product in a real kind cluster', (
         log(`warm run: ${total.toFixed(0)} s in all (everything was cached; a cold run on a fresh machine also builds kind's programs, the node image and the engine's runtime wrapper)`);
       }
       if (process.env.KEEP_CLUSTER === '1') {
+        // The last test uninstalled the product: install it again, so a person finds it running.
+        await installProduct();
+        await applyAll([flantIntegration()]);
+        await eventually('Ready is True again', async () => (await readyCondition())?.status === 'True', 240_000, 2000);
         process.stdout.write(`kubeconfig: ${keptKubeconfigPath()}\n`);
       } else {
         await deleteCluster(setup);
@@ -284,6 +288,10 @@ describe.skipIf(engine instanceof Error)('the product in a real kind cluster', (
     if (dir) await rm(dir, { recursive: true, force: true });
     if (process.env.KEEP_CLUSTER !== '1') await engine.stop();
   });
+
+  async function installProduct(): Promise<void> {
+    await helm(['install', release, join(repoRoot(), 'charts', 'flant-integration-controller'), '--set', `image.tag=${kindImages.controller.split(':')[1] ?? ''}`, '--set', 'replicas=2', '--set', 'deckhouse.enabled=true', '--wait', '--timeout', '180s']);
+  }
 
   async function helm(args: string[]): Promise<string> {
     const { execFile } = await import('node:child_process');

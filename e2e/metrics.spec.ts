@@ -193,6 +193,11 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** The metric names the stand-in received. */
+function shippedNames(): string[] {
+  return [...new Set(connect.remoteWrites.flatMap((w) => w.series.map((s) => s.labels.__name__ ?? '')))];
+}
+
 /** The shipped series of each labelled node count, checked for the labels every agent must set and drop. */
 function expectShippedLabels(): void {
   for (const s of connect.latest('flant_pricing_nodes', `Bearer ${licence}`).values()) {
@@ -237,8 +242,7 @@ describe('metrics through the real agents', () => {
     expect([...connect.latest('flant_pricing_contacts').values()][0]?.value).toBe(2);
     expect(connect.badRemoteWrites).toEqual([]);
     // Alloy relabels the series its scrape adds (up, scrape_*) like the others: only flant_pricing_* leaves.
-    const names = new Set(connect.remoteWrites.flatMap((w) => w.series.map((s) => s.labels.__name__ ?? '')));
-    expect([...names].filter((n) => !n.startsWith('flant_pricing_'))).toEqual([]);
+    expect(shippedNames().filter((n) => !n.startsWith('flant_pricing_'))).toEqual([]);
     // FlantIntegrationMetricsNotDelivered (the alerts component) reads this series of the agent's own metrics.
     const own = await (await fetch(`http://127.0.0.1:${agentPort}/metrics`)).text();
     expect(own).toMatch(/^prometheus_remote_storage_queue_highest_sent_timestamp_seconds\{[^}]*\} [1-9]/m);
@@ -262,8 +266,7 @@ describe('metrics through the real agents', () => {
     await eventually('the stand-in received the counts from Prometheus', () => JSON.stringify(shippedNodes()) === JSON.stringify({ ephemeral: 1, vm: 5, hard: 4, special: 0 }), 90_000, 500);
     expectShippedLabels();
     // Beside flant_pricing_*, only the series Prometheus itself adds per target after metric relabeling (up, scrape_*).
-    const names = new Set(connect.remoteWrites.flatMap((w) => w.series.map((s) => s.labels.__name__ ?? '')));
-    expect([...names].filter((n) => !n.startsWith('flant_pricing_') && n !== 'up' && !n.startsWith('scrape_'))).toEqual([]);
+    expect(shippedNames().filter((n) => !n.startsWith('flant_pricing_') && n !== 'up' && !n.startsWith('scrape_'))).toEqual([]);
   });
 
   it('removes every metrics object, the ClusterRole and its binding included, and nothing else, when switched off', async () => {

@@ -5,10 +5,11 @@
  * Debian's etcd-server. Built once and cached outside the work tree, keyed by version, so
  * a fresh clone (CI's) reuses what an earlier run built.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { access, mkdir, rename, rm, mkdtemp, constants } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { defaultCacheDir, repoRoot } from '../../image/paths.js';
 
 export { defaultCacheDir, repoRoot };
@@ -192,6 +193,14 @@ export async function ensureDebian(command: string, pkg: string, log: (line: str
   const installed = await which(command);
   if (!installed) throw new Error(`apt-get installed ${pkg} but no ${command} is on PATH`);
   return installed;
+}
+
+/** The folder of `module` (`path@version`) in the Go module cache, downloaded when missing. */
+export async function goModuleDir(module: string): Promise<string> {
+  const { stdout } = await promisify(execFile)(goBinary(), ['mod', 'download', '-json', module], { maxBuffer: 4 * 1024 * 1024 });
+  const dir = (JSON.parse(stdout) as { Dir?: string }).Dir;
+  if (!dir) throw new Error(`go mod download ${module} named no folder`);
+  return dir;
 }
 
 /** `go` from PATH, else the toolchain's usual place. */

@@ -5,13 +5,9 @@
  * as the local control plane; etcd, CoreDNS, crictl and a pause process). All static, so the
  * images they go into need no libc.
  */
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { ensureBuilt, ensureKubernetes, goBinary, kubernetesVersion, runGo, type BinaryOptions, type KubernetesBinaries } from '../controlplane/binaries.js';
+import { ensureBuilt, ensureKubernetes, goModuleDir, kubernetesVersion, runGo, type BinaryOptions, type KubernetesBinaries } from '../controlplane/binaries.js';
 import { defaultCacheDir, repoRoot } from '../../image/paths.js';
-
-const execFileAsync = promisify(execFile);
 
 /** kind release (its module also holds the base image's files the node image uses). */
 export const kindVersion = 'v0.33.0';
@@ -63,9 +59,6 @@ function goInstall(module: string, out: string): Promise<void> {
 }
 
 /** The kind module's folder in the Go module cache (downloaded when missing): its `images/base/files` are the node's. */
-export async function kindModuleDir(_binaries?: KindBinaries): Promise<string> {
-  const { stdout } = await execFileAsync(goBinary(), ['mod', 'download', '-json', `sigs.k8s.io/kind@${kindVersion}`], { maxBuffer: 4 * 1024 * 1024 });
-  const dir = (JSON.parse(stdout) as { Dir?: string }).Dir;
-  if (!dir) throw new Error(`go mod download sigs.k8s.io/kind@${kindVersion} named no folder`);
-  return dir;
+export function kindModuleDir(_binaries?: KindBinaries): Promise<string> {
+  return goModuleDir(`sigs.k8s.io/kind@${kindVersion}`);
 }

@@ -17,13 +17,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildAndLoad } from '../../image/build.js';
 import { ensureEngine, type Engine } from '../../image/engine.js';
 import { defaultCacheDir, repoRoot } from '../../image/paths.js';
 import { managedByLabel } from '../../src/flantintegration/contract.js';
 import { alertBatch } from '../../bench/proxy.js';
-import { ensureAlloy } from '../alloy/build.js';
 import { ensureDebian, ensurePrometheus } from '../controlplane/binaries.js';
 import { eventually } from '../support/controller.js';
 import { kubectl, kubectlOk } from '../support/kubectl.js';
@@ -246,8 +245,8 @@ describe.skipIf(engine instanceof Error)('the product in a real kind cluster', (
       const certs = await makeCertificates(join(dir, 'certs'), ['madison.flant.com', connectHost, `${connectHost}.cluster.local`]);
       const { prometheus: prometheusBinary } = await ensurePrometheus(log);
       const hey = await ensureDebian('hey', 'hey', log);
-      const alloy = await ensureAlloy({ log });
-      await buildKindImages(setup.env, product.tag, repoRoot(), certs, { prometheus: prometheusBinary, hey, alloy });
+      // Built by the e2e setup (e2e/alloy/build.ts).
+      await buildKindImages(setup.env, product.tag, repoRoot(), certs, { prometheus: prometheusBinary, hey, alloy: inject('alloy') });
       await loadImages(setup, [product.tag, ...Object.values(kindImages)], log);
     });
     await timed('helm install and the stand-ins', async () => {

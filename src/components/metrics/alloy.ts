@@ -7,7 +7,7 @@
 import type { FlantIntegrationSpec } from '../../api/index.js';
 import { licenceMount, metricsJobs, metricsURL, proxyURL, walKeepalive, type AgentConfigFacts, type MetricsJob } from './config.js';
 
-/** The remote_write component's label, and the one prefix of its own metrics. */
+/** The remote_write component's label (its metrics carry it in `component_id`). */
 const remoteWrite = 'connect';
 
 /** An Alloy string literal. JSON's escapes (`\"`, `\\`, `\n`, `\uXXXX`, ...) are all Alloy escapes too. */

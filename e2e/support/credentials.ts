@@ -65,9 +65,9 @@ export async function serviceAccountKubeconfig(adminKubeconfig: string, namespac
   return path;
 }
 
-/** Installs the RBAC and writes the controller's kubeconfig at `path`. */
-export async function controllerKubeconfig(adminKubeconfig: string, path: string): Promise<string> {
-  await installControllerRBAC(adminKubeconfig);
+/** Installs the RBAC (with the Deckhouse Roles unless `deckhouse` is false) and writes the controller's kubeconfig at `path`. */
+export async function controllerKubeconfig(adminKubeconfig: string, path: string, deckhouse = true): Promise<string> {
+  await installControllerRBAC(adminKubeconfig, deckhouse);
   // The token is issued for the ServiceAccount the install created; wait for it to be readable.
   for (let i = 0; i < 50 && (await kubectl(adminKubeconfig, ['get', 'serviceaccount', '-n', controllerNamespace, controllerName])).code !== 0; i++) {
     await new Promise((r) => setTimeout(r, 100));

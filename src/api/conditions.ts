@@ -40,6 +40,11 @@ export const Reason = {
   SecretNotFound: 'SecretNotFound',
   /** A Secret reference points outside the namespaces the controller may read Secrets in; it was not read. */
   SecretNamespaceNotAllowed: 'SecretNamespaceNotAllowed',
+  /**
+   * The controller's RBAC does not let it read Secrets in a namespace it needs: `spec.namespace`
+   * (no Role there, or the namespace does not exist), or where a Secret reference points.
+   */
+  NamespaceForbidden: 'NamespaceForbidden',
   /** The Secret exists but has no such key, or the key is empty. */
   KeyNotFound: 'KeyNotFound',
   /** No `licenseKeySecretRef` and no Deckhouse registry Secret with a password. */

@@ -86,7 +86,14 @@ export function setupController(setup: ControllerSetup): Manager {
   const flantIntegrations = manager.informer({ path: flantIntegrationsPath });
   stateMetrics(manager.metrics.registry, flantIntegrations);
   const extra = setup.extraSecretNamespaces ?? [];
-  const secrets = manager.source(new NamespacedInformers<Secret>(client, { path: (ns) => `/api/v1/namespaces/${ns}/secrets`, fieldSelector: secretFieldSelector }, clock, log.child({ component: 'informer' })));
+  const secrets = manager.source(
+    new NamespacedInformers<Secret>(
+      client,
+      { path: (ns) => `/api/v1/namespaces/${ns}/secrets`, fieldSelector: secretFieldSelector, canList: (ns, signal) => mayListSecrets(client, ns, signal) },
+      clock,
+      log.child({ component: 'informer' }),
+    ),
+  );
   // The cache holds exactly the namespaces Secret references may point into, which follow spec.namespace.
   const followNamespaces = () => secrets.setNamespaces(allowedNamespaces(flantIntegrations.list(), extra));
   flantIntegrations.on(followNamespaces);
@@ -106,10 +113,13 @@ export function setupController(setup: ControllerSetup): Manager {
     cache: { list: (name) => caches.get(name)?.list() ?? [] },
     components: setup.components,
     extraSecretNamespaces: extra,
+    forbiddenSecretNamespaces: () => secrets.denied(),
   });
   const controller = manager.controller('flantintegration', reconciler, { resyncPeriodMs: setup.syncPeriodMs });
   const everyFlantIntegration = () => flantIntegrations.list().map((fi) => fi.metadata?.name ?? '');
   controller.watchPrimary(flantIntegrations);
+  // A namespace found forbidden, or allowed again (a Role granted): the status says it at once.
+  controller.watch({ on: (handler) => secrets.onAccess((change) => handler({ type: 'add', object: { metadata: { name: change.namespace } } })) }, everyFlantIntegration);
   controller.watch(secrets, (secret) => (isReferenced(secret, flantIntegrations.list(), setup.components) ? everyFlantIntegration() : []));
   for (const informer of crds.values()) {
     informer.on((event) => {
@@ -180,6 +190,20 @@ function allowedNamespaces(fis: readonly KubeObject[], extra: readonly string[])
     return parsed.success ? [parsed.data.namespace] : [];
   });
   return [...new Set([...secretNamespaces(registrySecret.namespace, extra), ...workloads.flatMap((ns) => secretNamespaces(ns, extra))])].sort();
+}
+
+/**
+ * Whether this process may list Secrets in `namespace`, asked with a SelfSubjectAccessReview
+ * (which Kubernetes' default `system:basic-user` lets every authenticated user create), so a
+ * namespace without a Role is never listed only to be refused. A refused watch is caught by
+ * the informer.
+ */
+async function mayListSecrets(client: KubeClient, namespace: string, signal: AbortSignal): Promise<boolean> {
+  const review = await client.request<{ status?: { allowed?: boolean } }>('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+    body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { namespace, verb: 'list', resource: 'secrets' } } },
+    signal,
+  });
+  return review.status?.allowed === true;
 }
 
 /** True when GET `path` finds the object. */

@@ -75,6 +75,8 @@ export interface GatherContext {
   readonly secrets: SecretLookup;
   /** Namespaces Secret references may point into (pass them to `readSecretKey`). */
   readonly secretNamespaces: readonly string[];
+  /** Those of them the controller's RBAC does not let it read (pass them to `readSecretKey`). */
+  readonly forbiddenSecretNamespaces: readonly string[];
   /** The apiVersion written for a kind of {@link Component.crds}, or undefined when none is served. */
   readonly served: (kind: string) => string | undefined;
   readonly cluster: ClusterView;

@@ -132,6 +132,8 @@ interface World {
   readonly licence?: string;
   readonly crd?: CRDObject;
   readonly components?: AnyComponent[];
+  /** Namespaces the controller's RBAC does not let it read Secrets in. */
+  readonly forbidden?: string[];
 }
 
 function setup(world: World) {
@@ -152,10 +154,51 @@ function setup(world: World) {
     crds: { get: (name) => crds.get(name) },
     cache: { list: () => [] },
     components: world.components ?? [defineComponent(toy()), defineComponent(plain)],
+    forbiddenSecretNamespaces: () => world.forbidden ?? [],
   });
   const condition = (type: string) => ((fi.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).find((c) => c.type === type);
   return { fi, secrets, crds, writer, api, events, clock, reconciler, condition, run: () => reconciler.reconcile('default', log) };
 }
+
+describe('FlantIntegration reconciler: namespaces its RBAC does not let it read', () => {
+  it('writes nothing into a spec.namespace it may not read, and says so on every condition, naming it', async () => {
+    const w = setup({ licence: 'LIC', crd: crd(['v2']), forbidden: ['ns'] });
+    await w.run();
+    expect(w.writer.applied).toEqual([]);
+    expect(w.writer.pruned).toEqual([]);
+    expect(w.condition('LogShippingReady')).toMatchObject({ status: 'False', reason: 'NamespaceForbidden' });
+    expect(w.condition('LogShippingReady')?.message).toContain('spec.namespace ns: ');
+    expect(w.condition('UpmeterReady')).toMatchObject({ status: 'False', reason: 'NamespaceForbidden' });
+    // The licence is in that namespace too: Ready names it through the licence.
+    expect(w.condition('LicenseValid')).toMatchObject({ status: 'False', reason: 'NamespaceForbidden' });
+    expect(w.condition('Ready')?.message).toContain('Secret ns/licence was not read: the controller\'s RBAC does not let it list Secrets in namespace ns');
+    expect(w.events).toContain('Warning NamespaceForbidden');
+  });
+
+  it('says why a licence in a namespace it may not read was not read', async () => {
+    const w = setup({ licence: 'LIC', crd: crd(['v2']), spec: { licenseKeySecretRef: { namespace: 'd8-system', name: 'licence', key: 'key' } }, forbidden: ['d8-system'] });
+    await w.run();
+    expect(w.condition('LicenseValid')).toMatchObject({ status: 'False', reason: 'NamespaceForbidden' });
+    expect(w.condition('LicenseValid')?.message).toContain('list Secrets in namespace d8-system');
+  });
+
+  it('without licenseKeySecretRef and no Role in d8-system: NoLicence, saying the registry Secret cannot be read', async () => {
+    const w = setup({ crd: crd(['v2']), spec: { licenseKeySecretRef: undefined }, forbidden: ['d8-system'] });
+    await w.run();
+    expect(w.condition('LicenseValid')).toMatchObject({ status: 'False', reason: 'NoLicence' });
+    expect(w.condition('LicenseValid')?.message).toContain('cannot be read (no Role in d8-system');
+  });
+
+  it('does not look for its Secrets in a namespace it may not read', async () => {
+    const secretKind = { apiVersion: 'v1', kind: 'Secret' };
+    const withSecrets = defineComponent({ ...plain, kinds: [secretKind] });
+    const w = setup({ licence: 'LIC', components: [withSecrets], forbidden: ['d8-system'] });
+    await w.run();
+    const namespaces = w.writer.pruned[0]?.kinds.find((k) => k.kind === 'Secret')?.namespaces;
+    expect(namespaces).toContain('ns');
+    expect(namespaces).not.toContain('d8-system');
+  });
+});
 
 describe('FlantIntegration reconciler: the same steps for every component', () => {
   it.each<{ name: string; world: World; toy: Partial<Condition>; applied: number }>([

@@ -9,7 +9,7 @@ import { apiVersion, flantIntegrationSchema, kind, Reason, type FlantIntegration
 import { changedConditions, errorText, NotOwnedError, redactValues, rfc3339, TerminalError, type Clock, type KindRef, type KubeObject, type OwnerReference, type Reconciler, type Result } from '../reconciler/index.js';
 import { cleanupFinalizer, crdName, stamp, type AnyComponent, type CacheView, type GatherContext } from './contract.js';
 import { bestServedVersion, type CRDObject } from './crds.js';
-import { resolveLicence, secretNamespaces, type LicenceResult, type Secret, type SecretLookup } from './licence.js';
+import { forbiddenMessage, resolveLicence, secretNamespaces, type LicenceResult, type Secret, type SecretLookup } from './licence.js';
 import { blockedOutcome, conflictOutcome, disabledOutcome, failedOutcome, heldOutcome, readyOutcome, type ComponentOutcome } from './outcomes.js';
 import { buildStatus, canonical, licenceCondition } from './status.js';
 
@@ -62,6 +62,8 @@ export interface FlantIntegrationDeps {
   readonly components: readonly AnyComponent[];
   /** Namespaces besides the workloads' and `d8-system` whose Secrets may be read (own namespace, `--secret-namespaces`). @default none */
   readonly extraSecretNamespaces?: readonly string[];
+  /** The namespaces whose Secrets the controller's RBAC does not let it list now. @default none */
+  readonly forbiddenSecretNamespaces?: () => readonly string[];
 }
 
 /** Facts every component shares in one reconcile. */
@@ -71,6 +73,8 @@ interface Shared {
   readonly licence: LicenceResult;
   readonly clusterUUID: string;
   readonly secretNamespaces: readonly string[];
+  /** Those of them the controller may not read (RBAC). */
+  readonly forbidden: readonly string[];
   /** Secret values known in this reconcile (the licence, keys): scrubbed out of every message written. */
   readonly secretValues: Set<string>;
   readonly log: Logger;
@@ -92,17 +96,26 @@ export class FlantIntegrationReconciler implements Reconciler {
     await this.ensureFinalizer(raw, signal);
     const fi = parse(raw);
     const allowed = secretNamespaces(fi.spec.namespace, this.deps.extraSecretNamespaces ?? []);
+    const forbidden = (this.deps.forbiddenSecretNamespaces?.() ?? []).filter((ns) => allowed.includes(ns));
     const shared: Shared = {
       fi,
       owner: ownerReference(raw),
-      licence: resolveLicence(fi.spec.licenseKeySecretRef, this.lookup(allowed), allowed),
+      licence: resolveLicence(fi.spec.licenseKeySecretRef, this.lookup(allowed), allowed, forbidden),
       clusterUUID: fi.spec.clusterUUID ?? (await this.clusterUUID()),
       secretNamespaces: allowed,
+      forbidden,
       secretValues: new Set(),
       log,
       signal,
     };
     if (shared.licence.found) shared.secretValues.add(shared.licence.key);
+    if (forbidden.includes(fi.spec.namespace)) {
+      // Nothing can be written or cleaned up there: say so, and wait for the Role (its arrival queues a reconcile).
+      const message = `spec.namespace ${fi.spec.namespace}: ${forbiddenMessage(fi.spec.namespace)}; nothing is written until then`;
+      const outcomes = this.deps.components.map((c) => (c.enabled(fi.spec) ? heldOutcome(c, fi.status, Reason.NamespaceForbidden, message) : disabledOutcome(c)));
+      await this.writeStatus(raw, shared, outcomes);
+      return;
+    }
     fence(signal);
     await this.deps.writer.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: fi.spec.namespace } }, signal);
     const outcomes: ComponentOutcome[] = [];
@@ -122,12 +135,12 @@ export class FlantIntegrationReconciler implements Reconciler {
     fence(shared.signal);
     try {
       if (!component.enabled(spec)) {
-        await this.deps.writer.deleteComponent(component.name, this.kindsOf(component, shared.secretNamespaces), shared.log, shared.owner.uid, shared.signal);
+        await this.deps.writer.deleteComponent(component.name, this.kindsOf(component, shared), shared.log, shared.owner.uid, shared.signal);
         return disabledOutcome(component);
       }
       if (component.needsLicence && !licence.found) {
         // Nothing is shipped without a licence: what runs stops, but for the facts the component keeps.
-        await this.deps.writer.prune(component.name, component.keptWithoutLicence?.(spec) ?? [], this.kindsOf(component, shared.secretNamespaces), shared.log, shared.owner.uid, shared.signal);
+        await this.deps.writer.prune(component.name, component.keptWithoutLicence?.(spec) ?? [], this.kindsOf(component, shared), shared.log, shared.owner.uid, shared.signal);
         return heldOutcome(component, fi.status, Reason.LicenceMissing, `no licence key, so nothing is shipped and its objects are removed: ${licence.message}`);
       }
       const missing = component.crds.filter((r) => !r.optional && this.served(r.kind, component) === undefined);
@@ -138,7 +151,7 @@ export class FlantIntegrationReconciler implements Reconciler {
       const objects = stamp(component.name, component.render(spec, gathered.facts), shared.owner);
       const conflicts = await this.applyAll(objects, log, shared.signal);
       fence(shared.signal);
-      await this.deps.writer.prune(component.name, objects, this.kindsOf(component, shared.secretNamespaces), shared.log, shared.owner.uid, shared.signal);
+      await this.deps.writer.prune(component.name, objects, this.kindsOf(component, shared), shared.log, shared.owner.uid, shared.signal);
       const outcome = readyOutcome(component, { spec, facts: gathered.facts, cache: this.deps.cache }, gathered.requeueAfterMs);
       return conflicts.length === 0 ? outcome : conflictOutcome(outcome, conflicts);
     } catch (err) {
@@ -177,6 +190,7 @@ export class FlantIntegrationReconciler implements Reconciler {
       clusterUUID: shared.clusterUUID,
       secrets: this.lookup(shared.secretNamespaces),
       secretNamespaces: shared.secretNamespaces,
+      forbiddenSecretNamespaces: shared.forbidden,
       served: (k) => this.served(k, component),
       cluster: {
         namespaceExists: (name) => api.namespaceExists(name),
@@ -204,10 +218,11 @@ export class FlantIntegrationReconciler implements Reconciler {
   /**
    * Where a component's objects can be: its built-in kinds and its served CRD kinds. Secrets
    * are looked for only in the namespaces the controller may hold them in (through Roles):
-   * `readable` (the namespaces whose Secrets it may read) and those the component writes
-   * Secrets in besides.
+   * those whose Secrets it may read and its RBAC lets it (not `forbidden`), and those the
+   * component writes Secrets in besides.
    */
-  private kindsOf(component: AnyComponent, readable: readonly string[]): KindRef[] {
+  private kindsOf(component: AnyComponent, shared: Pick<Shared, 'secretNamespaces' | 'forbidden'>): KindRef[] {
+    const readable = shared.secretNamespaces.filter((ns) => !shared.forbidden.includes(ns));
     const crdKinds = component.crds.flatMap((r) => {
       const served = this.served(r.kind, component);
       return served ? [{ apiVersion: served, kind: r.kind }] : [];
@@ -260,7 +275,7 @@ export class FlantIntegrationReconciler implements Reconciler {
     // A resource that no longer parses is still cleaned up: with the defaults where its spec fails.
     const parsed = flantIntegrationSchema.safeParse(raw);
     const spec = parsed.success ? parsed.data.spec : flantIntegrationSchema.parse({ ...raw, spec: {} }).spec;
-    const readable = secretNamespaces(spec.namespace, this.deps.extraSecretNamespaces ?? []);
+    const readable = { secretNamespaces: secretNamespaces(spec.namespace, this.deps.extraSecretNamespaces ?? []), forbidden: this.deps.forbiddenSecretNamespaces?.() ?? [] };
     for (const component of this.deps.components) {
       fence(signal);
       // What a component keeps without a licence (Madison's stored key) outlives the resource too,

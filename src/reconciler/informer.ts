@@ -30,6 +30,8 @@ export interface InformerOptions {
   readonly initialBackoffMs?: number;
   /** Longest backoff. @default 30000 */
   readonly maxBackoffMs?: number;
+  /** Called instead of retrying when the list or the watch is answered 403 Forbidden; the caller stops the informer. @default retry like any error */
+  readonly onForbidden?: () => void;
 }
 
 /** Key of an object in the cache: `namespace/name`, or `name` when cluster-scoped. */
@@ -91,6 +93,11 @@ export class Informer<T extends KubeObject = KubeObject> {
         await this.listAndWatch(signal);
       } catch (err) {
         if (signal.aborted) break;
+        if (this.options.onForbidden && err instanceof KubeApiError && err.code === 403) {
+          this.options.onForbidden();
+          await this.clock.sleep(this.options.maxBackoffMs ?? 30_000, signal);
+          continue;
+        }
         if (err instanceof GoneError) {
           this.log.info({ informer: this.describe() }, 'watch expired (410 Gone), relisting');
           this.resourceVersion = '';

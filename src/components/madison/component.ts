@@ -175,11 +175,11 @@ export class MadisonComponent implements Component<MadisonFacts> {
     const spec = ctx.spec;
     const ref = spec.madison.authKeySecretRef;
     if (ref) {
-      const found = readSecretKey(ref, ctx.secrets, ctx.secretNamespaces);
+      const found = readSecretKey(ref, ctx.secrets, ctx.secretNamespaces, ctx.forbiddenSecretNamespaces);
       return found.found ? { key: found.key, source: `Madison key read from ${found.source}` } : { reason: found.reason, message: found.message };
     }
     const storedIn = `Secret ${spec.namespace}/${madisonProxyName}`;
-    const stored = readSecretKey({ namespace: spec.namespace, name: madisonProxyName, key: authKeyField }, ctx.secrets, ctx.secretNamespaces);
+    const stored = readSecretKey({ namespace: spec.namespace, name: madisonProxyName, key: authKeyField }, ctx.secrets, ctx.secretNamespaces, ctx.forbiddenSecretNamespaces);
     if (stored.found) {
       this.issued.delete(spec.namespace);
       return { key: stored.key, source: `Madison key stored in ${storedIn}` };

@@ -75,7 +75,7 @@ describe.skipIf(!auditDir)('least privilege, from the audit log of the whole e2e
     const install = grantsOf(installObjects({ deckhouse: true, secretNamespaces: ['kube-system'] }), (role) => roleNamespaces(role, namespaces));
     // The exporter's ClusterRole as the metrics component renders it (with a caSecretRef: its Role too, in each spec's namespace that names one).
     const spec = flantIntegrationSpecSchema.parse({ prometheus: { caSecretRef: { namespace: metricsNamespace, name: 'prometheus-ca', key: 'ca.crt' } } });
-    const exporterObjects = metricsObjects(spec, { licenceKey: 'k', clusterUUID: 'u', image: 'i', podMonitorServed: false, deckhouseTelemetry: false, clusterDomain: 'cluster.local' }) as Array<Record<string, unknown>>;
+    const exporterObjects = metricsObjects(spec, { licenceKey: 'k', clusterUUID: 'u', image: 'i', podMonitorServed: false, deckhouseTelemetry: false, clusterDomain: 'cluster.local', prometheusCA: 'PEM' }) as Array<Record<string, unknown>>;
     const exporterGrants = grantsOf(exporterObjects, (role) => (role.namespace === metricsNamespace ? caSecretNamespaces : [role.namespace]));
 
     const report = {

@@ -177,7 +177,7 @@ beforeAll(async () => {
   );
   const exporterKubeconfig = await serviceAccountKubeconfig(kc, ns, 'pricing', join(dir, 'pricing.kubeconfig'));
   await untilAllowed(kc, `system:serviceaccount:${ns}:pricing`, ['list', 'nodes']);
-  await untilAllowed(kc, `system:serviceaccount:${ns}:pricing`, ['get', 'secret/prometheus-ca', '-n', ns]);
+  await untilAllowed(kc, `system:serviceaccount:${ns}:pricing`, ['get', 'secret/pricing-prometheus-ca', '-n', ns]);
   exporter = new ControllerProcess(exporterKubeconfig, [`--token-file=${join(dir, 'no-token')}`], {}, ['bin/flant-integration.js', 'pricing'], ['--listen=127.0.0.1:0', '--probe-listen=0']);
 });
 

@@ -45,6 +45,8 @@ export const Reason = {
    * (no Role there, or the namespace does not exist), or where a Secret reference points.
    */
   NamespaceForbidden: 'NamespaceForbidden',
+  /** `spec.prometheus.caSecretRef` holds something else than PEM certificates (a key, a token): it was not copied. */
+  InvalidCertificate: 'InvalidCertificate',
   /** The Secret exists but has no such key, or the key is empty. */
   KeyNotFound: 'KeyNotFound',
   /** No `licenseKeySecretRef` and no Deckhouse registry Secret with a password. */

@@ -38,17 +38,21 @@ export function httpURL(description: string): z.ZodString {
 /** Hosts a plain-HTTP URL may point at, for local stand-ins (an exact list keeps the CEL rule cheap). */
 export const loopbackHosts = ['localhost', '127.0.0.1', '::1'] as const;
 
+/** True for an https URL, or an http one to a loopback host: where a credential may be sent. */
+export function mayCarryCredential(url: URL): boolean {
+  return url.protocol === 'https:' || (loopbackHosts as readonly string[]).includes(url.hostname.replace(/^\[|\]$/g, ''));
+}
+
 /**
- * An https URL, or http to a loopback host only: the licence is sent to it as a bearer
- * token, so a plain-HTTP URL anywhere else is refused at admission.
+ * An https URL, or http to a loopback host only: `sent` (the licence, a token) goes to it as a
+ * bearer token, so a plain-HTTP URL anywhere else is refused at admission.
  */
-export function secureURL(description: string): z.ZodEffects<z.ZodString> {
-  const message = 'must be an https:// URL (http:// only to a loopback host): the licence is sent to it';
+export function secureURL(description: string, sent = 'the licence'): z.ZodEffects<z.ZodString> {
+  const message = `must be an https:// URL (http:// only to a loopback host): ${sent} is sent to it`;
   const inner = httpURL(description);
   const schema = inner.refine((v) => {
     try {
-      const url = new URL(v);
-      return url.protocol === 'https:' || (loopbackHosts as readonly string[]).includes(url.hostname.replace(/^\[|\]$/g, ''));
+      return mayCarryCredential(new URL(v));
     } catch {
       return false;
     }

@@ -36,6 +36,7 @@ export const badSpecs: readonly BadSpec[] = [
   { name: 'proxy.httpsProxy not a URL', spec: { proxy: { httpsProxy: 'proxy:3128' } }, field: 'proxy.httpsProxy' },
   { name: 'connect.url over plain HTTP to a remote host', spec: { connect: { url: 'http://connect.example.com' } }, field: 'connect.url' },
   { name: 'metrics.url over plain HTTP to a remote host', spec: { metrics: { url: 'http://10.1.2.3:9090/write' } }, field: 'metrics.url' },
+  { name: 'prometheus.url over plain HTTP to a remote host (the exporter sends its token)', spec: { prometheus: { url: 'http://prometheus.example:9090' } }, field: 'prometheus.url' },
   { name: 'logs.url over plain HTTP to a look-alike of loopback', spec: { logs: { url: 'http://127.0.0.1.example.com/push' } }, field: 'logs.url' },
   { name: 'madison.discoveryInterval zero', spec: { madison: { discoveryInterval: '0s' } }, field: 'madison.discoveryInterval' },
   { name: 'madison.discoveryInterval under 30s', spec: { madison: { discoveryInterval: '29s' } }, field: 'madison.discoveryInterval' },
@@ -45,6 +46,7 @@ export const badSpecs: readonly BadSpec[] = [
 /** Specs the API must accept although they sit near a rule above. */
 export const goodSpecs: ReadonlyArray<{ readonly name: string; readonly spec: Record<string, unknown> }> = [
   { name: 'connect.url over plain HTTP to 127.0.0.1', spec: { connect: { url: 'http://127.0.0.1:8080' } } },
+  { name: 'prometheus.url over plain HTTP to 127.0.0.1', spec: { prometheus: { url: 'http://127.0.0.1:9090' } } },
   { name: 'logs.url over plain HTTP to localhost', spec: { logs: { url: 'http://localhost:3100/push' } } },
   { name: 'metrics.url over plain HTTP to [::1]', spec: { metrics: { url: 'http://[::1]:9090/write' } } },
   { name: 'metrics.url over https to a remote host', spec: { metrics: { url: 'https://metrics.example.com/write' } } },

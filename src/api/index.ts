@@ -2,4 +2,4 @@
 export * from './schema.js';
 export * from './conditions.js';
 export { crdPath, flantIntegrationCRD, flantIntegrationCRDYaml, openAPIV3Schema, toStructuralSchema } from './crd.js';
-export { durationToMillis } from './fields.js';
+export { durationToMillis, mayCarryCredential } from './fields.js';

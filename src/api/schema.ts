@@ -148,9 +148,20 @@ const kubeallSchema = z
   .strict()
   .describe('How Flant engineers reach the control plane (exported as flant_pricing_kubeall).');
 
+/**
+ * The Secret in `spec.namespace` with Prometheus's CA bundle that the pricing exporter reads:
+ * the controller copies it from `spec.prometheus.caSecretRef` once it checked the value holds
+ * certificates only, so the exporter's Role names this one Secret, never one a FlantIntegration
+ * editor chooses.
+ */
+export const prometheusCASecret = { name: 'pricing-prometheus-ca', key: 'ca.crt' } as const;
+
 const prometheusSchema = z
   .object({
-    url: httpURL('Deckhouse\'s Prometheus, queried by the pricing exporter (terraform state and the other Prometheus-derived metrics) with its ServiceAccount token.').default('https://prometheus.d8-monitoring:9090'),
+    url: secureURL(
+      'Deckhouse\'s Prometheus, queried by the pricing exporter (terraform state and the other Prometheus-derived metrics) with its ServiceAccount token: https only (http to a loopback host).',
+      "the pricing exporter's ServiceAccount token",
+    ).default('https://prometheus.d8-monitoring:9090'),
     caSecretRef: secretKeyRef('CA bundle (PEM) that signs that Prometheus\'s certificate. Defaults to the cluster CA (ca.crt of the ServiceAccount).').optional(),
   })
   .strict()

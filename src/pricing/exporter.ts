@@ -5,7 +5,7 @@
  * every 20 minutes and at start; `/metrics`, `/healthz` and `/readyz` on one listener.
  */
 import type { Logger } from 'pino';
-import { flantIntegrationSpecSchema, group, plural, version, type FlantIntegrationSpec } from '../api/index.js';
+import { flantIntegrationSpecSchema, group, plural, prometheusCASecret, version, type FlantIntegrationSpec } from '../api/index.js';
 import { errorText, Informer, probeRoutes, serve, type Clock, type InformerEvent, type KubeClient, type KubeObject, type Listener } from '../reconciler/index.js';
 import { configuredType, deckhouseObjects, deckhouseVersion, discoveryFacts, ingressController, providerFacts, type SecretObject } from './facts.js';
 import { pricingRegistry, type ClusterFacts, type ExporterView } from './metrics.js';
@@ -138,17 +138,18 @@ export class Exporter implements ExporterView {
     if (failures.length > 0) this.options.log.warn({ prometheus: url, failed: failures.length, first: failures[0]?.error }, 'Prometheus queries failed; keeping their last answers');
   }
 
-  /** The CA of `spec.prometheus.caSecretRef`, else the cluster CA. */
+  /** With `spec.prometheus.caSecretRef`: the controller's checked copy of that CA, in this namespace; else the cluster CA. */
   private async prometheusCA(): Promise<string | undefined> {
-    const ref = this.spec()?.prometheus.caSecretRef;
-    if (!ref) return this.options.defaultCA();
+    const spec = this.spec();
+    if (!spec?.prometheus.caSecretRef) return this.options.defaultCA();
+    const where = `${spec.namespace}/${prometheusCASecret.name}`;
     try {
-      const secret = await this.options.client.request<SecretObject>('GET', `/api/v1/namespaces/${ref.namespace}/secrets/${ref.name}`);
-      const value = secret.data?.[ref.key];
+      const secret = await this.options.client.request<SecretObject>('GET', `/api/v1/namespaces/${spec.namespace}/secrets/${prometheusCASecret.name}`);
+      const value = secret.data?.[prometheusCASecret.key];
       if (value) return Buffer.from(value, 'base64').toString('utf8');
-      this.options.log.warn({ secret: `${ref.namespace}/${ref.name}`, key: ref.key }, 'the Prometheus CA Secret has no such key; using the cluster CA');
+      this.options.log.warn({ secret: where, key: prometheusCASecret.key }, 'the Prometheus CA Secret has no such key; using the cluster CA');
     } catch (err) {
-      this.options.log.warn({ secret: `${ref.namespace}/${ref.name}`, err: errorText(err) }, 'cannot read the Prometheus CA Secret; using the cluster CA');
+      this.options.log.warn({ secret: where, err: errorText(err) }, 'cannot read the Prometheus CA Secret; using the cluster CA');
     }
     return this.options.defaultCA();
   }

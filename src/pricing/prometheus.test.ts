@@ -38,6 +38,15 @@ describe('instantQuery', () => {
     ]);
   });
 
+  it('never sends the token over plain HTTP to a host that is not loopback, and does not even read it', async () => {
+    let reads = 0;
+    const token = async () => `token-${++reads}`;
+    await expect(instantQuery({ url: 'http://prometheus.example:9090', token }, 'up')).rejects.toThrow(
+      'refusing to send the ServiceAccount token to http://prometheus.example:9090: Prometheus must be reached over https',
+    );
+    expect(reads).toBe(0);
+  });
+
   it('refuses a certificate it cannot verify', async () => {
     await expect(instantQuery({ url: base, token: async () => undefined }, 'up')).rejects.toThrow(/certificate/);
   });

@@ -5,6 +5,7 @@
  */
 import https from 'node:https';
 import http from 'node:http';
+import { mayCarryCredential } from '../api/index.js';
 
 /** One sample of an instant vector. */
 export interface Sample {
@@ -51,6 +52,8 @@ export interface PrometheusTarget {
 export async function instantQuery(target: PrometheusTarget, query: string): Promise<Sample[]> {
   const url = new URL('api/v1/query', target.url.endsWith('/') ? target.url : `${target.url}/`);
   url.searchParams.set('query', query);
+  // The token reads the cluster's cloud-provider Secrets: never over plain HTTP (admission refuses such a URL too).
+  if (!mayCarryCredential(url)) throw new Error(`query ${query}: refusing to send the ServiceAccount token to ${url.protocol}//${url.host}: Prometheus must be reached over https`);
   const token = await target.token();
   const body = await get(url, token, target.ca, target.timeoutMs ?? 30_000);
   const answer = JSON.parse(body) as { status?: string; error?: string; data?: { resultType?: string; result?: Array<{ metric?: Record<string, string>; value?: [number, string] }> } };

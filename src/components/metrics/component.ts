@@ -2,9 +2,10 @@
  * The metrics component: runs the pricing exporter and the metrics agent that remote-writes
  * the flant_pricing_* (and, on Deckhouse, d8_telemetry_*) metrics to Connect.
  */
+import { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import { ConditionType, Reason, type FlantIntegrationSpec } from '../../api/index.js';
-import { componentLabel, managedByLabel, type Component, type ConditionChain, type GatherContext, type Gathered, type OfflineFacts, type ReadinessInput } from '../../flantintegration/index.js';
+import { componentLabel, managedByLabel, readSecretKey, type Component, type ConditionChain, type GatherContext, type Gathered, type OfflineFacts, type ReadinessInput } from '../../flantintegration/index.js';
 import { deploymentAvailable, type DeploymentObject, type KindRef } from '../../reconciler/index.js';
 import { metricsURL } from './config.js';
 import { metricsComponent, metricsObjects, pricingName, type MetricsFacts } from './render.js';
@@ -77,6 +78,17 @@ export class MetricsComponent implements Component<MetricsFacts> {
       const message = `spec.prometheus.caSecretRef: Secret ${ca.namespace}/${ca.name} is outside the namespaces whose Secrets may be read (${ctx.secretNamespaces.join(', ')}): move it there, or start the controller with --secret-namespaces=${ca.namespace}`;
       return { blocked: [{ type: ConditionType.MetricsShippingReady, status: 'False', reason: Reason.SecretNamespaceNotAllowed, message }] };
     }
+    let prometheusCA: string | undefined;
+    if (ca) {
+      const read = readSecretKey(ca, ctx.secrets, ctx.secretNamespaces, ctx.forbiddenSecretNamespaces);
+      if (!read.found) return { blocked: [{ type: ConditionType.MetricsShippingReady, status: 'False', reason: read.reason, message: `spec.prometheus.caSecretRef: ${read.message}` }] };
+      const problem = certificateBundleProblem(read.key);
+      if (problem) {
+        const message = `spec.prometheus.caSecretRef: ${read.source} is not a CA bundle (${problem}): it must hold PEM certificates only`;
+        return { blocked: [{ type: ConditionType.MetricsShippingReady, status: 'False', reason: Reason.InvalidCertificate, message }] };
+      }
+      prometheusCA = read.key;
+    }
     const discovery = ctx.secrets('d8-system', 'deckhouse-discovery');
     const domain = discovery?.data?.clusterDomain;
     return {
@@ -84,6 +96,7 @@ export class MetricsComponent implements Component<MetricsFacts> {
         licenceKey: ctx.licenceKey ?? '',
         clusterUUID: ctx.clusterUUID,
         image: this.options.image,
+        ...(prometheusCA !== undefined ? { prometheusCA } : {}),
         podMonitorServed: ctx.served('PodMonitor') !== undefined,
         networkPolicyFrom: this.options.networkPolicyFrom,
         deckhouseTelemetry: await ctx.cluster.serviceExists(deckhouseService.namespace, deckhouseService.name),
@@ -106,4 +119,29 @@ export class MetricsComponent implements Component<MetricsFacts> {
   render(spec: FlantIntegrationSpec, facts: MetricsFacts) {
     return metricsObjects(spec, facts);
   }
+}
+
+/** Longest CA bundle copied: a few dozen certificates. */
+const maxCABundleBytes = 256 * 1024;
+
+/**
+ * Why `text` is not a bundle of PEM certificates only, or undefined when it is: anything else
+ * (a private key, a token, a line outside a block) is refused, so the copy the exporter reads
+ * can never carry another Secret's value.
+ */
+export function certificateBundleProblem(text: string): string | undefined {
+  if (Buffer.byteLength(text) > maxCABundleBytes) return `over ${maxCABundleBytes} bytes`;
+  const blocks = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/=\r\n]+?)-----END \1-----/g)];
+  if (blocks.length === 0) return 'no PEM block';
+  const outside = text.replace(/-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/=\r\n]+?)-----END \1-----/g, '').trim();
+  if (outside !== '') return 'text outside the PEM blocks';
+  for (const [block, label] of blocks) {
+    if (label !== 'CERTIFICATE') return `a ${label ?? ''} block`;
+    try {
+      new X509Certificate(block);
+    } catch {
+      return 'a certificate that does not parse';
+    }
+  }
+  return undefined;
 }

@@ -110,11 +110,13 @@ describe('renderMetrics', () => {
     expect(byKind(render(), 'ClusterRoleBinding')[0]?.spec).toBeUndefined();
   });
 
-  it('lets the exporter get exactly the Prometheus CA Secret when one is named', () => {
+  it('copies the checked Prometheus CA into its own Secret, and lets the exporter get exactly that one, never the Secret the spec names', () => {
     expect(byKind(render(), 'Role')).toEqual([]);
-    const objs = render(spec({ prometheus: { caSecretRef: { namespace: 'fi-ns', name: 'prom-ca', key: 'ca.crt' } } }));
-    expect(byKind(objs, 'Role')[0]).toMatchObject({ metadata: { name: 'flant-integration-pricing-ca', namespace: 'fi-ns' }, rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['prom-ca'], verbs: ['get'] }] });
+    const objs = render(spec({ prometheus: { caSecretRef: { namespace: 'fi-ns', name: 'prom-ca', key: 'ca.crt' } } }), { prometheusCA: 'PEM' });
+    expect(byKind(objs, 'Role')[0]).toMatchObject({ metadata: { name: 'flant-integration-pricing-ca', namespace: 'fi-ns' }, rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['pricing-prometheus-ca'], verbs: ['get'] }] });
     expect((byKind(objs, 'RoleBinding')[0] as unknown as { subjects: unknown[] }).subjects).toEqual([{ kind: 'ServiceAccount', name: 'pricing', namespace: 'fi-ns' }]);
+    expect(secretText(byKind(objs, 'Secret').find((o) => o.metadata.name === 'pricing-prometheus-ca'), 'ca.crt')).toBe('PEM');
+    expect(JSON.stringify(objs)).not.toContain('prom-ca"');
   });
 
   it('renders the PodMonitor only when its CRD is served', () => {

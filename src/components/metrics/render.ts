@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ApiObject, App, Chart, k8s, type PolicyRule } from '../../imports/cdk8s.js';
-import { defaultAgentImages, group as fiGroup, plural as fiPlural, type FlantIntegrationSpec } from '../../api/index.js';
+import { defaultAgentImages, group as fiGroup, plural as fiPlural, prometheusCASecret, type FlantIntegrationSpec } from '../../api/index.js';
 import type { KubeObject } from '../../reconciler/index.js';
 import { proxyEnv } from '../egress.js';
 import { alloyConfig } from './alloy.js';
@@ -32,6 +32,8 @@ export interface MetricsFacts extends AgentConfigFacts {
   readonly image: string;
   /** PodMonitor (monitoring.coreos.com/v1) is served. */
   readonly podMonitorServed: boolean;
+  /** Prometheus's CA bundle (PEM certificates, checked) from `spec.prometheus.caSecretRef`; none: the cluster CA. */
+  readonly prometheusCA?: string;
   /** Render a NetworkPolicy: the pricing pods accept connections only from this namespace (Prometheus', for the agent's own metrics); the exporter listens on loopback. */
   readonly networkPolicyFrom?: string;
 }
@@ -84,7 +86,7 @@ export function renderMetrics(spec: FlantIntegrationSpec, facts: MetricsFacts): 
   new k8s.KubeSecret(chart, 'config', { metadata: { name: configSecret.name, namespace: ns }, type: 'Opaque', data: { [config.key]: b64(config.text) } });
   new k8s.KubeSecret(chart, 'licence', { metadata: { name: licenceSecretName, namespace: ns }, type: 'Opaque', data: { [licenceMount.key]: b64(facts.licenceKey) } });
   pricingDeployment(chart, spec, facts, { config: checksum(config.text), licence: checksum(facts.licenceKey) });
-  if (spec.prometheus.caSecretRef) caSecretAccess(chart, ns, spec.prometheus.caSecretRef);
+  if (facts.prometheusCA !== undefined) caSecretAccess(chart, ns, facts.prometheusCA);
   if (facts.podMonitorServed) podMonitor(chart, ns);
   if (facts.networkPolicyFrom) networkPolicy(chart, ns, facts.networkPolicyFrom);
   return chart;
@@ -174,12 +176,13 @@ function pricingDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Metr
   });
 }
 
-/** A Role letting the exporter `get` exactly the Secret with Prometheus's CA, in its namespace. */
-function caSecretAccess(chart: Chart, namespace: string, ref: { namespace: string; name: string }): void {
+/** The copy of Prometheus's CA and a Role letting the exporter `get` exactly that Secret. */
+function caSecretAccess(chart: Chart, namespace: string, ca: string): void {
+  new k8s.KubeSecret(chart, 'prometheus-ca', { metadata: { name: prometheusCASecret.name, namespace }, type: 'Opaque', data: { [prometheusCASecret.key]: b64(ca) } });
   const name = `${pricingRoleName}-ca`;
-  new k8s.KubeRole(chart, 'ca-role', { metadata: { name, namespace: ref.namespace }, rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: [ref.name], verbs: ['get'] }] });
+  new k8s.KubeRole(chart, 'ca-role', { metadata: { name, namespace }, rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: [prometheusCASecret.name], verbs: ['get'] }] });
   new k8s.KubeRoleBinding(chart, 'ca-binding', {
-    metadata: { name, namespace: ref.namespace },
+    metadata: { name, namespace },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
     subjects: [{ kind: 'ServiceAccount', name: pricingName, namespace }],
   });

@@ -93,6 +93,21 @@ describe('faults', () => {
     await expectNoSecrets();
   }, 240_000);
 
+  it('Connect answers a 40 KB error: the condition carries a capped message, the status is written, and it recovers', async () => {
+    if (controllers.length === 0) controller();
+    connect.failRegistration(503, `upstream failure ${'x'.repeat(40 * 1024)}`);
+    await kubectl(kc, ['delete', 'secret', '-n', ns, 'madison-proxy', '--ignore-not-found']);
+    await apply(kc, spec());
+    await eventually('MadisonRegistered says RegistrationFailed', async () => (await condition(kc, 'MadisonRegistered'))?.reason === 'RegistrationFailed', 60_000);
+    const stored = await condition(kc, 'MadisonRegistered');
+    expect(stored?.message).toContain('upstream failure xxx');
+    expect(Buffer.byteLength(stored?.message ?? '')).toBeLessThanOrEqual(2048);
+    expect(stored?.message.endsWith('… (cut)')).toBe(true);
+    connect.recover();
+    await eventually('registered again', registered, 90_000);
+    await expectNoSecrets();
+  }, 240_000);
+
   it('DNS SERVFAIL keeps the proxies and says DiscoveryFailed, then recovers', async () => {
     const before = await kubectlOk(kc, ['get', 'deploy', '-n', ns, '-l', 'app=madison-proxy', '-o', 'jsonpath={.items[*].metadata.uid}']);
     dns.setServFail(host, true);

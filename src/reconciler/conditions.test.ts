@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changedConditions, firstFailure, setCondition, type Condition } from './conditions.js';
+import { changedConditions, firstFailure, maxConditionMessageBytes, setCondition, type Condition } from './conditions.js';
 
 const t0 = '2026-01-01T00:00:00Z';
 const t1 = '2026-01-01T00:05:00Z';
@@ -53,5 +53,16 @@ describe('firstFailure', () => {
     expect(firstFailure(11, checks)?.reason).toBe('TooBig');
     expect(firstFailure(3, checks)?.reason).toBe('NotFive');
     expect(firstFailure(5, checks)).toBeUndefined();
+  });
+});
+
+describe('setCondition caps the message', () => {
+  it('cuts a message over 2048 bytes at a character boundary and says so; a shorter one is kept whole', () => {
+    const long = 'é'.repeat(40_000);
+    const [after] = setCondition([], { type: 'MadisonRegistered', status: 'False', reason: 'RegistrationFailed', message: long }, 1, t1);
+    expect(Buffer.byteLength(after?.message ?? '')).toBeLessThanOrEqual(maxConditionMessageBytes);
+    expect(after?.message.endsWith('é … (cut)')).toBe(true);
+    const exact = 'a'.repeat(maxConditionMessageBytes);
+    expect(setCondition([], { type: 'X', status: 'True', reason: 'R', message: exact }, 1, t1)[0]?.message).toBe(exact);
   });
 });

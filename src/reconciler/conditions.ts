@@ -1,8 +1,18 @@
 /**
  * metav1.Condition semantics, in exactly one helper: `lastTransitionTime` moves only when
- * `status` flips, `observedGeneration` is always stamped, and a list that did not change
- * compares equal so no status write follows.
+ * `status` flips, `observedGeneration` is always stamped, the message is capped, and a list
+ * that did not change compares equal so no status write follows.
  */
+import { truncateBytes } from './redact.js';
+
+/**
+ * Longest condition message written, in bytes: metav1.Condition allows 32768, and one message
+ * over it (a server's whole error page) makes the API server refuse the status patch, which
+ * would freeze every condition. Cap after scrubbing secrets, so no cut hides a partial value.
+ */
+export const maxConditionMessageBytes = 2048;
+/** Appended to a message that was cut. */
+const cutMark = ' … (cut)';
 
 /** A metav1.Condition. */
 export interface Condition {
@@ -29,7 +39,8 @@ export interface ConditionInput {
 export function setCondition(conditions: readonly Condition[], input: ConditionInput, generation: number, now: string): Condition[] {
   const existing = conditions.find((c) => c.type === input.type);
   const lastTransitionTime = existing && existing.status === input.status ? existing.lastTransitionTime : now;
-  const next: Condition = { ...input, lastTransitionTime, observedGeneration: generation };
+  const message = Buffer.byteLength(input.message) > maxConditionMessageBytes ? truncateBytes(input.message, maxConditionMessageBytes - Buffer.byteLength(cutMark)) + cutMark : input.message;
+  const next: Condition = { ...input, message, lastTransitionTime, observedGeneration: generation };
   return existing ? conditions.map((c) => (c.type === input.type ? next : c)) : [...conditions, next];
 }
 

@@ -24,10 +24,10 @@ function startController(): ControllerProcess {
   return startAsServiceAccount(['--sync-period=5s', `--dns-server=${dns.address}`, '--madison-status-check-interval=2s', '--madison-discovery-interval=2s', '--image=flant-integration-controller:e2e']);
 }
 
-function spec(extra: Record<string, unknown> = {}): string {
+function spec(extra: Record<string, unknown> = {}, namespace = ns): string {
   return flantIntegration({
-    namespace: ns,
-    licenseKeySecretRef: { namespace: ns, name: 'licence', key: 'key' },
+    namespace,
+    licenseKeySecretRef: { namespace, name: 'licence', key: 'key' },
     connect: { url: connect.url },
     madison: { backendsHost: host, ...extra },
     metrics: { enabled: false },
@@ -90,6 +90,28 @@ describe('Madison', () => {
     await new Promise((r) => setTimeout(r, 3000));
     expect(connect.requests('/v1/madison_register')).toHaveLength(1);
     expect((await condition(kc, 'MadisonProxyReady'))?.status).toBe('True');
+  });
+
+  it('moves to a new spec.namespace: the stored key goes along (no second registration), nothing of ours stays in the former one', async () => {
+    const moved = 'madison-e2e-moved';
+    const key = await kubectlOk(kc, ['get', 'secret', '-n', ns, 'madison-proxy', '-o', 'jsonpath={.data.auth-key}']);
+    const registrations = connect.requests('/v1/madison_register').length;
+    await workloadsNamespace(kc, moved);
+    await apply(kc, secret(moved, 'licence', { key: licence }));
+    await apply(kc, spec({}, moved));
+    const inNamespace = async (namespace: string) => (await kubectlOk(kc, ['get', 'deployments,services,secrets', '-n', namespace, '-l', 'integration.flant.com/component=madison', '-o', 'name'])).split('\n').filter(Boolean);
+    await eventually('nothing of ours is left in the former namespace', async () => (await inNamespace(ns)).length === 0, 30_000);
+    await eventually('MadisonProxyReady is True in the new one', async () => (await condition(kc, 'MadisonProxyReady'))?.status === 'True' && (await inNamespace(moved)).length > 0, 60_000);
+    expect(await kubectlOk(kc, ['get', 'secret', '-n', moved, 'madison-proxy', '-o', 'jsonpath={.data.auth-key}'])).toBe(key);
+    expect(connect.requests('/v1/madison_register').length, 'no second registration').toBe(registrations);
+    expect((await getFlantIntegration(kc))?.status).toMatchObject({ namespace: moved });
+    expect(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'licence', '-o', 'name']), 'the licence Secret is not ours').toContain('licence');
+
+    await apply(kc, spec());
+    await eventually('back: nothing of ours in the other namespace', async () => (await inNamespace(moved)).length === 0, 30_000);
+    await eventually('MadisonProxyReady is True again', async () => (await condition(kc, 'MadisonProxyReady'))?.status === 'True' && (await inNamespace(ns)).length > 0, 60_000);
+    expect(connect.requests('/v1/madison_register').length).toBe(registrations);
+    await kubectlOk(kc, ['delete', 'namespace', moved, '--wait=false']);
   });
 
   it('prunes exactly the proxy of a vanished backend', async () => {

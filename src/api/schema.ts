@@ -234,6 +234,11 @@ export const flantIntegrationStatusSchema = z
       .optional()
       .describe('Madison facts.'),
     clusterUUID: z.string().optional().describe('The cluster id in use.'),
+    namespace: z
+      .string()
+      .max(63)
+      .optional()
+      .describe('The namespace the workloads were last written to: spec.namespace once a reconcile got through. After spec.namespace changes, what was written here is removed.'),
   })
   .strict()
   .describe('Observed state, written by the controller.');

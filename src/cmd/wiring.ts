@@ -183,11 +183,16 @@ function flantIntegrationAPI(client: KubeClient): FlantIntegrationAPI {
   };
 }
 
-/** Every namespace any FlantIntegration may read Secrets in (d8-system and `extra` even with none). */
+/**
+ * Every namespace any FlantIntegration may read Secrets in (d8-system and `extra` even with
+ * none), and the namespace each wrote to before its `spec.namespace` changed (`status.namespace`)
+ * until what it wrote there is removed.
+ */
 function allowedNamespaces(fis: readonly KubeObject[], extra: readonly string[]): string[] {
   const workloads = fis.flatMap((fi) => {
     const parsed = flantIntegrationSpecSchema.safeParse(fi.spec ?? {});
-    return parsed.success ? [parsed.data.namespace] : [];
+    const former = (fi as { status?: { namespace?: unknown } }).status?.namespace;
+    return [...(parsed.success ? [parsed.data.namespace] : []), ...(typeof former === 'string' && former !== '' ? [former] : [])];
   });
   return [...new Set([...secretNamespaces(registrySecret.namespace, extra), ...workloads.flatMap((ns) => secretNamespaces(ns, extra))])].sort();
 }

@@ -77,6 +77,10 @@ export interface GatherContext {
   readonly secretNamespaces: readonly string[];
   /** Those of them the controller's RBAC does not let it read (pass them to `readSecretKey`). */
   readonly forbiddenSecretNamespaces: readonly string[];
+  /** The namespace written to before `spec.namespace` changed, until what was written there is removed. */
+  readonly formerNamespace: string | undefined;
+  /** The cached Secrets of {@link formerNamespace} (none for another namespace): what a component carries over. */
+  readonly formerSecrets: SecretLookup;
   /** The apiVersion written for a kind of {@link Component.crds}, or undefined when none is served. */
   readonly served: (kind: string) => string | undefined;
   readonly cluster: ClusterView;

@@ -200,6 +200,34 @@ describe('FlantIntegration reconciler: namespaces its RBAC does not let it read'
   });
 });
 
+describe('FlantIntegration reconciler: spec.namespace changes', () => {
+  const secretKind = { apiVersion: 'v1', kind: 'Secret' };
+  const withSecrets = (throws = false) =>
+    defineComponent({ ...plain, kinds: [secretKind], gather: async () => (throws ? Promise.reject(new Error('down')) : { facts: null }) });
+
+  it('records the namespace it wrote to, looks for its Secrets in the former one after a change, and forgets it once through', async () => {
+    const w = setup({ licence: 'LIC', components: [withSecrets()] });
+    await w.run();
+    expect((w.fi.status as { namespace?: string }).namespace).toBe('ns');
+    w.fi.spec = { ...(w.fi.spec as object), namespace: 'other', licenseKeySecretRef: { namespace: 'ns', name: 'licence', key: 'key' } };
+    w.writer.pruned.length = 0;
+    await w.run();
+    expect(w.writer.pruned[0]?.kinds.find((k) => k.kind === 'Secret')?.namespaces).toContain('ns');
+    expect((w.fi.status as { namespace?: string }).namespace).toBe('other');
+    w.writer.pruned.length = 0;
+    await w.run();
+    expect(w.writer.pruned[0]?.kinds.find((k) => k.kind === 'Secret')?.namespaces).not.toContain('ns');
+  });
+
+  it('keeps the former namespace while a component fails, so its cleanup is tried again', async () => {
+    const w = setup({ licence: 'LIC', components: [withSecrets(true)] });
+    w.fi.status = { namespace: 'before' };
+    await expect(w.run()).rejects.toThrow();
+    expect((w.fi.status as { namespace?: string }).namespace).toBe('before');
+    expect(w.writer.pruned).toEqual([]);
+  });
+});
+
 describe('FlantIntegration reconciler: the same steps for every component', () => {
   it.each<{ name: string; world: World; toy: Partial<Condition>; applied: number }>([
     { name: 'everything there', world: { licence: 'LIC', crd: crd(['v1', 'v2']) }, toy: { status: 'True', reason: 'Ready', message: 'toy applied as toys.example.com/v2' }, applied: 2 },

@@ -75,6 +75,10 @@ interface Shared {
   readonly secretNamespaces: readonly string[];
   /** Those of them the controller may not read (RBAC). */
   readonly forbidden: readonly string[];
+  /** The namespace written to before `spec.namespace` changed, until its objects are removed. */
+  readonly former?: string;
+  /** Components whose objects were looked for in `former` too and pruned there in this reconcile. */
+  readonly swept: Set<string>;
   /** Secret values known in this reconcile (the licence, keys): scrubbed out of every message written. */
   readonly secretValues: Set<string>;
   readonly log: Logger;
@@ -96,7 +100,8 @@ export class FlantIntegrationReconciler implements Reconciler {
     await this.ensureFinalizer(raw, signal);
     const fi = parse(raw);
     const allowed = secretNamespaces(fi.spec.namespace, this.deps.extraSecretNamespaces ?? []);
-    const forbidden = (this.deps.forbiddenSecretNamespaces?.() ?? []).filter((ns) => allowed.includes(ns));
+    const former = fi.status?.namespace !== undefined && fi.status.namespace !== fi.spec.namespace ? fi.status.namespace : undefined;
+    const forbidden = (this.deps.forbiddenSecretNamespaces?.() ?? []).filter((ns) => allowed.includes(ns) || ns === former);
     const shared: Shared = {
       fi,
       owner: ownerReference(raw),
@@ -104,6 +109,8 @@ export class FlantIntegrationReconciler implements Reconciler {
       clusterUUID: fi.spec.clusterUUID ?? (await this.clusterUUID()),
       secretNamespaces: allowed,
       forbidden,
+      former,
+      swept: new Set(),
       secretValues: new Set(),
       log,
       signal,
@@ -113,14 +120,17 @@ export class FlantIntegrationReconciler implements Reconciler {
       // Nothing can be written or cleaned up there: say so, and wait for the Role (its arrival queues a reconcile).
       const message = `spec.namespace ${fi.spec.namespace}: ${forbiddenMessage(fi.spec.namespace)}; nothing is written until then`;
       const outcomes = this.deps.components.map((c) => (c.enabled(fi.spec) ? heldOutcome(c, fi.status, Reason.NamespaceForbidden, message) : disabledOutcome(c)));
-      await this.writeStatus(raw, shared, outcomes);
+      await this.writeStatus(raw, shared, outcomes, { namespace: fi.status?.namespace });
       return;
     }
     fence(signal);
     await this.deps.writer.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: fi.spec.namespace } }, signal);
     const outcomes: ComponentOutcome[] = [];
     for (const component of this.deps.components) outcomes.push(await this.runComponent(component, shared));
-    await this.writeStatus(raw, shared, outcomes);
+    // Moved in: once every component pruned the former namespace, it holds nothing of ours (only
+    // Secrets are looked for by namespace; every other kind is found cluster-wide by its labels).
+    const settled = this.deps.components.every((c) => shared.swept.has(c.name) || !c.kinds.some((k) => k.apiVersion === 'v1' && k.kind === 'Secret'));
+    await this.writeStatus(raw, shared, outcomes, { namespace: settled ? fi.spec.namespace : (fi.status?.namespace ?? fi.spec.namespace) });
     const failures = outcomes.flatMap((o) => (o.error === undefined ? [] : [`${o.component}: ${redactValues(errorText(o.error), shared.secretValues)}`]));
     if (failures.length > 0) throw new Error(`components failed: ${failures.join('; ')}`);
     const requeues = outcomes.map((o) => o.requeueAfterMs).filter((ms): ms is number => ms !== undefined);
@@ -136,11 +146,13 @@ export class FlantIntegrationReconciler implements Reconciler {
     try {
       if (!component.enabled(spec)) {
         await this.deps.writer.deleteComponent(component.name, this.kindsOf(component, shared), shared.log, shared.owner.uid, shared.signal);
+        shared.swept.add(component.name);
         return disabledOutcome(component);
       }
       if (component.needsLicence && !licence.found) {
-        // Nothing is shipped without a licence: what runs stops, but for the facts the component keeps.
-        await this.deps.writer.prune(component.name, component.keptWithoutLicence?.(spec) ?? [], this.kindsOf(component, shared), shared.log, shared.owner.uid, shared.signal);
+        // Nothing is shipped without a licence: what runs stops, but for the facts the component keeps
+        // (in the former namespace too: they are carried over once it runs again).
+        await this.deps.writer.prune(component.name, component.keptWithoutLicence?.(spec) ?? [], this.kindsOf(component, { ...shared, former: undefined }), shared.log, shared.owner.uid, shared.signal);
         return heldOutcome(component, fi.status, Reason.LicenceMissing, `no licence key, so nothing is shipped and its objects are removed: ${licence.message}`);
       }
       const missing = component.crds.filter((r) => !r.optional && this.served(r.kind, component) === undefined);
@@ -152,6 +164,7 @@ export class FlantIntegrationReconciler implements Reconciler {
       const conflicts = await this.applyAll(objects, log, shared.signal);
       fence(shared.signal);
       await this.deps.writer.prune(component.name, objects, this.kindsOf(component, shared), shared.log, shared.owner.uid, shared.signal);
+      shared.swept.add(component.name);
       const outcome = readyOutcome(component, { spec, facts: gathered.facts, cache: this.deps.cache }, gathered.requeueAfterMs);
       return conflicts.length === 0 ? outcome : conflictOutcome(outcome, conflicts);
     } catch (err) {
@@ -191,6 +204,8 @@ export class FlantIntegrationReconciler implements Reconciler {
       secrets: this.lookup(shared.secretNamespaces),
       secretNamespaces: shared.secretNamespaces,
       forbiddenSecretNamespaces: shared.forbidden,
+      formerNamespace: shared.former,
+      formerSecrets: (namespace, name) => (namespace === shared.former && !shared.forbidden.includes(namespace) ? this.deps.secrets.get(`${namespace}/${name}`) : undefined),
       served: (k) => this.served(k, component),
       cluster: {
         namespaceExists: (name) => api.namespaceExists(name),
@@ -221,8 +236,8 @@ export class FlantIntegrationReconciler implements Reconciler {
    * those whose Secrets it may read and its RBAC lets it (not `forbidden`), and those the
    * component writes Secrets in besides.
    */
-  private kindsOf(component: AnyComponent, shared: Pick<Shared, 'secretNamespaces' | 'forbidden'>): KindRef[] {
-    const readable = shared.secretNamespaces.filter((ns) => !shared.forbidden.includes(ns));
+  private kindsOf(component: AnyComponent, shared: Pick<Shared, 'secretNamespaces' | 'forbidden' | 'former'>): KindRef[] {
+    const readable = [...shared.secretNamespaces, ...(shared.former ? [shared.former] : [])].filter((ns) => !shared.forbidden.includes(ns));
     const crdKinds = component.crds.flatMap((r) => {
       const served = this.served(r.kind, component);
       return served ? [{ apiVersion: served, kind: r.kind }] : [];
@@ -243,14 +258,14 @@ export class FlantIntegrationReconciler implements Reconciler {
     return this.kubeSystemUID;
   }
 
-  private async writeStatus(raw: KubeObject, shared: Shared, outcomes: readonly ComponentOutcome[]): Promise<void> {
+  private async writeStatus(raw: KubeObject, shared: Shared, outcomes: readonly ComponentOutcome[], own: Partial<FlantIntegrationStatus> = {}): Promise<void> {
     const current = shared.fi.status;
     const status = buildStatus({
       current,
       generation: raw.metadata?.generation ?? 0,
       clusterUUID: shared.clusterUUID,
       conditions: [licenceCondition(shared.licence), ...outcomes.flatMap((o) => o.conditions)].map((c) => ({ ...c, message: redactValues(c.message, shared.secretValues) })),
-      parts: outcomes.map((o) => o.status ?? {}),
+      parts: [...outcomes.map((o) => o.status ?? {}), own],
       now: rfc3339(this.deps.clock.now()),
     });
     if (canonical(status) === canonical(current ?? {})) return;
@@ -275,7 +290,9 @@ export class FlantIntegrationReconciler implements Reconciler {
     // A resource that no longer parses is still cleaned up: with the defaults where its spec fails.
     const parsed = flantIntegrationSchema.safeParse(raw);
     const spec = parsed.success ? parsed.data.spec : flantIntegrationSchema.parse({ ...raw, spec: {} }).spec;
-    const readable = { secretNamespaces: secretNamespaces(spec.namespace, this.deps.extraSecretNamespaces ?? []), forbidden: this.deps.forbiddenSecretNamespaces?.() ?? [] };
+    const status = parsed.success ? parsed.data.status : undefined;
+    const former = status?.namespace !== undefined && status.namespace !== spec.namespace ? status.namespace : undefined;
+    const readable = { secretNamespaces: secretNamespaces(spec.namespace, this.deps.extraSecretNamespaces ?? []), forbidden: this.deps.forbiddenSecretNamespaces?.() ?? [], former };
     for (const component of this.deps.components) {
       fence(signal);
       // What a component keeps without a licence (Madison's stored key) outlives the resource too,

@@ -184,6 +184,13 @@ export class MadisonComponent implements Component<MadisonFacts> {
       this.issued.delete(spec.namespace);
       return { key: stored.key, source: `Madison key stored in ${storedIn}` };
     }
+    // spec.namespace changed: the key stored in the former namespace moves with it (that copy is pruned), no second registration.
+    const former = ctx.formerNamespace;
+    const moved = former ? readSecretKey({ namespace: former, name: madisonProxyName, key: authKeyField }, ctx.formerSecrets, [former]) : undefined;
+    if (moved?.found) {
+      await ctx.cluster.applyNow(keySecret(spec, moved.key));
+      return { key: moved.key, source: `Madison key moved from ${moved.source.split(',')[0] ?? ''} to ${storedIn}` };
+    }
     const issued = this.issued.get(spec.namespace) ?? (await this.register(ctx, licence));
     this.issued.set(spec.namespace, issued);
     await ctx.cluster.applyNow(keySecret(spec, issued));

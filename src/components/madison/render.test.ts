@@ -58,6 +58,15 @@ describe('renderMadison', () => {
     ]);
   });
 
+  it('spreads the proxies over nodes and keeps two old ReplicaSets, as Deckhouse\'s render does', () => {
+    for (const d of byKind(render(), 'Deployment')) {
+      expect(d.spec.revisionHistoryLimit).toBe(2);
+      expect(d.spec.template.spec.affinity).toEqual({
+        podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { app: 'madison-proxy' } } } }] },
+      });
+    }
+  });
+
   it('rolls the pods when the key changes, through the checksum annotation', () => {
     const annotation = (objs: Obj[]) => byKind(objs, 'Deployment')[0]?.spec.template.metadata.annotations['checksum/auth-key'];
     expect(annotation(render())).toBe(keyChecksum('KEY-1'));

@@ -163,11 +163,19 @@ function proxyDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Madiso
     spec: {
       replicas: 1,
       strategy: { type: 'Recreate' },
+      // As Deckhouse's own render: two old ReplicaSets kept, not ten.
+      revisionHistoryLimit: 2,
       selector: { matchLabels: labels },
       template: {
         metadata: { labels, annotations: { 'checksum/auth-key': keyChecksum(facts.authKey) } },
         spec: {
           automountServiceAccountToken: false,
+          // One proxy per backend, spread over nodes where it can be (as Deckhouse's render): a node lost takes one path to Madison, not all.
+          affinity: {
+            podAntiAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { app: madisonProxyName } } } }],
+            },
+          },
           securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
           containers: [
             {

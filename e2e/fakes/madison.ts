@@ -15,8 +15,13 @@ export interface MadisonRequest {
   readonly method: string;
   readonly path: string;
   readonly host: string;
+  /** The body as text; empty for one over {@link keptBodyBytes} (see `bytes`). */
   readonly body: string;
+  readonly bytes: number;
 }
+
+/** Bodies up to this size are kept as text; larger ones (load tests) only counted. */
+const keptBodyBytes = 1024 * 1024;
 
 /** Makes a CA and a server certificate for `name` in a temporary folder. */
 export function makeCertificates(name: string): { dir: string; caFile: string; cert: Buffer; key: Buffer } {
@@ -46,6 +51,8 @@ export class FakeMadison {
   readonly requests: MadisonRequest[] = [];
   /** What /healthz answers. */
   healthStatus = 200;
+  /** When above 0, alert answers trickle: headers at once, then one byte every this many ms, 20 times. */
+  trickleMs = 0;
   private server?: https.Server;
   private readonly certs: { dir?: string; caFile: string; cert: Buffer; key: Buffer };
 
@@ -64,10 +71,25 @@ export class FakeMadison {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        const request = { method: req.method ?? '', path: req.url ?? '', host: req.headers.host ?? '', body: Buffer.concat(chunks).toString('utf8') };
+        const bytes = chunks.reduce((n, c) => n + c.length, 0);
+        const request = { method: req.method ?? '', path: req.url ?? '', host: req.headers.host ?? '', body: bytes <= keptBodyBytes ? Buffer.concat(chunks).toString('utf8') : '', bytes };
+        chunks.length = 0;
         this.requests.push(request);
         this.options.onRequest?.(request);
         if (req.url === '/healthz') return void res.writeHead(this.healthStatus).end();
+        if (this.trickleMs > 0 && req.url?.startsWith('/api/events/prometheus/')) {
+          res.writeHead(200, { 'Content-Type': 'application/json' });
+          let sent = 0;
+          const timer = setInterval(() => {
+            if (++sent > 20 || res.destroyed) {
+              clearInterval(timer);
+              return void res.end();
+            }
+            res.write(' ');
+          }, this.trickleMs);
+          res.on('close', () => clearInterval(timer));
+          return;
+        }
         res.writeHead(req.url?.startsWith('/api/events/prometheus/') ? 200 : 404, { 'Content-Type': 'application/json' }).end('{}');
       });
     });

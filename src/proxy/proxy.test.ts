@@ -14,12 +14,13 @@ describe('proxyConfigFromEnv', () => {
     ['PROXY_UPSTREAM_TIMEOUT_MS', '1.5'],
     ['LISTEN_PORT', '70000'],
     ['PROXY_MAX_CONCURRENT', '0'],
+    ['PROXY_MAX_BUFFERED_BYTES', '10'],
   ])('refuses %s=%s, naming it', (name, value) => {
     expect(() => proxyConfigFromEnv({ ...base, [name]: value })).toThrow(`${name} must be a whole number`);
   });
 
   it('keeps the defaults when unset', () => {
-    expect(proxyConfigFromEnv(base)).toMatchObject({ listenHost: '::', listenPort: 8080, bodyLimitBytes: 10 * 1024 * 1024, upstreamTimeoutMs: 30_000, maxConcurrent: 64, upstreamConnections: 8 });
+    expect(proxyConfigFromEnv(base)).toMatchObject({ listenHost: '::', listenPort: 8080, bodyLimitBytes: 10 * 1024 * 1024, upstreamTimeoutMs: 30_000, maxConcurrent: 64, upstreamConnections: 8, maxBufferedBytes: 32 * 1024 * 1024 });
   });
 });
 

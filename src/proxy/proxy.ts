@@ -34,8 +34,10 @@ export interface ProxyConfig {
   readonly insecureSkipVerify: boolean;
   /** Largest alert batch accepted. @default 10 MiB */
   readonly bodyLimitBytes: number;
-  /** Upstream timeout. @default 30000 */
+  /** Deadline of one whole exchange with Madison (connect, send, the whole answer), and of a health check. @default 30000 */
   readonly upstreamTimeoutMs: number;
+  /** Bytes of alert batches held at once; a batch beyond gets 503 with Retry-After. @default {@link defaultMaxBufferedBytes} (PROXY_MAX_BUFFERED_BYTES) */
+  readonly maxBufferedBytes: number;
   /** Batches forwarded at once; more get 503 with Retry-After, so body buffers stay bounded. @default {@link defaultMaxConcurrent} (PROXY_MAX_CONCURRENT) */
   readonly maxConcurrent: number;
   /** Keep-alive connections to the backend; more batches in flight wait for one. @default {@link defaultUpstreamConnections} (PROXY_UPSTREAM_CONNECTIONS) */
@@ -46,6 +48,17 @@ export interface ProxyConfig {
 
 /** Default of {@link ProxyConfig.maxConcurrent}: with the 10 MiB body limit, at most 640 MiB could be buffered, and in practice batches are a few kB. */
 export const defaultMaxConcurrent = 64;
+
+/**
+ * Default of {@link ProxyConfig.maxBufferedBytes}. The pod's memory limit is 128 MiB and the
+ * proxy idles at ~50 MiB RSS: 32 MiB of batches held (each once: chunks go upstream as they
+ * came, never joined into a copy) keeps the worst case under the limit (e2e/proxy.spec.ts
+ * posts 64 batches of 5 MiB at once and reads the peak).
+ */
+export const defaultMaxBufferedBytes = 32 * 1024 * 1024;
+
+/** How long one health answer of the backend serves `/readyz`: probes of every kubelet and person cost one check. */
+export const readinessCacheMs = 5000;
 
 /**
  * Default of {@link ProxyConfig.upstreamConnections}. Prometheus posts to each Alertmanager one
@@ -84,6 +97,7 @@ export function proxyConfigFromEnv(env: NodeJS.ProcessEnv): ProxyConfig {
     insecureSkipVerify: env.MADISON_INSECURE_SKIP_VERIFY === 'true',
     bodyLimitBytes: wholeNumber(env, 'PROXY_BODY_LIMIT_BYTES', 10 * 1024 * 1024, 1, 1024 * 1024 * 1024),
     upstreamTimeoutMs: wholeNumber(env, 'PROXY_UPSTREAM_TIMEOUT_MS', 30_000, 1, 3_600_000),
+    maxBufferedBytes: wholeNumber(env, 'PROXY_MAX_BUFFERED_BYTES', defaultMaxBufferedBytes, 1024, 16 * 1024 * 1024 * 1024),
     maxConcurrent: wholeNumber(env, 'PROXY_MAX_CONCURRENT', defaultMaxConcurrent, 1, 100_000),
     upstreamConnections: wholeNumber(env, 'PROXY_UPSTREAM_CONNECTIONS', defaultUpstreamConnections, 1, 10_000),
     egressProxy: egressProxyFromEnv(env),
@@ -130,26 +144,60 @@ export class ProxyCounters {
   }
 }
 
+/** Bytes of batches held now, against {@link ProxyConfig.maxBufferedBytes}. */
+class ByteBudget {
+  held = 0;
+  constructor(private readonly max: number) {}
+  /** Takes `n` more bytes, or says no when that would pass the budget. */
+  take(n: number): boolean {
+    if (this.held + n > this.max) return false;
+    this.held += n;
+    return true;
+  }
+  give(n: number): void {
+    this.held -= n;
+  }
+}
+
 /** Starts the proxy. */
 export async function startProxy(config: ProxyConfig, log: Logger): Promise<RunningProxy> {
-  const upstream = await upstreamRequester(config);
+  const upstream = await upstreamRequester(config, config.upstreamConnections);
+  // Its own connection: health checks never wait behind alert batches, nor take their sockets.
+  const ready = readinessChecker(await upstreamRequester(config, 1), config.upstreamTimeoutMs, log);
   const counters = new ProxyCounters(config.backend);
   const eventsPath = `/api/events/prometheus/${encodeURIComponent(config.authKey)}`;
+  const budget = new ByteBudget(config.maxBufferedBytes);
   let inFlight = 0;
+  // The body is read and dropped (never held), so the client reads the 503 instead of a broken pipe.
+  const busy = (res: http.ServerResponse, req: http.IncomingMessage, why: string) => {
+    req.resume();
+    res.writeHead(503, { 'Retry-After': '1' }).end(`${why}\n`);
+  };
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path === '/healthz') return void res.writeHead(200).end('ok\n');
     if (path === '/metrics' && req.method === 'GET') return void res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end(counters.exposition());
-    if (path === '/readyz') return void readiness(upstream, res, log);
+    if (path === '/readyz') return void ready().then((r) => res.writeHead(r.ok ? 200 : 503).end(r.text));
     if (!alertPaths.has(path)) return void res.writeHead(404).end('not found\n');
     if (req.method !== 'POST') return void res.writeHead(405, { Allow: 'POST' }).end('method not allowed\n');
-    if (inFlight >= config.maxConcurrent) {
-      req.resume();
-      return void res.writeHead(503, { 'Retry-After': '1', Connection: 'close' }).end('too many alert batches in flight\n');
-    }
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > config.bodyLimitBytes) return void res.writeHead(413).end('alert batch too large\n');
+    if (inFlight >= config.maxConcurrent) return busy(res, req, 'too many alert batches in flight');
+    // A declared length is reserved at once; a chunked body takes its bytes as they come.
+    const reserved = Number.isFinite(declared) && declared > 0 ? declared : 0;
+    if (!budget.take(reserved)) return busy(res, req, 'too many alert bytes in flight');
     inFlight++;
-    res.once('close', () => inFlight--);
-    forwardAlerts(config, upstream, req, res, log, counters, eventsPath);
+    const held = { bytes: reserved };
+    res.once('close', () => {
+      inFlight--;
+      budget.give(held.bytes);
+    });
+    forwardAlerts(config, upstream, req, res, log, counters, eventsPath, (size) => {
+      if (size <= held.bytes) return true;
+      if (!budget.take(size - held.bytes)) return false;
+      held.bytes = size;
+      return true;
+    });
   });
   server.requestTimeout = config.upstreamTimeoutMs + 5000;
   const listener = await listen(server, config.listenHost, config.listenPort);
@@ -159,7 +207,7 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Runn
 
 type Upstream = (method: string, path: string, headers: Record<string, string>) => http.ClientRequest;
 
-async function upstreamRequester(config: ProxyConfig): Promise<Upstream> {
+async function upstreamRequester(config: ProxyConfig, connections: number): Promise<Upstream> {
   const [host, port] = splitHostPort(config.backend, config.scheme === 'https' ? 443 : 80);
   const ca = config.caFile ? [...tls.rootCertificates, readFileSync(config.caFile, 'utf8')] : undefined;
   // One secure context, made once: passing `ca` itself would have the agent build a pool key
@@ -179,7 +227,7 @@ async function upstreamRequester(config: ProxyConfig): Promise<Upstream> {
     return (method, path, headers) => https.request({ ...common, method, path, headers: { ...headers, Host: config.madisonHost }, createConnection } as https.RequestOptions);
   }
   // Keep-alive to the backend, TLS sessions resumed, Nagle off: one batch is one round trip.
-  const pool = { keepAlive: true, maxSockets: config.upstreamConnections, maxFreeSockets: config.upstreamConnections };
+  const pool = { keepAlive: true, maxSockets: connections, maxFreeSockets: connections };
   const agent = config.scheme === 'https' ? new https.Agent({ ...pool, ...tlsOptions }) : new http.Agent(pool);
   agent.on('free', (socket) => socket.setNoDelay(true));
   const target = via ? { host: via.hostname, port: Number(via.port || 80) } : {};
@@ -193,25 +241,70 @@ function splitHostPort(address: string, defaultPort: number): [string, number] {
   return [address.slice(0, i).replace(/^\[|\]$/g, ''), Number(address.slice(i + 1))];
 }
 
-function forwardAlerts(config: ProxyConfig, upstream: Upstream, req: http.IncomingMessage, res: http.ServerResponse, log: Logger, counters: ProxyCounters, eventsPath: string): void {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > config.bodyLimitBytes) return void res.writeHead(413).end('alert batch too large\n');
+/**
+ * Reads one batch (within the body limit and, through `grow`, the byte budget) and sends it to
+ * Madison, chunks as they came. The whole exchange has one deadline: a backend that trickles
+ * its answer does not hold a slot past it. Each batch is counted once: forwarded, or one reason.
+ */
+function forwardAlerts(
+  config: ProxyConfig,
+  upstream: Upstream,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  log: Logger,
+  counters: ProxyCounters,
+  eventsPath: string,
+  grow: (size: number) => boolean,
+): void {
   const chunks: Buffer[] = [];
   let size = 0;
+  let refused = false;
   req.on('data', (c: Buffer) => {
+    if (refused) return;
     size += c.length;
     if (size > config.bodyLimitBytes) {
-      res.writeHead(413).end('alert batch too large\n');
+      refused = true;
+      res.writeHead(413, { Connection: 'close' }).end('alert batch too large\n');
       req.destroy();
+      return;
+    }
+    if (!grow(size)) {
+      // What was read is let go; the rest is read and dropped.
+      refused = true;
+      chunks.length = 0;
+      res.writeHead(503, { 'Retry-After': '1' }).end('too many alert bytes in flight\n');
       return;
     }
     chunks.push(c);
   });
   req.on('end', () => {
-    const body = Buffer.concat(chunks);
+    if (refused) return;
     const out = upstream('POST', eventsPath, {
       'Content-Type': req.headers['content-type'] ?? 'application/json',
-      'Content-Length': String(body.length),
+      'Content-Length': String(size),
+    });
+    let settled = false;
+    const settle = (outcome: 'forwarded' | ForwardError) => {
+      if (settled) return false;
+      settled = true;
+      clearTimeout(deadline);
+      if (outcome === 'forwarded') counters.forwarded++;
+      else counters.errors[outcome]++;
+      return true;
+    };
+    const deadline = setTimeout(() => {
+      if (!settle('timeout')) return;
+      log.warn({ path: req.url, timeoutMs: config.upstreamTimeoutMs }, 'Madison did not finish its answer in time; the exchange is given up');
+      if (res.headersSent) res.destroy();
+      else res.writeHead(504).end('Madison did not answer in time\n');
+      out.destroy();
+    }, config.upstreamTimeoutMs);
+    res.once('close', () => {
+      // The client went away (or we are done): nothing more to wait for upstream.
+      if (!settled) {
+        settle('aborted');
+        out.destroy();
+      }
     });
     out.on('response', (answer) => {
       // Madison's length passes through: one write, no chunked encoding.
@@ -220,40 +313,81 @@ function forwardAlerts(config: ProxyConfig, upstream: Upstream, req: http.Incomi
       const ok = (answer.statusCode ?? 0) >= 200 && (answer.statusCode ?? 0) < 300;
       answer.pipe(res);
       answer.on('end', () => {
-        if (ok) counters.forwarded++;
-        else counters.errors.rejected++;
-        log.info({ path: req.url, status: answer.statusCode, bytes: body.length }, 'alerts forwarded');
+        if (settle(ok ? 'forwarded' : 'rejected')) log.info({ path: req.url, status: answer.statusCode, bytes: size }, 'alerts forwarded');
       });
       // Madison failed after its headers: the client must not hang on a half answer.
       answer.on('aborted', () => {
-        counters.errors.aborted++;
+        if (!settle('aborted')) return;
         log.warn({ path: req.url, status: answer.statusCode }, 'Madison broke off its answer; the client connection is closed');
         res.destroy();
       });
     });
-    out.on('timeout', () => out.destroy(new Error(`Madison did not answer within ${config.upstreamTimeoutMs} ms`)));
+    out.on('timeout', () => out.destroy(new Error(`Madison was silent for ${config.upstreamTimeoutMs} ms`)));
     out.on('error', (err) => {
+      const timedOut = err.message.includes('was silent');
+      if (!settle(timedOut ? 'timeout' : res.headersSent ? 'aborted' : 'unreachable')) return;
       log.warn({ err: err.message }, 'cannot forward alerts to Madison');
-      const timedOut = err.message.includes('did not answer');
-      if (!res.headersSent) counters.errors[timedOut ? 'timeout' : 'unreachable']++;
       if (res.headersSent) res.destroy();
       else res.writeHead(timedOut ? 504 : 502).end('Madison is unreachable\n');
     });
-    out.end(body);
+    void sendChunks(out, chunks);
   });
 }
 
-function readiness(upstream: Upstream, res: http.ServerResponse, log: Logger): void {
-  const check = upstream('GET', '/healthz', {});
-  check.on('response', (answer) => {
-    answer.resume();
-    const ok = (answer.statusCode ?? 0) >= 200 && (answer.statusCode ?? 0) < 300;
-    res.writeHead(ok ? 200 : 503).end(ok ? 'ok\n' : `Madison backend answers ${answer.statusCode}\n`);
-  });
-  check.on('timeout', () => check.destroy(new Error('timeout')));
-  check.on('error', (err) => {
-    log.debug({ err: err.message }, 'Madison backend health check failed');
-    if (!res.headersSent) res.writeHead(503).end('Madison backend unreachable\n');
-  });
-  check.end();
+/**
+ * Writes the batch's chunks upstream one at a time, each after the last one drained, letting
+ * go of each as it is written: TLS never holds a second, encrypted copy of a whole batch.
+ */
+async function sendChunks(out: http.ClientRequest, chunks: Buffer[]): Promise<void> {
+  while (chunks.length > 0) {
+    if (out.destroyed) return;
+    const chunk = chunks.shift() as Buffer;
+    if (!out.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          out.off('drain', done);
+          out.off('close', done);
+          resolve();
+        };
+        out.on('drain', done);
+        out.on('close', done);
+      });
+    }
+  }
+  if (!out.destroyed) out.end();
+}
+
+/** `/readyz`: the backend's health, checked at most once per {@link readinessCacheMs} (one check at a time), within `timeoutMs`. */
+function readinessChecker(health: Upstream, timeoutMs: number, log: Logger): () => Promise<{ ok: boolean; text: string }> {
+  let last: { at: number; ok: boolean; text: string } | undefined;
+  let pending: Promise<{ ok: boolean; text: string }> | undefined;
+  const check = () =>
+    new Promise<{ ok: boolean; text: string }>((resolve) => {
+      const req = health('GET', '/healthz', {});
+      const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      const done = (ok: boolean, text: string) => {
+        clearTimeout(timer);
+        resolve({ ok, text });
+      };
+      req.on('response', (answer) => {
+        answer.resume();
+        const ok = (answer.statusCode ?? 0) >= 200 && (answer.statusCode ?? 0) < 300;
+        done(ok, ok ? 'ok\n' : `Madison backend answers ${answer.statusCode}\n`);
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', (err) => {
+        log.debug({ err: err.message }, 'Madison backend health check failed');
+        done(false, 'Madison backend unreachable\n');
+      });
+      req.end();
+    });
+  return () => {
+    if (last && performance.now() - last.at < readinessCacheMs) return Promise.resolve(last);
+    pending ??= check().then((r) => {
+      last = { at: performance.now(), ...r };
+      pending = undefined;
+      return r;
+    });
+    return pending;
+  };
 }

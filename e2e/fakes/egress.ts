@@ -14,7 +14,8 @@ export class FakeEgressProxy {
   private server = http.createServer((_req, res) => res.writeHead(405).end());
   private sockets = new Set<net.Socket>();
 
-  async start(): Promise<string> {
+  /** Listens on `host` (127.0.0.1, or `::1` for an IPv6-literal proxy URL) and returns the proxy's URL. */
+  async start(host = '127.0.0.1'): Promise<string> {
     this.server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
       this.authorizations.push(req.headers['proxy-authorization'] ?? '');
       const target = req.url ?? '';
@@ -31,8 +32,8 @@ export class FakeEgressProxy {
       upstream.on('error', () => client.destroy());
       client.on('error', () => upstream.destroy());
     });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    await new Promise<void>((resolve) => this.server.listen(0, host, resolve));
+    return `http://${host.includes(':') ? `[${host}]` : host}:${(this.server.address() as AddressInfo).port}`;
   }
 
   async stop(): Promise<void> {

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -44,6 +45,39 @@ describe('proxy credentials', () => {
     target.close();
     await egress.stop();
     expect(egress.authorizations).toEqual([`Basic ${Buffer.from('alice:s3cret').toString('base64')}`]);
+  });
+});
+
+describe('CONNECT tunnels', () => {
+  it('go through a proxy given as an IPv6 literal ([::1])', async () => {
+    const egress = new FakeEgressProxy();
+    const url = new URL(await egress.start('::1'));
+    const target = http.createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => target.once('listening', r));
+    const socket = await tunnel(url, '127.0.0.1', (target.address() as AddressInfo).port, 2000);
+    socket.destroy();
+    target.close();
+    await egress.stop();
+    expect(egress.tunnels).toHaveLength(1);
+  });
+
+  it('close a tunnel that opens after the deadline gave up on it: no socket is left behind', async () => {
+    // A proxy that answers CONNECT only at ~400 ms, then tells whether the client closed the tunnel.
+    let closedByClient: Promise<void> = Promise.resolve();
+    const slow = net.createServer((socket) => {
+      closedByClient = new Promise((resolve) => socket.on('close', () => resolve()));
+      socket.on('error', () => undefined);
+      socket.resume();
+      // The answer trickles in (so no idle timeout fires) and is complete at ~400 ms, past the 150 ms deadline.
+      const parts = ['HTTP/1.1 200 Connection Established\r\n', 'Via: slow\r\n', 'X-A: 1\r\n', '\r\n'];
+      parts.forEach((part, i) => setTimeout(() => socket.writable && socket.write(part), 100 * (i + 1)));
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    const proxy = { httpsProxy: `http://127.0.0.1:${(slow.address() as AddressInfo).port}` };
+    await expect(postJSON(new URL('https://connect.example.test/v1/x'), {}, {}, proxy, 150)).rejects.toThrow('no answer within 0.15 s');
+    const closed = await Promise.race([closedByClient.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 2000))]);
+    slow.close();
+    expect(closed, 'the tunnel socket was closed').toBe(true);
   });
 });
 

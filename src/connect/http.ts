@@ -70,16 +70,29 @@ export function displayURL(url: string): string {
   }
 }
 
-/** Opens a CONNECT tunnel to `host:port` through `proxy`. */
-export function tunnel(proxy: URL, host: string, port: number, timeoutMs: number): Promise<Duplex> {
+/** The host of a URL as a socket wants it: an IPv6 literal without its brackets (`[::1]` -> `::1`). */
+export function socketHost(url: URL): string {
+  return url.hostname.replace(/^\[|\]$/g, '');
+}
+
+/**
+ * Opens a CONNECT tunnel to `host:port` through `proxy`. When `signal` aborts first (the
+ * caller's deadline) the attempt is destroyed, and a tunnel that opens after all is closed at
+ * once: no socket outlives the caller that gave up on it.
+ */
+export function tunnel(proxy: URL, host: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<Duplex> {
   return new Promise((resolve, reject) => {
     const lib = proxy.protocol === 'https:' ? https : http;
-    const req = lib.request({ host: proxy.hostname, port: proxy.port || (proxy.protocol === 'https:' ? 443 : 80), method: 'CONNECT', path: `${host}:${port}`, headers: proxyAuthorization(proxy), timeout: timeoutMs });
+    const req = lib.request({ host: socketHost(proxy), port: proxy.port || (proxy.protocol === 'https:' ? 443 : 80), method: 'CONNECT', path: `${host}:${port}`, headers: proxyAuthorization(proxy), timeout: timeoutMs });
+    const onAbort = () => req.destroy(new Error(`gave up on the tunnel through proxy ${proxy.host}`));
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    req.on('close', () => signal?.removeEventListener('abort', onAbort));
     req.on('connect', (res, socket) => {
-      if (res.statusCode === 200) resolve(socket);
+      if (res.statusCode === 200 && !signal?.aborted) resolve(socket);
       else {
         socket.destroy();
-        reject(new Error(`proxy ${proxy.host} refused CONNECT: ${res.statusCode} ${res.statusMessage ?? ''}`));
+        reject(new Error(signal?.aborted ? `gave up on the tunnel through proxy ${proxy.host}` : `proxy ${proxy.host} refused CONNECT: ${res.statusCode} ${res.statusMessage ?? ''}`));
       }
     });
     req.on('timeout', () => req.destroy(new Error(`proxy ${proxy.host} did not answer within ${timeoutMs} ms`)));
@@ -113,10 +126,12 @@ async function exchange(url: URL, body: unknown, headers: Record<string, string>
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   let options: https.RequestOptions = { method: 'POST', headers: allHeaders };
   if (via && url.protocol === 'https:') {
-    const socket = await Promise.race([tunnel(via, url.hostname, port, timeoutMs), new Promise<never>((_r, reject) => deadline.addEventListener('abort', () => reject(expired()), { once: true }))]);
+    const socket = await tunnel(via, socketHost(url), port, timeoutMs, deadline).catch((err: unknown) => {
+      throw deadline.aborted ? expired() : err;
+    });
     options = { ...options, createConnection: () => tls.connect({ socket, servername: url.hostname }) };
   } else if (via) {
-    options = { ...options, host: via.hostname, port: via.port || 80, path: url.href, headers: { ...allHeaders, ...proxyAuthorization(via) } };
+    options = { ...options, host: socketHost(via), port: via.port || 80, path: url.href, headers: { ...allHeaders, ...proxyAuthorization(via) } };
   }
   const lib = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {

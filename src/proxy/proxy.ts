@@ -230,7 +230,7 @@ async function upstreamRequester(config: ProxyConfig, connections: number): Prom
   const pool = { keepAlive: true, maxSockets: connections, maxFreeSockets: connections };
   const agent = config.scheme === 'https' ? new https.Agent({ ...pool, ...tlsOptions }) : new http.Agent(pool);
   agent.on('free', (socket) => socket.setNoDelay(true));
-  const target = via ? { host: via.hostname, port: Number(via.port || 80) } : {};
+  const target = via && egress ? { host: egress.socketHost(via), port: Number(via.port || 80) } : {};
   return (method, path, headers) =>
     lib.request({ ...common, ...target, method, path: via ? `http://${config.backend}${path}` : path, agent, headers: { ...headers, Host: config.madisonHost }, servername: config.madisonHost });
 }

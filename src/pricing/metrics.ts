@@ -119,9 +119,10 @@ function nodeMetrics(registry: Registry, { state }: ExporterView): void {
   gauge(registry, 'flant_pricing_all_managed_nodes_up_to_date', '1 when every NodeGroup has status.nodes == status.upToDate.', [], (g) => g.set(state.allUpToDate() ? 1 : 0));
   const groupLabels = ['node_group', 'is_master', 'is_system', 'is_monitoring', 'is_frontend'];
   const perGroup = (field: 'cpu' | 'memory') => (g: Gauge) => {
+    const capacity = state.groupCapacity;
     for (const [name, flags] of state.groupFlags()) {
       const labels = { node_group: name, ...Object.fromEntries(Object.entries(flags).map(([k, v]) => [k, String(v)])) };
-      g.set(labels, state.groupCapacity.get(name)?.[field] ?? 0);
+      g.set(labels, capacity.get(name)?.[field] ?? 0);
     }
   };
   gauge(registry, 'flant_pricing_node_group_cpu_cores', 'Sum of node CPU capacity per NodeGroup, in cores.', groupLabels, perGroup('cpu'));

@@ -20,6 +20,31 @@ function group(name: string, nodeType: string, extra: { dedicated?: string; node
   };
 }
 
+describe('PricingState capacity sums', () => {
+  it('cannot be poisoned for good: two nodes reporting 9e307 count as 0, and nothing stays behind when they go', () => {
+    const s = new PricingState();
+    s.upsertGroup(group('a', 'Static'));
+    s.upsertNode(node('fine', 'a', { cpu: '4', memory: '8Gi' }));
+    s.upsertNode(node('huge1', 'a', { cpu: '9e307', memory: '9e307' }));
+    s.upsertNode(node('huge2', 'a', { cpu: '9e307', memory: '9e307' }));
+    expect(s.groupCapacity.get('a')).toEqual({ cpu: 4, memory: 8 * 2 ** 30 });
+    s.deleteNode('huge1');
+    s.deleteNode('huge2');
+    s.deleteNode('fine');
+    expect(s.groupCapacity.get('a')).toEqual({ cpu: 0, memory: 0 });
+  });
+
+  it('does not drift with fractional CPUs coming and going', () => {
+    const s = new PricingState();
+    s.upsertGroup(group('a', 'Static'));
+    for (let i = 0; i < 1000; i++) s.upsertNode(node(`n${i}`, 'a', { cpu: '100m', memory: '1' }));
+    expect(s.groupCapacity.get('a')).toEqual({ cpu: 100, memory: 1000 });
+    for (let i = 0; i < 1000; i++) s.upsertNode(node(`n${i}`, 'a', { cpu: '300m', memory: '1' }));
+    for (let i = 1; i < 1000; i++) s.deleteNode(`n${i}`);
+    expect(s.groupCapacity.get('a')).toEqual({ cpu: 0.3, memory: 1 });
+  });
+});
+
 describe('PricingState', () => {
   it('counts every rule\'s inputs, all four types always present', () => {
     const s = new PricingState();

@@ -37,8 +37,9 @@ interface Contribution {
   readonly type: BillingType;
   readonly master: boolean;
   readonly tainted: boolean;
-  readonly cpu: number;
-  readonly memory: number;
+  /** CPU capacity in millicores and memory in bytes, as exact integers: sums of them never drift. */
+  readonly milliCPU: bigint;
+  readonly bytes: bigint;
 }
 
 /** What a node brings, whether or not its group exists. */
@@ -80,8 +81,13 @@ export class PricingState {
   readonly nodes = counts();
   readonly controlPlane = counts();
   readonly controlPlaneTainted = counts();
+  /** Exact sums of node capacity per NodeGroup (millicores, bytes): a node leaving takes back exactly what it added. */
+  private readonly capacity = new Map<string, { milliCPU: bigint; bytes: bigint }>();
+
   /** Sum of node capacity per NodeGroup: cores and bytes. */
-  readonly groupCapacity = new Map<string, { cpu: number; memory: number }>();
+  get groupCapacity(): ReadonlyMap<string, { cpu: number; memory: number }> {
+    return new Map([...this.capacity].map(([group, c]) => [group, { cpu: Number(c.milliCPU) / 1000, memory: Number(c.bytes) }]));
+  }
   /** How many times a node annotation could not be read. */
   invalidAnnotations = 0;
   private inputs = new Map<string, NodeInput>();
@@ -186,7 +192,7 @@ export class PricingState {
     const group = input && this.groups.get(input.group);
     if (!input || !group) return;
     const { type } = billingType(input.annotation, group.nodeType, input.virtualization);
-    const c: Contribution = { group: input.group, type, master: input.group === masterGroup, tainted: input.tainted, cpu: input.cpu, memory: input.memory };
+    const c: Contribution = { group: input.group, type, master: input.group === masterGroup, tainted: input.tainted, milliCPU: wholeAmount(input.cpu * 1000), bytes: wholeAmount(input.memory) };
     this.counted.set(name, c);
     this.apply(c, 1);
     if (c.master) this.masters.add(name);
@@ -204,10 +210,10 @@ export class PricingState {
     this.nodes[c.type] += sign;
     if (c.master) this.controlPlane[c.type] += sign;
     if (c.master && c.tainted) this.controlPlaneTainted[c.type] += sign;
-    const cap = this.groupCapacity.get(c.group) ?? { cpu: 0, memory: 0 };
-    cap.cpu += sign * c.cpu;
-    cap.memory += sign * c.memory;
-    this.groupCapacity.set(c.group, cap);
+    const cap = this.capacity.get(c.group) ?? { milliCPU: 0n, bytes: 0n };
+    cap.milliCPU += BigInt(sign) * c.milliCPU;
+    cap.bytes += BigInt(sign) * c.bytes;
+    this.capacity.set(c.group, cap);
   }
 
   private forgetNode(name: string): void {
@@ -252,4 +258,16 @@ function nodeInput(node: NodeObject): NodeInput | undefined {
 /** Every billing type with a count, in export order. */
 export function byType(values: Record<BillingType, number>): Array<[BillingType, number]> {
   return billingTypes.map((t) => [t, values[t]]);
+}
+
+/**
+ * The largest capacity one node is counted with (2^60: an exbibyte of memory, or 10^15 cores in
+ * millicores). A node reporting more (a hostile or broken kubelet: `9e307`) counts as 0: it
+ * cannot swell a sum, nor leave `Infinity` behind when it goes.
+ */
+const maxNodeAmount = 2 ** 60;
+
+/** `value` rounded to a whole number, as an exact integer; 0 when it is not finite, negative or absurd. */
+function wholeAmount(value: number): bigint {
+  return Number.isFinite(value) && value >= 0 && value <= maxNodeAmount ? BigInt(Math.round(value)) : 0n;
 }

@@ -118,6 +118,38 @@ describe('LeaderElector', () => {
     a.abort.abort();
   });
 
+  it('measures its renew deadline from the start of the last renewal that succeeded, not from its answer', async () => {
+    const clock = new FakeClock();
+    const store = new LeaseStore();
+    let delayMs = 0;
+    let down = false;
+    const slow: KubeClient = {
+      server: 'slow',
+      request: async <T,>(method: string, path: string, options: RequestOptions = {}) => {
+        if (down) throw new Error('connection refused');
+        if (delayMs > 0 && method === 'GET') await clock.sleep(delayMs, options.signal);
+        return store.request<T>(method, path, options);
+      },
+      watch: () => store.watch(),
+    };
+    const e = new LeaderElector(slow, { namespace: 'ns', name: 'lock', identity: 'a' }, clock, log);
+    const abort = new AbortController();
+    let stoppedAt: number | undefined;
+    const started = clock.monotonic();
+    const done = e.run(abort.signal, { onStartedLeading: () => undefined, onStoppedLeading: () => void (stoppedAt ??= clock.monotonic() - started) });
+    await clock.advance(1);
+    // The renewal at 2 s takes 3 s to answer (it succeeds, written with renewTime 2 s); then the API server is gone.
+    delayMs = 3000;
+    await clock.advance(2000);
+    await clock.advance(3000);
+    down = true;
+    for (let i = 0; i < 200 && stoppedAt === undefined; i++) await clock.advance(100);
+    expect(stoppedAt).toBeDefined();
+    expect(stoppedAt ?? Infinity, 'stepped down by 2 s + the 10 s deadline').toBeLessThanOrEqual(12_100);
+    abort.abort();
+    await done;
+  });
+
   it('steps down by its renew deadline when its API calls turn slow, before anyone else can lead (no overlap)', async () => {
     const clock = new FakeClock();
     const store = new LeaseStore();

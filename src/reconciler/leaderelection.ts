@@ -110,7 +110,9 @@ export class LeaderElector {
       if (signal.aborted) return;
       const left = lastRenew + deadline - this.clock.monotonic();
       if (left <= 0) return;
-      if (await this.renewWithin(left, signal)) lastRenew = this.clock.monotonic();
+      // The lease says it was renewed when the attempt began (renewTime is taken then): count from there.
+      const attemptStarted = this.clock.monotonic();
+      if (await this.renewWithin(left, signal)) lastRenew = attemptStarted;
     }
   }
 

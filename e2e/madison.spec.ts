@@ -7,10 +7,11 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FakeConnect } from './fakes/connect.js';
 import { FakeDNS } from './fakes/dns.js';
+import { FakeEgressProxy } from './fakes/egress.js';
 import { apply, condition, flantIntegration, getFlantIntegration, removeFlantIntegrationAndNamespace, secret, workloadsNamespace } from './support/cluster.js';
 import { ControllerProcess, eventually, startController as startAsServiceAccount } from './support/controller.js';
 import { installCRD } from './support/crd.js';
-import { kubectlOk } from './support/kubectl.js';
+import { kubectl, kubectlOk } from './support/kubectl.js';
 
 const kc = inject('kubeconfig');
 const licence = 'LICENCE-madison-e2e-91af';
@@ -24,8 +25,9 @@ function startController(): ControllerProcess {
   return startAsServiceAccount(['--sync-period=5s', `--dns-server=${dns.address}`, '--madison-status-check-interval=2s', '--madison-discovery-interval=2s', '--image=flant-integration-controller:e2e']);
 }
 
-function spec(extra: Record<string, unknown> = {}, namespace = ns): string {
+function spec(extra: Record<string, unknown> = {}, namespace = ns, top: Record<string, unknown> = {}): string {
   return flantIntegration({
+    ...top,
     namespace,
     licenseKeySecretRef: { namespace, name: 'licence', key: 'key' },
     connect: { url: connect.url },
@@ -112,6 +114,35 @@ describe('Madison', () => {
     await eventually('MadisonProxyReady is True again', async () => (await condition(kc, 'MadisonProxyReady'))?.status === 'True' && (await inNamespace(ns)).length > 0, 60_000);
     expect(connect.requests('/v1/madison_register').length).toBe(registrations);
     await kubectlOk(kc, ['delete', 'namespace', moved, '--wait=false']);
+  });
+
+  it('asks Connect through an egress proxy with credentials from a Secret, and writes them into no Deployment', async () => {
+    const egress = new FakeEgressProxy();
+    const egressURL = await egress.start();
+    const password = 'p@ss:w0rd-e2e-4f1d';
+    try {
+      await apply(kc, secret(ns, 'egress-credentials', { username: 'alice', password }));
+      await apply(kc, spec({}, ns, { proxy: { httpsProxy: egressURL, credentialsSecretRef: { namespace: ns, name: 'egress-credentials' } } }));
+      // The key state check (every 2 s here) is the controller's Connect call that follows.
+      await eventually('Connect is asked through the egress proxy', () => egress.forwarded.some((u) => u.startsWith(`${connect.url}/v1/madison_`)), 30_000);
+      expect(egress.authorizations).toContain(`Basic ${Buffer.from(`alice:${password}`).toString('base64')}`);
+      await eventually('the proxies are Available', async () => (await condition(kc, 'MadisonProxyReady'))?.status === 'True', 60_000);
+      await eventually('the proxies take the egress proxy', async () => (await kubectlOk(kc, ['get', 'deployments', '-n', ns, '-l', 'app=madison-proxy', '-o', 'json'])).includes('EGRESS_PROXY_USERINFO'), 30_000);
+      const deployments = await kubectlOk(kc, ['get', 'deployments', '-n', ns, '-l', 'app=madison-proxy', '-o', 'json']);
+      expect(deployments).toContain(`http://$(EGRESS_PROXY_USERINFO)@${egressURL.replace('http://', '')}`);
+      expect(deployments).not.toContain(password);
+      expect(deployments).not.toContain(encodeURIComponent(password));
+      const stored = await kubectlOk(kc, ['get', 'secret', '-n', ns, 'madison-proxy-egress', '-o', 'jsonpath={.data.userinfo}']);
+      expect(Buffer.from(stored, 'base64').toString()).toBe(`alice:${encodeURIComponent(password)}`);
+      const status = JSON.stringify((await getFlantIntegration(kc))?.status);
+      const events = await kubectlOk(kc, ['get', 'events.events.k8s.io', '-A', '-o', 'json']);
+      for (const where of [status, events, ctl.lines.join('\n')]) expect(where).not.toContain(password);
+    } finally {
+      await apply(kc, spec());
+      await egress.stop();
+    }
+    await eventually('the egress Secret goes with the proxy settings', async () => (await kubectl(kc, ['get', 'secret', '-n', ns, 'madison-proxy-egress'])).code !== 0, 30_000);
+    await eventually('the proxies are Available without it', async () => (await condition(kc, 'MadisonProxyReady'))?.status === 'True', 60_000);
   });
 
   it('prunes exactly the proxy of a vanished backend', async () => {

@@ -1,6 +1,7 @@
 /**
- * A local CONNECT proxy on 127.0.0.1 that counts the tunnels it opens: the egress proxy
- * of `spec.proxy` in tests.
+ * A local egress proxy on 127.0.0.1 (or ::1): CONNECT tunnels, and plain-HTTP requests in
+ * absolute form forwarded as they are; it records what it was asked and with which
+ * Proxy-Authorization. The egress proxy of `spec.proxy` in tests.
  */
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
@@ -11,7 +12,21 @@ export class FakeEgressProxy {
   readonly authorizations: string[] = [];
   /** `host:port` of every tunnel asked for. */
   readonly tunnels: string[] = [];
-  private server = http.createServer((_req, res) => res.writeHead(405).end());
+  /** The absolute URL of every plain-HTTP request forwarded. */
+  readonly forwarded: string[] = [];
+  private server = http.createServer((req, res) => {
+    if (!req.url?.startsWith('http://')) return void res.writeHead(405).end();
+    this.authorizations.push(req.headers['proxy-authorization'] ?? '');
+    this.forwarded.push(req.url);
+    const headers = { ...req.headers };
+    delete headers['proxy-authorization'];
+    const out = http.request(req.url, { method: req.method, headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    out.on('error', () => res.writeHead(502).end());
+    req.pipe(out);
+  });
   private sockets = new Set<net.Socket>();
 
   /** Listens on `host` (127.0.0.1, or `::1` for an IPv6-literal proxy URL) and returns the proxy's URL. */

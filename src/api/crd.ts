@@ -51,6 +51,8 @@ function applyExtensions(node: JSONSchemaNode, def: ZodTypeDef): JSONSchemaNode 
   const out: JSONSchemaNode = { ...node };
   if (ext.type) out.type = ext.type;
   if (ext.format) out.format = ext.format;
+  if (ext.minLength !== undefined) out.minLength = ext.minLength;
+  if (ext.maxLength !== undefined) out.maxLength = ext.maxLength;
   if (ext.intOrString) {
     delete out.type;
     out['x-kubernetes-int-or-string'] = true;

@@ -33,6 +33,9 @@ export interface KubernetesExtensions {
   readonly listMapKeys?: readonly string[];
   /** OpenAPI `format`, where zod has no matching check (e.g. `date-time` on a plain string). */
   readonly format?: string;
+  /** OpenAPI `minLength`/`maxLength`, which the API server counts in characters (code points), where zod's own would count UTF-16 units. */
+  readonly minLength?: number;
+  readonly maxLength?: number;
 }
 
 const registry = new WeakMap<ZodTypeDef, KubernetesExtensions>();

@@ -18,19 +18,44 @@ const secretKeyPattern = /^[-._a-zA-Z0-9]+$/;
 /** Go duration of whole units, as Kubernetes and Prometheus write it: `30s`, `5m`, `1h30m`. */
 const durationPattern = /^([0-9]+(ms|s|m|h))+$/;
 
-/** An http or https URL. */
-export function httpURL(description: string): z.ZodString {
+/**
+ * A string of `min` to `max` characters, counted as the API server counts them (code points:
+ * an emoji is one, where JavaScript's `length` says two), so admission and the controller
+ * agree on every value.
+ */
+export function text(description: string, min: number, max: number): z.ZodEffects<z.ZodString> {
+  const chars = (v: string) => [...v].length;
   const schema = z
     .string()
-    .max(maxURLLength)
-    .regex(/^https?:\/\/[^\s/?#]+[^\s]*$/, { message: 'must be an http:// or https:// URL' })
+    .refine((v) => chars(v) >= min && chars(v) <= max, { message: min > 0 ? `must be ${min} to ${max} characters` : `must be at most ${max} characters` })
     .describe(description);
+  return k8s(schema, { ...(min > 0 ? { minLength: min } : {}), maxLength: max });
+}
+
+/**
+ * The form every URL of the API takes, checked the same way by zod here and by the API server
+ * (this pattern, written into the CRD, is also valid RE2 and means the same there): a scheme,
+ * a host of ASCII letters, digits, `.`, `-`, `_` (or an IPv6 literal in brackets), an optional
+ * port, then anything without whitespace or controls. No `user:password@`: credentials belong
+ * in Secrets, and a URL is echoed in conditions and logs.
+ */
+const urlPattern = /^https?:\/\/([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?([/?#][\x21-\x7e]*)?$/;
+const urlMessage = 'must be an http:// or https:// URL: host[:port] and an optional path, with no user:password@ (put credentials in a Secret)';
+
+/** An http or https URL (see {@link urlPattern}), its port at most 65535. */
+export function httpURL(description: string): z.ZodEffects<z.ZodString> {
+  const inner = z.string().max(maxURLLength).regex(urlPattern, { message: urlMessage }).describe(description);
+  const schema = inner.refine((v) => {
+    const port = /^[a-z]+:\/\/(?:[^/?#[\]]+|\[[^\]]*\]):([0-9]+)/.exec(v)?.[1];
+    return port === undefined || Number(port) <= 65535;
+  }, { message: 'must have a port from 0 to 65535' });
   return k8s(schema, {
     validations: [
       {
         rule: "isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHost() != ''",
         message: 'must be an http:// or https:// URL',
       },
+      { rule: "!isURL(self) || url(self).getPort() == '' || int(url(self).getPort()) <= 65535", message: 'must have a port from 0 to 65535' },
     ],
   });
 }
@@ -47,7 +72,7 @@ export function mayCarryCredential(url: URL): boolean {
  * An https URL, or http to a loopback host only: `sent` (the licence, a token) goes to it as a
  * bearer token, so a plain-HTTP URL anywhere else is refused at admission.
  */
-export function secureURL(description: string, sent = 'the licence'): z.ZodEffects<z.ZodString> {
+export function secureURL(description: string, sent = 'the licence'): z.ZodEffects<z.ZodEffects<z.ZodString>> {
   const message = `must be an https:// URL (http:// only to a loopback host): ${sent} is sent to it`;
   const inner = httpURL(description);
   const schema = inner.refine((v) => {
@@ -112,6 +137,17 @@ export function secretKeyRef(description: string) {
         .max(253)
         .regex(secretKeyPattern, { message: 'must be a valid Secret data key' })
         .describe('Key in the Secret\'s data that holds the value.'),
+    })
+    .strict()
+    .describe(description);
+}
+
+/** A reference to a whole Secret (its keys are fixed by the field that refers to it). */
+export function secretRef(description: string) {
+  return z
+    .object({
+      namespace: dnsLabel('Namespace of the Secret.'),
+      name: dnsName('Name of the Secret.'),
     })
     .strict()
     .describe(description);

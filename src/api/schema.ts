@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { k8s, type CelRule } from './extensions.js';
-import { dnsLabel, dnsName, durationAtLeast, enabledSwitch, httpURL, secretKeyRef, secureURL } from './fields.js';
+import { dnsLabel, dnsName, durationAtLeast, enabledSwitch, httpURL, secretKeyRef, secretRef, secureURL, text } from './fields.js';
 
 /** API group of the FlantIntegration resource. */
 export const group = 'integration.flant.com';
@@ -30,10 +30,13 @@ const proxySchema = z
     httpProxy: httpURL('Proxy for plain HTTP requests (HTTP_PROXY).').optional(),
     httpsProxy: httpURL('Proxy for HTTPS requests (HTTPS_PROXY); wins over httpProxy where only one proxy can be set.').optional(),
     noProxy: z
-      .array(z.string().min(1).max(253))
+      .array(text('A host, domain or CIDR.', 1, 253))
       .max(100)
       .optional()
       .describe('Hosts, domains and CIDRs reached directly, without the proxy (NO_PROXY).'),
+    credentialsSecretRef: secretRef(
+      'Secret with the proxy\'s credentials under the keys username and password (a kubernetes.io/basic-auth Secret), in a namespace whose Secrets may be read. The proxy URLs carry no credentials.',
+    ).optional(),
   })
   .strict()
   .describe('Egress proxy used by the controller and every workload it generates.');
@@ -140,10 +143,10 @@ const billingSchema = z
 
 const kubeallSchema = z
   .object({
-    host: z.string().min(1).max(253).describe('Host through which Flant engineers reach the control plane.'),
-    kubectl: z.string().max(253).default('sudo kubectl').describe('kubectl command to run there.'),
-    kubeconfig: z.string().max(4096).default('/root/.kube/config').describe('kubeconfig path to use there.'),
-    context: z.string().max(253).default('').describe('kubeconfig context to use there; empty for the current one.'),
+    host: text('Host through which Flant engineers reach the control plane.', 1, 253),
+    kubectl: text('kubectl command to run there.', 0, 253).default('sudo kubectl'),
+    kubeconfig: text('kubeconfig path to use there.', 0, 4096).default('/root/.kube/config'),
+    context: text('kubeconfig context to use there; empty for the current one.', 0, 253).default(''),
   })
   .strict()
   .describe('How Flant engineers reach the control plane (exported as flant_pricing_kubeall).');
@@ -175,12 +178,7 @@ export const flantIntegrationSpecSchema = z
       'Where the licence key lives. When absent, the password of the Deckhouse registry Secret d8-system/deckhouse-registry is used.',
     ).optional(),
     namespace: dnsLabel('Namespace where the controller puts its workloads.').default('d8-flant-integration'),
-    clusterUUID: z
-      .string()
-      .min(1)
-      .max(64)
-      .optional()
-      .describe('The cluster\'s id, added as label cluster_uuid to everything shipped. Defaults to the UID of the kube-system namespace.'),
+    clusterUUID: text('The cluster\'s id, added as label cluster_uuid to everything shipped. Defaults to the UID of the kube-system namespace.', 1, 64).optional(),
     connect: connectSchema,
     proxy: proxySchema.optional(),
     madison: madisonSchema,

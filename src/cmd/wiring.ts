@@ -230,7 +230,7 @@ function isReferenced(secret: Secret, fis: readonly KubeObject[], all: readonly 
   return fis.some((fi) => {
     const parsed = flantIntegrationSpecSchema.safeParse(fi.spec ?? {});
     if (!parsed.success) return false;
-    const refs = [parsed.data.licenseKeySecretRef, ...all.flatMap((c) => c.secretRefs?.(parsed.data) ?? [])];
+    const refs = [parsed.data.licenseKeySecretRef, parsed.data.proxy?.credentialsSecretRef, ...all.flatMap((c) => c.secretRefs?.(parsed.data) ?? [])];
     return refs.some((r) => r?.namespace === ns && r?.name === name);
   });
 }

@@ -7,6 +7,7 @@ import { ConditionType, durationToMillis, Reason, type FlantIntegrationSpec } fr
 import { ConnectClient, displayURL, type ConnectOptions, type MadisonKeyState, type MadisonRegistration } from '../../connect/index.js';
 import { managedByLabel, componentLabel, readSecretKey, type Component, type GatherContext, type Gathered, type OfflineFacts } from '../../flantintegration/index.js';
 import { errorText, rfc3339, type KindRef } from '../../reconciler/index.js';
+import { resolveEgress, type Egress } from '../egress.js';
 import { discoverBackends, sortByteWise, type BackendResolver } from './discovery.js';
 import { madisonOfflineSchema } from './offline.js';
 import { deploymentsCache, madisonReadiness } from './readiness.js';
@@ -96,9 +97,18 @@ export class MadisonComponent implements Component<MadisonFacts> {
 
   async gather(ctx: GatherContext): Promise<Gathered<MadisonFacts>> {
     const licence = ctx.licenceKey ?? '';
+    const egress = resolveEgress(ctx);
+    if (!('settings' in egress)) {
+      return {
+        blocked: [
+          { type: ConditionType.MadisonRegistered, status: 'False', ...egress },
+          { type: ConditionType.MadisonProxyReady, status: 'False', ...egress },
+        ],
+      };
+    }
     let key: { key: string; source: string } | { reason: string; message: string };
     try {
-      key = await this.authKey(ctx, licence);
+      key = await this.authKey(ctx, licence, egress);
     } catch (err) {
       return { blocked: [{ type: ConditionType.MadisonRegistered, status: 'False', reason: Reason.RegistrationFailed, message: errorText(err) }], error: err };
     }
@@ -110,7 +120,7 @@ export class MadisonComponent implements Component<MadisonFacts> {
         ],
       };
     }
-    const revoked = await this.revoked(ctx, licence, key.key);
+    const revoked = await this.revoked(ctx, licence, key.key, egress);
     const discovery = await this.discover(ctx);
     const interval = Math.min(this.discoveryInterval(ctx.spec), this.revocationInterval());
     const facts: MadisonFacts = {
@@ -126,6 +136,7 @@ export class MadisonComponent implements Component<MadisonFacts> {
       discoveryFailure: discovery.failure,
       discoveryNote: discovery.note,
       lastDiscoveryTime: discovery.discoveredAt,
+      ...(egress.userinfo !== undefined ? { egressUserinfo: egress.userinfo, egressSecrets: egress.secrets } : {}),
     };
     return { facts, requeueAfterMs: interval };
   }
@@ -151,7 +162,7 @@ export class MadisonComponent implements Component<MadisonFacts> {
   }
 
   secretValues(facts: MadisonFacts): string[] {
-    return [facts.authKey];
+    return [facts.authKey, ...(facts.egressSecrets ?? [])];
   }
 
   render(spec: FlantIntegrationSpec, facts: MadisonFacts) {
@@ -171,7 +182,7 @@ export class MadisonComponent implements Component<MadisonFacts> {
   }
 
   /** The key: from `authKeySecretRef`, else the stored Secret, else issued once by Connect and stored at once. */
-  private async authKey(ctx: GatherContext, licence: string): Promise<{ key: string; source: string } | { reason: string; message: string }> {
+  private async authKey(ctx: GatherContext, licence: string, egress: Egress): Promise<{ key: string; source: string } | { reason: string; message: string }> {
     const spec = ctx.spec;
     const ref = spec.madison.authKeySecretRef;
     if (ref) {
@@ -191,15 +202,15 @@ export class MadisonComponent implements Component<MadisonFacts> {
       await ctx.cluster.applyNow(keySecret(spec, moved.key));
       return { key: moved.key, source: `Madison key moved from ${moved.source.split(',')[0] ?? ''} to ${storedIn}` };
     }
-    const issued = this.issued.get(spec.namespace) ?? (await this.register(ctx, licence));
+    const issued = this.issued.get(spec.namespace) ?? (await this.register(ctx, licence, egress));
     this.issued.set(spec.namespace, issued);
     await ctx.cluster.applyNow(keySecret(spec, issued));
     return { key: issued, source: `registered with Connect; the key is stored in ${storedIn}` };
   }
 
-  private async register(ctx: GatherContext, licence: string): Promise<string> {
+  private async register(ctx: GatherContext, licence: string, egress: Egress): Promise<string> {
     const spec = ctx.spec;
-    const key = await this.connect(spec, licence, ctx.signal).registerMadison({
+    const key = await this.connect(spec, licence, egress, ctx.signal).registerMadison({
       prometheusURL: spec.madison.prometheusURL,
       grafanaURL: spec.madison.grafanaURL,
       labels: { cluster_uuid: ctx.clusterUUID },
@@ -208,8 +219,8 @@ export class MadisonComponent implements Component<MadisonFacts> {
     return key;
   }
 
-  private connect(spec: FlantIntegrationSpec, licence: string, signal: AbortSignal): ConnectAPI {
-    const options: ConnectOptions = { url: spec.connect.url, licence, proxy: spec.proxy, signal };
+  private connect(spec: FlantIntegrationSpec, licence: string, egress: Egress, signal: AbortSignal): ConnectAPI {
+    const options: ConnectOptions = { url: spec.connect.url, licence, proxy: egress.settings, signal };
     return (this.options.connect ?? ((o) => new ConnectClient(o)))(options);
   }
 
@@ -222,12 +233,12 @@ export class MadisonComponent implements Component<MadisonFacts> {
   }
 
   /** Asks Connect every revocation interval (and for every new key); a failed check keeps the last answer. */
-  private async revoked(ctx: GatherContext, licence: string, key: string): Promise<boolean> {
+  private async revoked(ctx: GatherContext, licence: string, key: string, egress: Egress): Promise<boolean> {
     const now = ctx.clock.now();
     const last = this.lastCheck;
     if (last && last.key === key && now - last.at < this.revocationInterval()) return last.revoked;
     try {
-      const revoked = (await this.connect(ctx.spec, licence, ctx.signal).madisonKeyState(key)) === 'revoked';
+      const revoked = (await this.connect(ctx.spec, licence, egress, ctx.signal).madisonKeyState(key)) === 'revoked';
       this.lastCheck = { at: now, key, revoked };
       if (revoked) ctx.log.warn('Connect says the Madison setup is archived: alerts are no longer shipped');
       return revoked;

@@ -9,7 +9,7 @@ import { ApiObject, App, Chart, k8s, type ObjectMeta } from '../../imports/cdk8s
 import type { FlantIntegrationSpec } from '../../api/index.js';
 import { CustomAlertmanager, CustomAlertmanagerSpecType } from '../../imports/deckhouse.io.js';
 import type { KubeObject } from '../../reconciler/index.js';
-import { proxyEnv } from '../egress.js';
+import { proxyEnv, userinfoKey } from '../egress.js';
 
 /** Component name, the value of the component label. */
 export const madisonComponent = 'madison';
@@ -48,7 +48,14 @@ export interface MadisonFacts {
   readonly discoveryNote?: string;
   /** When the current backend list was discovered (RFC 3339). */
   readonly lastDiscoveryTime?: string;
+  /** The egress proxy's `user:password` (URL-encoded) when `spec.proxy.credentialsSecretRef` names it: the proxies read it from their egress Secret. */
+  readonly egressUserinfo?: string;
+  /** The credential values, for scrubbing. */
+  readonly egressSecrets?: readonly string[];
 }
+
+/** The Secret the proxies read the egress proxy's credentials from. */
+export const egressSecretName = 'madison-proxy-egress';
 
 /**
  * Runtime settings of the proxy container, the same the bench runs it with. A young generation
@@ -98,6 +105,9 @@ export function renderMadison(spec: FlantIntegrationSpec, facts: MadisonFacts): 
   const ns = spec.namespace;
   const meta = (name: string, namespace?: string) => ({ name, ...(namespace ? { namespace } : {}) });
   addKeySecret(chart, meta(madisonProxyName, ns), facts.authKey);
+  if (facts.egressUserinfo !== undefined && !facts.revoked) {
+    new k8s.KubeSecret(chart, 'egress', { metadata: meta(egressSecretName, ns), type: 'Opaque', data: { [userinfoKey]: Buffer.from(facts.egressUserinfo).toString('base64') } });
+  }
   if (facts.revoked) return chart;
   for (const ip of facts.backends) proxyDeployment(chart, spec, facts, ip, meta(proxyDeploymentName(ip), ns));
   new k8s.KubeService(chart, 'service', {
@@ -167,7 +177,7 @@ function proxyDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Madiso
       revisionHistoryLimit: 2,
       selector: { matchLabels: labels },
       template: {
-        metadata: { labels, annotations: { 'checksum/auth-key': keyChecksum(facts.authKey) } },
+        metadata: { labels, annotations: { 'checksum/auth-key': keyChecksum(facts.authKey), ...(facts.egressUserinfo !== undefined ? { 'checksum/egress': keyChecksum(facts.egressUserinfo) } : {}) } },
         spec: {
           automountServiceAccountToken: false,
           // One proxy per backend, spread over nodes where it can be (as Deckhouse's render): a node lost takes one path to Madison, not all.
@@ -186,7 +196,7 @@ function proxyDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Madiso
                 { name: 'MADISON_BACKEND', value: `${ip}:443` },
                 { name: 'MADISON_AUTH_KEY', valueFrom: { secretKeyRef: { name: madisonProxyName, key: authKeyField } } },
                 ...proxyRuntimeEnv,
-                ...proxyEnv(spec),
+                ...proxyEnv(spec, facts.egressUserinfo !== undefined ? egressSecretName : undefined),
               ],
               ports: [{ name: 'http', containerPort: proxyPort }],
               livenessProbe: probe('/healthz'),

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ConditionType, Reason, type FlantIntegrationSpec } from '../../api/index.js';
 import { componentLabel, managedByLabel, readSecretKey, type Component, type ConditionChain, type GatherContext, type Gathered, type OfflineFacts, type ReadinessInput } from '../../flantintegration/index.js';
 import { deploymentAvailable, type DeploymentObject, type KindRef } from '../../reconciler/index.js';
+import { resolveEgress } from '../egress.js';
 import { metricsURL } from './config.js';
 import { metricsComponent, metricsObjects, pricingName, type MetricsFacts } from './render.js';
 
@@ -89,6 +90,8 @@ export class MetricsComponent implements Component<MetricsFacts> {
       }
       prometheusCA = read.key;
     }
+    const egress = resolveEgress(ctx);
+    if (!('settings' in egress)) return { blocked: [{ type: ConditionType.MetricsShippingReady, status: 'False', ...egress }] };
     const discovery = ctx.secrets('d8-system', 'deckhouse-discovery');
     const domain = discovery?.data?.clusterDomain;
     return {
@@ -97,6 +100,7 @@ export class MetricsComponent implements Component<MetricsFacts> {
         clusterUUID: ctx.clusterUUID,
         image: this.options.image,
         ...(prometheusCA !== undefined ? { prometheusCA } : {}),
+        ...(egress.userinfo !== undefined ? { egressUserinfo: egress.userinfo, egressSecrets: egress.secrets } : {}),
         podMonitorServed: ctx.served('PodMonitor') !== undefined,
         networkPolicyFrom: this.options.networkPolicyFrom,
         deckhouseTelemetry: await ctx.cluster.serviceExists(deckhouseService.namespace, deckhouseService.name),
@@ -114,6 +118,10 @@ export class MetricsComponent implements Component<MetricsFacts> {
       .strict()
       .parse(offline.section ?? {});
     return { licenceKey: offline.licenceKey, clusterUUID: offline.clusterUUID, image: offline.image, podMonitorServed: offline.served('PodMonitor') !== undefined, networkPolicyFrom: this.options.networkPolicyFrom, ...section };
+  }
+
+  secretValues(facts: MetricsFacts): string[] {
+    return [facts.licenceKey, ...(facts.egressSecrets ?? [])];
   }
 
   render(spec: FlantIntegrationSpec, facts: MetricsFacts) {

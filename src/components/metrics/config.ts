@@ -4,6 +4,7 @@
  */
 import { yaml } from '../../imports/cdk8s.js';
 import type { FlantIntegrationSpec } from '../../api/index.js';
+import { insertUserinfo } from '../egress.js';
 
 /** Where the exporter beside the agent serves its metrics. */
 export const pricingTarget = '127.0.0.1:9115';
@@ -19,6 +20,8 @@ export interface AgentConfigFacts {
   readonly deckhouseTelemetry: boolean;
   /** The cluster's DNS domain, for the Deckhouse Service's name. */
   readonly clusterDomain: string;
+  /** The egress proxy's `user:password` (URL-encoded), from `spec.proxy.credentialsSecretRef`: put in `proxy_url` (the file is a Secret). */
+  readonly egressUserinfo?: string;
 }
 
 /** The remote_write target: `metrics.url`, by default `{connect.url}/v1/remote_write`. */
@@ -26,9 +29,10 @@ export function metricsURL(spec: FlantIntegrationSpec): string {
   return spec.metrics.url ?? `${spec.connect.url.replace(/\/+$/, '')}/v1/remote_write`;
 }
 
-/** The egress proxy the agent uses for remote_write: the https one wins. */
-export function proxyURL(spec: FlantIntegrationSpec): string | undefined {
-  return spec.proxy?.httpsProxy ?? spec.proxy?.httpProxy;
+/** The egress proxy the agent uses for remote_write: the https one wins; with its credentials when the spec names them. */
+export function proxyURL(spec: FlantIntegrationSpec, facts: Pick<AgentConfigFacts, 'egressUserinfo'> = {}): string | undefined {
+  const url = spec.proxy?.httpsProxy ?? spec.proxy?.httpProxy;
+  return url && facts.egressUserinfo !== undefined ? insertUserinfo(url, facts.egressUserinfo) : url;
 }
 
 /** How long the WAL keeps series of a target that is gone (grafana-agent's `max_wal_time`, Alloy's `max_keepalive_time`). */
@@ -71,7 +75,7 @@ function scrapeConfig(job: MetricsJob, clusterUUID: string) {
 /** grafana-agent's static-mode config as an object. */
 export function agentConfig(spec: FlantIntegrationSpec, facts: AgentConfigFacts): Record<string, unknown> {
   const scrapeConfigs = metricsJobs(facts).map((job) => scrapeConfig(job, facts.clusterUUID));
-  const proxy = proxyURL(spec);
+  const proxy = proxyURL(spec, facts);
   return {
     server: { log_level: 'info' },
     metrics: {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { ApiObject, App, Chart, k8s, type PolicyRule } from '../../imports/cdk8s.js';
 import { defaultAgentImages, group as fiGroup, plural as fiPlural, prometheusCASecret, type FlantIntegrationSpec } from '../../api/index.js';
 import type { KubeObject } from '../../reconciler/index.js';
-import { proxyEnv } from '../egress.js';
+import { proxyEnv, userinfoKey } from '../egress.js';
 import { alloyConfig } from './alloy.js';
 import { agentConfigYaml, dataDir, licenceMount, type AgentConfigFacts } from './config.js';
 
@@ -22,6 +22,8 @@ export const pricingRoleName = 'flant-integration-pricing';
 export const configSecret = { name: 'pricing-agent-config', keys: { Alloy: 'config.alloy', GrafanaAgent: 'agent-scraping-service.yaml' } } as const;
 /** The Secret holding the licence the agent sends as its bearer token. */
 export const licenceSecretName = 'pricing-agent-licence';
+/** The Secret the pricing pods read the egress proxy's credentials from. */
+export const egressSecretName = 'pricing-egress';
 /** Port of the exporter's probe listener and of the agent's own HTTP server. */
 export const ports = { probes: 9116, agent: 12345 } as const;
 
@@ -32,6 +34,8 @@ export interface MetricsFacts extends AgentConfigFacts {
   readonly image: string;
   /** PodMonitor (monitoring.coreos.com/v1) is served. */
   readonly podMonitorServed: boolean;
+  /** The credential values of the egress proxy, for scrubbing. */
+  readonly egressSecrets?: readonly string[];
   /** Prometheus's CA bundle (PEM certificates, checked) from `spec.prometheus.caSecretRef`; none: the cluster CA. */
   readonly prometheusCA?: string;
   /** Render a NetworkPolicy: the pricing pods accept connections only from this namespace (Prometheus', for the agent's own metrics); the exporter listens on loopback. */
@@ -85,6 +89,9 @@ export function renderMetrics(spec: FlantIntegrationSpec, facts: MetricsFacts): 
   });
   new k8s.KubeSecret(chart, 'config', { metadata: { name: configSecret.name, namespace: ns }, type: 'Opaque', data: { [config.key]: b64(config.text) } });
   new k8s.KubeSecret(chart, 'licence', { metadata: { name: licenceSecretName, namespace: ns }, type: 'Opaque', data: { [licenceMount.key]: b64(facts.licenceKey) } });
+  if (facts.egressUserinfo !== undefined) {
+    new k8s.KubeSecret(chart, 'egress', { metadata: { name: egressSecretName, namespace: ns }, type: 'Opaque', data: { [userinfoKey]: b64(facts.egressUserinfo) } });
+  }
   pricingDeployment(chart, spec, facts, { config: checksum(config.text), licence: checksum(facts.licenceKey) });
   if (facts.prometheusCA !== undefined) caSecretAccess(chart, ns, facts.prometheusCA);
   if (facts.podMonitorServed) podMonitor(chart, ns);
@@ -141,7 +148,7 @@ function pricingDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Metr
               name: 'pricing',
               image: facts.image,
               args: ['pricing', `--probe-listen=:${ports.probes}`],
-              env: proxyEnv(spec),
+              env: proxyEnv(spec, facts.egressUserinfo !== undefined ? egressSecretName : undefined),
               ports: [{ name: 'probes', containerPort: ports.probes }],
               readinessProbe: probe('/readyz'),
               livenessProbe: probe('/healthz'),
@@ -153,7 +160,7 @@ function pricingDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Metr
               name: 'agent',
               image: agentImage(spec),
               args: agentArgs(spec),
-              env: [{ name: 'NODE_NAME', ...fieldRef('spec.nodeName') }, { name: 'POD_NAME', ...fieldRef('metadata.name') }, ...proxyEnv(spec)],
+              env: [{ name: 'NODE_NAME', ...fieldRef('spec.nodeName') }, { name: 'POD_NAME', ...fieldRef('metadata.name') }, ...proxyEnv(spec, facts.egressUserinfo !== undefined ? egressSecretName : undefined)],
               ports: [{ name: 'agent-http', containerPort: ports.agent }],
               // Not measured: no container runtime here runs the agent; a guess for a few hundred series, to be measured on a cluster.
               resources: { requests: { cpu: quantity('50m'), memory: quantity('128Mi') }, limits: { memory: quantity('512Mi') } },

@@ -82,4 +82,21 @@ describe('objects that are not ours', () => {
     expect(await foreignState()).toEqual(before);
     expect(ctl.lines.join('\n')).not.toContain(licence);
   });
+
+  it('does not take a Secret with our labels copied onto it for the Madison key it stored: unused, untouched, Conflict', async () => {
+    const labels = { 'app.kubernetes.io/managed-by': 'flant-integration', 'integration.flant.com/component': 'madison' };
+    await apply(kc, JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'madison-proxy', namespace: ns, labels }, stringData: { 'auth-key': 'FORGED-KEY-e2e' } }));
+    const state = () => kubectlOk(kc, ['get', 'secret', '-n', ns, 'madison-proxy', '-o', 'jsonpath={.metadata.resourceVersion} {.data} {.metadata.ownerReferences}']);
+    const before = await state();
+    await apply(kc, spec(true));
+    await eventually('MadisonRegistered says Conflict', async () => (await condition(kc, 'MadisonRegistered'))?.reason === 'Conflict', 60_000).catch(async (err: unknown) => {
+      throw new Error(`${String(err)}: ${JSON.stringify(await condition(kc, 'MadisonRegistered'))}; log: ${ctl.lines.slice(-15).join('\n')}`);
+    });
+    expect((await condition(kc, 'MadisonRegistered'))?.message).toContain(`Secret ${ns}/madison-proxy exists and was not made by this controller`);
+    expect(ctl.messages('the stored Madison key Secret has neither our owner reference nor our signature: not used').length).toBeGreaterThan(0);
+    expect(await state()).toBe(before);
+    expect(await kubectl(kc, ['get', 'deploy', '-n', ns, '-l', 'app=madison-proxy', '-o', 'name']).then((r) => r.stdout.trim())).toBe('');
+    await kubectlOk(kc, ['delete', 'flantintegration', 'default', '--timeout=60s']);
+    expect(await state()).toBe(before);
+  });
 });

@@ -15,6 +15,7 @@ import {
   registrySecret,
   resourceInfos,
   secretNamespaces,
+  signatureAnnotation,
   type AnyComponent,
   type CRDObject,
   type FlantIntegrationAPI,
@@ -104,7 +105,7 @@ export function setupController(setup: ControllerSetup): Manager {
   for (const c of setup.components) for (const w of c.informers) caches.set(w.name, manager.informer(w));
   const reconciler = new FlantIntegrationReconciler({
     api: flantIntegrationAPI(client),
-    writer: new Applier(client, mapper, { managedBy: managedByLabel, componentKey: componentLabel }, fieldManager),
+    writer: new Applier(client, mapper, { managedBy: managedByLabel, componentKey: componentLabel, signatureKey: signatureAnnotation }, fieldManager),
     events: new EventRecorder(client, { controller: eventsController, instance: setup.identity }, clock, log),
     clock,
     flantIntegrations,

@@ -11,6 +11,12 @@ import type { SecretLookup } from './licence.js';
 
 /** Labels every object the controller creates carries (DESIGN.md section 2). */
 export const managedByLabel = { key: 'app.kubernetes.io/managed-by', value: 'flant-integration' } as const;
+/**
+ * Annotation of an object that outlives its FlantIntegration (the stored Madison key): an
+ * HMAC of its content keyed by the licence, so a released object is told from one anybody
+ * could make by copying our labels. A released object is adopted only with the same value.
+ */
+export const signatureAnnotation = 'integration.flant.com/signature';
 /** Label naming the component that rendered an object. */
 export const componentLabel = 'integration.flant.com/component';
 /** Finalizer that makes the controller delete what it owns before the FlantIntegration goes. */

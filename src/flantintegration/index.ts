@@ -1,6 +1,6 @@
 /** The FlantIntegration reconciler and the contract its components implement. */
 export {
-  cleanupFinalizer, componentLabel, conditionTypes, crdName, defineComponent, managedByLabel, renderComponent, stamp,
+  cleanupFinalizer, componentLabel, conditionTypes, crdName, defineComponent, managedByLabel, renderComponent, signatureAnnotation, stamp,
   type AnyComponent, type CacheView, type ClusterView, type Component, type ConditionChain, type CRDRequirement,
   type Gathered, type GatherContext, type OfflineFacts, type ReadinessInput, type WatchSpec,
 } from './contract.js';

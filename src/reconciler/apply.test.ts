@@ -35,11 +35,11 @@ function fakeAPI(existing: KubeObject[]) {
     },
     watch: async () => {},
   };
-  return { applier: new Applier(client, new RESTMapper(client, new FakeClock()), { managedBy: ours, componentKey: 'example.com/component' }, 'me'), writes, store };
+  return { applier: new Applier(client, new RESTMapper(client, new FakeClock()), { managedBy: ours, componentKey: 'example.com/component', signatureKey: 'example.com/signature' }, 'me'), writes, store };
 }
 
 const cm = (name: string, meta: Partial<NonNullable<KubeObject['metadata']>> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns', ...meta } });
-const desired = (name: string) => cm(name, { labels, ownerReferences: [owner] });
+const desired = (name: string) => cm(name, { labels, ownerReferences: [owner], annotations: { 'example.com/signature': 'sig-1' } });
 
 describe('Applier adopts nothing', () => {
   it.each<[string, KubeObject | undefined, boolean]>([
@@ -48,7 +48,9 @@ describe('Applier adopts nothing', () => {
     ['someone else\'s, with no labels', cm('x'), false],
     ['labelled as ours but owned by another owner (a re-created one, or a copy)', cm('x', { labels, ownerReferences: [{ ...owner, uid: 'owner-2' }] }), false],
     ['owned by us but without our labels', cm('x', { ownerReferences: [owner] }), false],
-    ['released by us: our labels and no owner at all (a stored key kept past its owner)', cm('x', { labels }), true],
+    ['released by us: our labels, no owner at all, and the signature of what we write (a stored key kept past its owner)', cm('x', { labels, annotations: { 'example.com/signature': 'sig-1' } }), true],
+    ['our labels and no owner, but no signature: anybody can copy labels', cm('x', { labels }), false],
+    ['our labels and no owner, with another signature', cm('x', { labels, annotations: { 'example.com/signature': 'forged' } }), false],
     ['unowned with only the managed-by label (another component\'s, or a copy)', cm('x', { labels: { [ours.key]: ours.value } }), false],
   ])('%s', async (_name, existing, applied) => {
     const { applier, writes } = fakeAPI(existing ? [existing] : []);
@@ -88,7 +90,7 @@ describe('Applier adopts nothing', () => {
       },
       watch: async () => {},
     };
-    const applier = new Applier(client, new RESTMapper(client, new FakeClock()), { managedBy: ours, componentKey: 'example.com/component' }, 'me');
+    const applier = new Applier(client, new RESTMapper(client, new FakeClock()), { managedBy: ours, componentKey: 'example.com/component', signatureKey: 'example.com/signature' }, 'me');
     expect(await applier.deleteComponent('c', [{ apiVersion: 'v1', kind: 'Secret', namespaces: ['a', 'forbidden'] }], log, 'owner-1')).toEqual([]);
     expect(seen).toEqual(['/api/v1/namespaces/a/secrets', '/api/v1/namespaces/forbidden/secrets']);
   });
@@ -113,7 +115,7 @@ describe('Applier adopts nothing', () => {
       },
       watch: async () => {},
     };
-    const applier = new Applier(client, new RESTMapper(client, new FakeClock()), { managedBy: ours, componentKey: 'example.com/component' }, 'me');
+    const applier = new Applier(client, new RESTMapper(client, new FakeClock()), { managedBy: ours, componentKey: 'example.com/component', signatureKey: 'example.com/signature' }, 'me');
     const withData = (v: string) => ({ ...desired('x'), data: { v } });
     await applier.apply(withData('1'));
     await applier.apply(withData('1'));

@@ -15,6 +15,11 @@ export interface Ownership {
   readonly managedBy: { readonly key: string; readonly value: string };
   /** Label key whose value names the component that rendered the object. */
   readonly componentKey: string;
+  /**
+   * Annotation that makes a released object (our labels, no owner) ours to adopt again: the
+   * desired object must carry the same non-empty value. Without it, nothing released is adopted.
+   */
+  readonly signatureKey?: string;
 }
 
 /** A kind a component may render, so prune knows where to look. */
@@ -55,7 +60,8 @@ export class Applier {
    * When `obj` names an owner, an existing object of that name must carry the ownership
    * label and an owner reference with that owner's UID, or nothing is written
    * ({@link NotOwnedError}): nobody else's object is ever adopted. The one exception is an
-   * object this controller released ({@link retire}): our labels and no owner at all.
+   * object this controller released ({@link retire}): our labels, no owner at all, and the
+   * signature annotation the desired object carries (see {@link Ownership.signatureKey}).
    */
   async apply(obj: KubeObject, signal?: AbortSignal): Promise<KubeObject> {
     const info = await this.mapper.resourceOf(obj);
@@ -101,7 +107,7 @@ export class Applier {
     const existing = await this.get(path, signal);
     if (!existing) return undefined;
     const component = obj.metadata?.labels?.[this.ownership.componentKey] ?? '';
-    const released = this.labelled(existing, component) && (existing.metadata?.ownerReferences ?? []).length === 0;
+    const released = this.labelled(existing, component) && (existing.metadata?.ownerReferences ?? []).length === 0 && this.signed(existing, obj);
     if (!released && !this.owns({ ...existing, kind: obj.kind }, component, ownerUID)) throw new NotOwnedError(identity({ ...existing, kind: obj.kind }));
     return existing;
   }
@@ -127,6 +133,13 @@ export class Applier {
     }
     if (deleted.length > 0 || released.length > 0) log.info({ component, deleted, released }, 'cleaned up; what is released outlives the owner');
     return { deleted, released };
+  }
+
+  /** True when `existing` carries the signature `desired` carries: labels alone can be copied by anybody. */
+  private signed(existing: KubeObject, desired: KubeObject): boolean {
+    const key = this.ownership.signatureKey;
+    const signature = key ? desired.metadata?.annotations?.[key] : undefined;
+    return signature !== undefined && signature !== '' && existing.metadata?.annotations?.[key ?? ''] === signature;
   }
 
   private labelled(obj: KubeObject, component: string): boolean {

@@ -6,12 +6,12 @@
 import { ConditionType, durationToMillis, Reason, type FlantIntegrationSpec } from '../../api/index.js';
 import { ConnectClient, displayURL, type ConnectOptions, type MadisonKeyState, type MadisonRegistration } from '../../connect/index.js';
 import { managedByLabel, componentLabel, readSecretKey, type Component, type GatherContext, type Gathered, type OfflineFacts } from '../../flantintegration/index.js';
-import { errorText, rfc3339, type KindRef } from '../../reconciler/index.js';
+import { errorText, NotOwnedError, rfc3339, type KindRef, type KubeObject } from '../../reconciler/index.js';
 import { resolveEgress, type Egress } from '../egress.js';
 import { discoverBackends, sortByteWise, type BackendResolver } from './discovery.js';
 import { madisonOfflineSchema } from './offline.js';
 import { deploymentsCache, madisonReadiness } from './readiness.js';
-import { authKeyField, keySecret, madisonComponent, madisonObjects, madisonProxyName, type MadisonFacts } from './render.js';
+import { authKeyField, keySecret, madisonComponent, madisonObjects, madisonProxyName, signedKeySecret, type MadisonFacts } from './render.js';
 
 /** What the Madison component talks to. */
 export interface ConnectAPI {
@@ -110,6 +110,8 @@ export class MadisonComponent implements Component<MadisonFacts> {
     try {
       key = await this.authKey(ctx, licence, egress);
     } catch (err) {
+      // A Secret of that name that is not ours: the reconciler says Conflict, naming it.
+      if (err instanceof NotOwnedError) throw err;
       return { blocked: [{ type: ConditionType.MadisonRegistered, status: 'False', reason: Reason.RegistrationFailed, message: errorText(err) }], error: err };
     }
     if (!('key' in key)) {
@@ -126,6 +128,7 @@ export class MadisonComponent implements Component<MadisonFacts> {
     const facts: MadisonFacts = {
       backends: discovery.backends,
       authKey: key.key,
+      licenceKey: licence,
       keySource: key.source,
       revoked,
       customAlertmanagerServed: ctx.served('CustomAlertmanager') !== undefined,
@@ -146,6 +149,7 @@ export class MadisonComponent implements Component<MadisonFacts> {
     return {
       backends: sortByteWise(section.backends),
       authKey: section.authKey,
+      licenceKey: offline.licenceKey,
       keySource: 'given in the facts file',
       revoked: section.revoked,
       customAlertmanagerServed: offline.served('CustomAlertmanager') !== undefined,
@@ -191,20 +195,21 @@ export class MadisonComponent implements Component<MadisonFacts> {
     }
     const storedIn = `Secret ${spec.namespace}/${madisonProxyName}`;
     const stored = readSecretKey({ namespace: spec.namespace, name: madisonProxyName, key: authKeyField }, ctx.secrets, ctx.secretNamespaces, ctx.forbiddenSecretNamespaces);
-    if (stored.found) {
+    if (stored.found && ours(ctx.secrets(spec.namespace, madisonProxyName), licence, stored.key)) {
       this.issued.delete(spec.namespace);
       return { key: stored.key, source: `Madison key stored in ${storedIn}` };
     }
+    if (stored.found) ctx.log.warn({ object: storedIn }, 'the stored Madison key Secret has neither our owner reference nor our signature: not used');
     // spec.namespace changed: the key stored in the former namespace moves with it (that copy is pruned), no second registration.
     const former = ctx.formerNamespace;
     const moved = former ? readSecretKey({ namespace: former, name: madisonProxyName, key: authKeyField }, ctx.formerSecrets, [former]) : undefined;
-    if (moved?.found) {
-      await ctx.cluster.applyNow(keySecret(spec, moved.key));
+    if (moved?.found && ours(ctx.formerSecrets(former ?? '', madisonProxyName), licence, moved.key)) {
+      await ctx.cluster.applyNow(keySecret(spec, moved.key, licence));
       return { key: moved.key, source: `Madison key moved from ${moved.source.split(',')[0] ?? ''} to ${storedIn}` };
     }
     const issued = this.issued.get(spec.namespace) ?? (await this.register(ctx, licence, egress));
     this.issued.set(spec.namespace, issued);
-    await ctx.cluster.applyNow(keySecret(spec, issued));
+    await ctx.cluster.applyNow(keySecret(spec, issued, licence));
     return { key: issued, source: `registered with Connect; the key is stored in ${storedIn}` };
   }
 
@@ -272,4 +277,14 @@ export class MadisonComponent implements Component<MadisonFacts> {
       return { backends: known, failure: `cannot resolve ${backendsHost}: ${errorText(err)}; keeping the ${known.length} last known backends`, discoveredAt: knownAt };
     }
   }
+}
+
+/**
+ * The stored key Secret is ours: owned by a FlantIntegration (it is applied with one), or,
+ * released when one was deleted, signed with the licence. Our labels alone prove nothing:
+ * anybody who may create a Secret there can copy them.
+ */
+function ours(secret: KubeObject | undefined, licence: string, authKey: string): boolean {
+  const owned = (secret?.metadata?.ownerReferences ?? []).some((r) => r.kind === 'FlantIntegration');
+  return owned || signedKeySecret(secret, licence, authKey);
 }

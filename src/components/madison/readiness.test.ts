@@ -10,7 +10,7 @@ const deployment = (name: string, available: boolean, generation = 1, observed =
   metadata: { name, namespace: 'ns', generation },
   status: { observedGeneration: observed, conditions: [{ type: 'Available', status: available ? 'True' : 'False' }] },
 });
-const facts: MadisonFacts = { backends: ['10.0.0.1', '10.0.0.2'], authKey: 'K', keySource: 'Madison key stored in Secret ns/madison-proxy', customAlertmanagerServed: true, image: 'i' };
+const facts: MadisonFacts = { backends: ['10.0.0.1', '10.0.0.2'], authKey: 'K', licenceKey: 'L', keySource: 'Madison key stored in Secret ns/madison-proxy', customAlertmanagerServed: true, image: 'i' };
 const bothUp = [deployment(a, true), deployment(b, true)];
 
 function conditions(over: Partial<MadisonFacts>, deployments: Deployment[] = bothUp) {

@@ -3,13 +3,13 @@ import { flantIntegrationSpecSchema } from '../../api/index.js';
 import { renderComponent } from '../../flantintegration/index.js';
 import { MadisonComponent } from './component.js';
 import { dnsResolver } from './discovery.js';
-import { alertRelabels, keyChecksum, keySecret, madisonObjects, proxyDeploymentName, type MadisonFacts } from './render.js';
+import { alertRelabels, keyChecksum, keySecret, keySignature, madisonObjects, proxyDeploymentName, signedKeySecret, type MadisonFacts } from './render.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered manifests are read as plain JSON
 type Obj = { kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; ownerReferences?: unknown[] }; spec?: any; data?: Record<string, string> };
 
 const spec = flantIntegrationSpecSchema.parse({ namespace: 'fi-ns' });
-const facts: MadisonFacts = { backends: ['10.1.0.1', '10.1.0.2'], authKey: 'KEY-1', keySource: 'test', customAlertmanagerServed: true, image: 'registry/flant-integration:1.0' };
+const facts: MadisonFacts = { backends: ['10.1.0.1', '10.1.0.2'], authKey: 'KEY-1', licenceKey: 'LIC-1', keySource: 'test', customAlertmanagerServed: true, image: 'registry/flant-integration:1.0' };
 const component = new MadisonComponent({ resolver: dnsResolver(), image: 'unused' });
 
 function render(over: Partial<MadisonFacts> = {}, s = spec): Obj[] {
@@ -81,7 +81,17 @@ describe('renderMadison', () => {
   });
 
   it('stores a freshly issued key with the same Secret the full render has', () => {
-    expect(keySecret(spec, 'KEY-1')).toEqual(byKind(render(), 'Secret')[0]);
+    expect(keySecret(spec, 'KEY-1', 'LIC-1')).toEqual(byKind(render(), 'Secret')[0]);
+  });
+
+  it('signs the key Secret with the licence: only a holder of the licence can make a Secret that passes for ours', () => {
+    const stored = keySecret(spec, 'KEY-1', 'LIC-1');
+    expect(stored.metadata?.annotations?.['integration.flant.com/signature']).toBe(keySignature('LIC-1', 'fi-ns', 'KEY-1'));
+    expect(signedKeySecret(stored, 'LIC-1', 'KEY-1')).toBe(true);
+    expect(signedKeySecret(stored, 'another-licence', 'KEY-1'), 'another licence').toBe(false);
+    expect(signedKeySecret(stored, 'LIC-1', 'KEY-2'), 'another key').toBe(false);
+    const copied = { ...stored, metadata: { ...stored.metadata, annotations: {} } };
+    expect(signedKeySecret(copied, 'LIC-1', 'KEY-1'), 'our labels without the signature').toBe(false);
   });
 
   it('renders a headless Service and a PodDisruptionBudget over every proxy', () => {

@@ -4,10 +4,11 @@
  * PodDisruptionBudget, the CustomAlertmanager (when served), the alert relabel Secret, a
  * PodMonitor for the proxies' counters (when served) and a NetworkPolicy (when switched on).
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { ApiObject, App, Chart, k8s, type ObjectMeta } from '../../imports/cdk8s.js';
 import type { FlantIntegrationSpec } from '../../api/index.js';
 import { CustomAlertmanager, CustomAlertmanagerSpecType } from '../../imports/deckhouse.io.js';
+import { signatureAnnotation } from '../../flantintegration/index.js';
 import type { KubeObject } from '../../reconciler/index.js';
 import { proxyEnv, userinfoKey } from '../egress.js';
 
@@ -28,6 +29,8 @@ export interface MadisonFacts {
   readonly backends: readonly string[];
   /** The Madison key in use. */
   readonly authKey: string;
+  /** The licence: it signs the key Secret ({@link keySignature}), which is then ours even once released. */
+  readonly licenceKey: string;
   /** Where the key came from, for `MadisonRegistered`. */
   readonly keySource: string;
   /** Connect says the setup is archived: only the key Secret is kept. */
@@ -104,7 +107,7 @@ export function renderMadison(spec: FlantIntegrationSpec, facts: MadisonFacts): 
   const chart = new Chart(new App(), madisonComponent);
   const ns = spec.namespace;
   const meta = (name: string, namespace?: string) => ({ name, ...(namespace ? { namespace } : {}) });
-  addKeySecret(chart, meta(madisonProxyName, ns), facts.authKey);
+  addKeySecret(chart, meta(madisonProxyName, ns), facts.authKey, keySignature(facts.licenceKey, ns, facts.authKey));
   if (facts.egressUserinfo !== undefined && !facts.revoked) {
     new k8s.KubeSecret(chart, 'egress', { metadata: meta(egressSecretName, ns), type: 'Opaque', data: { [userinfoKey]: Buffer.from(facts.egressUserinfo).toString('base64') } });
   }
@@ -152,14 +155,30 @@ export function renderMadison(spec: FlantIntegrationSpec, facts: MadisonFacts): 
   return chart;
 }
 
-function addKeySecret(chart: Chart, metadata: ObjectMeta, authKey: string): void {
-  new k8s.KubeSecret(chart, 'key', { metadata, type: 'Opaque', data: { [authKeyField]: Buffer.from(authKey).toString('base64') } });
+/**
+ * The key Secret's signature: an HMAC-SHA256 of where it lives and the key, keyed by the
+ * licence. Only a holder of the licence can make it, so a Secret someone made with our labels
+ * and a key of their own is never taken for the one this controller stored and released.
+ */
+export function keySignature(licence: string, namespace: string, authKey: string): string {
+  return createHmac('sha256', licence).update(`${namespace}/${madisonProxyName}\n${authKey}`).digest('base64');
+}
+
+/** True when `secret` carries the signature of `authKey` made with `licence`. */
+export function signedKeySecret(secret: KubeObject | undefined, licence: string, authKey: string): boolean {
+  const found = secret?.metadata?.annotations?.[signatureAnnotation];
+  const want = keySignature(licence, secret?.metadata?.namespace ?? '', authKey);
+  return found !== undefined && found.length === want.length && timingSafeEqual(Buffer.from(found), Buffer.from(want));
+}
+
+function addKeySecret(chart: Chart, metadata: ObjectMeta, authKey: string, signature: string): void {
+  new k8s.KubeSecret(chart, 'key', { metadata: { ...metadata, annotations: { [signatureAnnotation]: signature } }, type: 'Opaque', data: { [authKeyField]: Buffer.from(authKey).toString('base64') } });
 }
 
 /** The key Secret alone, to store a key the moment Connect issues it. */
-export function keySecret(spec: FlantIntegrationSpec, authKey: string): KubeObject {
+export function keySecret(spec: FlantIntegrationSpec, authKey: string, licence: string): KubeObject {
   const chart = new Chart(new App(), madisonComponent);
-  addKeySecret(chart, { name: madisonProxyName, namespace: spec.namespace }, authKey);
+  addKeySecret(chart, { name: madisonProxyName, namespace: spec.namespace }, authKey, keySignature(licence, spec.namespace, authKey));
   return chart.toJson()[0] as KubeObject;
 }
 

@@ -34,7 +34,20 @@ const restricted = { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-se
 /** Server-side apply: get (is it ours?), patch (apply), create (an apply that creates needs it too), list and delete (prune). */
 const write = ['get', 'list', 'create', 'patch', 'delete'];
 
-/** Everything the controller may touch cluster-wide, and why. */
+/**
+ * The cluster-scoped objects the components write, by name: get, patch and delete only those.
+ * Create cannot be limited by name in RBAC, and prune lists by label, so those two stay wide.
+ */
+const ownClusterObjects: ReadonlyArray<{ readonly group: string; readonly resource: string; readonly names: readonly string[] }> = [
+  { group: 'rbac.authorization.k8s.io', resource: 'clusterroles', names: ['flant-integration-pricing'] },
+  { group: 'rbac.authorization.k8s.io', resource: 'clusterrolebindings', names: ['flant-integration-pricing'] },
+  { group: 'deckhouse.io', resource: 'customalertmanagers', names: ['madison-proxy'] },
+  { group: 'deckhouse.io', resource: 'clusterlogdestinations', names: ['flant-integration-loki-storage'] },
+  { group: 'deckhouse.io', resource: 'clusterloggingconfigs', names: ['flant-integration-d8-logs'] },
+  { group: 'deckhouse.io', resource: 'upmeterremotewrites', names: ['flant-integration-promscale'] },
+];
+
+/** Everything the controller may do cluster-wide, and why. Writes of namespaced objects are in {@link workloadsRules}, a Role per namespace. */
 const clusterRules: k8s.PolicyRule[] = [
   // Its own resource: an informer, the finalizer (merge patch), and the status (merge patch).
   { apiGroups: [group], resources: [plural], verbs: ['list', 'watch', 'patch'] },
@@ -42,23 +55,20 @@ const clusterRules: k8s.PolicyRule[] = [
   // Not a call: the OwnerReferencesPermissionEnforcement admission plugin asks for it when an
   // object we write names the FlantIntegration as owner with blockOwnerDeletion.
   { apiGroups: [group], resources: [`${plural}/finalizers`], verbs: ['update'] },
-  // spec.namespace is applied (server-side apply creates it when missing) on every reconcile.
-  { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'patch'] },
-  // What the components write, found again by label for prune and cleanup.
-  { apiGroups: [''], resources: ['services', 'serviceaccounts'], verbs: write },
-  { apiGroups: ['apps'], resources: ['deployments'], verbs: [...write, 'watch'] },
-  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: write },
-  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: write },
-  // The pricing exporter's ClusterRole and binding, and a Role for spec.prometheus.caSecretRef.
-  { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles', 'clusterrolebindings', 'roles', 'rolebindings'], verbs: write },
+  // Does d8-monitoring (Prometheus main) exist? Namespaces are never written.
+  { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] },
+  // The informer over the components' Deployments (by label): readiness.
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch'] },
+  // The cluster-scoped objects it writes: found by label for prune, created, and otherwise touched by name only.
+  ...[...new Set(ownClusterObjects.map((o) => o.group))].map((g) => ({ apiGroups: [g], resources: ownClusterObjects.filter((o) => o.group === g).map((o) => o.resource), verbs: ['list', 'create'] })),
+  ...ownClusterObjects.map((o) => ({ apiGroups: [o.group], resources: [o.resource], resourceNames: [...o.names], verbs: ['get', 'patch', 'delete'] })),
+  // The PodMonitors and PrometheusRule it writes in spec.namespace, found by label for prune.
+  { apiGroups: ['monitoring.coreos.com'], resources: ['podmonitors', 'prometheusrules'], verbs: ['list'] },
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
   // One informer per CRD a component writes, by name: a CRD appearing is used at once.
   { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], verbs: ['list', 'watch'] },
   // At start-up: is our own CRD installed? (a clear error instead of a failing informer)
   { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], resourceNames: [`${plural}.${group}`], verbs: ['get'] },
-  // Deckhouse and Prometheus Operator resources it writes when their CRDs are installed.
-  { apiGroups: ['deckhouse.io'], resources: ['customalertmanagers', 'clusterlogdestinations', 'clusterloggingconfigs', 'upmeterremotewrites'], verbs: write },
-  { apiGroups: ['monitoring.coreos.com'], resources: ['podmonitors', 'prometheusrules'], verbs: write },
   // Only to grant them to the pricing exporter's ClusterRole (the controller never reads them).
   { apiGroups: [''], resources: ['nodes'], verbs: ['list', 'watch'] },
   { apiGroups: ['deckhouse.io'], resources: ['nodegroups', 'ingressnginxcontrollers'], verbs: ['list', 'watch'] },
@@ -66,8 +76,41 @@ const clusterRules: k8s.PolicyRule[] = [
   { apiGroups: ['monitoring.coreos.com'], resources: ['prometheuses/http'], resourceNames: ['main'], verbs: ['get'] },
 ];
 
-/** What the controller does with Secrets in a workloads namespace: watch them (licence, key), store the Madison key and the agent's Secrets. */
-export const workloadsSecretVerbs: readonly string[] = ['get', 'list', 'watch', 'create', 'patch', 'delete'];
+/**
+ * What the controller writes in a workloads namespace (`spec.namespace`), as a Role there: its
+ * Secrets (licence and key read, the Madison key and the agent's Secrets stored), the proxies'
+ * and the pricing Deployments, Services, ServiceAccounts, PodDisruptionBudgets,
+ * NetworkPolicies, the exporter's CA Role and binding, the PodMonitors and the PrometheusRule.
+ * Nothing of the kind anywhere else.
+ */
+export const workloadsRules: k8s.PolicyRule[] = [
+  { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+  { apiGroups: [''], resources: ['services', 'serviceaccounts'], verbs: write },
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: write },
+  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: write },
+  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: write },
+  { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: write },
+  { apiGroups: ['monitoring.coreos.com'], resources: ['podmonitors', 'prometheusrules'], verbs: write },
+];
+
+/** The Role of {@link workloadsRules} and its binding to the controller's ServiceAccount, in `namespace`. */
+function workloadsRole(scope: Construct, namespace: string): void {
+  const name = `${controllerName}-workloads`;
+  new k8s.KubeRole(scope, `workloads-role-${namespace}`, { metadata: { name, namespace }, rules: workloadsRules });
+  new k8s.KubeRoleBinding(scope, `workloads-binding-${namespace}`, {
+    metadata: { name, namespace },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+    subjects: [{ kind: 'ServiceAccount', name: controllerName, namespace: controllerNamespace }],
+  });
+}
+
+/** The workloads Role and RoleBinding in `namespace`: what an operator grants for a non-default `spec.namespace`. */
+export function workloadsRoleObjects(namespace: string): Array<Record<string, unknown>> {
+  const chart = new Chart(new App(), 'workloads', { labels });
+  workloadsRole(chart, namespace);
+  return chart.toJson() as Array<Record<string, unknown>>;
+}
+
 /** What it does with Secrets in a namespace it only reads licences from. */
 export const readSecretVerbs: readonly string[] = ['list', 'watch'];
 
@@ -166,7 +209,7 @@ export class ControllerInstall extends Chart {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: controllerName },
       subjects: [subject],
     });
-    secretsRole(this, workloadsNamespace, workloadsSecretVerbs);
+    workloadsRole(this, workloadsNamespace);
     secretsRole(this, controllerNamespace, readSecretVerbs);
     for (const ns of this.options.secretNamespaces ?? []) secretsRole(this, ns, readSecretVerbs);
     // The leader Lease: read, created once, renewed with PUT.

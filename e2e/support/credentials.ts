@@ -5,7 +5,7 @@
  * the RBAC does not allow fails the spec that made it; the audit log shows the rest.
  */
 import { writeFile } from 'node:fs/promises';
-import { controllerName, controllerNamespace, installObjects, secretsRoleObjects, workloadsNamespace, workloadsSecretVerbs } from '../../cdk8s/install.js';
+import { controllerName, controllerNamespace, installObjects, workloadsNamespace, workloadsRoleObjects } from '../../cdk8s/install.js';
 import { kubectl, kubectlOk } from './kubectl.js';
 
 const rbacKinds = new Set(['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
@@ -25,11 +25,11 @@ export async function applyObjects(adminKubeconfig: string, objects: ReadonlyArr
 
 /**
  * Grants the controller in `namespace` what the install grants in the default workloads
- * namespace (its Secrets), as an operator does for a non-default `spec.namespace` (the
- * chart's `secretNamespaces`). The namespace must exist.
+ * namespace (the workloads Role), as an operator does for a non-default `spec.namespace`.
+ * The namespace must exist.
  */
 export async function grantWorkloadsNamespace(adminKubeconfig: string, namespace: string): Promise<void> {
-  await applyObjects(adminKubeconfig, secretsRoleObjects(namespace, workloadsSecretVerbs));
+  await applyObjects(adminKubeconfig, workloadsRoleObjects(namespace));
   await untilAllowed(adminKubeconfig, `system:serviceaccount:${controllerNamespace}:${controllerName}`, ['list', 'secrets', '-n', namespace]);
 }
 

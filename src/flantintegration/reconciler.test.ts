@@ -263,7 +263,7 @@ describe('FlantIntegration reconciler: the same steps for every component', () =
     await w.run();
     expect(w.writer.of('toy').map((o) => o.apiVersion)).toEqual(['v1', 'toys.example.com/v2']);
     expect(w.condition('LogShippingReady')).toMatchObject({ status: 'True', reason: 'Ready' });
-    expect(w.writer.pruned.find((p) => p.component === 'toy')?.kinds).toEqual([{ apiVersion: 'v1', kind: 'ConfigMap' }, { apiVersion: 'toys.example.com/v2', kind: 'Toy' }]);
+    expect(w.writer.pruned.find((p) => p.component === 'toy')?.kinds).toEqual([{ apiVersion: 'v1', kind: 'ConfigMap', namespaces: ['ns'] }, { apiVersion: 'toys.example.com/v2', kind: 'Toy', namespaces: ['ns'] }]);
   });
 
   it('labels every object as ours, owned by the FlantIntegration', async () => {
@@ -279,7 +279,7 @@ describe('FlantIntegration reconciler: the same steps for every component', () =
   it('deletes a disabled component\'s objects among its built-in and served CRD kinds', async () => {
     const w = setup({ licence: 'LIC', crd: crd(['v2']), spec: { logs: { enabled: false } } });
     await w.run();
-    expect(w.writer.deleted).toEqual([{ component: 'toy', kinds: [{ apiVersion: 'v1', kind: 'ConfigMap' }, { apiVersion: 'toys.example.com/v2', kind: 'Toy' }], ownerUID: 'fi-uid' }]);
+    expect(w.writer.deleted).toEqual([{ component: 'toy', kinds: [{ apiVersion: 'v1', kind: 'ConfigMap', namespaces: ['ns'] }, { apiVersion: 'toys.example.com/v2', kind: 'Toy', namespaces: ['ns'] }], ownerUID: 'fi-uid' }]);
   });
 
   it('reports a component that throws, goes on with the others, and retries', async () => {
@@ -304,7 +304,7 @@ describe('FlantIntegration reconciler: the same steps for every component', () =
     const w = setup({ crd: crd(['v2']), components: [defineComponent({ ...toy(), keptWithoutLicence: () => [kept] })] });
     await w.run();
     expect(w.writer.applied).toEqual([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns' } }]);
-    expect(w.writer.pruned).toEqual([{ component: 'toy', kinds: [{ apiVersion: 'v1', kind: 'ConfigMap' }, { apiVersion: 'toys.example.com/v2', kind: 'Toy' }], ownerUID: 'fi-uid' }]);
+    expect(w.writer.pruned).toEqual([{ component: 'toy', kinds: [{ apiVersion: 'v1', kind: 'ConfigMap', namespaces: ['ns'] }, { apiVersion: 'toys.example.com/v2', kind: 'Toy', namespaces: ['ns'] }], ownerUID: 'fi-uid' }]);
     expect(w.writer.keptOnPrune.at(-1)).toEqual(['ConfigMap toy-key']);
     expect(w.condition('LogShippingReady')).toMatchObject({ status: 'False', reason: 'LicenceMissing', message: expect.stringContaining('its objects are removed') });
   });

@@ -75,6 +75,8 @@ interface Shared {
   readonly secretNamespaces: readonly string[];
   /** Those of them the controller may not read (RBAC). */
   readonly forbidden: readonly string[];
+  /** `spec.namespace`: where the components' namespaced objects live. */
+  readonly workloads: string;
   /** The namespace written to before `spec.namespace` changed, until its objects are removed. */
   readonly former?: string;
   /** Components whose objects were looked for in `former` too and pruned there in this reconcile. */
@@ -109,6 +111,7 @@ export class FlantIntegrationReconciler implements Reconciler {
       clusterUUID: fi.spec.clusterUUID ?? (await this.clusterUUID()),
       secretNamespaces: allowed,
       forbidden,
+      workloads: fi.spec.namespace,
       former,
       swept: new Set(),
       secretValues: new Set(),
@@ -123,8 +126,11 @@ export class FlantIntegrationReconciler implements Reconciler {
       await this.writeStatus(raw, shared, outcomes, { namespace: fi.status?.namespace });
       return;
     }
-    fence(signal);
-    await this.deps.writer.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: fi.spec.namespace } }, signal);
+    // The namespace is made only when missing (as an admin runs it): with the install's RBAC it exists, its Role in it.
+    if (!(await this.deps.api.namespaceExists(fi.spec.namespace))) {
+      fence(signal);
+      await this.deps.writer.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: fi.spec.namespace } }, signal);
+    }
     const outcomes: ComponentOutcome[] = [];
     for (const component of this.deps.components) outcomes.push(await this.runComponent(component, shared));
     // Moved in: once every component pruned the former namespace, it holds nothing of ours (only
@@ -236,15 +242,17 @@ export class FlantIntegrationReconciler implements Reconciler {
    * those whose Secrets it may read and its RBAC lets it (not `forbidden`), and those the
    * component writes Secrets in besides.
    */
-  private kindsOf(component: AnyComponent, shared: Pick<Shared, 'secretNamespaces' | 'forbidden' | 'former'>): KindRef[] {
+  private kindsOf(component: AnyComponent, shared: Pick<Shared, 'secretNamespaces' | 'forbidden' | 'former' | 'workloads'>): KindRef[] {
     const readable = [...shared.secretNamespaces, ...(shared.former ? [shared.former] : [])].filter((ns) => !shared.forbidden.includes(ns));
     const crdKinds = component.crds.flatMap((r) => {
       const served = this.served(r.kind, component);
       return served ? [{ apiVersion: served, kind: r.kind }] : [];
     });
     const secretsIn = [...new Set([...readable, ...(component.writesSecretsIn ?? [])])].sort();
-    const kinds = component.kinds.map((k) => (k.apiVersion === 'v1' && k.kind === 'Secret' ? { ...k, namespaces: secretsIn } : k));
-    return [...kinds, ...crdKinds];
+    // Every other namespaced kind it writes lives in spec.namespace (and, until moved, the former one): its Role is there.
+    const workloads = [...new Set([shared.workloads, ...(shared.former ? [shared.former] : [])])].filter((ns) => !shared.forbidden.includes(ns)).sort();
+    const kinds = component.kinds.map((k) => (k.apiVersion === 'v1' && k.kind === 'Secret' ? { ...k, namespaces: secretsIn } : { ...k, namespaces: workloads }));
+    return [...kinds, ...crdKinds.map((k) => ({ ...k, namespaces: workloads }))];
   }
 
   /** Reads cached Secrets of the allowed namespaces only. */
@@ -292,7 +300,7 @@ export class FlantIntegrationReconciler implements Reconciler {
     const spec = parsed.success ? parsed.data.spec : flantIntegrationSchema.parse({ ...raw, spec: {} }).spec;
     const status = parsed.success ? parsed.data.status : undefined;
     const former = status?.namespace !== undefined && status.namespace !== spec.namespace ? status.namespace : undefined;
-    const readable = { secretNamespaces: secretNamespaces(spec.namespace, this.deps.extraSecretNamespaces ?? []), forbidden: this.deps.forbiddenSecretNamespaces?.() ?? [], former };
+    const readable = { secretNamespaces: secretNamespaces(spec.namespace, this.deps.extraSecretNamespaces ?? []), forbidden: this.deps.forbiddenSecretNamespaces?.() ?? [], workloads: spec.namespace, former };
     for (const component of this.deps.components) {
       fence(signal);
       // What a component keeps without a licence (Madison's stored key) outlives the resource too,

@@ -27,8 +27,9 @@ export interface KindRef {
   readonly apiVersion: string;
   readonly kind: string;
   /**
-   * Look for owned objects in these namespaces only, not cluster-wide (Secrets: the controller
-   * may hold them only through Roles). A namespace it may not list holds nothing it wrote. @default every namespace
+   * Look for owned objects of a namespaced kind in these namespaces only, not cluster-wide (the
+   * controller writes them only through Roles there); ignored for a cluster-scoped kind. A
+   * namespace it may not list holds nothing it wrote. @default every namespace
    */
   readonly namespaces?: readonly string[];
 }
@@ -178,7 +179,8 @@ export class Applier {
       const info = await this.mapper.resource(ref.apiVersion, ref.kind);
       if (!info) continue;
       const items: KubeObject[] = [];
-      for (const namespace of ref.namespaces ?? [undefined]) {
+      // A cluster-scoped kind is listed cluster-wide whatever the namespaces say.
+      for (const namespace of info.namespaced ? (ref.namespaces ?? [undefined]) : [undefined]) {
         try {
           items.push(...(await this.client.request<{ items: KubeObject[] }>('GET', resourcePath(info, namespace), { query: { labelSelector: selector } })).items);
         } catch (err) {

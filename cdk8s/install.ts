@@ -57,6 +57,8 @@ const clusterRules: k8s.PolicyRule[] = [
   { apiGroups: [group], resources: [`${plural}/finalizers`], verbs: ['update'] },
   // Does d8-monitoring (Prometheus main) exist? Namespaces are never written.
   { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] },
+  // Does the Service d8-system/deckhouse exist (its telemetry is shipped then)? By name only.
+  { apiGroups: [''], resources: ['services'], resourceNames: ['deckhouse'], verbs: ['get'] },
   // The informer over the components' Deployments (by label): readiness.
   { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch'] },
   // The cluster-scoped objects it writes: found by label for prune, created, and otherwise touched by name only.

@@ -218,8 +218,10 @@ describe('log-shipper and upmeter components', () => {
   });
 
   it('says CRDNotInstalled again when a CRD is removed while it runs, and nothing crashes', async () => {
-    // Madison registers again (its key Secret went with the FlantIntegration), and the stand-in knows only the first licence.
+    // Madison registers again, and the stand-in knows only the first licence. The key kept from the deletion was signed
+    // with the rotated licence: under this one it cannot be told from a copy, so (as an operator would) it is deleted.
     await apply(kc, secret(ns, 'licence', { key: licence }));
+    await kubectlOk(kc, ['delete', 'secret', '-n', ns, 'madison-proxy', '--ignore-not-found']);
     await apply(kc, spec());
     // Facts survive the resource: the backends found before it was deleted are used at once, not after the 10 minute discovery interval.
     const took = await eventually('MadisonProxyReady is True on the re-created FlantIntegration', async () => (await condition(kc, 'MadisonProxyReady'))?.status === 'True', 2000, 50);

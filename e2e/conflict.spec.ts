@@ -89,7 +89,11 @@ describe('objects that are not ours', () => {
     const state = () => kubectlOk(kc, ['get', 'secret', '-n', ns, 'madison-proxy', '-o', 'jsonpath={.metadata.resourceVersion} {.data} {.metadata.ownerReferences}']);
     const before = await state();
     await apply(kc, spec(true));
-    await eventually('MadisonRegistered says Conflict', async () => (await condition(kc, 'MadisonRegistered'))?.reason === 'Conflict', 60_000).catch(async (err: unknown) => {
+    const keyConflict = async () => {
+      const c = await condition(kc, 'MadisonRegistered');
+      return c?.reason === 'Conflict' && c.message.includes(`Secret ${ns}/madison-proxy exists`);
+    };
+    await eventually('MadisonRegistered says Conflict, naming the Secret', keyConflict, 60_000).catch(async (err: unknown) => {
       throw new Error(`${String(err)}: ${JSON.stringify(await condition(kc, 'MadisonRegistered'))}; log: ${ctl.lines.slice(-15).join('\n')}`);
     });
     expect((await condition(kc, 'MadisonRegistered'))?.message).toContain(`Secret ${ns}/madison-proxy exists and was not made by this controller`);

@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { controllerName, controllerNamespace, workloadsNamespace } from '../cdk8s/install.js';
 import { ControlPlane } from './controlplane/controlplane.js';
 import { FakeConnect } from './fakes/connect.js';
@@ -64,6 +64,13 @@ beforeAll(async () => {
   await dns.start();
   dns.setA(host, ['192.0.2.61']);
   await apply(kc, secret(workloadsNamespace, 'flant-licence', { key: licence }));
+});
+
+// A case that fails says what the controller saw: the stored status and its last log lines.
+afterEach(async ({ task }) => {
+  if (task.result?.state !== 'fail' || !kc) return;
+  const status = await kubectl(kc, ['get', 'flantintegration', 'default', '-o', 'jsonpath={.status}']);
+  process.stderr.write(`default-install: ${task.name} failed; status ${status.stdout}\n${ctl?.lines.slice(-20).join('\n') ?? ''}\n`);
 });
 
 afterAll(async () => {

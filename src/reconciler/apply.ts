@@ -37,7 +37,7 @@ export interface KindRef {
 /** An object of the same name exists and is not ours: it is left untouched. */
 export class NotOwnedError extends Error {
   constructor(readonly object: string) {
-    super(`${object} exists and was not made by this controller (no ownership label and owner reference): it is left untouched; delete or rename it to let the controller create its own`);
+    super(`${object} exists and was not made by this controller (no ownership label and owner reference, nor the signature of what it releases): it is left untouched; delete or rename it to let the controller create its own`);
     this.name = 'NotOwnedError';
   }
 }

@@ -102,7 +102,7 @@ describe.skipIf(!local)('the default install on a cluster without Deckhouse', ()
   });
 
   it('says NamespaceForbidden naming a spec.namespace it has no Role in (it does not even exist), and goes on once the Role is granted', async () => {
-    const other = 'team-without-role';
+    const other = 'team-without-role-e2e';
     await apply(kc, spec({ namespace: other, licenseKeySecretRef: { namespace: other, name: 'flant-licence', key: 'key' } }));
     await eventually('MadisonRegistered says NamespaceForbidden', async () => (await condition(kc, 'MadisonRegistered'))?.reason === 'NamespaceForbidden', 30_000, 200);
     expect(await condition(kc, 'MadisonRegistered')).toMatchObject({ status: 'False', message: expect.stringContaining(`spec.namespace ${other}: the controller's RBAC does not let it list Secrets in namespace ${other}`) });

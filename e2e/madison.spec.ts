@@ -95,7 +95,7 @@ describe('Madison', () => {
   });
 
   it('moves to a new spec.namespace: the stored key goes along (no second registration), nothing of ours stays in the former one', async () => {
-    const moved = 'madison-e2e-moved';
+    const moved = 'madison-moved-e2e';
     const key = await kubectlOk(kc, ['get', 'secret', '-n', ns, 'madison-proxy', '-o', 'jsonpath={.data.auth-key}']);
     const registrations = connect.requests('/v1/madison_register').length;
     await workloadsNamespace(kc, moved);

@@ -288,8 +288,10 @@ describe.skipIf(engine instanceof Error)('the product in a real kind cluster', (
     if (process.env.KEEP_CLUSTER !== '1') await engine.stop();
   });
 
-  async function installProduct(): Promise<void> {
-    await helm(['install', release, join(repoRoot(), 'charts', 'flant-integration-controller'), '--set', `image.tag=${kindImages.controller.split(':')[1] ?? ''}`, '--set', 'replicas=2', '--set', 'deckhouse.enabled=true', '--wait', '--timeout', '180s']);
+  /** Installs the chart; `deckhouse` false is its default (no Roles in d8-system and d8-monitoring). */
+  async function installProduct(deckhouse = true): Promise<void> {
+    const extras = deckhouse ? ['--set', 'deckhouse.enabled=true'] : [];
+    await helm(['install', release, join(repoRoot(), 'charts', 'flant-integration-controller'), '--set', `image.tag=${kindImages.controller.split(':')[1] ?? ''}`, '--set', 'replicas=2', ...extras, '--wait', '--timeout', '180s']);
   }
 
   async function helm(args: string[]): Promise<string> {
@@ -458,5 +460,20 @@ describe.skipIf(engine instanceof Error)('the product in a real kind cluster', (
     }, 120_000, 2000).catch((err: unknown) => {
       throw new Error(`${(err as Error).message}: left ${JSON.stringify(left)}`);
     });
+  });
+
+  it('reaches Ready=True with the chart\'s defaults too (no Deckhouse Roles), the kept Madison key reused', async () => {
+    await installProduct(false);
+    const roles = await k(['get', 'roles', '-n', 'd8-system', '-l', 'app.kubernetes.io/part-of=flant-integration', '-o', 'name']);
+    expect(roles.trim(), 'no Role in d8-system').toBe('');
+    await applyAll([flantIntegration()]);
+    let last: Awaited<ReturnType<typeof readyCondition>>;
+    await eventually('Ready is True', async () => (last = await readyCondition())?.status === 'True', 240_000, 2000).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}: Ready ${JSON.stringify(last)}`);
+    });
+    const controllers = await pods(controllerNs, 'app.kubernetes.io/name=flant-integration-controller');
+    expect(controllers.filter(ready)).toHaveLength(2);
+    await k(['delete', 'flantintegration', 'default', '--wait=true', '--timeout=120s']);
+    await helm(['uninstall', release, '--wait', '--timeout', '120s']);
   });
 });

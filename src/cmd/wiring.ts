@@ -115,6 +115,7 @@ export function setupController(setup: ControllerSetup): Manager {
     components: setup.components,
     extraSecretNamespaces: extra,
     forbiddenSecretNamespaces: () => secrets.denied(),
+    unsettledSecretNamespaces: () => secrets.unsettled(),
   });
   const controller = manager.controller('flantintegration', reconciler, { resyncPeriodMs: setup.syncPeriodMs });
   const everyFlantIntegration = () => flantIntegrations.list().map((fi) => fi.metadata?.name ?? '');
@@ -175,6 +176,7 @@ function flantIntegrationAPI(client: KubeClient): FlantIntegrationAPI {
     kubeSystemUID: async () => (await client.request<KubeObject>('GET', '/api/v1/namespaces/kube-system')).metadata?.uid ?? '',
     namespaceExists: (name) => exists(client, `/api/v1/namespaces/${name}`),
     serviceExists: (namespace, name) => exists(client, `/api/v1/namespaces/${namespace}/services/${name}`),
+    mayCreate: (namespace, resource) => allowed(client, { namespace, verb: 'create', resource }),
     patchStatus: async (name, status, signal) => {
       await client.request('PATCH', `${flantIntegrationsPath}/${name}/status`, { body: { status }, contentType: merge, signal });
     },
@@ -204,9 +206,14 @@ function allowedNamespaces(fis: readonly KubeObject[], extra: readonly string[])
  * namespace without a Role is never listed only to be refused. A refused watch is caught by
  * the informer.
  */
-async function mayListSecrets(client: KubeClient, namespace: string, signal: AbortSignal): Promise<boolean> {
+function mayListSecrets(client: KubeClient, namespace: string, signal: AbortSignal): Promise<boolean> {
+  return allowed(client, { namespace, verb: 'list', resource: 'secrets' }, signal);
+}
+
+/** Whether this process may do what `attributes` say, asked with a SelfSubjectAccessReview (core group). */
+async function allowed(client: KubeClient, attributes: { namespace: string; verb: string; resource: string }, signal?: AbortSignal): Promise<boolean> {
   const review = await client.request<{ status?: { allowed?: boolean } }>('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
-    body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { namespace, verb: 'list', resource: 'secrets' } } },
+    body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: attributes } },
     signal,
   });
   return review.status?.allowed === true;

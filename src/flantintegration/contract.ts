@@ -65,6 +65,8 @@ export interface ClusterView {
   namespaceExists(name: string): Promise<boolean>;
   /** True when the Service exists. */
   serviceExists(namespace: string, name: string): Promise<boolean>;
+  /** True when the controller's RBAC lets it create `resource` in `namespace` (a SelfSubjectAccessReview). */
+  mayCreate(namespace: string, resource: string): Promise<boolean>;
   /** Applies one object of this component at once (labels and owner are added), e.g. a key just issued. */
   applyNow(obj: KubeObject): Promise<void>;
 }

@@ -59,6 +59,9 @@ class FakeAPI implements FlantIntegrationAPI {
   async serviceExists() {
     return false;
   }
+  async mayCreate() {
+    return true;
+  }
   async patchStatus(_name: string, status: Record<string, unknown>) {
     this.statusWrites++;
     const merged: Record<string, unknown> = { ...(this.fi.status as Record<string, unknown> | undefined), ...status };
@@ -134,6 +137,8 @@ interface World {
   readonly components?: AnyComponent[];
   /** Namespaces the controller's RBAC does not let it read Secrets in. */
   readonly forbidden?: string[];
+  /** Namespaces whose Secrets are not known yet. */
+  readonly unsettled?: string[];
 }
 
 function setup(world: World) {
@@ -155,6 +160,7 @@ function setup(world: World) {
     cache: { list: () => [] },
     components: world.components ?? [defineComponent(toy()), defineComponent(plain)],
     forbiddenSecretNamespaces: () => world.forbidden ?? [],
+    unsettledSecretNamespaces: () => world.unsettled ?? [],
   });
   const condition = (type: string) => ((fi.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).find((c) => c.type === type);
   return { fi, secrets, crds, writer, api, events, clock, reconciler, condition, run: () => reconciler.reconcile('default', log) };
@@ -173,6 +179,13 @@ describe('FlantIntegration reconciler: namespaces its RBAC does not let it read'
     expect(w.condition('LicenseValid')).toMatchObject({ status: 'False', reason: 'NamespaceForbidden' });
     expect(w.condition('Ready')?.message).toContain('Secret ns/licence was not read: the controller\'s RBAC does not let it list Secrets in namespace ns');
     expect(w.events).toContain('Warning NamespaceForbidden');
+  });
+
+  it('decides nothing while a namespace it reads Secrets in is not known yet, and looks again in 1 s', async () => {
+    const w = setup({ licence: 'LIC', crd: crd(['v2']), unsettled: ['ns'] });
+    expect(await w.run()).toEqual({ requeueAfterMs: 1000 });
+    expect(w.writer.applied).toEqual([]);
+    expect(w.api.statusWrites).toBe(0);
   });
 
   it('says why a licence in a namespace it may not read was not read', async () => {

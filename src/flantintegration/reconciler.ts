@@ -36,6 +36,8 @@ export interface FlantIntegrationAPI {
   kubeSystemUID(): Promise<string>;
   namespaceExists(name: string): Promise<boolean>;
   serviceExists(namespace: string, name: string): Promise<boolean>;
+  /** True when this process may create `resource` in `namespace` (a SelfSubjectAccessReview). */
+  mayCreate(namespace: string, resource: string): Promise<boolean>;
   /** Merge-patches the status subresource. */
   patchStatus(name: string, status: Record<string, unknown>, signal?: AbortSignal): Promise<void>;
   /** Replaces the finalizers, guarded by `resourceVersion`. */
@@ -64,6 +66,8 @@ export interface FlantIntegrationDeps {
   readonly extraSecretNamespaces?: readonly string[];
   /** The namespaces whose Secrets the controller's RBAC does not let it list now. @default none */
   readonly forbiddenSecretNamespaces?: () => readonly string[];
+  /** The namespaces whose Secrets are not known yet (access being asked, first list pending). @default none */
+  readonly unsettledSecretNamespaces?: () => readonly string[];
 }
 
 /** Facts every component shares in one reconcile. */
@@ -102,6 +106,12 @@ export class FlantIntegrationReconciler implements Reconciler {
     await this.ensureFinalizer(raw, signal);
     const fi = parse(raw);
     const allowed = secretNamespaces(fi.spec.namespace, this.deps.extraSecretNamespaces ?? []);
+    // A namespace just added to the Secret cache (spec.namespace changed) is not known yet: decide nothing on an empty view of it.
+    const unsettled = (this.deps.unsettledSecretNamespaces?.() ?? []).filter((ns) => allowed.includes(ns));
+    if (unsettled.length > 0) {
+      log.debug({ namespaces: unsettled }, 'waiting for the Secrets of these namespaces');
+      return { requeueAfterMs: 1000 };
+    }
     const former = fi.status?.namespace !== undefined && fi.status.namespace !== fi.spec.namespace ? fi.status.namespace : undefined;
     const forbidden = (this.deps.forbiddenSecretNamespaces?.() ?? []).filter((ns) => allowed.includes(ns) || ns === former);
     const shared: Shared = {
@@ -216,6 +226,7 @@ export class FlantIntegrationReconciler implements Reconciler {
       cluster: {
         namespaceExists: (name) => api.namespaceExists(name),
         serviceExists: (namespace, name) => api.serviceExists(namespace, name),
+        mayCreate: (namespace, resource) => api.mayCreate(namespace, resource),
         applyNow: async (obj) => {
           fence(shared.signal);
           const [stamped] = stamp(component.name, [obj], shared.owner);

@@ -188,3 +188,21 @@ describe('NamespacedInformers: a denied namespace asked again', () => {
     await run;
   });
 });
+
+describe('NamespacedInformers: what is not known yet', () => {
+  it('names a namespace whose access is being asked, until the answer and the first list', async () => {
+    let answer: (allowed: boolean) => void = () => undefined;
+    const { client } = fakeClient({ a: ['s'] });
+    const set = new NamespacedInformers(client, { path: (ns) => `/api/v1/namespaces/${ns}/secrets`, canList: () => new Promise<boolean>((r) => (answer = r)) }, new FakeClock(), pino({ level: 'silent' }));
+    set.setNamespaces(['a']);
+    const stop = new AbortController();
+    const run = set.run(stop.signal);
+    await flush();
+    expect(set.unsettled()).toEqual(['a']);
+    answer(true);
+    await flush();
+    expect(set.unsettled()).toEqual([]);
+    stop.abort();
+    await run;
+  });
+});

@@ -61,6 +61,13 @@ export class NamespacedInformers<T extends KubeObject = KubeObject> {
     this.accessHandlers.push(handler);
   }
 
+  /** The wanted namespaces not known yet: their access is being asked, or their first list has not landed. */
+  unsettled(): string[] {
+    const checking = [...this.pending].filter(([, p]) => p.state === 'checking').map(([ns]) => ns);
+    const listing = [...this.running].filter(([, r]) => !r.informer.hasSynced()).map(([ns]) => ns);
+    return [...checking, ...listing].sort();
+  }
+
   /** The wanted namespaces this process may not list in. */
   denied(): string[] {
     return [...this.pending].filter(([, p]) => p.state === 'denied').map(([ns]) => ns).sort();

@@ -132,7 +132,7 @@ export class MadisonComponent implements Component<MadisonFacts> {
       keySource: key.source,
       revoked,
       customAlertmanagerServed: ctx.served('CustomAlertmanager') !== undefined,
-      prometheusNamespace: (await ctx.cluster.namespaceExists(deckhousePrometheusNamespace)) ? deckhousePrometheusNamespace : undefined,
+      prometheusNamespace: (await this.relabelTarget(ctx)) ? deckhousePrometheusNamespace : undefined,
       image: this.options.image,
       podMonitorServed: ctx.served('PodMonitor') !== undefined,
       networkPolicyFrom: this.options.networkPolicyFrom,
@@ -183,6 +183,18 @@ export class MadisonComponent implements Component<MadisonFacts> {
         ...(facts.lastDiscoveryTime ? { lastDiscoveryTime: facts.lastDiscoveryTime } : {}),
       },
     };
+  }
+
+  /**
+   * Whether the alert relabel Secret goes to Prometheus main's namespace: it exists, and the
+   * controller may write Secrets there (the chart's `deckhouse.enabled`). Installed without, a
+   * namespace of that name is left alone instead of failing every reconcile.
+   */
+  private async relabelTarget(ctx: GatherContext): Promise<boolean> {
+    if (!(await ctx.cluster.namespaceExists(deckhousePrometheusNamespace))) return false;
+    if (await ctx.cluster.mayCreate(deckhousePrometheusNamespace, 'secrets')) return true;
+    ctx.log.debug({ namespace: deckhousePrometheusNamespace }, 'Prometheus main\'s namespace exists but the controller may not write Secrets there: no alert relabel Secret');
+    return false;
   }
 
   /** The key: from `authKeySecretRef`, else the stored Secret, else issued once by Connect and stored at once. */

@@ -26,6 +26,16 @@ describe('proxyFor and NO_PROXY', () => {
   });
 });
 
+/** Opens one tunnel through `egress` (at `url`) to a local server, then closes everything. */
+async function tunnelToLocalServer(url: URL, egress: FakeEgressProxy): Promise<void> {
+  const target = http.createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => target.once('listening', r));
+  const socket = await tunnel(url, '127.0.0.1', (target.address() as AddressInfo).port, 2000);
+  socket.destroy();
+  target.close();
+  await egress.stop();
+}
+
 describe('proxy credentials', () => {
   it('become Proxy-Authorization, and never show in a logged URL', () => {
     expect(proxyAuthorization(new URL('http://us%40er:p%3Ass@proxy:3128'))).toEqual({ 'Proxy-Authorization': `Basic ${Buffer.from('us@er:p:ss').toString('base64')}` });
@@ -38,12 +48,7 @@ describe('proxy credentials', () => {
     const url = new URL(await egress.start());
     url.username = 'alice';
     url.password = 's3cret';
-    const target = http.createServer().listen(0, '127.0.0.1');
-    await new Promise((r) => target.once('listening', r));
-    const socket = await tunnel(url, '127.0.0.1', (target.address() as AddressInfo).port, 2000);
-    socket.destroy();
-    target.close();
-    await egress.stop();
+    await tunnelToLocalServer(url, egress);
     expect(egress.authorizations).toEqual([`Basic ${Buffer.from('alice:s3cret').toString('base64')}`]);
   });
 });
@@ -51,13 +56,7 @@ describe('proxy credentials', () => {
 describe('CONNECT tunnels', () => {
   it('go through a proxy given as an IPv6 literal ([::1])', async () => {
     const egress = new FakeEgressProxy();
-    const url = new URL(await egress.start('::1'));
-    const target = http.createServer().listen(0, '127.0.0.1');
-    await new Promise((r) => target.once('listening', r));
-    const socket = await tunnel(url, '127.0.0.1', (target.address() as AddressInfo).port, 2000);
-    socket.destroy();
-    target.close();
-    await egress.stop();
+    await tunnelToLocalServer(new URL(await egress.start('::1')), egress);
     expect(egress.tunnels).toHaveLength(1);
   });
 

@@ -30,7 +30,7 @@ const everyUser = [{ apiGroups: ['authorization.k8s.io'], resources: ['selfsubje
 
 /** The namespace and CA Secret of e2e/metrics.spec.ts, where the exporter runs. */
 const metricsNamespace = 'metrics-e2e';
-/** The specs whose FlantIntegration names a caSecretRef in their own namespace: the exporter's CA Role is made there too. */
+/** The specs whose FlantIntegration names a caSecretRef: the exporter's CA Role (on the copy, pricing-prometheus-ca) is made in their spec.namespace. */
 const caSecretNamespaces = [metricsNamespace, 'image-e2e'];
 
 /** The exporter's grant no request of its own shows. */
@@ -74,7 +74,7 @@ describe.skipIf(!auditDir)('least privilege, from the audit log of the whole e2e
     // As installed for the suite: the Deckhouse Roles, and kube-system as a secretNamespaces entry (the reconciler spec grants it).
     const install = grantsOf(installObjects({ deckhouse: true, secretNamespaces: ['kube-system'] }), (role) => roleNamespaces(role, namespaces));
     // The exporter's ClusterRole as the metrics component renders it (with a caSecretRef: its Role too, in each spec's namespace that names one).
-    const spec = flantIntegrationSpecSchema.parse({ prometheus: { caSecretRef: { namespace: metricsNamespace, name: 'prometheus-ca', key: 'ca.crt' } } });
+    const spec = flantIntegrationSpecSchema.parse({ namespace: metricsNamespace, prometheus: { caSecretRef: { namespace: metricsNamespace, name: 'prometheus-ca', key: 'ca.crt' } } });
     const exporterObjects = metricsObjects(spec, { licenceKey: 'k', clusterUUID: 'u', image: 'i', podMonitorServed: false, deckhouseTelemetry: false, clusterDomain: 'cluster.local', prometheusCA: 'PEM' }) as Array<Record<string, unknown>>;
     const exporterGrants = grantsOf(exporterObjects, (role) => (role.namespace === metricsNamespace ? caSecretNamespaces : [role.namespace]));
 

@@ -11,6 +11,7 @@ import {
   crdsPath,
   declaredCRDs,
   FlantIntegrationReconciler,
+  formerNamespace,
   managedByLabel,
   registrySecret,
   resourceInfos,
@@ -194,8 +195,9 @@ function flantIntegrationAPI(client: KubeClient): FlantIntegrationAPI {
 function allowedNamespaces(fis: readonly KubeObject[], extra: readonly string[]): string[] {
   const workloads = fis.flatMap((fi) => {
     const parsed = flantIntegrationSpecSchema.safeParse(fi.spec ?? {});
-    const former = (fi as { status?: { namespace?: unknown } }).status?.namespace;
-    return [...(parsed.success ? [parsed.data.namespace] : []), ...(typeof former === 'string' && former !== '' ? [former] : [])];
+    const workloads = parsed.success ? parsed.data.namespace : '';
+    const former = formerNamespace(workloads, (fi as { status?: { namespace?: unknown } }).status);
+    return [...(workloads ? [workloads] : []), ...(former ? [former] : [])];
   });
   return [...new Set([...secretNamespaces(registrySecret.namespace, extra), ...workloads.flatMap((ns) => secretNamespaces(ns, extra))])].sort();
 }

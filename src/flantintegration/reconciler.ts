@@ -112,7 +112,7 @@ export class FlantIntegrationReconciler implements Reconciler {
       log.debug({ namespaces: unsettled }, 'waiting for the Secrets of these namespaces');
       return { requeueAfterMs: 1000 };
     }
-    const former = fi.status?.namespace !== undefined && fi.status.namespace !== fi.spec.namespace ? fi.status.namespace : undefined;
+    const former = formerNamespace(fi.spec.namespace, fi.status);
     const forbidden = (this.deps.forbiddenSecretNamespaces?.() ?? []).filter((ns) => allowed.includes(ns) || ns === former);
     const shared: Shared = {
       fi,
@@ -145,7 +145,7 @@ export class FlantIntegrationReconciler implements Reconciler {
     for (const component of this.deps.components) outcomes.push(await this.runComponent(component, shared));
     // Moved in: once every component pruned the former namespace, it holds nothing of ours (only
     // Secrets are looked for by namespace; every other kind is found cluster-wide by its labels).
-    const settled = this.deps.components.every((c) => shared.swept.has(c.name) || !c.kinds.some((k) => k.apiVersion === 'v1' && k.kind === 'Secret'));
+    const settled = this.deps.components.every((c) => shared.swept.has(c.name) || !c.kinds.some(isSecretKind));
     await this.writeStatus(raw, shared, outcomes, { namespace: settled ? fi.spec.namespace : (fi.status?.namespace ?? fi.spec.namespace) });
     const failures = outcomes.flatMap((o) => (o.error === undefined ? [] : [`${o.component}: ${redactValues(errorText(o.error), shared.secretValues)}`]));
     if (failures.length > 0) throw new Error(`components failed: ${failures.join('; ')}`);
@@ -254,15 +254,16 @@ export class FlantIntegrationReconciler implements Reconciler {
    * component writes Secrets in besides.
    */
   private kindsOf(component: AnyComponent, shared: Pick<Shared, 'secretNamespaces' | 'forbidden' | 'former' | 'workloads'>): KindRef[] {
-    const readable = [...shared.secretNamespaces, ...(shared.former ? [shared.former] : [])].filter((ns) => !shared.forbidden.includes(ns));
+    const former = shared.former ? [shared.former] : [];
+    const readable = [...shared.secretNamespaces, ...former].filter((ns) => !shared.forbidden.includes(ns));
     const crdKinds = component.crds.flatMap((r) => {
       const served = this.served(r.kind, component);
       return served ? [{ apiVersion: served, kind: r.kind }] : [];
     });
     const secretsIn = [...new Set([...readable, ...(component.writesSecretsIn ?? [])])].sort();
     // Every other namespaced kind it writes lives in spec.namespace (and, until moved, the former one): its Role is there.
-    const workloads = [...new Set([shared.workloads, ...(shared.former ? [shared.former] : [])])].filter((ns) => !shared.forbidden.includes(ns)).sort();
-    const kinds = component.kinds.map((k) => (k.apiVersion === 'v1' && k.kind === 'Secret' ? { ...k, namespaces: secretsIn } : { ...k, namespaces: workloads }));
+    const workloads = [...new Set([shared.workloads, ...former])].filter((ns) => !shared.forbidden.includes(ns)).sort();
+    const kinds = component.kinds.map((k) => (isSecretKind(k) ? { ...k, namespaces: secretsIn } : { ...k, namespaces: workloads }));
     return [...kinds, ...crdKinds.map((k) => ({ ...k, namespaces: workloads }))];
   }
 
@@ -310,7 +311,7 @@ export class FlantIntegrationReconciler implements Reconciler {
     const parsed = flantIntegrationSchema.safeParse(raw);
     const spec = parsed.success ? parsed.data.spec : flantIntegrationSchema.parse({ ...raw, spec: {} }).spec;
     const status = parsed.success ? parsed.data.status : undefined;
-    const former = status?.namespace !== undefined && status.namespace !== spec.namespace ? status.namespace : undefined;
+    const former = formerNamespace(spec.namespace, status);
     const readable = { secretNamespaces: secretNamespaces(spec.namespace, this.deps.extraSecretNamespaces ?? []), forbidden: this.deps.forbiddenSecretNamespaces?.() ?? [], workloads: spec.namespace, former };
     for (const component of this.deps.components) {
       fence(signal);
@@ -322,6 +323,16 @@ export class FlantIntegrationReconciler implements Reconciler {
     await this.deps.api.patchFinalizers(raw.metadata?.name ?? '', finalizers.filter((f) => f !== cleanupFinalizer), raw.metadata?.resourceVersion, signal);
     log.info('cleaned up every owned object and removed the finalizer');
   }
+}
+
+/** The namespace written to before `spec.namespace` changed (`status.namespace`), while it differs. */
+export function formerNamespace(workloads: string, status: { namespace?: unknown } | undefined): string | undefined {
+  const recorded = status?.namespace;
+  return typeof recorded === 'string' && recorded !== '' && recorded !== workloads ? recorded : undefined;
+}
+
+function isSecretKind(k: KindRef): boolean {
+  return k.apiVersion === 'v1' && k.kind === 'Secret';
 }
 
 /** Thrown at a write once leadership is lost: the reconcile stops there. */

@@ -217,7 +217,7 @@ export class MadisonComponent implements Component<MadisonFacts> {
     const moved = former ? readSecretKey({ namespace: former, name: madisonProxyName, key: authKeyField }, ctx.formerSecrets, [former]) : undefined;
     if (moved?.found && ours(ctx.formerSecrets(former ?? '', madisonProxyName), licence, moved.key)) {
       await ctx.cluster.applyNow(keySecret(spec, moved.key, licence));
-      return { key: moved.key, source: `Madison key moved from ${moved.source.split(',')[0] ?? ''} to ${storedIn}` };
+      return { key: moved.key, source: `Madison key moved from Secret ${former ?? ''}/${madisonProxyName} to ${storedIn}` };
     }
     const issued = this.issued.get(spec.namespace) ?? (await this.register(ctx, licence, egress));
     this.issued.set(spec.namespace, issued);

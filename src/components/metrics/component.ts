@@ -75,10 +75,6 @@ export class MetricsComponent implements Component<MetricsFacts> {
 
   async gather(ctx: GatherContext): Promise<Gathered<MetricsFacts>> {
     const ca = ctx.spec.prometheus.caSecretRef;
-    if (ca && !ctx.secretNamespaces.includes(ca.namespace)) {
-      const message = `spec.prometheus.caSecretRef: Secret ${ca.namespace}/${ca.name} is outside the namespaces whose Secrets may be read (${ctx.secretNamespaces.join(', ')}): move it there, or start the controller with --secret-namespaces=${ca.namespace}`;
-      return { blocked: [{ type: ConditionType.MetricsShippingReady, status: 'False', reason: Reason.SecretNamespaceNotAllowed, message }] };
-    }
     let prometheusCA: string | undefined;
     if (ca) {
       const read = readSecretKey(ca, ctx.secrets, ctx.secretNamespaces, ctx.forbiddenSecretNamespaces);
@@ -129,6 +125,9 @@ export class MetricsComponent implements Component<MetricsFacts> {
   }
 }
 
+/** One PEM block: its label, then base64 lines. */
+const pemBlock = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/=\r\n]+?)-----END \1-----/g;
+
 /** Longest CA bundle copied: a few dozen certificates. */
 const maxCABundleBytes = 256 * 1024;
 
@@ -139,9 +138,9 @@ const maxCABundleBytes = 256 * 1024;
  */
 export function certificateBundleProblem(text: string): string | undefined {
   if (Buffer.byteLength(text) > maxCABundleBytes) return `over ${maxCABundleBytes} bytes`;
-  const blocks = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/=\r\n]+?)-----END \1-----/g)];
+  const blocks = [...text.matchAll(pemBlock)];
   if (blocks.length === 0) return 'no PEM block';
-  const outside = text.replace(/-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/=\r\n]+?)-----END \1-----/g, '').trim();
+  const outside = text.replace(pemBlock, '').trim();
   if (outside !== '') return 'text outside the PEM blocks';
   for (const [block, label] of blocks) {
     if (label !== 'CERTIFICATE') return `a ${label ?? ''} block`;

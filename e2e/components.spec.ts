@@ -171,8 +171,14 @@ describe('log-shipper and upmeter components', () => {
     expect(await condition(kc, 'LogShippingReady')).toMatchObject({ status: 'False', reason: 'LicenceMissing' });
     expect(await condition(kc, 'MadisonProxyReady')).toMatchObject({ status: 'False', reason: 'LicenceMissing' });
     expect(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'madison-proxy', '-o', 'name'])).toContain('madison-proxy');
+    // Every column says what exists now: no proxy runs, and kstatus sees a resource that needs a person.
+    await eventually('the MADISON column says 0', async () => (await column('MADISON')) === '0', 5000);
+    expect(await condition(kc, 'Stalled')).toMatchObject({ status: 'True', reason: 'SecretNotFound' });
     await apply(kc, secret(ns, 'licence', { key: newLicence }));
     await eventually('everything is back', async () => (await read(paths.destination)) !== undefined && (await condition(kc, 'MadisonProxyReady'))?.status === 'True', 30_000);
+    const proxies = (await kubectlOk(kc, ['get', 'deploy', '-n', ns, '-l', 'app=madison-proxy', '-o', 'name'])).split('\n').filter(Boolean);
+    expect(proxies.length).toBeGreaterThan(0);
+    expect(await column('MADISON')).toBe(String(proxies.length));
     expect(connect.requests('/v1/madison_register')).toHaveLength(registrations);
   });
 

@@ -7,6 +7,16 @@
 export const ConditionType = {
   /** True when every enabled component is ready and the licence is valid. */
   Ready: 'Ready',
+  /**
+   * kstatus' abnormal-true `Reconciling`: present (True) only while the controller converges (objects
+   * applied and not ready yet, a retry scheduled); the reason and message are those of what it waits for.
+   */
+  Reconciling: 'Reconciling',
+  /**
+   * kstatus' abnormal-true `Stalled`: present (True) only when progress needs a person (a reason of
+   * {@link stalledReasons}): GitOps tools report the object Failed at once, with this reason and message.
+   */
+  Stalled: 'Stalled',
   /** True when a licence key was found; False says where the controller looked. */
   LicenseValid: 'LicenseValid',
   /** True when a Madison key is in use (configured, stored or just issued by Connect). */
@@ -69,7 +79,30 @@ export const Reason = {
   DiscoveryFailed: 'DiscoveryFailed',
   /** No Madison backend is known yet. */
   NoBackends: 'NoBackends',
+  /** The stored spec does not pass the controller's own checks (an older or edited CRD let it in): the message names the field; nothing is changed until it is fixed. */
+  SpecInvalid: 'SpecInvalid',
 } as const;
 
 /** A condition reason of a FlantIntegration. */
 export type ReasonName = (typeof Reason)[keyof typeof Reason];
+
+/**
+ * Reasons that mean progress needs a person: the controller retries nothing until something
+ * changes (a Secret, a Role, a CRD, the spec), so `Stalled` is True while any condition says one.
+ * Every other False reason is converging (`Reconciling`): the API failed and is retried, a
+ * Deployment is rolling out, Connect or DNS failed for now.
+ */
+export const stalledReasons: ReadonlySet<string> = new Set<ReasonName>([
+  Reason.SpecInvalid,
+  Reason.NoLicence,
+  Reason.SecretNotFound,
+  Reason.KeyNotFound,
+  Reason.InvalidRegistrySecret,
+  Reason.SecretNamespaceNotAllowed,
+  Reason.NamespaceForbidden,
+  Reason.InvalidCertificate,
+  Reason.LicenceMissing,
+  Reason.CRDNotInstalled,
+  Reason.Conflict,
+  Reason.Revoked,
+]);

@@ -221,7 +221,8 @@ export const flantIntegrationStatusSchema = z
     madison: z
       .object({
         backends: z.array(z.string()).max(64).optional().describe('Madison backend addresses found by DNS, sorted.'),
-        backendCount: z.number().int().min(0).optional().describe('Number of Madison backends, for kubectl get.'),
+        backendCount: z.number().int().min(0).optional().describe('Number of Madison backends found.'),
+        proxies: z.number().int().min(0).optional().describe('madison-proxy Deployments in place now, one per backend (0 once removed without a licence), for kubectl get.'),
         registered: z.boolean().optional().describe('A Madison key is in use.'),
         revoked: z.boolean().optional().describe('Connect says the Madison setup is archived; alerts are not shipped.'),
         lastDiscoveryTime: k8s(z.string().optional().describe('When the backends host was last resolved.'), {

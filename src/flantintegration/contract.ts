@@ -174,6 +174,11 @@ export interface Component<F> {
   status?(facts: F): Partial<FlantIntegrationStatus>;
   /** The key of its status part, kept as it was while the component cannot go on. */
   readonly statusKey?: keyof FlantIntegrationStatus;
+  /**
+   * Its kept status part once its objects were removed (the licence went away): what counts
+   * objects must say none, so a printed column never shows what no longer exists. @default kept as is
+   */
+  statusWithoutObjects?(kept: Partial<FlantIntegrationStatus>): Partial<FlantIntegrationStatus>;
 }
 
 /**

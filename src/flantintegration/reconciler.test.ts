@@ -375,3 +375,44 @@ describe('FlantIntegration reconciler: the same steps for every component', () =
     expect(w.events.join()).not.toContain('LIC-SECRET-9');
   });
 });
+
+describe('FlantIntegration reconciler: a spec it cannot use', () => {
+  it('says SpecInvalid on Ready and Stalled, naming the field, with an Event; changes nothing and keeps the components\' conditions', async () => {
+    const w = setup({ licence: 'LIC', crd: crd(['v2']) });
+    await w.run();
+    expect(w.condition('LogShippingReady')).toMatchObject({ status: 'True' });
+    const applied = w.writer.applied.length;
+    // What an older CRD admits and this controller's parse refuses.
+    w.fi.spec = { ...(w.fi.spec as object), connect: { url: 'ftp://connect.example' } };
+    w.fi.metadata = { ...w.fi.metadata, generation: 2 };
+    expect(await w.run()).toBeUndefined();
+    expect(w.condition('Ready')).toMatchObject({ status: 'False', reason: 'SpecInvalid', observedGeneration: 2, message: expect.stringMatching(/^spec\.connect\.url: .*nothing is changed until it is fixed$/) });
+    expect(w.condition('Stalled')).toMatchObject({ status: 'True', reason: 'SpecInvalid', observedGeneration: 2 });
+    expect(w.condition('LogShippingReady')).toMatchObject({ status: 'True', observedGeneration: 1 });
+    expect((w.fi.status as { observedGeneration?: number }).observedGeneration).toBe(2);
+    expect(w.writer.applied.length).toBe(applied);
+    expect(w.writer.pruned.length + w.writer.deleted.length).toBe(2);
+    expect(w.events.filter((e) => e.includes('SpecInvalid'))).toEqual(['Warning SpecInvalid']);
+
+    // Again with nothing changed: no second write. Fixed: Ready again, Stalled gone.
+    const writes = w.api.statusWrites;
+    await w.run();
+    expect(w.api.statusWrites).toBe(writes);
+    w.fi.spec = { ...(w.fi.spec as object), connect: undefined };
+    w.fi.metadata = { ...w.fi.metadata, generation: 3 };
+    await w.run();
+    expect(w.condition('Ready')).toMatchObject({ status: 'True', observedGeneration: 3 });
+    expect(w.condition('Stalled')).toBeUndefined();
+  });
+
+  it('is Stalled with the licence\'s reason when the licence Secret is missing, Reconciling while a component converges', async () => {
+    const w = setup({ crd: crd(['v2']) });
+    await w.run();
+    expect(w.condition('Stalled')).toMatchObject({ status: 'True', reason: 'SecretNotFound' });
+    expect(w.condition('Reconciling')).toBeUndefined();
+    const blocked = setup({ licence: 'LIC', crd: crd(['v2']), components: [defineComponent(toy({ blocked: true }))] });
+    await blocked.run();
+    expect(blocked.condition('Reconciling')).toMatchObject({ status: 'True', reason: 'Progressing' });
+    expect(blocked.condition('Stalled')).toBeUndefined();
+  });
+});

@@ -5,8 +5,8 @@
  * (only when it changed) and an Event per condition change.
  */
 import type { Logger } from 'pino';
-import { apiVersion, flantIntegrationSchema, kind, Reason, type FlantIntegration, type FlantIntegrationStatus } from '../api/index.js';
-import { changedConditions, errorText, NotOwnedError, redactValues, rfc3339, TerminalError, type Clock, type KindRef, type KubeObject, type OwnerReference, type Reconciler, type Result } from '../reconciler/index.js';
+import { apiVersion, ConditionType, flantIntegrationSchema, kind, Reason, type FlantIntegration, type FlantIntegrationStatus } from '../api/index.js';
+import { changedConditions, errorText, NotOwnedError, redactValues, removeCondition, rfc3339, setCondition, type Clock, type Condition, type KindRef, type KubeObject, type OwnerReference, type Reconciler, type Result } from '../reconciler/index.js';
 import { cleanupFinalizer, crdName, stamp, type AnyComponent, type CacheView, type GatherContext } from './contract.js';
 import { bestServedVersion, type CRDObject } from './crds.js';
 import { forbiddenMessage, resolveLicence, secretNamespaces, type LicenceResult, type Secret, type SecretLookup } from './licence.js';
@@ -104,7 +104,9 @@ export class FlantIntegrationReconciler implements Reconciler {
     if (raw.metadata?.deletionTimestamp) return this.finalize(raw, log, signal);
     fence(signal);
     await this.ensureFinalizer(raw, signal);
-    const fi = parse(raw);
+    const parsed = flantIntegrationSchema.safeParse(raw);
+    if (!parsed.success) return this.specInvalid(raw, parsed.error.issues, log, signal);
+    const fi = parsed.data;
     const allowed = secretNamespaces(fi.spec.namespace, this.deps.extraSecretNamespaces ?? []);
     // A namespace just added to the Secret cache (spec.namespace changed) is not known yet: decide nothing on an empty view of it.
     const unsettled = (this.deps.unsettledSecretNamespaces?.() ?? []).filter((ns) => allowed.includes(ns));
@@ -169,7 +171,8 @@ export class FlantIntegrationReconciler implements Reconciler {
         // Nothing is shipped without a licence: what runs stops, but for the facts the component keeps
         // (in the former namespace too: they are carried over once it runs again).
         await this.deps.writer.prune(component.name, component.keptWithoutLicence?.(spec) ?? [], this.kindsOf(component, { ...shared, former: undefined }), shared.log, shared.owner.uid, shared.signal);
-        return heldOutcome(component, fi.status, Reason.LicenceMissing, `no licence key, so nothing is shipped and its objects are removed: ${licence.message}`);
+        const held = heldOutcome(component, fi.status, Reason.LicenceMissing, `no licence key, so nothing is shipped and its objects are removed: ${licence.message}`);
+        return held.status && component.statusWithoutObjects ? { ...held, status: component.statusWithoutObjects(held.status) } : held;
       }
       const missing = component.crds.filter((r) => !r.optional && this.served(r.kind, component) === undefined);
       if (missing.length > 0) return heldOutcome(component, fi.status, Reason.CRDNotInstalled, crdMissingMessage(component, missing.map((r) => `${r.kind} (${crdName(r)})`)));
@@ -292,7 +295,41 @@ export class FlantIntegrationReconciler implements Reconciler {
     fence(shared.signal);
     await this.deps.api.patchStatus(raw.metadata?.name ?? '', withNulls(status, current), shared.signal);
     shared.log.info({ conditions: status.conditions?.map((c) => `${c.type}=${c.status}`) }, 'status updated');
-    for (const c of changedConditions(current?.conditions ?? [], status.conditions ?? [])) {
+    await this.recordChanges(raw, current?.conditions ?? [], status.conditions ?? []);
+  }
+
+  /**
+   * An admitted spec the controller cannot use (a CRD older than it, or edited, let it in):
+   * `Ready=False` and `Stalled=True` with reason SpecInvalid naming the field, and an Event.
+   * Nothing is applied or pruned, the components' conditions stay as they were (their objects
+   * too); the next change of the resource is reconciled again.
+   */
+  private async specInvalid(raw: KubeObject, issues: ReadonlyArray<{ path: ReadonlyArray<string | number>; message: string }>, log: Logger, signal: AbortSignal): Promise<void> {
+    const [first, ...others] = issues;
+    const field = first?.path.join('.') || '(the object)';
+    const message = `${field}: ${first?.message ?? 'does not parse'}${others.length > 0 ? ` (and ${others.length} more)` : ''}; nothing is changed until it is fixed`;
+    log.warn({ field, problems: issues.length }, 'the FlantIntegration does not pass the controller\'s checks: nothing is changed');
+    const stored = (raw as { status?: { conditions?: unknown; observedGeneration?: unknown } }).status;
+    const generation = raw.metadata?.generation ?? 0;
+    const now = rfc3339(this.deps.clock.now());
+    const current = Array.isArray(stored?.conditions) ? (stored.conditions as Condition[]) : [];
+    let conditions = removeCondition(current, ConditionType.Reconciling);
+    for (const type of [ConditionType.Ready, ConditionType.Stalled]) {
+      conditions = setCondition(conditions, { type, status: type === ConditionType.Ready ? 'False' : 'True', reason: Reason.SpecInvalid, message }, generation, now);
+    }
+    // Ready and Stalled first, as buildStatus orders them; the others keep their order.
+    const rank = (c: Condition) => (c.type === ConditionType.Ready ? 0 : c.type === ConditionType.Stalled ? 1 : 2);
+    conditions.sort((a, b) => rank(a) - rank(b));
+    if (stored?.observedGeneration === generation && canonical(conditions) === canonical(current)) return;
+    fence(signal);
+    await this.deps.api.patchStatus(raw.metadata?.name ?? '', { observedGeneration: generation, conditions }, signal);
+    await this.recordChanges(raw, current, conditions);
+  }
+
+  /** An Event per condition that changed; not for Reconciling and Stalled, which restate another condition. */
+  private async recordChanges(raw: KubeObject, before: readonly Condition[], after: readonly Condition[]): Promise<void> {
+    for (const c of changedConditions(before, after)) {
+      if (c.type === ConditionType.Reconciling || c.type === ConditionType.Stalled) continue;
       await this.deps.events.record(raw, c.status === 'True' ? 'Normal' : 'Warning', c.reason, `${c.type}: ${c.message}`);
     }
   }
@@ -346,15 +383,6 @@ export class LeadershipLostError extends Error {
 /** Stops the reconcile when `signal` aborted: called before every write. */
 function fence(signal: AbortSignal): void {
   if (signal.aborted) throw new LeadershipLostError();
-}
-
-function parse(raw: KubeObject): FlantIntegration {
-  const result = flantIntegrationSchema.safeParse(raw);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new TerminalError(`FlantIntegration ${raw.metadata?.name ?? ''} does not parse: ${issue?.path.join('.')}: ${issue?.message}`);
-  }
-  return result.data;
 }
 
 /** Owner reference to the FlantIntegration, so the garbage collector removes what we own. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ConditionInput } from '../reconciler/index.js';
-import { buildStatus, canonical, licenceCondition, readyCondition } from './status.js';
+import { buildStatus, canonical, licenceCondition, progressConditions, readyCondition } from './status.js';
 
 const licenceOK = licenceCondition({ found: true, key: 'K', source: 'Secret a/b, key "k"' });
 const licenceMissing = licenceCondition({ found: false, reason: 'SecretNotFound', message: 'Secret a/b not found' });
@@ -24,6 +24,41 @@ describe('readyCondition', () => {
   it('never carries the licence key', () => {
     expect(JSON.stringify(readyCondition([licenceOK]))).not.toContain('"K"');
     expect(licenceOK.message).not.toContain('K"');
+  });
+});
+
+describe('progressConditions (kstatus)', () => {
+  const crdMissing: ConditionInput = { type: 'LogShippingReady', status: 'False', reason: 'CRDNotInstalled', message: 'install it' };
+  const apiError: ConditionInput = { type: 'UpmeterReady', status: 'False', reason: 'APIError', message: 'boom (retrying with backoff)' };
+  const of = (others: ConditionInput[]) => progressConditions(readyCondition(others), others);
+
+  it('says nothing when Ready is True (abnormal-true: absent is normal)', () => {
+    expect(of([licenceOK, proxyUp])).toEqual([]);
+  });
+
+  it('is Reconciling while every failing condition converges on its own, with the first one\'s reason', () => {
+    expect(of([licenceOK, proxyDown, apiError])).toEqual([
+      { type: 'Reconciling', status: 'True', reason: 'Progressing', message: 'converging, retried on its own: MadisonProxyReady: waiting; also UpmeterReady (APIError)' },
+    ]);
+  });
+
+  it.each([
+    { name: 'licence Secret missing', input: [licenceMissing, { ...proxyDown, reason: 'LicenceMissing' }], reason: 'SecretNotFound' },
+    { name: 'a CRD missing beside a rollout', input: [licenceOK, proxyDown, crdMissing], reason: 'CRDNotInstalled' },
+    { name: 'a conflict', input: [licenceOK, { ...proxyDown, reason: 'Conflict' }], reason: 'Conflict' },
+    { name: 'a namespace without a Role', input: [licenceOK, { ...proxyDown, reason: 'NamespaceForbidden' }], reason: 'NamespaceForbidden' },
+  ])('is Stalled, never Reconciling, when one needs a person: $name', ({ input, reason }) => {
+    const [only, ...none] = of(input);
+    expect(none).toEqual([]);
+    expect(only).toMatchObject({ type: 'Stalled', status: 'True', reason, message: expect.stringMatching(/^needs a person: /) });
+  });
+
+  it('comes and goes in the built status, so a fixed object holds neither', () => {
+    const now = '2026-11-22T00:00:00Z';
+    const stalled = buildStatus({ current: undefined, generation: 2, clusterUUID: 'u', conditions: [licenceMissing], parts: [], now });
+    expect(stalled.conditions?.map((c) => `${c.type}=${c.status}@${c.observedGeneration}`)).toEqual(['Ready=False@2', 'Stalled=True@2', 'LicenseValid=False@2']);
+    const fixed = buildStatus({ current: stalled, generation: 2, clusterUUID: 'u', conditions: [licenceOK], parts: [], now });
+    expect(fixed.conditions?.map((c) => c.type)).toEqual(['Ready', 'LicenseValid']);
   });
 });
 

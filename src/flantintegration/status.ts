@@ -2,7 +2,7 @@
  * The FlantIntegration status, computed in one place: the licence condition, the
  * components' conditions, and `Ready` from all of them. Pure, so it is tested as a table.
  */
-import { ConditionType, Reason, type FlantIntegrationStatus } from '../api/index.js';
+import { ConditionType, Reason, stalledReasons, type FlantIntegrationStatus } from '../api/index.js';
 import { setCondition, type Condition, type ConditionInput } from '../reconciler/index.js';
 import type { LicenceResult } from './licence.js';
 
@@ -29,6 +29,24 @@ export function readyCondition(others: readonly ConditionInput[]): ConditionInpu
   };
 }
 
+/**
+ * kstatus' `Reconciling` or `Stalled`, True, when `Ready` is not; none when it is (abnormal-true:
+ * absent means normal). Stalled wins: one condition that needs a person means the whole object
+ * will not get ready by waiting, whatever else still converges.
+ */
+export function progressConditions(ready: ConditionInput, others: readonly ConditionInput[]): ConditionInput[] {
+  if (ready.status === 'True') return [];
+  const failing = others.filter((c) => c.status !== 'True');
+  const stalled = failing.filter((c) => stalledReasons.has(c.reason));
+  const [first] = stalled.length > 0 ? stalled : failing;
+  if (!first) return [];
+  const rest = (stalled.length > 0 ? stalled : failing).slice(1).map((c) => `${c.type} (${c.reason})`);
+  const message = `${first.type}: ${first.message}${rest.length > 0 ? `; also ${rest.join(', ')}` : ''}`;
+  return stalled.length > 0
+    ? [{ type: ConditionType.Stalled, status: 'True', reason: first.reason, message: `needs a person: ${message}` }]
+    : [{ type: ConditionType.Reconciling, status: 'True', reason: first.reason, message: `converging, retried on its own: ${message}` }];
+}
+
 /** Inputs of {@link buildStatus}. */
 export interface StatusInput {
   readonly current: FlantIntegrationStatus | undefined;
@@ -44,7 +62,8 @@ export interface StatusInput {
 
 /** The whole status to write. Conditions no longer reported are dropped. */
 export function buildStatus(input: StatusInput): FlantIntegrationStatus {
-  const all = [readyCondition(input.conditions), ...input.conditions];
+  const ready = readyCondition(input.conditions);
+  const all = [ready, ...progressConditions(ready, input.conditions), ...input.conditions];
   const current = (input.current?.conditions ?? []) as Condition[];
   let conditions = current.filter((c) => all.some((a) => a.type === c.type));
   for (const c of all) conditions = setCondition(conditions, c, input.generation, input.now);

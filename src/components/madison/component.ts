@@ -3,7 +3,7 @@
  * checks it for revocation, discovers the backends, and hands the spine the facts its pure
  * render and readiness work from.
  */
-import { ConditionType, durationToMillis, Reason, type FlantIntegrationSpec } from '../../api/index.js';
+import { ConditionType, durationToMillis, Reason, type FlantIntegrationSpec, type FlantIntegrationStatus } from '../../api/index.js';
 import { ConnectClient, displayURL, type ConnectOptions, type MadisonKeyState, type MadisonRegistration } from '../../connect/index.js';
 import { managedByLabel, componentLabel, readSecretKey, type Component, type GatherContext, type Gathered, type OfflineFacts } from '../../flantintegration/index.js';
 import { errorText, NotOwnedError, rfc3339, type KindRef, type KubeObject } from '../../reconciler/index.js';
@@ -178,11 +178,17 @@ export class MadisonComponent implements Component<MadisonFacts> {
       madison: {
         backends: [...facts.backends],
         backendCount: facts.backends.length,
+        proxies: facts.backends.length,
         registered: true,
         revoked: facts.revoked ?? false,
         ...(facts.lastDiscoveryTime ? { lastDiscoveryTime: facts.lastDiscoveryTime } : {}),
       },
     };
+  }
+
+  /** Its proxies were removed (no licence): none run; the backends found are kept for when it comes back. */
+  statusWithoutObjects(kept: Partial<FlantIntegrationStatus>) {
+    return kept.madison ? { madison: { ...kept.madison, proxies: 0 } } : kept;
   }
 
   /**

@@ -33,6 +33,8 @@ const restricted = { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-se
 
 /** Server-side apply: get (is it ours?), patch (apply), create (an apply that creates needs it too), list and delete (prune). */
 const write = ['get', 'list', 'create', 'patch', 'delete'];
+/** {@link write}, and watch: the kinds watched by our labels in the workloads namespace, so a change by hand is healed at once (src/cmd/owned.ts). */
+const writeWatched = [...write, 'watch'];
 
 /**
  * The cluster-scoped objects the components write, by name: get, patch and delete only those.
@@ -61,11 +63,11 @@ const clusterRules: k8s.PolicyRule[] = [
   { apiGroups: [''], resources: ['services'], resourceNames: ['deckhouse'], verbs: ['get'] },
   // The informer over the components' Deployments (by label): readiness.
   { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch'] },
-  // The cluster-scoped objects it writes: found by label for prune, created, and otherwise touched by name only.
-  ...[...new Set(ownClusterObjects.map((o) => o.group))].map((g) => ({ apiGroups: [g], resources: ownClusterObjects.filter((o) => o.group === g).map((o) => o.resource), verbs: ['list', 'create'] })),
+  // The cluster-scoped objects it writes: watched and found by label (drift, prune), created, and otherwise touched by name only.
+  ...[...new Set(ownClusterObjects.map((o) => o.group))].map((g) => ({ apiGroups: [g], resources: ownClusterObjects.filter((o) => o.group === g).map((o) => o.resource), verbs: ['list', 'watch', 'create'] })),
   ...ownClusterObjects.map((o) => ({ apiGroups: [o.group], resources: [o.resource], resourceNames: [...o.names], verbs: ['get', 'patch', 'delete'] })),
-  // The PodMonitors and PrometheusRule it writes in spec.namespace, found by label for prune.
-  { apiGroups: ['monitoring.coreos.com'], resources: ['podmonitors', 'prometheusrules'], verbs: ['list'] },
+  // The PodMonitors and PrometheusRule it writes in spec.namespace, watched and found by label (drift, prune).
+  { apiGroups: ['monitoring.coreos.com'], resources: ['podmonitors', 'prometheusrules'], verbs: ['list', 'watch'] },
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
   // One informer per CRD a component writes, by name: a CRD appearing is used at once.
   { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], verbs: ['list', 'watch'] },
@@ -87,11 +89,11 @@ const clusterRules: k8s.PolicyRule[] = [
  */
 export const workloadsRules: k8s.PolicyRule[] = [
   { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
-  { apiGroups: [''], resources: ['services', 'serviceaccounts'], verbs: write },
+  { apiGroups: [''], resources: ['services', 'serviceaccounts'], verbs: writeWatched },
   { apiGroups: ['apps'], resources: ['deployments'], verbs: write },
-  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: write },
-  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: write },
-  { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: write },
+  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: writeWatched },
+  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: writeWatched },
+  { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: writeWatched },
   { apiGroups: ['monitoring.coreos.com'], resources: ['podmonitors', 'prometheusrules'], verbs: write },
 ];
 

@@ -2,7 +2,8 @@
  * The component contract end to end on the real control plane: log-shipper and upmeter
  * objects written exactly as DESIGN.md says into the fixture CRDs, `CRDNotInstalled` while
  * those CRDs are missing (Madison unaffected), CRDs picked up within 5 s of installation,
- * the best served ClusterLoggingConfig version, licence rotation within 2 s, switching
+ * the best served ClusterLoggingConfig version, our objects deleted or edited by hand put
+ * back within 2 s, licence rotation within 2 s, switching
  * each component off, deleting the FlantIntegration, and `render` output the API server accepts.
  */
 import { readFile } from 'node:fs/promises';
@@ -148,6 +149,42 @@ describe('log-shipper and upmeter components', () => {
     const selectorOf = async () => ((await get('clusterloggingconfigs.v1alpha2.deckhouse.io', 'flant-integration-d8-logs'))?.spec.kubernetesPods as { namespaceSelector?: unknown } | undefined)?.namespaceSelector;
     await eventually('the v1alpha2 shape is written', async () => JSON.stringify(await selectorOf()) === JSON.stringify({ labelSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'd8-system' } } }), 10_000);
     expect((await condition(kc, 'LogShippingReady'))?.message).toContain('(deckhouse.io/v1alpha2)');
+  });
+
+  it('puts back within 2 s any object of ours deleted or edited by hand, and leaves alike objects of others alone', async () => {
+    // Alike objects that are not ours: same kind, same app label, no managed-by label.
+    await apply(kc, JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'not-ours', namespace: ns, labels: { app: 'madison-proxy' } }, spec: { ports: [{ port: 80 }] } }));
+    await apply(kc, JSON.stringify({ apiVersion: 'deckhouse.io/v1alpha1', kind: 'ClusterLogDestination', metadata: { name: 'not-ours-drift' }, spec: { type: 'Loki', loki: { endpoint: 'https://loki.example.com' } } }));
+    const theirs = async () => [(await read(`/api/v1/namespaces/${ns}/services/not-ours`)) as unknown, (await read('/apis/deckhouse.io/v1alpha1/clusterlogdestinations/not-ours-drift')) as unknown].map((o) => JSON.stringify(o));
+    const theirsBefore = await theirs();
+    const [deployment] = (await kubectlOk(kc, ['get', 'deploy', '-n', ns, '-l', 'app=madison-proxy', '-o', 'jsonpath={.items[*].metadata.name}'])).split(' ');
+    const objects: Record<string, string> = {
+      ClusterLogDestination: paths.destination,
+      ClusterLoggingConfig: '/apis/deckhouse.io/v1alpha2/clusterloggingconfigs/flant-integration-d8-logs',
+      UpmeterRemoteWrite: paths.remoteWrite,
+      'proxy Deployment': `/apis/apps/v1/namespaces/${ns}/deployments/${deployment ?? ''}`,
+      'proxy Service': `/api/v1/namespaces/${ns}/services/madison-proxy`,
+      'Madison key Secret': `/api/v1/namespaces/${ns}/secrets/madison-proxy`,
+    };
+    const uid = async (path: string) => ((await read(path)) as { metadata?: { uid?: string } } | undefined)?.metadata?.uid;
+    const took: string[] = [];
+    for (const [what, path] of Object.entries(objects)) {
+      const before = await uid(path);
+      expect(before, what).toBeDefined();
+      await api.request('DELETE', path);
+      const ms = await eventually(`the ${what} is back`, async () => ((await uid(path)) ?? before) !== before, 2000, 25);
+      took.push(`${what} ${ms} ms`);
+    }
+    // Edited by hand: our fields come back, in place.
+    const endpoint = async () => ((await read(paths.destination))?.spec.loki as { endpoint?: string } | undefined)?.endpoint;
+    const ours = await endpoint();
+    await kubectlOk(kc, ['patch', 'clusterlogdestination', 'flant-integration-loki-storage', '--type=merge', '-p', '{"spec":{"loki":{"endpoint":"https://elsewhere.example.com"}}}']);
+    took.push(`edited ClusterLogDestination ${await eventually('the destination points to Connect again', async () => (await endpoint()) === ours, 2000, 25)} ms`);
+    process.stderr.write(`e2e: deleted or edited by hand, back after: ${took.join(', ')}\n`);
+    expect(await theirs()).toEqual(theirsBefore);
+    await kubectlOk(kc, ['delete', 'service', '-n', ns, 'not-ours']);
+    await kubectlOk(kc, ['delete', 'clusterlogdestination', 'not-ours-drift']);
+    await eventually('Ready is True', async () => (await condition(kc, 'Ready'))?.status === 'True', 30_000);
   });
 
   it('puts a replaced licence in the destination and the remote write within 2 s', async () => {

@@ -8,6 +8,7 @@ import { Gauge, type Registry } from 'prom-client';
 import { flantIntegrationSpecSchema, group, plural, version } from '../api/index.js';
 import {
   componentLabel,
+  crdName,
   crdsPath,
   declaredCRDs,
   FlantIntegrationReconciler,
@@ -29,13 +30,16 @@ import {
   isNotFound,
   Manager,
   NamespacedInformers,
+  groupVersionPath,
   RESTMapper,
   realClock,
   type Clock,
+  type Controller,
   type KubeClient,
   type KubeObject,
   type LeaderElectionOptions,
 } from '../reconciler/index.js';
+import { groupOf, ownedSelector, ownedWatches, watchedVersion } from './owned.js';
 import { programVersion } from './version.js';
 
 /** REST path of the FlantIntegration collection. */
@@ -123,7 +127,8 @@ export function setupController(setup: ControllerSetup): Manager {
   controller.watchPrimary(flantIntegrations);
   // A namespace found forbidden, or allowed again (a Role granted): the status says it at once.
   controller.watch({ on: (handler) => secrets.onAccess((change) => handler({ type: 'add', object: { metadata: { name: change.namespace } } })) }, everyFlantIntegration);
-  controller.watch(secrets, (secret) => (isReferenced(secret, flantIntegrations.list(), setup.components) ? everyFlantIntegration() : []));
+  // A Secret a FlantIntegration reads queues them all; one of ours (deleted or edited by hand) queues its owner.
+  controller.watch(secrets, (secret) => (isReferenced(secret, flantIntegrations.list(), setup.components) ? everyFlantIntegration() : ownerKeys(secret)));
   for (const informer of crds.values()) {
     informer.on((event) => {
       const crd = event.object;
@@ -132,7 +137,71 @@ export function setupController(setup: ControllerSetup): Manager {
     controller.watch(informer, everyFlantIntegration);
   }
   for (const c of setup.components) for (const w of c.informers) controller.watch(caches.get(w.name) as Informer, w.keys ?? ownerKeys);
+  watchOwned(manager, controller, setup, { flantIntegrations, crds, follow: (f) => flantIntegrations.on(f) });
   return manager;
+}
+
+/**
+ * Watches every kind the components write, by our labels (src/cmd/owned.ts), so an object of
+ * ours deleted or edited by hand is applied back at once: its event queues its owner.
+ */
+function watchOwned(
+  manager: Manager,
+  controller: Controller,
+  setup: ControllerSetup,
+  sources: { flantIntegrations: Informer; crds: ReadonlyMap<string, Informer<CRDObject>>; follow: (f: () => void) => void },
+): void {
+  const { client, log } = setup;
+  const clock = setup.clock ?? realClock;
+  const watches = ownedWatches(setup.components);
+  for (const resource of watches.namespaced) {
+    const group = groupOf(resource);
+    const informers = manager.source(
+      new NamespacedInformers(
+        client,
+        {
+          path: (ns) => `${groupVersionPath(resource.apiVersion)}/namespaces/${ns}/${resource.plural}`,
+          labelSelector: ownedSelector,
+          canList: (ns, signal) => allowed(client, { namespace: ns, verb: 'watch', resource: resource.plural, group }, signal),
+        },
+        clock,
+        log.child({ component: 'informer' }),
+      ),
+    );
+    const follow = () => informers.setNamespaces(workloadsNamespaces(sources.flantIntegrations.list()));
+    sources.follow(follow);
+    follow();
+    controller.watch(informers, ownerKeys);
+  }
+  for (const resource of watches.cluster) {
+    controller.watch(manager.informer({ path: `${groupVersionPath(resource.apiVersion)}/${resource.plural}`, labelSelector: ownedSelector }), ownerKeys);
+  }
+  for (const req of watches.crds) {
+    // Keyed by the version watched: none while the CRD serves no version we write, so nothing is listed in vain.
+    const informers = manager.source(new NamespacedInformers(client, { path: (apiVersion) => `${groupVersionPath(apiVersion)}/${req.plural}`, labelSelector: ownedSelector }, clock, log.child({ component: 'informer' })));
+    const crd = sources.crds.get(crdName(req));
+    const follow = () => {
+      const version = watchedVersion(req, crd?.get(crdName(req)));
+      informers.setNamespaces(version ? [version] : []);
+    };
+    crd?.on(follow);
+    follow();
+    controller.watch(informers, ownerKeys);
+  }
+}
+
+/** The namespaces the FlantIntegrations write their namespaced objects to: `spec.namespace`, and the former one until cleaned. */
+function workloadsNamespaces(fis: readonly KubeObject[]): string[] {
+  return [
+    ...new Set(
+      fis.flatMap((fi) => {
+        const parsed = flantIntegrationSpecSchema.safeParse(fi.spec ?? {});
+        const workloads = parsed.success ? parsed.data.namespace : '';
+        const former = formerNamespace(workloads, (fi as { status?: { namespace?: unknown } }).status);
+        return [...(workloads ? [workloads] : []), ...(former ? [former] : [])];
+      }),
+    ),
+  ].sort();
 }
 
 /**
@@ -193,13 +262,7 @@ function flantIntegrationAPI(client: KubeClient): FlantIntegrationAPI {
  * until what it wrote there is removed.
  */
 function allowedNamespaces(fis: readonly KubeObject[], extra: readonly string[]): string[] {
-  const workloads = fis.flatMap((fi) => {
-    const parsed = flantIntegrationSpecSchema.safeParse(fi.spec ?? {});
-    const workloads = parsed.success ? parsed.data.namespace : '';
-    const former = formerNamespace(workloads, (fi as { status?: { namespace?: unknown } }).status);
-    return [...(workloads ? [workloads] : []), ...(former ? [former] : [])];
-  });
-  return [...new Set([...secretNamespaces(registrySecret.namespace, extra), ...workloads.flatMap((ns) => secretNamespaces(ns, extra))])].sort();
+  return [...new Set([...secretNamespaces(registrySecret.namespace, extra), ...workloadsNamespaces(fis).flatMap((ns) => secretNamespaces(ns, extra))])].sort();
 }
 
 /**
@@ -212,8 +275,8 @@ function mayListSecrets(client: KubeClient, namespace: string, signal: AbortSign
   return allowed(client, { namespace, verb: 'list', resource: 'secrets' }, signal);
 }
 
-/** Whether this process may do what `attributes` say, asked with a SelfSubjectAccessReview (core group). */
-async function allowed(client: KubeClient, attributes: { namespace: string; verb: string; resource: string }, signal?: AbortSignal): Promise<boolean> {
+/** Whether this process may do what `attributes` say, asked with a SelfSubjectAccessReview (the core group unless `group` is given). */
+async function allowed(client: KubeClient, attributes: { namespace: string; verb: string; resource: string; group?: string }, signal?: AbortSignal): Promise<boolean> {
   const review = await client.request<{ status?: { allowed?: boolean } }>('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
     body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: attributes } },
     signal,

@@ -3,6 +3,9 @@
  * while they run: a namespace added starts its informer, one removed stops it and forgets
  * its objects. The cache never holds a namespace outside the set.
  *
+ * The key is a namespace as a rule; any partition of a resource works the same way (the
+ * owned-objects watch keys a CRD kind's informer by the version it watches: none, or one).
+ *
  * A namespace this process may not list in (asked first with `canList`, or answered 403 by
  * the API server later) is not listed: it is reported by `denied()`, does not hold back
  * `hasSynced()`, and is asked again every `recheckMs`, so a Role granted later is picked up.

@@ -1,0 +1,83 @@
+/**
+ * Watches of the objects the components write, by our labels, so that one deleted or edited by
+ * hand queues a reconcile at once (which applies it back) instead of waiting for the sync
+ * period. What is watched is derived from the kinds and CRDs each component declares:
+ *
+ * - namespaced built-in kinds, in the workloads namespaces only (`spec.namespace`, and the
+ *   former one until it is cleaned), where the controller's Role lets it list and watch;
+ * - cluster-scoped built-in kinds, cluster-wide by label;
+ * - each CRD kind, cluster-wide by label, in its best served version, only while its CRD serves one.
+ *
+ * Secrets and Deployments are not watched here: the Secret cache and the components' own
+ * Deployment informers already see them.
+ */
+import { bestServedVersion, managedByLabel, type AnyComponent, type CRDObject, type CRDRequirement } from '../flantintegration/index.js';
+
+/** A built-in resource: its REST group, version, plural and scope. */
+export interface BuiltinResource {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly plural: string;
+  readonly namespaced: boolean;
+}
+
+/** The built-in kinds components may write (`apiVersion kind` → resource); a kind missing here fails the wiring. */
+const builtins: readonly BuiltinResource[] = [
+  { apiVersion: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true },
+  { apiVersion: 'v1', kind: 'Service', plural: 'services', namespaced: true },
+  { apiVersion: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true },
+  { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', namespaced: true },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', plural: 'networkpolicies', namespaced: true },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', plural: 'roles', namespaced: true },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', plural: 'rolebindings', namespaced: true },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', plural: 'clusterroles', namespaced: false },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', namespaced: false },
+];
+
+/** Kinds another cache already watches: Secrets (the Secret cache), Deployments (the components' informers). */
+const watchedElsewhere = new Set(['v1 Secret', 'apps/v1 Deployment']);
+
+/** The label selector of everything we write. */
+export const ownedSelector = `${managedByLabel.key}=${managedByLabel.value}`;
+
+/** What to watch for the components' objects. */
+export interface OwnedWatches {
+  /** Namespaced built-in kinds, watched in the workloads namespaces. */
+  readonly namespaced: readonly BuiltinResource[];
+  /** Cluster-scoped built-in kinds, watched cluster-wide. */
+  readonly cluster: readonly BuiltinResource[];
+  /** CRD kinds, watched cluster-wide while served (one entry per CRD, whoever declares it). */
+  readonly crds: readonly CRDRequirement[];
+}
+
+/** The watches the components' declared kinds and CRDs need; throws on a built-in kind this table lacks. */
+export function ownedWatches(components: readonly AnyComponent[]): OwnedWatches {
+  const kinds = new Map<string, BuiltinResource>();
+  for (const c of components) {
+    for (const k of c.kinds) {
+      const id = `${k.apiVersion} ${k.kind}`;
+      const resource = builtins.find((b) => `${b.apiVersion} ${b.kind}` === id);
+      if (!resource) throw new Error(`component ${c.name} writes ${id}, which src/cmd/owned.ts does not know: add its resource there`);
+      if (!watchedElsewhere.has(id)) kinds.set(id, resource);
+    }
+  }
+  const crds = new Map<string, CRDRequirement>();
+  for (const c of components) for (const r of c.crds) if (!crds.has(`${r.plural}.${r.group}`)) crds.set(`${r.plural}.${r.group}`, r);
+  const sorted = [...kinds.values()].sort((a, b) => a.plural.localeCompare(b.plural));
+  return { namespaced: sorted.filter((r) => r.namespaced), cluster: sorted.filter((r) => !r.namespaced), crds: [...crds.values()] };
+}
+
+/** The API group of a built-in resource (`''` for the core group). */
+export function groupOf(resource: Pick<BuiltinResource, 'apiVersion'>): string {
+  return resource.apiVersion.includes('/') ? (resource.apiVersion.split('/')[0] ?? '') : '';
+}
+
+/**
+ * The apiVersion to watch a CRD kind in: the best version every component declaring it can
+ * write that the CRD serves (all our objects of the kind are written in it), else none.
+ */
+export function watchedVersion(req: CRDRequirement, crd: CRDObject | undefined): string | undefined {
+  const version = bestServedVersion(req, crd);
+  return version ? `${req.group}/${version}` : undefined;
+}

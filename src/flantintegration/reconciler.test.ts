@@ -416,3 +416,23 @@ describe('FlantIntegration reconciler: a spec it cannot use', () => {
     expect(blocked.condition('Stalled')).toBeUndefined();
   });
 });
+
+describe('FlantIntegration reconciler: a cache that does not show its own status write yet', () => {
+  it('writes the same status and its Events once, however often it runs on the object as it was', async () => {
+    const w = setup({ crd: crd(['v2']) });
+    w.fi.metadata = { ...w.fi.metadata, resourceVersion: '7' };
+    const before = structuredClone(w.fi.status);
+    await w.run();
+    expect(w.api.statusWrites).toBe(1);
+    const events = [...w.events];
+    // The cache still holds resourceVersion 7 with the old status (the write's watch event is late).
+    w.fi.status = before;
+    await w.run();
+    expect(w.api.statusWrites).toBe(1);
+    expect(w.events).toEqual(events);
+    // Once the object moved on (another version), the stored status is what counts again.
+    w.fi.metadata = { ...w.fi.metadata, resourceVersion: '9' };
+    await w.run();
+    expect(w.api.statusWrites).toBe(2);
+  });
+});

@@ -95,6 +95,12 @@ interface Shared {
 /** Reconciles the one FlantIntegration. */
 export class FlantIntegrationReconciler implements Reconciler {
   private kubeSystemUID?: string;
+  /**
+   * The last status written, and the resourceVersion it was written over: a reconcile that runs
+   * before the cache shows the write (the object still at that version) compares with what was
+   * written, so the same status and its Events are not written twice.
+   */
+  private written?: { uid: string; over: string; status: Record<string, unknown> };
 
   constructor(private readonly deps: FlantIntegrationDeps) {}
 
@@ -282,7 +288,7 @@ export class FlantIntegrationReconciler implements Reconciler {
   }
 
   private async writeStatus(raw: KubeObject, shared: Shared, outcomes: readonly ComponentOutcome[], own: Partial<FlantIntegrationStatus> = {}): Promise<void> {
-    const current = shared.fi.status;
+    const current = (this.lastWritten(raw) as FlantIntegrationStatus | undefined) ?? shared.fi.status;
     const status = buildStatus({
       current,
       generation: raw.metadata?.generation ?? 0,
@@ -294,6 +300,7 @@ export class FlantIntegrationReconciler implements Reconciler {
     if (canonical(status) === canonical(current ?? {})) return;
     fence(shared.signal);
     await this.deps.api.patchStatus(raw.metadata?.name ?? '', withNulls(status, current), shared.signal);
+    this.remember(raw, status as Record<string, unknown>);
     shared.log.info({ conditions: status.conditions?.map((c) => `${c.type}=${c.status}`) }, 'status updated');
     await this.recordChanges(raw, current?.conditions ?? [], status.conditions ?? []);
   }
@@ -309,7 +316,7 @@ export class FlantIntegrationReconciler implements Reconciler {
     const field = first?.path.join('.') || '(the object)';
     const message = `${field}: ${first?.message ?? 'does not parse'}${others.length > 0 ? ` (and ${others.length} more)` : ''}; nothing is changed until it is fixed`;
     log.warn({ field, problems: issues.length }, 'the FlantIntegration does not pass the controller\'s checks: nothing is changed');
-    const stored = (raw as { status?: { conditions?: unknown; observedGeneration?: unknown } }).status;
+    const stored = (this.lastWritten(raw) ?? (raw as { status?: Record<string, unknown> }).status) as { conditions?: unknown; observedGeneration?: unknown } | undefined;
     const generation = raw.metadata?.generation ?? 0;
     const now = rfc3339(this.deps.clock.now());
     const current = Array.isArray(stored?.conditions) ? (stored.conditions as Condition[]) : [];
@@ -323,7 +330,18 @@ export class FlantIntegrationReconciler implements Reconciler {
     if (stored?.observedGeneration === generation && canonical(conditions) === canonical(current)) return;
     fence(signal);
     await this.deps.api.patchStatus(raw.metadata?.name ?? '', { observedGeneration: generation, conditions }, signal);
+    this.remember(raw, { ...stored, observedGeneration: generation, conditions });
     await this.recordChanges(raw, current, conditions);
+  }
+
+  /** The status this process last wrote over `raw`'s resourceVersion, while the cache does not show it yet. */
+  private lastWritten(raw: KubeObject): Record<string, unknown> | undefined {
+    const w = this.written;
+    return w && w.uid === raw.metadata?.uid && w.over === raw.metadata?.resourceVersion ? w.status : undefined;
+  }
+
+  private remember(raw: KubeObject, status: Record<string, unknown>): void {
+    this.written = { uid: raw.metadata?.uid ?? '', over: raw.metadata?.resourceVersion ?? '', status };
   }
 
   /** An Event per condition that changed; not for Reconciling and Stalled, which restate another condition. */

@@ -151,7 +151,7 @@ describe('GitOps status (kstatus, Argo CD)', () => {
     await installCRD(kc);
   });
 
-  it('is InProgress, and Progressing in Argo CD, for a generation the controller has not seen', async () => {
+  it('is InProgress, and Progressing in Argo CD, for a generation the controller has not seen; Progressing in Argo CD before any status', async () => {
     await ctl?.stop('SIGTERM');
     ctl = undefined;
     await apply(kc, spec({ billing: { contacts: 4 } }));
@@ -160,5 +160,13 @@ describe('GitOps status (kstatus, Argo CD)', () => {
     expect(pending.kstatus.message).toMatch(/generation is \d+, but latest observed generation is \d+/);
     expect(pending.argo.status).toBe('Progressing');
     expect(pending.argo.message).toMatch(/has not acted on generation \d+ yet/);
+
+    // Never reconciled at all: kstatus cannot tell (Current), Argo CD's check waits (Progressing).
+    await removeFlantIntegrationAndNamespace(kc, ns);
+    await eventually('the FlantIntegration is gone', async () => (await kubectl(kc, ['get', 'flantintegration', 'default'])).code !== 0, 30_000);
+    await apply(kc, spec());
+    const fresh = await views();
+    expect(fresh.kstatus.status).toBe('Current');
+    expect(fresh.argo).toEqual({ status: 'Progressing', message: 'waiting for the controller to report' });
   });
 });

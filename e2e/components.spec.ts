@@ -13,7 +13,7 @@ import { loadKubeConfig } from '../src/cmd/cluster.js';
 import { isNotFound, kubeClient, type KubeClient } from '../src/reconciler/index.js';
 import { FakeConnect } from './fakes/connect.js';
 import { FakeDNS } from './fakes/dns.js';
-import { apply, column as columnOf, condition, flantIntegration, removeFlantIntegrationAndNamespace, secret, workloadsNamespace } from './support/cluster.js';
+import { apply, fakesSpec, column as columnOf, condition, removeFlantIntegrationAndNamespace, secret, workloadsNamespace } from './support/cluster.js';
 import { ControllerProcess, eventually, startController } from './support/controller.js';
 import { installCRD } from './support/crd.js';
 import { kubectl, kubectlOk } from './support/kubectl.js';
@@ -48,16 +48,7 @@ async function read(path: string): Promise<{ spec: Record<string, unknown> } | u
   }
 }
 
-function spec(extra: Record<string, unknown> = {}): string {
-  return flantIntegration({
-    namespace: ns,
-    licenseKeySecretRef: { namespace: ns, name: 'licence', key: 'key' },
-    connect: { url: connect.url },
-    madison: { backendsHost: host },
-    metrics: { enabled: false },
-    ...extra,
-  });
-}
+const spec = (extra: Record<string, unknown> = {}) => fakesSpec(ns, connect.url, host, extra);
 
 /** The object as stored, read at `version` (`<plural>.<version>.<group>`), or undefined. */
 async function get(resource: string, name: string): Promise<{ apiVersion: string; spec: Record<string, unknown>; metadata: { uid: string } } | undefined> {

@@ -11,7 +11,7 @@ import { flantIntegrationCRD } from '../src/api/index.js';
 import { argoHealthOf, ensureKstatus, ensureLua, kstatusOf, type Health } from './kstatus/build.js';
 import { FakeConnect } from './fakes/connect.js';
 import { FakeDNS } from './fakes/dns.js';
-import { apply, condition, flantIntegration, removeFlantIntegrationAndNamespace, secret, workloadsNamespace } from './support/cluster.js';
+import { apply, fakesSpec, condition, removeFlantIntegrationAndNamespace, secret, workloadsNamespace } from './support/cluster.js';
 import { ControllerProcess, eventually, startController } from './support/controller.js';
 import { installCRD } from './support/crd.js';
 import { kubectl, kubectlOk } from './support/kubectl.js';
@@ -27,16 +27,7 @@ let kstatus: string;
 let lua: string;
 let ctl: ControllerProcess | undefined;
 
-function spec(extra: Record<string, unknown> = {}): string {
-  return flantIntegration({
-    namespace: ns,
-    licenseKeySecretRef: { namespace: ns, name: 'licence', key: 'key' },
-    connect: { url: connect.url },
-    madison: { backendsHost: host },
-    metrics: { enabled: false },
-    ...extra,
-  });
-}
+const spec = (extra: Record<string, unknown> = {}) => fakesSpec(ns, connect.url, host, extra);
 
 /** The FlantIntegration as stored. */
 async function stored(): Promise<Record<string, unknown>> {

@@ -55,6 +55,22 @@ export function flantIntegration(spec: Record<string, unknown>): string {
   return JSON.stringify({ apiVersion: 'integration.flant.com/v1alpha1', kind: 'FlantIntegration', metadata: { name: 'default' }, spec });
 }
 
+/**
+ * The FlantIntegration of a spec that runs Madison against the fakes: the licence in Secret
+ * `<namespace>/licence` (key `key`), Connect and the Madison host given, metrics off (no agent
+ * to run), and `extra` on top.
+ */
+export function fakesSpec(namespace: string, connectURL: string, host: string, extra: Record<string, unknown> = {}): string {
+  return flantIntegration({
+    namespace,
+    licenseKeySecretRef: { namespace, name: 'licence', key: 'key' },
+    connect: { url: connectURL },
+    madison: { backendsHost: host },
+    metrics: { enabled: false },
+    ...extra,
+  });
+}
+
 /** The value of one column of `kubectl get fi default` (empty when the column is blank). */
 export async function column(kubeconfig: string, name: string): Promise<string> {
   const out = await kubectlOk(kubeconfig, ['get', 'fi', 'default']);

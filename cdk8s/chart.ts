@@ -55,7 +55,7 @@ const valuesComments = `# Values of the flant-integration-controller chart. Ever
 # networkPolicy.enabled: NetworkPolicies for the controller, madison-proxy and pricing.
 # prometheusRule.enabled: the controller renders its PrometheusRule of alerts on itself
 #   (when the CRD is served).
-# deckhouse.enabled: Roles in d8-system (the registry Secret: the default licence) and
+# deckhouse.enabled: Roles in d8-system (the registry Secret: the default license) and
 #   d8-monitoring (the alert relabel Secret) on a Deckhouse cluster.
 `;
 

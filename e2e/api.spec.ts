@@ -42,8 +42,8 @@ describe('FlantIntegration CRD on a real API server', () => {
     await deleteFlantIntegration();
   });
 
-  it('applies the documented sample with its licence Secret', async () => {
-    await kubectlOk(kubeconfig, ['apply', '-f', 'config/samples/licence-secret.yaml', '-f', 'config/samples/flantintegration.yaml']);
+  it('applies the documented sample with its license Secret', async () => {
+    await kubectlOk(kubeconfig, ['apply', '-f', 'config/samples/license-secret.yaml', '-f', 'config/samples/flantintegration.yaml']);
     const ref = await kubectlOk(kubeconfig, ['get', 'fi', 'default', '-o', 'jsonpath={.spec.licenseKeySecretRef.name}']);
     expect(ref).toBe('flant-license');
   });
@@ -54,7 +54,7 @@ describe('FlantIntegration CRD on a real API server', () => {
     expect(header).toEqual(['NAME', 'READY', 'MADISON', 'METRICS', 'LOGS', 'UPMETER', 'AGE']);
     expect(out).toMatch(/^default\s/m);
     await deleteFlantIntegration();
-    await kubectlOk(kubeconfig, ['delete', '-f', 'config/samples/licence-secret.yaml', '--wait=false']);
+    await kubectlOk(kubeconfig, ['delete', '-f', 'config/samples/license-secret.yaml', '--wait=false']);
   });
 
   it('accepts the install manifests of config/default', async () => {

@@ -80,7 +80,7 @@ beforeAll(async () => {
   await dns.start();
   dns.setA(host, ['192.0.2.40']);
   await workloadsNamespace(kc, ns);
-  await apply(kc, secret(ns, 'licence', { key: licence }));
+  await apply(kc, secret(ns, 'license', { key: licence }));
   clusterUUID = await kubectlOk(kc, ['get', 'namespace', 'kube-system', '-o', 'jsonpath={.metadata.uid}']);
   api = await kubeClient(loadKubeConfig({ kubeconfig: kc, inCluster: false }));
   ctl = startController(['--sync-period=10m', `--dns-server=${dns.address}`, '--image=flant-integration-controller:e2e']);
@@ -178,31 +178,31 @@ describe('log-shipper and upmeter components', () => {
     await eventually('Ready is True', async () => (await condition(kc, 'Ready'))?.status === 'True', 30_000);
   });
 
-  it('puts a replaced licence in the destination and the remote write within 2 s', async () => {
-    await apply(kc, secret(ns, 'licence', { key: newLicence }));
+  it('puts a replaced license in the destination and the remote write within 2 s', async () => {
+    await apply(kc, secret(ns, 'license', { key: newLicence }));
     const took = await eventually(
-      'both carry the new licence',
+      'both carry the new license',
       async () =>
         ((await read(paths.destination))?.spec.loki as { auth?: { token?: string } } | undefined)?.auth?.token === newLicence &&
         ((await read(paths.remoteWrite))?.spec.config as { bearerToken?: string } | undefined)?.bearerToken === newLicence,
       2000,
       50,
     );
-    process.stderr.write(`e2e: the new licence was in both objects after ${took} ms\n`);
+    process.stderr.write(`e2e: the new license was in both objects after ${took} ms\n`);
   });
 
-  it('stops shipping when the licence goes: removes what carries or uses it, keeps the Madison key, and comes back without a second registration', async () => {
+  it('stops shipping when the license goes: removes what carries or uses it, keeps the Madison key, and comes back without a second registration', async () => {
     const registrations = connect.requests('/v1/madison_register').length;
-    await kubectlOk(kc, ['delete', 'secret', '-n', ns, 'licence']);
+    await kubectlOk(kc, ['delete', 'secret', '-n', ns, 'license']);
     await eventually('the destination, the remote write and the proxies are gone', async () =>
       (await read(paths.destination)) === undefined && (await read(paths.remoteWrite)) === undefined && (await kubectlOk(kc, ['get', 'deploy', '-n', ns, '-l', 'app=madison-proxy', '-o', 'name'])) === '', 10_000);
-    expect(await condition(kc, 'LogShippingReady')).toMatchObject({ status: 'False', reason: 'LicenceMissing' });
-    expect(await condition(kc, 'MadisonProxyReady')).toMatchObject({ status: 'False', reason: 'LicenceMissing' });
+    expect(await condition(kc, 'LogShippingReady')).toMatchObject({ status: 'False', reason: 'LicenseMissing' });
+    expect(await condition(kc, 'MadisonProxyReady')).toMatchObject({ status: 'False', reason: 'LicenseMissing' });
     expect(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'madison-proxy', '-o', 'name'])).toContain('madison-proxy');
     // Every column says what exists now: no proxy runs, and kstatus sees a resource that needs a person.
     await eventually('the MADISON column says 0', async () => (await column('MADISON')) === '0', 5000);
     expect(await condition(kc, 'Stalled')).toMatchObject({ status: 'True', reason: 'SecretNotFound' });
-    await apply(kc, secret(ns, 'licence', { key: newLicence }));
+    await apply(kc, secret(ns, 'license', { key: newLicence }));
     await eventually('everything is back', async () => (await read(paths.destination)) !== undefined && (await condition(kc, 'MadisonProxyReady'))?.status === 'True', 30_000);
     const proxies = (await kubectlOk(kc, ['get', 'deploy', '-n', ns, '-l', 'app=madison-proxy', '-o', 'name'])).split('\n').filter(Boolean);
     expect(proxies.length).toBeGreaterThan(0);
@@ -235,7 +235,7 @@ describe('log-shipper and upmeter components', () => {
     expect(await get('clusterloggingconfigs', 'flant-integration-d8-logs')).toBeUndefined();
     expect(await get('upmeterremotewrites', 'flant-integration-promscale')).toBeUndefined();
     expect(await get('clusterlogdestinations', 'someone-elses')).toBeDefined();
-    expect(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'licence', '-o', 'name'])).toContain('licence');
+    expect(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'license', '-o', 'name'])).toContain('license');
     const logs = ctl.lines.join('\n');
     expect(logs).not.toContain(licence);
     expect(logs).not.toContain(newLicence);
@@ -254,7 +254,7 @@ describe('log-shipper and upmeter components', () => {
   it('says CRDNotInstalled again when a CRD is removed while it runs, and nothing crashes', async () => {
     // Madison registers again, and the stand-in knows only the first licence. The key kept from the deletion was signed
     // with the rotated licence: under this one it cannot be told from a copy, so (as an operator would) it is deleted.
-    await apply(kc, secret(ns, 'licence', { key: licence }));
+    await apply(kc, secret(ns, 'license', { key: licence }));
     await kubectlOk(kc, ['delete', 'secret', '-n', ns, 'madison-proxy', '--ignore-not-found']);
     await apply(kc, spec());
     // Facts survive the resource: the backends found before it was deleted are used at once, not after the 10 minute discovery interval.

@@ -28,7 +28,7 @@ const foreign = [
 function spec(enabled: boolean): string {
   return flantIntegration({
     namespace: ns,
-    licenseKeySecretRef: { namespace: ns, name: 'licence', key: 'key' },
+    licenseKeySecretRef: { namespace: ns, name: 'license', key: 'key' },
     connect: { url: connect.url },
     madison: { enabled, backendsHost: host },
     metrics: { enabled },
@@ -48,7 +48,7 @@ beforeAll(async () => {
   await dns.start();
   dns.setA(host, ['192.0.2.60']);
   await workloadsNamespace(kc, ns);
-  await apply(kc, secret(ns, 'licence', { key: licence }));
+  await apply(kc, secret(ns, 'license', { key: licence }));
   for (const f of foreign) await apply(kc, JSON.stringify(f.manifest));
   ctl = startController(['--sync-period=10m', `--dns-server=${dns.address}`, '--image=flant-integration-controller:e2e']);
 });

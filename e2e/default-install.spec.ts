@@ -33,7 +33,7 @@ let auditLog: string;
 /** What a person writes on a plain cluster: a licence Secret, and the components Deckhouse's CRDs bring switched off. */
 function spec(extra: Record<string, unknown> = {}): string {
   return flantIntegration({
-    licenseKeySecretRef: { namespace: workloadsNamespace, name: 'flant-licence', key: 'key' },
+    licenseKeySecretRef: { namespace: workloadsNamespace, name: 'flant-license', key: 'key' },
     connect: { url: connect.url },
     madison: { backendsHost: host },
     logs: { enabled: false },
@@ -63,7 +63,7 @@ beforeAll(async () => {
   await connect.start();
   await dns.start();
   dns.setA(host, ['192.0.2.61']);
-  await apply(kc, secret(workloadsNamespace, 'flant-licence', { key: licence }));
+  await apply(kc, secret(workloadsNamespace, 'flant-license', { key: licence }));
 });
 
 // A case that fails says what the controller saw: the stored status and its last log lines.
@@ -89,7 +89,7 @@ describe.skipIf(!local)('the default install on a cluster without Deckhouse', ()
     await eventually('/readyz answers 200', async () => (await fetch(`http://127.0.0.1:${probePort(c)}/readyz`).catch(() => undefined))?.status === 200, 30_000);
     await apply(kc, spec());
     await eventually('Ready is True', async () => (await condition(kc, 'Ready'))?.status === 'True', 90_000, 200);
-    expect(await condition(kc, 'LicenseValid')).toMatchObject({ status: 'True', reason: 'LicenceFound' });
+    expect(await condition(kc, 'LicenseValid')).toMatchObject({ status: 'True', reason: 'LicenseFound' });
     expect(await condition(kc, 'MadisonProxyReady')).toMatchObject({ status: 'True' });
     expect(await condition(kc, 'MetricsShippingReady')).toMatchObject({ status: 'True' });
 
@@ -103,7 +103,7 @@ describe.skipIf(!local)('the default install on a cluster without Deckhouse', ()
 
   it('says NamespaceForbidden naming a spec.namespace it has no Role in (it does not even exist), and goes on once the Role is granted', async () => {
     const other = 'team-without-role-e2e';
-    await apply(kc, spec({ namespace: other, licenseKeySecretRef: { namespace: other, name: 'flant-licence', key: 'key' } }));
+    await apply(kc, spec({ namespace: other, licenseKeySecretRef: { namespace: other, name: 'flant-license', key: 'key' } }));
     await eventually('MadisonRegistered says NamespaceForbidden', async () => (await condition(kc, 'MadisonRegistered'))?.reason === 'NamespaceForbidden', 30_000, 200);
     expect(await condition(kc, 'MadisonRegistered')).toMatchObject({ status: 'False', message: expect.stringContaining(`spec.namespace ${other}: the controller's RBAC does not let it list Secrets in namespace ${other}`) });
     expect(await condition(kc, 'LicenseValid')).toMatchObject({ status: 'False', reason: 'NamespaceForbidden' });
@@ -115,7 +115,7 @@ describe.skipIf(!local)('the default install on a cluster without Deckhouse', ()
     // The operator creates the namespace, grants the Role and puts the licence there; any change of the FlantIntegration asks again at once.
     await apply(kc, namespace(other));
     await grantWorkloadsNamespace(kc, other);
-    await apply(kc, secret(other, 'flant-licence', { key: licence }));
+    await apply(kc, secret(other, 'flant-license', { key: licence }));
     await kubectlOk(kc, ['annotate', 'flantintegration', 'default', '--overwrite', 'e2e/poke=1']);
     await eventually('Ready is True in the new namespace', async () => (await condition(kc, 'Ready'))?.status === 'True', 90_000, 200);
     expect(await kubectlOk(kc, ['get', 'deployments', '-n', other, '-l', 'integration.flant.com/component=madison', '-o', 'name'])).toContain('deployment.apps/madison-proxy-');

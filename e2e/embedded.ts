@@ -15,10 +15,10 @@ import { FakeDNS } from './fakes/dns.js';
 import { waitFor } from './controlplane/process.js';
 
 /** Sample manifests applied in embedded mode, relative to the repository root. */
-export const embeddedSamples = ['config/samples/licence-secret.yaml', 'config/samples/flantintegration.yaml'];
+export const embeddedSamples = ['config/samples/license-secret.yaml', 'config/samples/flantintegration.yaml'];
 
-/** The licence of config/samples/licence-secret.yaml, which the Connect stand-in accepts. */
-const sampleLicence = 'replace-with-your-licence-key';
+/** The licence of config/samples/license-secret.yaml, which the Connect stand-in accepts. */
+const sampleLicence = 'replace-with-your-license-key';
 /** The name the DNS stand-in answers for, with documentation-only addresses (never dialled: kwok pods do not run). */
 const localBackendsHost = 'madison-direct.local';
 const localBackends = ['192.0.2.10', '192.0.2.11'];

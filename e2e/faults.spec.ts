@@ -28,7 +28,7 @@ function controller(): ControllerProcess {
 
 const spec = () => flantIntegration({
   namespace: ns,
-  licenseKeySecretRef: { namespace: ns, name: 'licence', key: 'key' },
+  licenseKeySecretRef: { namespace: ns, name: 'license', key: 'key' },
   connect: { url: connect.url },
   madison: { backendsHost: host },
   metrics: { enabled: false },
@@ -57,7 +57,7 @@ beforeAll(async () => {
   await dns.start();
   dns.setA(host, ['192.0.2.70', '192.0.2.71']);
   await workloadsNamespace(kc, ns);
-  await apply(kc, secret(ns, 'licence', { key: licence }));
+  await apply(kc, secret(ns, 'license', { key: licence }));
   await apply(kc, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'not-ours', namespace: ns }, data: { a: 'b' } }));
 });
 

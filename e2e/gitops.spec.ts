@@ -81,7 +81,7 @@ afterAll(async () => {
 });
 
 describe('GitOps status (kstatus, Argo CD)', () => {
-  it('is Failed, and Degraded in Argo CD, while the licence Secret is missing, with our reason', async () => {
+  it('is Failed, and Degraded in Argo CD, while the license Secret is missing, with our reason', async () => {
     await apply(kc, spec());
     const { kstatus: k, argo } = await until('Failed');
     expect(k.message).toMatch(/^needs a person: LicenseValid: Secret gitops-e2e\/licence not found/);
@@ -91,7 +91,7 @@ describe('GitOps status (kstatus, Argo CD)', () => {
 
   it('is InProgress while Connect fails the registration (retried), then Current; kubectl wait still works', async () => {
     connect.failRegistration(503, 'maintenance');
-    await apply(kc, secret(ns, 'licence', { key: licence }));
+    await apply(kc, secret(ns, 'license', { key: licence }));
     const converging = await until('InProgress');
     expect(converging.kstatus.message).toContain('RegistrationFailed');
     expect(converging.argo.status).toBe('Progressing');
@@ -107,8 +107,8 @@ describe('GitOps status (kstatus, Argo CD)', () => {
     expect(new Set([obj.status.observedGeneration, ...obj.status.conditions.map((c) => c.observedGeneration)])).toEqual(new Set([obj.metadata.generation]));
   });
 
-  it('is Failed for a licence in a namespace whose Secrets may not be read, and Current once it points back', async () => {
-    await apply(kc, spec({ licenseKeySecretRef: { namespace: 'kube-system', name: 'licence', key: 'key' } }));
+  it('is Failed for a license in a namespace whose Secrets may not be read, and Current once it points back', async () => {
+    await apply(kc, spec({ licenseKeySecretRef: { namespace: 'kube-system', name: 'license', key: 'key' } }));
     const failed = await until('Failed');
     expect(failed.kstatus.message).toContain('LicenseValid');
     expect(failed.argo.status).toBe('Degraded');

@@ -58,7 +58,7 @@ let madisonAddress = '';
 function spec(): string {
   return flantIntegration({
     namespace: ns,
-    licenseKeySecretRef: { namespace: ns, name: 'licence', key: 'key' },
+    licenseKeySecretRef: { namespace: ns, name: 'license', key: 'key' },
     connect: { url: connect.url },
     madison: { backendsHost },
     logs: { enabled: false },
@@ -107,7 +107,7 @@ describe.skipIf(engine instanceof Error)('the image, run as containers', () => {
     madisonAddress = await madison.start();
     dns.setA(backendsHost, ['192.0.2.41']);
     await workloadsNamespace(kc, ns);
-    await apply(kc, secret(ns, 'licence', { key: licence }));
+    await apply(kc, secret(ns, 'license', { key: licence }));
     const ca = Buffer.from(await kubectlOk(kc, ['config', 'view', '--raw', '--minify', '-o', 'jsonpath={.clusters[0].cluster.certificate-authority-data}']), 'base64').toString('utf8');
     await apply(kc, secret(ns, 'prometheus-ca', { 'ca.crt': ca }));
   });

@@ -29,7 +29,7 @@ function spec(extra: Record<string, unknown> = {}, namespace = ns, top: Record<s
   return flantIntegration({
     ...top,
     namespace,
-    licenseKeySecretRef: { namespace, name: 'licence', key: 'key' },
+    licenseKeySecretRef: { namespace, name: 'license', key: 'key' },
     connect: { url: connect.url },
     madison: { backendsHost: host, ...extra },
     metrics: { enabled: false },
@@ -56,7 +56,7 @@ beforeAll(async () => {
   await dns.start();
   dns.setA(host, ['192.0.2.20', '192.0.2.3']);
   await workloadsNamespace(kc, ns);
-  await apply(kc, secret(ns, 'licence', { key: licence }));
+  await apply(kc, secret(ns, 'license', { key: licence }));
   await apply(kc, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'not-ours', namespace: ns }, data: { a: 'b' } }));
   ctl = startController();
   await apply(kc, spec());
@@ -99,7 +99,7 @@ describe('Madison', () => {
     const key = await kubectlOk(kc, ['get', 'secret', '-n', ns, 'madison-proxy', '-o', 'jsonpath={.data.auth-key}']);
     const registrations = connect.requests('/v1/madison_register').length;
     await workloadsNamespace(kc, moved);
-    await apply(kc, secret(moved, 'licence', { key: licence }));
+    await apply(kc, secret(moved, 'license', { key: licence }));
     await apply(kc, spec({}, moved));
     const inNamespace = async (namespace: string) => (await kubectlOk(kc, ['get', 'deployments,services,secrets', '-n', namespace, '-l', 'integration.flant.com/component=madison', '-o', 'name'])).split('\n').filter(Boolean);
     await eventually('nothing of ours is left in the former namespace', async () => (await inNamespace(ns)).length === 0, 30_000);
@@ -107,7 +107,7 @@ describe('Madison', () => {
     expect(await kubectlOk(kc, ['get', 'secret', '-n', moved, 'madison-proxy', '-o', 'jsonpath={.data.auth-key}'])).toBe(key);
     expect(connect.requests('/v1/madison_register').length, 'no second registration').toBe(registrations);
     expect((await getFlantIntegration(kc))?.status).toMatchObject({ namespace: moved });
-    expect(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'licence', '-o', 'name']), 'the licence Secret is not ours').toContain('licence');
+    expect(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'license', '-o', 'name']), 'the license Secret is not ours').toContain('license');
 
     await apply(kc, spec());
     await eventually('back: nothing of ours in the other namespace', async () => (await inNamespace(moved)).length === 0, 30_000);
@@ -191,7 +191,7 @@ describe('Madison', () => {
     await eventually('no Madison object is left', async () => (await names('secrets')).length + (await names('services')).length + (await names('customalertmanagers', false)).length === 0, 30_000);
     expect(await condition(kc, 'MadisonProxyReady')).toMatchObject({ status: 'True', reason: 'Disabled' });
     expect(await kubectlOk(kc, ['get', 'configmap', '-n', ns, 'not-ours', '-o', 'name'])).toContain('not-ours');
-    expect(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'licence', '-o', 'name'])).toContain('licence');
+    expect(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'license', '-o', 'name'])).toContain('license');
   });
 
   it('removes every Madison object and nothing else when the FlantIntegration is deleted, but for the stored key, which a reinstall reuses', async () => {

@@ -42,7 +42,7 @@ let clusterUUID: string;
 function spec(extra: Record<string, unknown> = {}): string {
   return flantIntegration({
     namespace: ns,
-    licenseKeySecretRef: { namespace: ns, name: 'licence', key: 'key' },
+    licenseKeySecretRef: { namespace: ns, name: 'license', key: 'key' },
     connect: { url: connect.url },
     madison: { enabled: false },
     logs: { enabled: false },
@@ -105,8 +105,8 @@ async function configFile(key: string): Promise<string> {
 
 /** The licence from the agent's licence Secret, in a local token file. */
 async function tokenFile(): Promise<string> {
-  const file = join(dir, 'licence');
-  await writeFile(file, Buffer.from(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'pricing-agent-licence', '-o', 'jsonpath={.data.licence}']), 'base64'));
+  const file = join(dir, 'license');
+  await writeFile(file, Buffer.from(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'pricing-agent-license', '-o', 'jsonpath={.data.license}']), 'base64'));
   return file;
 }
 
@@ -116,7 +116,7 @@ function exporterAddress(): string {
 
 /** Alloy with the generated Deployment's agent arguments and the generated file, on local addresses and paths. */
 async function startAlloy(): Promise<void> {
-  const text = (await configFile('config.alloy')).replace('"127.0.0.1:9115"', `"${exporterAddress()}"`).replace('"/etc/pricing-agent/licence/licence"', `"${await tokenFile()}"`);
+  const text = (await configFile('config.alloy')).replace('"127.0.0.1:9115"', `"${exporterAddress()}"`).replace('"/etc/pricing-agent/license/license"', `"${await tokenFile()}"`);
   const file = join(dir, 'config.alloy');
   await writeFile(file, text);
   // Our writer prints Alloy's canonical form, and Alloy accepts the file as it is.
@@ -162,7 +162,7 @@ beforeAll(async () => {
   await kubectlOk(kc, ['wait', '--for=condition=Established', 'crd/nodegroups.deckhouse.io', 'crd/ingressnginxcontrollers.deckhouse.io']);
   await connect.start();
   await workloadsNamespace(kc, ns);
-  await apply(kc, secret(ns, 'licence', { key: licence }));
+  await apply(kc, secret(ns, 'license', { key: licence }));
   const ca = Buffer.from(await kubectlOk(kc, ['config', 'view', '--raw', '--minify', '-o', 'jsonpath={.clusters[0].cluster.certificate-authority-data}']), 'base64').toString('utf8');
   await apply(kc, secret(ns, 'prometheus-ca', { 'ca.crt': ca }));
   clusterUUID = await kubectlOk(kc, ['get', 'namespace', 'kube-system', '-o', 'jsonpath={.metadata.uid}']);
@@ -229,7 +229,7 @@ describe('metrics through the real agents', () => {
     await eventually('the exporter counts the controller', async () => (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).includes(line), 30_000);
   });
 
-  it('Alloy, the default agent, delivers exactly the expected node counts, with cluster_uuid, without instance or hook, and the licence as token', async () => {
+  it('Alloy, the default agent, delivers exactly the expected node counts, with cluster_uuid, without instance or hook, and the license as token', async () => {
     await eventually('the exporter is serving', () => exporter.messages('serving the pricing metrics').length > 0, 30_000);
     await startAlloy();
     const expected = { ephemeral: 1, vm: 5, hard: 3, special: 1 };
@@ -272,10 +272,10 @@ describe('metrics through the real agents', () => {
   it('removes every metrics object, the ClusterRole and its binding included, and nothing else, when switched off', async () => {
     await apply(kc, spec({ metrics: { enabled: false } }));
     await eventually('the metrics objects are gone', async () => (await kubectl(kc, ['get', 'clusterrole', 'flant-integration-pricing'])).code !== 0 && (await kubectl(kc, ['get', 'deployment', '-n', ns, 'pricing'])).code !== 0, 30_000);
-    for (const [kind, name] of [['clusterrolebinding', 'flant-integration-pricing'], ['serviceaccount', 'pricing'], ['secret', 'pricing-agent-config'], ['secret', 'pricing-agent-licence']]) {
+    for (const [kind, name] of [['clusterrolebinding', 'flant-integration-pricing'], ['serviceaccount', 'pricing'], ['secret', 'pricing-agent-config'], ['secret', 'pricing-agent-license']]) {
       expect((await kubectl(kc, ['get', '-n', ns, kind ?? '', name ?? ''])).code).not.toBe(0);
     }
-    expect((await kubectl(kc, ['get', 'secret', '-n', ns, 'licence'])).code).toBe(0);
+    expect((await kubectl(kc, ['get', 'secret', '-n', ns, 'license'])).code).toBe(0);
     expect(await condition(kc, 'MetricsShippingReady')).toMatchObject({ status: 'True', reason: 'Disabled' });
     expect(ctl.lines.join('\n') + exporter.lines.join('\n')).not.toContain(licence);
   });

@@ -63,7 +63,7 @@ afterAll(async () => {
 });
 
 describe('FlantIntegration reconciler', () => {
-  it('names the missing licence Secret, turns True within 2 s of its creation, and then writes nothing at rest', async () => {
+  it('names the missing license Secret, turns True within 2 s of its creation, and then writes nothing at rest', async () => {
     const ctl = controller(['--sync-period=2s', '--log-level=debug']);
     await apply(kc, fi({ licenseKeySecretRef: licenceRef }));
     await eventually('LicenseValid is False', async () => (await condition(kc, 'LicenseValid'))?.status === 'False');
@@ -71,7 +71,7 @@ describe('FlantIntegration reconciler', () => {
       reason: 'SecretNotFound',
       message: expect.stringContaining('Secret d8-flant-integration/flant-license not found'),
     });
-    expect(await condition(kc, 'Ready')).toMatchObject({ status: 'False', reason: 'LicenceMissing' });
+    expect(await condition(kc, 'Ready')).toMatchObject({ status: 'False', reason: 'LicenseMissing' });
 
     await apply(kc, secret(licenceRef.namespace, licenceRef.name, { [licenceRef.key]: licence }));
     await eventually('LicenseValid turns True', async () => (await condition(kc, 'LicenseValid'))?.status === 'True', 2000, 50);
@@ -144,7 +144,7 @@ describe('FlantIntegration reconciler', () => {
     process.stderr.write(`e2e: the follower took over ${(took / 1000).toFixed(1)} s after the leader was killed\n`);
   });
 
-  it('never reads a licence Secret outside the allowed namespaces, unless --secret-namespaces allows it', async () => {
+  it('never reads a license Secret outside the allowed namespaces, unless --secret-namespaces allows it', async () => {
     const stolen = 'STOLEN-kube-system-9e1f';
     await apply(kc, secret('kube-system', 'not-for-flant', { token: stolen }));
     const refused = controller(['--sync-period=2s']);

@@ -99,7 +99,7 @@ function namespace(name: string): object {
   return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: restricted } };
 }
 
-/** The stand-ins' pod, its TLS and licence Secrets, and one Service per service (443 to the pod's unprivileged ports). */
+/** The stand-ins' pod, its TLS and license Secrets, and one Service per service (443 to the pod's unprivileged ports). */
 async function standins(): Promise<object[]> {
   const certs = join(dir, 'certs');
   const secret = (name: string, data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: standinsNs }, stringData: data });
@@ -112,7 +112,7 @@ async function standins(): Promise<object[]> {
   return [
     namespace(standinsNs),
     secret('tls', { 'tls.crt': await readFile(join(certs, 'tls.crt'), 'utf8'), 'tls.key': await readFile(join(certs, 'tls.key'), 'utf8') }),
-    secret('licence', { licence }),
+    secret('license', { licence }),
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -129,7 +129,7 @@ async function standins(): Promise<object[]> {
                 name: 'standins',
                 image: kindImages.standins,
                 imagePullPolicy: 'Never',
-                env: [{ name: 'LICENCE', valueFrom: { secretKeyRef: { name: 'licence', key: 'licence' } } }, { name: 'TLS_DIR', value: '/tls' }],
+                env: [{ name: 'LICENCE', valueFrom: { secretKeyRef: { name: 'license', key: 'license' } } }, { name: 'TLS_DIR', value: '/tls' }],
                 ports: [{ containerPort: standinPorts.madison }, { containerPort: standinPorts.connect }],
                 readinessProbe: { tcpSocket: { port: standinPorts.connect }, periodSeconds: 2 },
                 securityContext: hardened,
@@ -191,7 +191,7 @@ function flantIntegration(): object {
     metadata: { name: 'default' },
     spec: {
       namespace: ns,
-      licenseKeySecretRef: { namespace: ns, name: 'licence', key: 'key' },
+      licenseKeySecretRef: { namespace: ns, name: 'license', key: 'key' },
       connect: { url: `https://${connectHost}` },
       madison: { backendsHost },
       // Alloy, the default agent, from the image built here; a short interval so samples come soon.
@@ -327,7 +327,7 @@ describe.skipIf(engine instanceof Error)('the product in a real kind cluster', (
   });
 
   it('takes the FlantIntegration to Ready=True, with madison-proxy pods Running and Ready through their probes', async () => {
-    await applyAll([{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'licence', namespace: ns }, stringData: { key: licence } }, flantIntegration()]);
+    await applyAll([{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'license', namespace: ns }, stringData: { key: licence } }, flantIntegration()]);
     let last: Awaited<ReturnType<typeof readyCondition>>;
     await eventually('Ready is True', async () => (last = await readyCondition())?.status === 'True', 240_000, 2000).catch((err: unknown) => {
       throw new Error(`${(err as Error).message}; last Ready: ${JSON.stringify(last)}`);
@@ -356,7 +356,7 @@ describe.skipIf(engine instanceof Error)('the product in a real kind cluster', (
     expect(proxyLogs).not.toContain(licence);
   });
 
-  it('runs the metrics agent (Alloy) on the generated configuration: the Connect stand-in receives flant_pricing_* samples with the licence as token', async () => {
+  it('runs the metrics agent (Alloy) on the generated configuration: the Connect stand-in receives flant_pricing_* samples with the license as token', async () => {
     const pricingPods = await pods(ns, 'app=pricing');
     expect(pricingPods).toHaveLength(2);
     expect(pricingPods.every(ready)).toBe(true);

@@ -57,13 +57,13 @@ export function flantIntegration(spec: Record<string, unknown>): string {
 
 /**
  * The FlantIntegration of a spec that runs Madison against the fakes: the licence in Secret
- * `<namespace>/licence` (key `key`), Connect and the Madison host given, metrics off (no agent
+ * `<namespace>/license` (key `key`), Connect and the Madison host given, metrics off (no agent
  * to run), and `extra` on top.
  */
 export function fakesSpec(namespace: string, connectURL: string, host: string, extra: Record<string, unknown> = {}): string {
   return flantIntegration({
     namespace,
-    licenseKeySecretRef: { namespace, name: 'licence', key: 'key' },
+    licenseKeySecretRef: { namespace, name: 'license', key: 'key' },
     connect: { url: connectURL },
     madison: { backendsHost: host },
     metrics: { enabled: false },

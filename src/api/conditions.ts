@@ -45,7 +45,7 @@ export const Reason = {
   /** The CRD the component writes is not installed; other components go on. */
   CRDNotInstalled: 'CRDNotInstalled',
   /** A licence key was read from the Secret named in the message. */
-  LicenceFound: 'LicenceFound',
+  LicenseFound: 'LicenseFound',
   /** The Secret named in `licenseKeySecretRef` does not exist. */
   SecretNotFound: 'SecretNotFound',
   /** A Secret reference points outside the namespaces the controller may read Secrets in; it was not read. */
@@ -60,11 +60,11 @@ export const Reason = {
   /** The Secret exists but has no such key, or the key is empty. */
   KeyNotFound: 'KeyNotFound',
   /** No `licenseKeySecretRef` and no Deckhouse registry Secret with a password. */
-  NoLicence: 'NoLicence',
+  NoLicense: 'NoLicense',
   /** The Deckhouse registry Secret could not be parsed. */
   InvalidRegistrySecret: 'InvalidRegistrySecret',
   /** Nothing can be shipped without a licence: a component that needs one has removed its objects (Madison keeps its stored key). */
-  LicenceMissing: 'LicenceMissing',
+  LicenseMissing: 'LicenseMissing',
   /** An object the component would write exists and is not ours; it is left untouched and the message names it. */
   Conflict: 'Conflict',
   /** The Kubernetes API failed; the controller retries with backoff. */
@@ -94,14 +94,14 @@ export type ReasonName = (typeof Reason)[keyof typeof Reason];
  */
 export const stalledReasons: ReadonlySet<string> = new Set<ReasonName>([
   Reason.SpecInvalid,
-  Reason.NoLicence,
+  Reason.NoLicense,
   Reason.SecretNotFound,
   Reason.KeyNotFound,
   Reason.InvalidRegistrySecret,
   Reason.SecretNamespaceNotAllowed,
   Reason.NamespaceForbidden,
   Reason.InvalidCertificate,
-  Reason.LicenceMissing,
+  Reason.LicenseMissing,
   Reason.CRDNotInstalled,
   Reason.Conflict,
   Reason.Revoked,

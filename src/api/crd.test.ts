@@ -73,7 +73,7 @@ describe('FlantIntegration CRD', () => {
     expect(url['x-kubernetes-validations']).toEqual([
       expect.objectContaining({ message: 'must be an http:// or https:// URL' }),
       expect.objectContaining({ message: 'must have a port from 0 to 65535' }),
-      expect.objectContaining({ message: 'must be an https:// URL (http:// only to a loopback host): the licence is sent to it' }),
+      expect.objectContaining({ message: 'must be an https:// URL (http:// only to a loopback host): the license is sent to it' }),
     ]);
   });
 

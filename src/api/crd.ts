@@ -103,7 +103,7 @@ function conditionColumn(name: string, type: string, field: 'status' | 'reason',
 /** The printer columns of `kubectl get flantintegrations`. */
 const printerColumns: JSONSchemaNode[] = [
   conditionColumn('Ready', ConditionType.Ready, 'status', 'Every enabled component works.'),
-  { name: 'Madison', type: 'integer', jsonPath: '.status.madison.proxies', description: 'madison-proxy Deployments in place now (one per Madison backend); 0 once removed without a licence.' },
+  { name: 'Madison', type: 'integer', jsonPath: '.status.madison.proxies', description: 'madison-proxy Deployments in place now (one per Madison backend); 0 once removed without a license.' },
   conditionColumn('Metrics', ConditionType.MetricsShippingReady, 'reason', 'Why metrics are shipped or not: Ready, Disabled, CRDNotInstalled, ...'),
   conditionColumn('Logs', ConditionType.LogShippingReady, 'reason', 'Why logs are shipped or not: Ready, Disabled, CRDNotInstalled, ...'),
   conditionColumn('Upmeter', ConditionType.UpmeterReady, 'reason', 'Why SLA metrics are shipped or not: Ready, Disabled, CRDNotInstalled, ...'),

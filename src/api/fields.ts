@@ -72,7 +72,7 @@ export function mayCarryCredential(url: URL): boolean {
  * An https URL, or http to a loopback host only: `sent` (the licence, a token) goes to it as a
  * bearer token, so a plain-HTTP URL anywhere else is refused at admission.
  */
-export function secureURL(description: string, sent = 'the licence'): z.ZodEffects<z.ZodEffects<z.ZodString>> {
+export function secureURL(description: string, sent = 'the license'): z.ZodEffects<z.ZodEffects<z.ZodString>> {
   const message = `must be an https:// URL (http:// only to a loopback host): ${sent} is sent to it`;
   const inner = httpURL(description);
   const schema = inner.refine((v) => {

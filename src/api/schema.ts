@@ -79,7 +79,7 @@ export const defaultAgentImages: Readonly<Record<(typeof metricsAgents)[number],
 const metricsSchema = z
   .object({
     enabled: enabledSwitch('ship pricing and telemetry metrics through the metrics agent'),
-    url: secureURL('Prometheus remote_write target, also used by upmeter; receives the licence. Defaults to {connect.url}/v1/remote_write.').optional(),
+    url: secureURL('Prometheus remote_write target, also used by upmeter; receives the license. Defaults to {connect.url}/v1/remote_write.').optional(),
     scrapeInterval: durationAtLeast('Scrape interval of the metrics agent; at least 10s.', '10s').default('5m'),
     agent: z
       .enum(metricsAgents)
@@ -99,7 +99,7 @@ const metricsSchema = z
 const logsSchema = z
   .object({
     enabled: enabledSwitch('ship the Deckhouse operator\'s logs through log-shipper'),
-    url: secureURL('Loki push endpoint; receives the licence. Defaults to {connect.url}/v1/loki_push.').optional(),
+    url: secureURL('Loki push endpoint; receives the license. Defaults to {connect.url}/v1/loki_push.').optional(),
   })
   .strict()
   .default({})
@@ -175,7 +175,7 @@ const prometheusSchema = z
 export const flantIntegrationSpecSchema = z
   .object({
     licenseKeySecretRef: secretKeyRef(
-      'Where the licence key lives. When absent, the password of the Deckhouse registry Secret d8-system/deckhouse-registry is used.',
+      'Where the license key lives. When absent, the password of the Deckhouse registry Secret d8-system/deckhouse-registry is used.',
     ).optional(),
     namespace: dnsLabel('Namespace where the controller puts its workloads.').default('d8-flant-integration'),
     clusterUUID: text('The cluster\'s id, added as label cluster_uuid to everything shipped. Defaults to the UID of the kube-system namespace.', 1, 64).optional(),
@@ -222,7 +222,7 @@ export const flantIntegrationStatusSchema = z
       .object({
         backends: z.array(z.string()).max(64).optional().describe('Madison backend addresses found by DNS, sorted.'),
         backendCount: z.number().int().min(0).optional().describe('Number of Madison backends found.'),
-        proxies: z.number().int().min(0).optional().describe('madison-proxy Deployments in place now, one per backend (0 once removed without a licence), for kubectl get.'),
+        proxies: z.number().int().min(0).optional().describe('madison-proxy Deployments in place now, one per backend (0 once removed without a license), for kubectl get.'),
         registered: z.boolean().optional().describe('A Madison key is in use.'),
         revoked: z.boolean().optional().describe('Connect says the Madison setup is archived; alerts are not shipped.'),
         lastDiscoveryTime: k8s(z.string().optional().describe('When the backends host was last resolved.'), {

@@ -30,7 +30,7 @@ Commands:
             --prometheus-rule true|false    render the PrometheusRule of alerts on ourselves when its CRD is served (default: true)
   render  print every manifest the controller would apply, with no cluster
             -f FILE                         the FlantIntegration (YAML)
-            --facts FILE                    what the controller would discover: clusterUUID, licenceKey, image,
+            --facts FILE                    what the controller would discover: clusterUUID, licenseKey, image,
                                             crds (served version per kind, or none), madison (backends, ...) (YAML)
   proxy   run the madison-proxy program (settings from MADISON_* and LISTEN_* variables)
   pricing run the pricing exporter (the pricing container beside the metrics agent)

@@ -29,7 +29,7 @@ describe('render command', () => {
   });
 
   it('writes the versions the facts say are served, and says which components a missing CRD holds', async () => {
-    const facts = file('facts.yaml', 'licenceKey: LIC\ncrds: {ClusterLoggingConfig: v1alpha1, UpmeterRemoteWrite: none, CustomAlertmanager: none, PrometheusRule: none}\n');
+    const facts = file('facts.yaml', 'licenseKey: LIC\ncrds: {ClusterLoggingConfig: v1alpha1, UpmeterRemoteWrite: none, CustomAlertmanager: none, PrometheusRule: none}\n');
     const notes: string[] = [];
     const out = docs(await renderFromFiles(fiWith('{madison: {enabled: false}, metrics: {enabled: false}}'), facts, (n) => notes.push(n)));
     expect(out.map((d) => `${d.kind} ${d.apiVersion}`)).toEqual(['Namespace v1', 'ClusterLogDestination deckhouse.io/v1alpha1', 'ClusterLoggingConfig deckhouse.io/v1alpha1']);

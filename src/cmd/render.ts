@@ -16,7 +16,7 @@ import { components } from './components.js';
 export const renderFactsSchema = z
   .object({
     clusterUUID: z.string().default('00000000-0000-0000-0000-000000000000').describe('UID of kube-system'),
-    licenceKey: z.string().min(1).default('<licence-key>').describe('The licence key, written where the CRDs carry it inline'),
+    licenseKey: z.string().min(1).default('<license-key>').describe('The license key, written where the CRDs carry it inline'),
     image: z.string().default('flant-integration-controller:dev').describe('Image of the workloads that run this program'),
     crds: z
       .record(z.union([z.string().regex(/^v[0-9]+((alpha|beta)[0-9]+)?$/), z.literal('none')]))
@@ -44,7 +44,7 @@ export function renderAll(fi: FlantIntegration, facts: RenderFacts, all: readonl
       continue;
     }
     const section = (facts as Record<string, unknown>)[component.name];
-    objects.push(...renderComponent(component, fi.spec, offlineFacts(component, { clusterUUID: facts.clusterUUID, licenceKey: facts.licenceKey, image: facts.image, served, section })));
+    objects.push(...renderComponent(component, fi.spec, offlineFacts(component, { clusterUUID: facts.clusterUUID, licenceKey: facts.licenseKey, image: facts.image, served, section })));
   }
   return { objects, notes };
 }

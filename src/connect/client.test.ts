@@ -24,7 +24,7 @@ describe('ConnectClient against a local Connect stand-in', () => {
     await fake.stop();
   });
 
-  it('registers with the licence as bearer token and returns the issued key', async () => {
+  it('registers with the license as bearer token and returns the issued key', async () => {
     const key = await client.registerMadison({ labels: { cluster_uuid: 'u' } });
     expect(key).toBe(fake.issued[0]);
     const request = fake.requests('/v1/madison_register')[0];
@@ -47,7 +47,7 @@ describe('ConnectClient against a local Connect stand-in', () => {
     await expect(wrongLicence.madisonKeyState(key)).rejects.toThrow('401 Unauthorized: Invalid license');
   });
 
-  it('keeps the licence out of error messages when Connect is unreachable', async () => {
+  it('keeps the license out of error messages when Connect is unreachable', async () => {
     const dead = new ConnectClient({ url: 'http://127.0.0.1:1', licence, timeoutMs: 2000 });
     const err = await dead.registerMadison({ labels: {} }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectUnreachableError);
@@ -88,7 +88,7 @@ describe('ConnectClient against a server that echoes what it gets', () => {
     server.close();
   });
 
-  it('scrubs the licence and the key it sent out of the error a server echoes', async () => {
+  it('scrubs the license and the key it sent out of the error a server echoes', async () => {
     answer = (auth, body) => ({ status: 403, body: { error: `denied for ${auth} with ${body}` } });
     const client = new ConnectClient({ url, licence });
     const err = (await client.madisonKeyState('MADISON-KEY-42').catch((e: unknown) => e)) as Error;

@@ -12,7 +12,7 @@ const ref = { namespace: 'fi', name: 'lic', key: 'license-key' };
 const allowed = secretNamespaces('fi', ['flant-integration-system']);
 const dockerConfig = (entry: object) => ({ '.dockerconfigjson': b64(JSON.stringify({ auths: { 'registry.deckhouse.io': entry } })) });
 
-describe('resolveLicence', () => {
+describe('resolveLicense', () => {
   const cases: Array<{ name: string; ref?: typeof ref; lookup: SecretLookup; want: object }> = [
     { name: 'reads the referenced Secret, trimmed', ref, lookup: secrets({ ns: 'fi', name: 'lic', data: { 'license-key': b64(' KEY\n') } }), want: { found: true, key: 'KEY' } },
     { name: 'names a missing Secret', ref, lookup: secrets(), want: { found: false, reason: 'SecretNotFound', message: 'Secret fi/lic not found: create it with the key "license-key"' } },
@@ -20,7 +20,7 @@ describe('resolveLicence', () => {
     { name: 'refuses an empty key', ref, lookup: secrets({ ns: 'fi', name: 'lic', data: { 'license-key': b64('  ') } }), want: { found: false, reason: 'KeyNotFound' } },
     { name: 'falls back to the registry password', lookup: secrets({ ns: 'd8-system', name: 'deckhouse-registry', data: dockerConfig({ password: 'PASS ' }) }), want: { found: true, key: 'PASS' } },
     { name: 'reads the password from auth', lookup: secrets({ ns: 'd8-system', name: 'deckhouse-registry', data: dockerConfig({ auth: b64('license-token:AUTHPASS') }) }), want: { found: true, key: 'AUTHPASS' } },
-    { name: 'says NoLicence without any Secret', lookup: secrets(), want: { found: false, reason: 'NoLicence' } },
+    { name: 'says NoLicense without any Secret', lookup: secrets(), want: { found: false, reason: 'NoLicense' } },
     { name: 'says InvalidRegistrySecret for garbage', lookup: secrets({ ns: 'd8-system', name: 'deckhouse-registry', data: { '.dockerconfigjson': b64('{not json') } }), want: { found: false, reason: 'InvalidRegistrySecret' } },
     {
       name: 'refuses a Secret outside the allowed namespaces without reading it',

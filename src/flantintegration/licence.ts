@@ -70,23 +70,23 @@ function fromRegistrySecret(secrets: SecretLookup, forbidden: readonly string[])
   if (forbidden.includes(registrySecret.namespace)) {
     return {
       found: false,
-      reason: Reason.NoLicence,
-      message: `no licence key: spec.licenseKeySecretRef is not set, and the Deckhouse registry ${where} cannot be read (no Role in ${registrySecret.namespace}: not a Deckhouse cluster, or installed without deckhouse.enabled); set spec.licenseKeySecretRef`,
+      reason: Reason.NoLicense,
+      message: `no license key: spec.licenseKeySecretRef is not set, and the Deckhouse registry ${where} cannot be read (no Role in ${registrySecret.namespace}: not a Deckhouse cluster, or installed without deckhouse.enabled); set spec.licenseKeySecretRef`,
     };
   }
   const secret = secrets(registrySecret.namespace, registrySecret.name);
   if (!secret) {
     return {
       found: false,
-      reason: Reason.NoLicence,
-      message: `no licence key: spec.licenseKeySecretRef is not set and the Deckhouse registry ${where} does not exist`,
+      reason: Reason.NoLicense,
+      message: `no license key: spec.licenseKeySecretRef is not set and the Deckhouse registry ${where} does not exist`,
     };
   }
   const password = registryPassword(secret.data?.['.dockerconfigjson']);
   if (password === undefined) {
     return { found: false, reason: Reason.InvalidRegistrySecret, message: `${where} has no readable .dockerconfigjson` };
   }
-  if (!password) return { found: false, reason: Reason.NoLicence, message: `${where} has no registry password: set spec.licenseKeySecretRef` };
+  if (!password) return { found: false, reason: Reason.NoLicense, message: `${where} has no registry password: set spec.licenseKeySecretRef` };
   return { found: true, key: password, source: `the Deckhouse registry ${where}` };
 }
 

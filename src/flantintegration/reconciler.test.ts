@@ -8,7 +8,7 @@ import type { Secret } from './licence.js';
 import { FlantIntegrationReconciler, LeadershipLostError, type FlantIntegrationAPI, type ObjectWriter } from './reconciler.js';
 
 const log = pino({ level: 'silent' });
-const licenceRef = { namespace: 'ns', name: 'licence', key: 'key' };
+const licenceRef = { namespace: 'ns', name: 'license', key: 'key' };
 
 /** Records what the spine writes. */
 class FakeWriter implements ObjectWriter {
@@ -127,7 +127,7 @@ function crd(versions: string[], established = true): CRDObject {
 }
 
 function licenceSecret(value: string): Secret {
-  return { metadata: { namespace: 'ns', name: 'licence' }, data: { key: Buffer.from(value).toString('base64') } };
+  return { metadata: { namespace: 'ns', name: 'license' }, data: { key: Buffer.from(value).toString('base64') } };
 }
 
 interface World {
@@ -143,7 +143,7 @@ interface World {
 
 function setup(world: World) {
   const fi: KubeObject = { apiVersion: 'integration.flant.com/v1alpha1', kind: 'FlantIntegration', metadata: { name: 'default', uid: 'fi-uid', generation: 1 }, spec: { namespace: 'ns', licenseKeySecretRef: licenceRef, ...world.spec } };
-  const secrets = new Map<string, Secret>(world.licence ? [['ns/licence', licenceSecret(world.licence)]] : []);
+  const secrets = new Map<string, Secret>(world.licence ? [['ns/license', licenceSecret(world.licence)]] : []);
   const crds = new Map<string, CRDObject>(world.crd ? [['toys.toys.example.com', world.crd]] : []);
   const writer = new FakeWriter();
   const api = new FakeAPI(fi);
@@ -177,7 +177,7 @@ describe('FlantIntegration reconciler: namespaces its RBAC does not let it read'
     expect(w.condition('UpmeterReady')).toMatchObject({ status: 'False', reason: 'NamespaceForbidden' });
     // The licence is in that namespace too: Ready names it through the licence.
     expect(w.condition('LicenseValid')).toMatchObject({ status: 'False', reason: 'NamespaceForbidden' });
-    expect(w.condition('Ready')?.message).toContain('Secret ns/licence was not read: the controller\'s RBAC does not let it list Secrets in namespace ns');
+    expect(w.condition('Ready')?.message).toContain('Secret ns/license was not read: the controller\'s RBAC does not let it list Secrets in namespace ns');
     expect(w.events).toContain('Warning NamespaceForbidden');
   });
 
@@ -188,17 +188,17 @@ describe('FlantIntegration reconciler: namespaces its RBAC does not let it read'
     expect(w.api.statusWrites).toBe(0);
   });
 
-  it('says why a licence in a namespace it may not read was not read', async () => {
-    const w = setup({ licence: 'LIC', crd: crd(['v2']), spec: { licenseKeySecretRef: { namespace: 'd8-system', name: 'licence', key: 'key' } }, forbidden: ['d8-system'] });
+  it('says why a license in a namespace it may not read was not read', async () => {
+    const w = setup({ licence: 'LIC', crd: crd(['v2']), spec: { licenseKeySecretRef: { namespace: 'd8-system', name: 'license', key: 'key' } }, forbidden: ['d8-system'] });
     await w.run();
     expect(w.condition('LicenseValid')).toMatchObject({ status: 'False', reason: 'NamespaceForbidden' });
     expect(w.condition('LicenseValid')?.message).toContain('list Secrets in namespace d8-system');
   });
 
-  it('without licenseKeySecretRef and no Role in d8-system: NoLicence, saying the registry Secret cannot be read', async () => {
+  it('without licenseKeySecretRef and no Role in d8-system: NoLicense, saying the registry Secret cannot be read', async () => {
     const w = setup({ crd: crd(['v2']), spec: { licenseKeySecretRef: undefined }, forbidden: ['d8-system'] });
     await w.run();
-    expect(w.condition('LicenseValid')).toMatchObject({ status: 'False', reason: 'NoLicence' });
+    expect(w.condition('LicenseValid')).toMatchObject({ status: 'False', reason: 'NoLicense' });
     expect(w.condition('LicenseValid')?.message).toContain('cannot be read (no Role in d8-system');
   });
 
@@ -222,7 +222,7 @@ describe('FlantIntegration reconciler: spec.namespace changes', () => {
     const w = setup({ licence: 'LIC', components: [withSecrets()] });
     await w.run();
     expect((w.fi.status as { namespace?: string }).namespace).toBe('ns');
-    w.fi.spec = { ...(w.fi.spec as object), namespace: 'other', licenseKeySecretRef: { namespace: 'ns', name: 'licence', key: 'key' } };
+    w.fi.spec = { ...(w.fi.spec as object), namespace: 'other', licenseKeySecretRef: { namespace: 'ns', name: 'license', key: 'key' } };
     w.writer.pruned.length = 0;
     await w.run();
     expect(w.writer.pruned[0]?.kinds.find((k) => k.kind === 'Secret')?.namespaces).toContain('ns');
@@ -245,7 +245,7 @@ describe('FlantIntegration reconciler: the same steps for every component', () =
   it.each<{ name: string; world: World; toy: Partial<Condition>; applied: number }>([
     { name: 'everything there', world: { licence: 'LIC', crd: crd(['v1', 'v2']) }, toy: { status: 'True', reason: 'Ready', message: 'toy applied as toys.example.com/v2' }, applied: 2 },
     { name: 'disabled', world: { licence: 'LIC', crd: crd(['v2']), spec: { logs: { enabled: false } } }, toy: { status: 'True', reason: 'Disabled', message: 'spec.logs.enabled is false' }, applied: 0 },
-    { name: 'no licence', world: { crd: crd(['v2']) }, toy: { status: 'False', reason: 'LicenceMissing' }, applied: 0 },
+    { name: 'no license', world: { crd: crd(['v2']) }, toy: { status: 'False', reason: 'LicenseMissing' }, applied: 0 },
     { name: 'CRD missing', world: { licence: 'LIC' }, toy: { status: 'False', reason: 'CRDNotInstalled' }, applied: 0 },
     { name: 'CRD not Established yet', world: { licence: 'LIC', crd: crd(['v2'], false) }, toy: { status: 'False', reason: 'CRDNotInstalled' }, applied: 0 },
     { name: 'CRD serving none of the versions it writes', world: { licence: 'LIC', crd: crd(['v3']) }, toy: { status: 'False', reason: 'CRDNotInstalled' }, applied: 0 },
@@ -312,14 +312,14 @@ describe('FlantIntegration reconciler: the same steps for every component', () =
     expect(w.writer.pruned.every((p) => p.ownerUID === 'fi-uid')).toBe(true);
   });
 
-  it('removes what a component runs when the licence goes, but for what it keeps, and says LicenceMissing', async () => {
+  it('removes what a component runs when the license goes, but for what it keeps, and says LicenseMissing', async () => {
     const kept = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'toy-key', namespace: 'ns' } };
     const w = setup({ crd: crd(['v2']), components: [defineComponent({ ...toy(), keptWithoutLicence: () => [kept] })] });
     await w.run();
     expect(w.writer.applied).toEqual([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns' } }]);
     expect(w.writer.pruned).toEqual([{ component: 'toy', kinds: [{ apiVersion: 'v1', kind: 'ConfigMap', namespaces: ['ns'] }, { apiVersion: 'toys.example.com/v2', kind: 'Toy', namespaces: ['ns'] }], ownerUID: 'fi-uid' }]);
     expect(w.writer.keptOnPrune.at(-1)).toEqual(['ConfigMap toy-key']);
-    expect(w.condition('LogShippingReady')).toMatchObject({ status: 'False', reason: 'LicenceMissing', message: expect.stringContaining('its objects are removed') });
+    expect(w.condition('LogShippingReady')).toMatchObject({ status: 'False', reason: 'LicenseMissing', message: expect.stringContaining('its objects are removed') });
   });
 
   it('on deletion removes every object but what a component keeps, releases that, and drops the finalizer', async () => {
@@ -353,22 +353,22 @@ describe('FlantIntegration reconciler: the same steps for every component', () =
     expect(w.api.statusWrites).toBe(1);
   });
 
-  it('puts a new licence in every object that carries it, in one reconcile', async () => {
+  it('puts a new license in every object that carries it, in one reconcile', async () => {
     const w = setup({ licence: 'LIC-OLD', crd: crd(['v2']) });
     await w.run();
-    w.secrets.set('ns/licence', licenceSecret('LIC-NEW'));
+    w.secrets.set('ns/license', licenceSecret('LIC-NEW'));
     await w.run();
     expect(w.writer.of('toy').filter((o) => o.kind === 'Toy').map((o) => (o.spec as { token: string }).token)).toEqual(['LIC-OLD', 'LIC-NEW']);
   });
 
-  it('scrubs the licence out of a message that echoes it, before it reaches the status or an Event', async () => {
+  it('scrubs the license out of a message that echoes it, before it reaches the status or an Event', async () => {
     const w = setup({ licence: 'LIC-ECHOED-31', crd: crd(['v2']), components: [defineComponent(toy({ echoes: true }))] });
     await expect(w.run()).rejects.toThrow('[REDACTED]');
     expect(w.condition('LogShippingReady')?.message).toBe('the toy API said: bad token Bearer [REDACTED] (retrying with backoff)');
     expect(JSON.stringify(w.fi.status)).not.toContain('LIC-ECHOED-31');
   });
 
-  it('never puts the licence in the status or an Event', async () => {
+  it('never puts the license in the status or an Event', async () => {
     const w = setup({ licence: 'LIC-SECRET-9', crd: crd(['v2']) });
     await w.run();
     expect(JSON.stringify(w.fi.status)).not.toContain('LIC-SECRET-9');
@@ -405,7 +405,7 @@ describe('FlantIntegration reconciler: a spec it cannot use', () => {
     expect(w.condition('Stalled')).toBeUndefined();
   });
 
-  it('is Stalled with the licence\'s reason when the licence Secret is missing, Reconciling while a component converges', async () => {
+  it('is Stalled with the license\'s reason when the license Secret is missing, Reconciling while a component converges', async () => {
     const w = setup({ crd: crd(['v2']) });
     await w.run();
     expect(w.condition('Stalled')).toMatchObject({ status: 'True', reason: 'SecretNotFound' });

@@ -177,7 +177,7 @@ export class FlantIntegrationReconciler implements Reconciler {
         // Nothing is shipped without a licence: what runs stops, but for the facts the component keeps
         // (in the former namespace too: they are carried over once it runs again).
         await this.deps.writer.prune(component.name, component.keptWithoutLicence?.(spec) ?? [], this.kindsOf(component, { ...shared, former: undefined }), shared.log, shared.owner.uid, shared.signal);
-        const held = heldOutcome(component, fi.status, Reason.LicenceMissing, `no licence key, so nothing is shipped and its objects are removed: ${licence.message}`);
+        const held = heldOutcome(component, fi.status, Reason.LicenseMissing, `no license key, so nothing is shipped and its objects are removed: ${licence.message}`);
         return held.status && component.statusWithoutObjects ? { ...held, status: component.statusWithoutObjects(held.status) } : held;
       }
       const missing = component.crds.filter((r) => !r.optional && this.served(r.kind, component) === undefined);

@@ -9,8 +9,8 @@ const proxyUp: ConditionInput = { type: 'MadisonProxyReady', status: 'True', rea
 
 describe('readyCondition', () => {
   it.each([
-    { name: 'licence only, valid', input: [licenceOK], status: 'True', reason: 'Ready' },
-    { name: 'licence missing', input: [licenceMissing, proxyUp], status: 'False', reason: 'LicenceMissing' },
+    { name: 'license only, valid', input: [licenceOK], status: 'True', reason: 'Ready' },
+    { name: 'license missing', input: [licenceMissing, proxyUp], status: 'False', reason: 'LicenseMissing' },
     { name: 'a component not ready', input: [licenceOK, proxyDown], status: 'False', reason: 'ComponentsNotReady' },
     { name: 'everything ready', input: [licenceOK, proxyUp], status: 'True', reason: 'Ready' },
   ])('$name', ({ input, status, reason }) => {
@@ -21,7 +21,7 @@ describe('readyCondition', () => {
     expect(readyCondition([licenceOK, proxyDown]).message).toBe('not ready: MadisonProxyReady (Progressing)');
   });
 
-  it('never carries the licence key', () => {
+  it('never carries the license key', () => {
     expect(JSON.stringify(readyCondition([licenceOK]))).not.toContain('"K"');
     expect(licenceOK.message).not.toContain('K"');
   });
@@ -43,7 +43,7 @@ describe('progressConditions (kstatus)', () => {
   });
 
   it.each([
-    { name: 'licence Secret missing', input: [licenceMissing, { ...proxyDown, reason: 'LicenceMissing' }], reason: 'SecretNotFound' },
+    { name: 'license Secret missing', input: [licenceMissing, { ...proxyDown, reason: 'LicenseMissing' }], reason: 'SecretNotFound' },
     { name: 'a CRD missing beside a rollout', input: [licenceOK, proxyDown, crdMissing], reason: 'CRDNotInstalled' },
     { name: 'a conflict', input: [licenceOK, { ...proxyDown, reason: 'Conflict' }], reason: 'Conflict' },
     { name: 'a namespace without a Role', input: [licenceOK, { ...proxyDown, reason: 'NamespaceForbidden' }], reason: 'NamespaceForbidden' },

@@ -9,7 +9,7 @@ import type { LicenceResult } from './licence.js';
 /** The `LicenseValid` condition for a licence lookup. */
 export function licenceCondition(licence: LicenceResult): ConditionInput {
   return licence.found
-    ? { type: ConditionType.LicenseValid, status: 'True', reason: Reason.LicenceFound, message: `licence key read from ${licence.source}` }
+    ? { type: ConditionType.LicenseValid, status: 'True', reason: Reason.LicenseFound, message: `license key read from ${licence.source}` }
     : { type: ConditionType.LicenseValid, status: 'False', reason: licence.reason, message: licence.message };
 }
 
@@ -17,7 +17,7 @@ export function licenceCondition(licence: LicenceResult): ConditionInput {
 export function readyCondition(others: readonly ConditionInput[]): ConditionInput {
   const licence = others.find((c) => c.type === ConditionType.LicenseValid);
   if (licence && licence.status !== 'True') {
-    return { type: ConditionType.Ready, status: 'False', reason: Reason.LicenceMissing, message: `nothing is shipped without a licence: ${licence.message}` };
+    return { type: ConditionType.Ready, status: 'False', reason: Reason.LicenseMissing, message: `nothing is shipped without a license: ${licence.message}` };
   }
   const failing = others.filter((c) => c.status !== 'True');
   if (failing.length === 0) return { type: ConditionType.Ready, status: 'True', reason: Reason.Ready, message: 'every enabled component is ready' };

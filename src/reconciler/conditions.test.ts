@@ -9,11 +9,11 @@ const licence = (status: Condition['status'], reason: string, message = 'm'): Co
 
 describe('setCondition', () => {
   const cases: Array<{ name: string; before: Condition[]; input: Omit<Condition, 'lastTransitionTime'>; time: string; generation: number }> = [
-    { name: 'adds a new condition with now', before: [], input: { type: 'LicenseValid', status: 'True', reason: 'LicenceFound', message: 'm' }, time: t1, generation: 1 },
+    { name: 'adds a new condition with now', before: [], input: { type: 'LicenseValid', status: 'True', reason: 'LicenseFound', message: 'm' }, time: t1, generation: 1 },
     { name: 'keeps the time when only the message changes', before: [licence('False', 'SecretNotFound', 'a')], input: { type: 'LicenseValid', status: 'False', reason: 'SecretNotFound', message: 'b' }, time: t0, generation: 1 },
     { name: 'keeps the time when only the reason changes', before: [licence('False', 'SecretNotFound')], input: { type: 'LicenseValid', status: 'False', reason: 'KeyNotFound', message: 'm' }, time: t0, generation: 1 },
-    { name: 'moves the time when the status flips', before: [licence('False', 'SecretNotFound')], input: { type: 'LicenseValid', status: 'True', reason: 'LicenceFound', message: 'm' }, time: t1, generation: 1 },
-    { name: 'stamps the generation', before: [licence('True', 'LicenceFound')], input: { type: 'LicenseValid', status: 'True', reason: 'LicenceFound', message: 'm' }, time: t0, generation: 7 },
+    { name: 'moves the time when the status flips', before: [licence('False', 'SecretNotFound')], input: { type: 'LicenseValid', status: 'True', reason: 'LicenseFound', message: 'm' }, time: t1, generation: 1 },
+    { name: 'stamps the generation', before: [licence('True', 'LicenseFound')], input: { type: 'LicenseValid', status: 'True', reason: 'LicenseFound', message: 'm' }, time: t0, generation: 7 },
   ];
 
   it.each(cases)('$name', ({ before, input, time, generation }) => {
@@ -23,14 +23,14 @@ describe('setCondition', () => {
 
   it('keeps other conditions and their order', () => {
     const ready: Condition = { type: 'Ready', status: 'False', reason: 'R', message: '', lastTransitionTime: t0 };
-    const after = setCondition([ready, licence('False', 'SecretNotFound')], { type: 'LicenseValid', status: 'True', reason: 'LicenceFound', message: 'm' }, 1, t1);
+    const after = setCondition([ready, licence('False', 'SecretNotFound')], { type: 'LicenseValid', status: 'True', reason: 'LicenseFound', message: 'm' }, 1, t1);
     expect(after.map((c) => c.type)).toEqual(['Ready', 'LicenseValid']);
     expect(after[0]).toBe(ready);
   });
 
   it('gives an equal list when nothing changed, so no write follows', () => {
-    const before = [licence('True', 'LicenceFound')];
-    const after = setCondition(before, { type: 'LicenseValid', status: 'True', reason: 'LicenceFound', message: 'm' }, 1, t1);
+    const before = [licence('True', 'LicenseFound')];
+    const after = setCondition(before, { type: 'LicenseValid', status: 'True', reason: 'LicenseFound', message: 'm' }, 1, t1);
     expect(after).toEqual(before);
     expect(changedConditions(before, after)).toEqual([]);
   });

@@ -17,7 +17,7 @@ function capture() {
 
 describe('logger', () => {
   it.each([
-    ['a top-level licence key', { licenceKey: 'SECRET-1' }],
+    ['a top-level license key', { licenceKey: 'SECRET-1' }],
     ['a nested token', { request: { token: 'SECRET-1' } }],
     ['an authorization header two levels down', { req: { headers: { authorization: 'Bearer SECRET-1' } } }],
     ['Secret data', { secret: { data: { key: 'SECRET-1' } } }],

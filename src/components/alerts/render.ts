@@ -51,7 +51,7 @@ export function alertRules(namespace: string): AlertRule[] {
       labels: labels('6'),
       annotations: {
         summary: 'Pricing metrics are not being delivered to Flant',
-        description: `For 30 minutes the metrics agent in ${namespace} has reported no remote-write progress: prometheus_remote_storage_queue_highest_sent_timestamp_seconds is absent (its pods are down, not scraped, or never sent a sample) or stopped increasing (the agent's log says why: network, proxy, licence refused by Connect). Check \`kubectl -n ${namespace} get pods -l app=pricing\` and the agent's log.`,
+        description: `For 30 minutes the metrics agent in ${namespace} has reported no remote-write progress: prometheus_remote_storage_queue_highest_sent_timestamp_seconds is absent (its pods are down, not scraped, or never sent a sample) or stopped increasing (the agent's log says why: network, proxy, license refused by Connect). Check \`kubectl -n ${namespace} get pods -l app=pricing\` and the agent's log.`,
       },
     },
     {

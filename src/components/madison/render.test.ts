@@ -84,11 +84,11 @@ describe('renderMadison', () => {
     expect(keySecret(spec, 'KEY-1', 'LIC-1')).toEqual(byKind(render(), 'Secret')[0]);
   });
 
-  it('signs the key Secret with the licence: only a holder of the licence can make a Secret that passes for ours', () => {
+  it('signs the key Secret with the license: only a holder of the license can make a Secret that passes for ours', () => {
     const stored = keySecret(spec, 'KEY-1', 'LIC-1');
     expect(stored.metadata?.annotations?.['integration.flant.com/signature']).toBe(keySignature('LIC-1', 'fi-ns', 'KEY-1'));
     expect(signedKeySecret(stored, 'LIC-1', 'KEY-1')).toBe(true);
-    expect(signedKeySecret(stored, 'another-licence', 'KEY-1'), 'another licence').toBe(false);
+    expect(signedKeySecret(stored, 'another-license', 'KEY-1'), 'another license').toBe(false);
     expect(signedKeySecret(stored, 'LIC-1', 'KEY-2'), 'another key').toBe(false);
     const copied = { ...stored, metadata: { ...stored.metadata, annotations: {} } };
     expect(signedKeySecret(copied, 'LIC-1', 'KEY-1'), 'our labels without the signature').toBe(false);

@@ -164,7 +164,7 @@ export function keySignature(licence: string, namespace: string, authKey: string
   return createHmac('sha256', licence).update(`${namespace}/${madisonProxyName}\n${authKey}`).digest('base64');
 }
 
-/** True when `secret` carries the signature of `authKey` made with `licence`. */
+/** True when `secret` carries the signature of `authKey` made with `license`. */
 export function signedKeySecret(secret: KubeObject | undefined, licence: string, authKey: string): boolean {
   const found = secret?.metadata?.annotations?.[signatureAnnotation];
   const want = keySignature(licence, secret?.metadata?.namespace ?? '', authKey);

@@ -51,7 +51,7 @@ prometheus.relabel "flant_pricing" {
 prometheus.remote_write "connect" {
 	endpoint {
 		url               = "https://connect.deckhouse.io/v1/remote_write"
-		bearer_token_file = "/etc/pricing-agent/licence/licence"
+		bearer_token_file = "/etc/pricing-agent/license/license"
 
 		metadata_config {
 			send = false
@@ -71,7 +71,7 @@ prometheus.remote_write "connect" {
     expect(text).toContain('prometheus.scrape "deckhouse_telemetry" {\n\tjob_name        = "deckhouse-telemetry"\n\ttargets         = [{"__address__" = "deckhouse.d8-system.svc.k8s.example:8080"}]\n\tmetrics_path    = "/metrics/hooks"');
     expect(text).toContain('forward_to      = [prometheus.relabel.deckhouse_telemetry.receiver]');
     expect(text).toContain('regex         = "d8_telemetry_.+"');
-    expect(text).toContain('url               = "https://metrics.example.com/write"\n\t\tbearer_token_file = "/etc/pricing-agent/licence/licence"\n\t\tproxy_url         = "http://p2:3128"');
+    expect(text).toContain('url               = "https://metrics.example.com/write"\n\t\tbearer_token_file = "/etc/pricing-agent/license/license"\n\t\tproxy_url         = "http://p2:3128"');
     expect(text.match(/prometheus\.remote_write "/g)).toHaveLength(1);
   });
 

@@ -9,7 +9,7 @@ import { insertUserinfo } from '../egress.js';
 /** Where the exporter beside the agent serves its metrics. */
 export const pricingTarget = '127.0.0.1:9115';
 /** Where the licence Secret is mounted in the agent container, and its key. */
-export const licenceMount = { dir: '/etc/pricing-agent/licence', key: 'licence' } as const;
+export const licenceMount = { dir: '/etc/pricing-agent/license', key: 'license' } as const;
 /** The agent's data directory (an emptyDir); its WAL lives below it. */
 export const dataDir = '/data/agent';
 

@@ -33,7 +33,7 @@ describe('metrics config (grafana-agent static mode)', () => {
             host_filter: false,
             max_wal_time: '360h',
             scrape_configs: [{ job_name: 'flant-pricing', metrics_path: '/metrics', static_configs: [{ targets: ['127.0.0.1:9115'] }], metric_relabel_configs: relabels }],
-            remote_write: [{ url: 'https://connect.deckhouse.io/v1/remote_write', bearer_token_file: '/etc/pricing-agent/licence/licence', metadata_config: { send: false } }],
+            remote_write: [{ url: 'https://connect.deckhouse.io/v1/remote_write', bearer_token_file: '/etc/pricing-agent/license/license', metadata_config: { send: false } }],
           },
         ],
       },
@@ -51,7 +51,7 @@ describe('metrics config (grafana-agent static mode)', () => {
 });
 
 describe('renderMetrics', () => {
-  it('keeps the licence out of the config and in its own Secret, mounted as the token file', () => {
+  it('keeps the license out of the config and in its own Secret, mounted as the token file', () => {
     const objs = render();
     const [config, licence] = byKind(objs, 'Secret');
     expect(config?.metadata.name).toBe('pricing-agent-config');
@@ -61,8 +61,8 @@ describe('renderMetrics', () => {
     const grafanaAgent = byKind(render(spec({ metrics: { agent: 'GrafanaAgent' } })), 'Secret')[0];
     expect(Object.keys(grafanaAgent?.data ?? {})).toEqual(['agent-scraping-service.yaml']);
     expect(parse(secretText(grafanaAgent, 'agent-scraping-service.yaml'))).toEqual(agentConfig(spec(), facts));
-    expect(licence?.metadata.name).toBe('pricing-agent-licence');
-    expect(secretText(licence, 'licence')).toBe('LIC-9');
+    expect(licence?.metadata.name).toBe('pricing-agent-license');
+    expect(secretText(licence, 'license')).toBe('LIC-9');
     expect(JSON.stringify(byKind(objs, 'Deployment'))).not.toContain('LIC-9');
   });
 
@@ -94,10 +94,10 @@ describe('renderMetrics', () => {
     expect(mirrored?.spec.template.spec.containers[1].image).toBe('mirror.example.com/agent:1');
   });
 
-  it('rolls the pods when the config or the licence changes', () => {
+  it('rolls the pods when the config or the license changes', () => {
     const sums = (objs: Obj[]) => byKind(objs, 'Deployment')[0]?.spec.template.metadata.annotations;
     const base = sums(render());
-    expect(sums(render(spec(), { licenceKey: 'LIC-10' }))['checksum/licence']).not.toBe(base['checksum/licence']);
+    expect(sums(render(spec(), { licenceKey: 'LIC-10' }))['checksum/license']).not.toBe(base['checksum/license']);
     expect(sums(render(spec({ metrics: { scrapeInterval: '1m' } })))['checksum/config']).not.toBe(base['checksum/config']);
     expect(sums(render(spec({ metrics: { agent: 'GrafanaAgent' } })))['checksum/config']).not.toBe(base['checksum/config']);
     expect(sums(render())).toEqual(base);

@@ -21,7 +21,7 @@ export const pricingRoleName = 'flant-integration-pricing';
 /** The agent's config Secret, and its one key: the file of the agent chosen by `metrics.agent`. */
 export const configSecret = { name: 'pricing-agent-config', keys: { Alloy: 'config.alloy', GrafanaAgent: 'agent-scraping-service.yaml' } } as const;
 /** The Secret holding the licence the agent sends as its bearer token. */
-export const licenceSecretName = 'pricing-agent-licence';
+export const licenceSecretName = 'pricing-agent-license';
 /** The Secret the pricing pods read the egress proxy's credentials from. */
 export const egressSecretName = 'pricing-egress';
 /** Port of the exporter's probe listener and of the agent's own HTTP server. */
@@ -88,7 +88,7 @@ export function renderMetrics(spec: FlantIntegrationSpec, facts: MetricsFacts): 
     subjects: [{ kind: 'ServiceAccount', name: pricingName, namespace: ns }],
   });
   new k8s.KubeSecret(chart, 'config', { metadata: { name: configSecret.name, namespace: ns }, type: 'Opaque', data: { [config.key]: b64(config.text) } });
-  new k8s.KubeSecret(chart, 'licence', { metadata: { name: licenceSecretName, namespace: ns }, type: 'Opaque', data: { [licenceMount.key]: b64(facts.licenceKey) } });
+  new k8s.KubeSecret(chart, 'license', { metadata: { name: licenceSecretName, namespace: ns }, type: 'Opaque', data: { [licenceMount.key]: b64(facts.licenceKey) } });
   if (facts.egressUserinfo !== undefined) {
     new k8s.KubeSecret(chart, 'egress', { metadata: { name: egressSecretName, namespace: ns }, type: 'Opaque', data: { [userinfoKey]: b64(facts.egressUserinfo) } });
   }
@@ -136,7 +136,7 @@ function pricingDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Metr
       replicas: 2,
       selector: { matchLabels: { ...podLabels } },
       template: {
-        metadata: { labels: { ...podLabels }, annotations: { 'checksum/config': sums.config, 'checksum/licence': sums.licence } },
+        metadata: { labels: { ...podLabels }, annotations: { 'checksum/config': sums.config, 'checksum/license': sums.licence } },
         spec: {
           serviceAccountName: pricingName,
           securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
@@ -167,14 +167,14 @@ function pricingDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Metr
               securityContext: restricted,
               volumeMounts: [
                 { name: 'config', mountPath: configDir, readOnly: true },
-                { name: 'licence', mountPath: licenceMount.dir, readOnly: true },
+                { name: 'license', mountPath: licenceMount.dir, readOnly: true },
                 { name: 'data', mountPath: dataDir },
               ],
             },
           ],
           volumes: [
             { name: 'config', secret: { secretName: configSecret.name } },
-            { name: 'licence', secret: { secretName: licenceSecretName } },
+            { name: 'license', secret: { secretName: licenceSecretName } },
             { name: 'data', emptyDir: {} },
           ],
         },

@@ -1,6 +1,6 @@
 /**
  * The component contract end to end on the real control plane: log-shipper and upmeter
- * objects written exactly as DESIGN.md says into the fixture CRDs, `CRDNotInstalled` while
+ * objects written exactly as the Deckhouse module wrote them into the fixture CRDs, `CRDNotInstalled` while
  * those CRDs are missing (Madison unaffected), CRDs picked up within 5 s of installation,
  * the best served ClusterLoggingConfig version, our objects deleted or edited by hand put
  * back within 2 s, licence rotation within 2 s, switching
@@ -109,7 +109,7 @@ describe('log-shipper and upmeter components', () => {
     expect(await column('UPMETER')).toBe('CRDNotInstalled');
   });
 
-  it('writes the objects within 5 s of the CRDs being installed, with no restart, exactly as DESIGN.md says', async () => {
+  it('writes the objects within 5 s of the CRDs being installed, with no restart, exactly as the Deckhouse module wrote them', async () => {
     const manifests = [await readFile(fixture('clusterlogdestinations.deckhouse.io'), 'utf8'), await crdServing('clusterloggingconfigs.deckhouse.io', ['v1alpha1']), await readFile(fixture('upmeterremotewrites.deckhouse.io'), 'utf8')];
     await kubectlOk(kc, ['apply', '--server-side', '-f', '-'], manifests.join('\n---\n'));
     const took = await eventually(

@@ -1,5 +1,5 @@
 /**
- * The layout of DESIGN.md section 2, checked on the import statements: imports run one way
+ * The layout of docs/architecture.md section 2, checked on the import statements: imports run one way
  * (cmd -> components -> flantintegration -> reconciler), nothing under src/ imports e2e/ or
  * the cdk8s app, and the image build (tsconfig.image.json) holds src/ alone.
  */

@@ -1,5 +1,5 @@
 /**
- * Every component, in display order: the one place that knows them all (DESIGN.md section 2).
+ * Every component, in display order: the one place that knows them all (docs/architecture.md section 2).
  * A module of its own so that `render` loads the components and not the controller's
  * machinery (informers, manager, prom-client).
  */

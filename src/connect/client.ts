@@ -1,6 +1,6 @@
 /**
  * Client of the Connect service: Madison registration and the revocation check
- * (DESIGN.md section 3, madison). The licence is sent as a bearer token and never appears
+ * (docs/architecture.md section 3, madison). The licence is sent as a bearer token and never appears
  * in an error message.
  */
 import { redactValues } from '../reconciler/redact.js';

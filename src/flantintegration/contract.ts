@@ -1,5 +1,5 @@
 /**
- * The component contract (DESIGN.md section 2). A component declares what it needs and
+ * The component contract (docs/architecture.md section 2). A component declares what it needs and
  * what it makes; the FlantIntegration reconciler (the spine) does the rest the same way
  * for every component: the disabled path, the licence gate, the CRD gate, apply + prune,
  * status parts, conditions and Events.
@@ -9,7 +9,7 @@ import type { ConditionTypeName, FlantIntegrationSpec, FlantIntegrationStatus } 
 import type { Check, Clock, ConditionInput, KindRef, KubeObject, OwnerReference } from '../reconciler/index.js';
 import type { SecretLookup } from './licence.js';
 
-/** Labels every object the controller creates carries (DESIGN.md section 2). */
+/** Labels every object the controller creates carries (docs/architecture.md section 2). */
 export const managedByLabel = { key: 'app.kubernetes.io/managed-by', value: 'flant-integration' } as const;
 /**
  * Annotation of an object that outlives its FlantIntegration (the stored Madison key): an

@@ -6,5 +6,5 @@ export {
 } from './contract.js';
 export { bestServedVersion, crdsPath, declaredCRDs, resourceInfos, servedVersions, type CRDObject } from './crds.js';
 export { forbiddenMessage, readSecretKey, registrySecret, resolveLicence, secretNamespaces, type LicenceResult, type Secret, type SecretLookup } from './licence.js';
-export { FlantIntegrationReconciler, formerNamespace, LeadershipLostError, ownerReference, type EventSink, type FlantIntegrationAPI, type FlantIntegrationDeps, type Lookup, type ObjectWriter } from './reconciler.js';
+export { FlantIntegrationReconciler, formerNamespace, ownerReference, type EventSink, type FlantIntegrationAPI, type FlantIntegrationDeps, type Lookup, type ObjectWriter } from './reconciler.js';
 export { evaluate, type ComponentOutcome } from './outcomes.js';

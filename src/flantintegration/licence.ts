@@ -1,5 +1,5 @@
 /**
- * Where the licence key comes from (DESIGN.md section 1): `spec.licenseKeySecretRef`, else
+ * Where the licence key comes from (docs/architecture.md section 1): `spec.licenseKeySecretRef`, else
  * the password of the Deckhouse registry Secret. Pure: Secrets come from a lookup.
  */
 import { Reason, type SecretKeyRef } from '../api/index.js';

@@ -3,7 +3,7 @@
  * at a gate, blocked by its own facts, failed, or run to the end and checked. Pure.
  */
 import { Reason, type FlantIntegrationStatus } from '../api/index.js';
-import { errorText, firstFailure, type ConditionInput } from '../reconciler/index.js';
+import { errorText, firstFailure, isTerminal, type ConditionInput } from '../reconciler/index.js';
 import { conditionTypes, type AnyComponent, type ConditionChain, type ReadinessInput } from './contract.js';
 
 /** What a component reports. */
@@ -40,9 +40,9 @@ export function blockedOutcome(component: AnyComponent, status: FlantIntegration
   return { component: component.name, conditions, status: kept(component, status), error };
 }
 
-/** Threw: its conditions say so, its status part is kept as it was, and it is retried. */
+/** Threw: its conditions say so, its status part is kept as it was, and it is retried (unless the error is terminal). */
 export function failedOutcome(component: AnyComponent, err: unknown, status: FlantIntegrationStatus | undefined): ComponentOutcome {
-  const message = `${errorText(err)} (retrying with backoff)`;
+  const message = `${errorText(err)} (${isTerminal(err) ? 'not retried until something changes' : 'retrying with backoff'})`;
   return { ...blockedOutcome(component, status, [{ type: conditionTypes(component)[0] ?? '', status: 'False', reason: Reason.APIError, message }]), error: err };
 }
 

@@ -1,11 +1,11 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ConditionType, type FlantIntegrationSpec } from '../api/index.js';
-import { FakeClock, NotOwnedError, type Condition, type KindRef, type KubeObject } from '../reconciler/index.js';
+import { FakeClock, isTerminal, LeadershipLostError, NotOwnedError, TerminalError, type Condition, type KindRef, type KubeObject } from '../reconciler/index.js';
 import { defineComponent, type AnyComponent, type Component, type Gathered } from './contract.js';
 import type { CRDObject } from './crds.js';
 import type { Secret } from './licence.js';
-import { FlantIntegrationReconciler, LeadershipLostError, type FlantIntegrationAPI, type ObjectWriter } from './reconciler.js';
+import { FlantIntegrationReconciler, type FlantIntegrationAPI, type ObjectWriter } from './reconciler.js';
 
 const log = pino({ level: 'silent' });
 const licenceRef = { namespace: 'ns', name: 'license', key: 'key' };
@@ -79,7 +79,7 @@ interface ToyFacts {
 }
 
 /** A component writing one object of a CRD kind, served as v2 (best) or v1. */
-function toy(options: { throws?: boolean; blocked?: boolean; echoes?: boolean } = {}): Component<ToyFacts> {
+function toy(options: { throws?: boolean; terminal?: boolean; blocked?: boolean; echoes?: boolean } = {}): Component<ToyFacts> {
   return {
     name: 'toy',
     enabledField: 'spec.logs.enabled',
@@ -89,6 +89,7 @@ function toy(options: { throws?: boolean; blocked?: boolean; echoes?: boolean } 
     kinds: [{ apiVersion: 'v1', kind: 'ConfigMap' }],
     informers: [],
     async gather(ctx): Promise<Gathered<ToyFacts>> {
+      if (options.terminal) throw new TerminalError('the toy cannot be written, ever');
       if (options.throws) throw new Error('the toy API is down');
       if (options.echoes) throw new Error(`the toy API said: bad token Bearer ${ctx.licenceKey ?? ''}`);
       if (options.blocked) return { blocked: [{ type: ConditionType.LogShippingReady, status: 'False', reason: 'Progressing', message: 'waiting for a toy' }] };
@@ -434,5 +435,21 @@ describe('FlantIntegration reconciler: a cache that does not show its own status
     w.fi.metadata = { ...w.fi.metadata, resourceVersion: '9' };
     await w.run();
     expect(w.api.statusWrites).toBe(2);
+  });
+});
+
+describe('FlantIntegration reconciler: failures keep their type', () => {
+  it('throws the components\' failures as one aggregate holding each error, so a terminal one is not retried', async () => {
+    const w = setup({ licence: 'LIC', crd: crd(['v2']), components: [defineComponent(toy({ terminal: true })), defineComponent(plain)] });
+    const err = await w.run().then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(AggregateError);
+    expect((err as AggregateError).errors[0]).toBeInstanceOf(TerminalError);
+    expect((err as Error).message).toBe('components failed: toy: the toy cannot be written, ever');
+    expect(isTerminal(err)).toBe(true);
+    expect(w.condition('LogShippingReady')?.message).toBe('the toy cannot be written, ever (not retried until something changes)');
+    // The other component went on.
+    expect(w.condition('UpmeterReady')).toMatchObject({ status: 'True' });
+    const retryable = setup({ licence: 'LIC', crd: crd(['v2']), components: [defineComponent(toy({ throws: true }))] });
+    expect(isTerminal(await retryable.run().then(() => undefined, (e: unknown) => e))).toBe(false);
   });
 });

@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { apiVersion, ConditionType, flantIntegrationSchema, kind, Reason, type FlantIntegration, type FlantIntegrationStatus } from '../api/index.js';
-import { changedConditions, errorText, NotOwnedError, redactValues, removeCondition, rfc3339, setCondition, type Clock, type Condition, type KindRef, type KubeObject, type OwnerReference, type Reconciler, type Result } from '../reconciler/index.js';
+import { changedConditions, errorText, fence, LeadershipLostError, NotOwnedError, redactValues, removeCondition, rfc3339, setCondition, type Clock, type Condition, type KindRef, type KubeObject, type OwnerReference, type Reconciler, type Result } from '../reconciler/index.js';
 import { cleanupFinalizer, crdName, stamp, type AnyComponent, type CacheView, type GatherContext } from './contract.js';
 import { bestServedVersion, type CRDObject } from './crds.js';
 import { forbiddenMessage, resolveLicence, secretNamespaces, type LicenceResult, type Secret, type SecretLookup } from './licence.js';
@@ -155,8 +155,12 @@ export class FlantIntegrationReconciler implements Reconciler {
     // Secrets are looked for by namespace; every other kind is found cluster-wide by its labels).
     const settled = this.deps.components.every((c) => shared.swept.has(c.name) || !c.kinds.some(isSecretKind));
     await this.writeStatus(raw, shared, outcomes, { namespace: settled ? fi.spec.namespace : (fi.status?.namespace ?? fi.spec.namespace) });
-    const failures = outcomes.flatMap((o) => (o.error === undefined ? [] : [`${o.component}: ${redactValues(errorText(o.error), shared.secretValues)}`]));
-    if (failures.length > 0) throw new Error(`components failed: ${failures.join('; ')}`);
+    // Each failure keeps its type (a TerminalError is not retried) under a message with no secret in it.
+    const failed = outcomes.filter((o) => o.error !== undefined);
+    if (failed.length > 0) {
+      const summary = failed.map((o) => `${o.component}: ${redactValues(errorText(o.error), shared.secretValues)}`).join('; ');
+      throw new AggregateError(failed.map((o) => o.error), `components failed: ${summary}`);
+    }
     const requeues = outcomes.map((o) => o.requeueAfterMs).filter((ms): ms is number => ms !== undefined);
     return requeues.length > 0 ? { requeueAfterMs: Math.min(...requeues) } : undefined;
   }
@@ -388,19 +392,6 @@ export function formerNamespace(workloads: string, status: { namespace?: unknown
 
 function isSecretKind(k: KindRef): boolean {
   return k.apiVersion === 'v1' && k.kind === 'Secret';
-}
-
-/** Thrown at a write once leadership is lost: the reconcile stops there. */
-export class LeadershipLostError extends Error {
-  constructor() {
-    super('this process no longer leads: the reconcile stops before writing');
-    this.name = 'LeadershipLostError';
-  }
-}
-
-/** Stops the reconcile when `signal` aborted: called before every write. */
-function fence(signal: AbortSignal): void {
-  if (signal.aborted) throw new LeadershipLostError();
 }
 
 /** Owner reference to the FlantIntegration, so the garbage collector removes what we own. */

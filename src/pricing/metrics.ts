@@ -1,5 +1,5 @@
 /**
- * The flant_pricing_* metrics (DESIGN.md section 4) in the exporter's own prom-client
+ * The flant_pricing_* metrics (docs/architecture.md section 4) in the exporter's own prom-client
  * registry. Every gauge reads the current state when scraped; nothing is computed per event.
  */
 import { Counter, Gauge, Registry } from 'prom-client';

@@ -1,5 +1,5 @@
 /**
- * The Prometheus-derived facts of DESIGN.md section 4: instant queries against Deckhouse's
+ * The Prometheus-derived facts of docs/architecture.md section 4: instant queries against Deckhouse's
  * Prometheus with the pod's ServiceAccount token (read for every request: the kubelet
  * rotates it) over verified TLS. A failed query keeps its last answer and is counted.
  */

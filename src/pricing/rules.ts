@@ -1,5 +1,5 @@
 /**
- * The billing rules of DESIGN.md section 4, as pure functions: a node's billing type, the
+ * The billing rules of docs/architecture.md section 4, as pure functions: a node's billing type, the
  * worst terraform status, the cluster type. The exporter's state and tests use them alike.
  */
 

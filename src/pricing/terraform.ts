@@ -1,5 +1,5 @@
 /**
- * Terraform state of DESIGN.md section 4, from the candi_converge_* statuses: pure.
+ * Terraform state of docs/architecture.md section 4, from the candi_converge_* statuses: pure.
  */
 import type { Sample } from './prometheus.js';
 import { masterGroup, worstStatus, type TerraformStatus } from './rules.js';

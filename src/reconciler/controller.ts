@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock, Timer } from './clock.js';
+import { isLeadershipLost, isTerminal } from './errors.js';
 import { errorText, objectKey as keyOf, type Informer, type InformerEvent } from './informer.js';
 import { isNotFound, type KubeObject } from './kube.js';
 import type { ManagerMetrics } from './metrics.js';
@@ -17,13 +18,6 @@ export interface Result {
   readonly requeueAfterMs?: number;
 }
 
-/** An error that retrying cannot fix: it is logged and the key is not requeued. */
-export class TerminalError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'TerminalError';
-  }
-}
 
 /** The one thing a controller calls. */
 export interface Reconciler {
@@ -175,10 +169,17 @@ export class Controller {
       log.debug({ err: errorText(err) }, 'object gone, nothing to do');
       return;
     }
+    if (isLeadershipLost(err)) {
+      // Not a failure of the reconcile: this term ended, and the next leader reconciles the key.
+      queue.forget(key);
+      log.info('reconcile stopped: this process no longer leads');
+      return;
+    }
     this.metrics.reconcileTotal.inc({ controller: this.name, result: 'error' });
     this.metrics.reconcileErrors.inc({ controller: this.name });
-    if (err instanceof TerminalError) {
+    if (isTerminal(err)) {
       queue.forget(key);
+      this.metrics.terminalReconcileErrors.inc({ controller: this.name });
       log.error({ err: errorText(err) }, 'reconcile failed and will not be retried');
       return;
     }

@@ -1,7 +1,7 @@
 /**
  * Alerts on ourselves, as one PrometheusRule in `spec.namespace` (rendered when its CRD is
  * served): a component not Ready for 15 minutes, pricing metrics not delivered (Deckhouse's
- * own alert on that path, DESIGN.md section 3), and madison-proxy failing to forward.
+ * own alert on that path, docs/architecture.md section 3), and madison-proxy failing to forward.
  */
 import { ApiObject, App, Chart } from '../../imports/cdk8s.js';
 import type { FlantIntegrationSpec } from '../../api/index.js';

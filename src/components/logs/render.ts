@@ -1,5 +1,5 @@
 /**
- * The log-shipper objects, rendered purely from the spec and the facts (DESIGN.md section 3):
+ * The log-shipper objects, rendered purely from the spec and the facts (docs/architecture.md section 3):
  * a ClusterLogDestination to Flant's Loki and a ClusterLoggingConfig that sends the
  * Deckhouse operator's logs (pods `app=deckhouse` in `d8-system`) there.
  */

@@ -31,7 +31,7 @@ describe('renderMadison', () => {
     }
   });
 
-  it('runs the proxy as DESIGN.md says', () => {
+  it('runs the proxy as the Deckhouse module did, hardened', () => {
     const [d] = byKind(render(), 'Deployment');
     const pod = d?.spec.template;
     const container = pod.spec.containers[0];

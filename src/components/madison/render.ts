@@ -1,5 +1,5 @@
 /**
- * The Madison objects, rendered purely from the spec and the facts (DESIGN.md section 3):
+ * The Madison objects, rendered purely from the spec and the facts (docs/architecture.md section 3):
  * one madison-proxy Deployment per backend, the headless Service, the key Secret, a
  * PodDisruptionBudget, the CustomAlertmanager (when served), the alert relabel Secret, a
  * PodMonitor for the proxies' counters (when served) and a NetworkPolicy (when switched on).

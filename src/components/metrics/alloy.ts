@@ -1,6 +1,6 @@
 /**
  * The metrics agent's configuration in Alloy's own syntax (`.alloy`): for each job of
- * DESIGN.md section 3 a `prometheus.scrape` feeding a `prometheus.relabel` (the metric
+ * docs/architecture.md section 3 a `prometheus.scrape` feeding a `prometheus.relabel` (the metric
  * relabels), all into one `prometheus.remote_write` to Connect. The same jobs, labels and
  * remote_write settings as the static-mode file (config.ts). Pure.
  */

@@ -1,5 +1,5 @@
 /**
- * What the metrics agent ships (the jobs of DESIGN.md section 3), and grafana-agent's
+ * What the metrics agent ships (the jobs of docs/architecture.md section 3), and grafana-agent's
  * static-mode file for it (`metrics:` block), field by field. Alloy's file is alloy.ts. Pure.
  */
 import { yaml } from '../../imports/cdk8s.js';

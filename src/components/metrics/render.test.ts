@@ -14,7 +14,7 @@ const byKind = (objs: Obj[], kind: string) => objs.filter((o) => o.kind === kind
 const secretText = (o: Obj | undefined, key: string) => Buffer.from(o?.data?.[key] ?? '', 'base64').toString();
 
 describe('metrics config (grafana-agent static mode)', () => {
-  it('is exactly DESIGN.md section 3, field by field', () => {
+  it('is exactly what the Deckhouse module rendered, field by field', () => {
     const s = spec({ metrics: { scrapeInterval: '30s' } });
     const relabels = [
       { source_labels: ['__name__'], regex: 'flant_pricing_.+', action: 'keep' },

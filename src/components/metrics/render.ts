@@ -1,5 +1,5 @@
 /**
- * The metrics objects, rendered purely from the spec and the facts (DESIGN.md section 3):
+ * The metrics objects, rendered purely from the spec and the facts (docs/architecture.md section 3):
  * the `pricing` Deployment (the exporter and the metrics agent side by side), the agent's
  * config and licence Secrets, the exporter's ServiceAccount and read-only ClusterRole, and a
  * PodMonitor for the agent's own metrics when that CRD is served.

@@ -1,5 +1,5 @@
 /**
- * The upmeter object, rendered purely from the spec and the facts (DESIGN.md section 3):
+ * The upmeter object, rendered purely from the spec and the facts (docs/architecture.md section 3):
  * an UpmeterRemoteWrite that ships the cluster's SLA metrics to the metrics URL.
  */
 import { App, Chart } from '../../imports/cdk8s.js';

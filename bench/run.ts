@@ -182,7 +182,7 @@ const node20Controller = baseline.node ? 'cannot run: client-node 2.x needs Node
 for (const [type, t] of Object.entries(c.convergenceMs as Record<string, { p50: number; p95: number; n: number }>)) {
   row(`convergence: apply -> ${type}=True`, `p50 ${f(t.p50, 0)} ms, p95 ${f(t.p95, 0)} ms (${t.n} runs)`, '', node20Controller);
 }
-row(`idle: the controller's requests in ${c.idleSeconds} s at rest`, `${JSON.stringify(c.idleRequestsByVerb)}; ${c.idleWrites} writes`, '0 writes', node20Controller);
+row(`idle: the controller's requests in ${String(c.idleSeconds)} s at rest`, `${JSON.stringify(c.idleRequestsByVerb)}; ${String(c.idleWrites)} writes`, '0 writes', node20Controller);
 row('controller: RSS after the runs / peak', `${f(c.controllerRssMiB, 0)} / ${f(c.controllerPeakRssMiB, 0)} MiB`, '', node20Controller);
 
 const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}` };

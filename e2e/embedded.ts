@@ -60,7 +60,7 @@ export async function startEmbeddedCluster() {
 export async function installSamples(client: KubeClient, overrides: Record<string, Record<string, unknown>>): Promise<void> {
   const mapper = new RESTMapper(client, realClock, 0);
   const applier = new Applier(client, mapper, { managedBy: { key: 'app.kubernetes.io/managed-by', value: 'flant-integration-embedded' }, componentKey: 'embedded' }, 'flant-integration-embedded');
-  await applier.apply(flantIntegrationCRD() as KubeObject);
+  await applier.apply(flantIntegrationCRD());
   for (const file of (await readdir(join(repoRoot(), fixturesDir))).sort()) {
     for (const doc of parseAllDocuments(await readFile(join(repoRoot(), fixturesDir, file), 'utf8'))) await applier.apply(doc.toJS() as KubeObject);
   }

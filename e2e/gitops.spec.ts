@@ -84,7 +84,7 @@ describe('GitOps status (kstatus, Argo CD)', () => {
   it('is Failed, and Degraded in Argo CD, while the license Secret is missing, with our reason', async () => {
     await apply(kc, spec());
     const { kstatus: k, argo } = await until('Failed');
-    expect(k.message).toMatch(/^needs a person: LicenseValid: Secret gitops-e2e\/licence not found/);
+    expect(k.message).toMatch(/^needs a person: LicenseValid: Secret gitops-e2e\/license not found/);
     expect(argo).toEqual({ status: 'Degraded', message: `SecretNotFound: ${k.message}` });
     expect(await condition(kc, 'Stalled')).toMatchObject({ status: 'True', reason: 'SecretNotFound' });
   });

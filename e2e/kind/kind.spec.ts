@@ -112,7 +112,7 @@ async function standins(): Promise<object[]> {
   return [
     namespace(standinsNs),
     secret('tls', { 'tls.crt': await readFile(join(certs, 'tls.crt'), 'utf8'), 'tls.key': await readFile(join(certs, 'tls.key'), 'utf8') }),
-    secret('license', { licence }),
+    secret('license', { license: licence }),
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',

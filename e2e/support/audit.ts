@@ -146,7 +146,7 @@ export function grantsOf(objects: ReadonlyArray<Record<string, unknown>>, roleNa
       verbs: r.verbs,
       resourceNames: r.resourceNames,
       namespaces,
-      from: `${o.kind} ${meta.namespace ? `${meta.namespace}/` : ''}${meta.name}`,
+      from: `${String(o.kind)} ${meta.namespace ? `${meta.namespace}/` : ''}${meta.name}`,
     }));
   });
 }

@@ -56,7 +56,7 @@ export function flantIntegration(spec: Record<string, unknown>): string {
 }
 
 /**
- * The FlantIntegration of a spec that runs Madison against the fakes: the licence in Secret
+ * The FlantIntegration of a spec that runs Madison against the fakes: the license in Secret
  * `<namespace>/license` (key `key`), Connect and the Madison host given, metrics off (no agent
  * to run), and `extra` on top.
  */

@@ -5,7 +5,7 @@
  * written as `x-kubernetes-*`), then wraps it in a CustomResourceDefinition.
  */
 import { createRequire } from 'node:module';
-import type { ZodTypeAny, ZodTypeDef } from 'zod';
+import type { ZodType, ZodTypeAny, ZodTypeDef } from 'zod';
 import { ConditionType } from './conditions.js';
 import { extensionsOf, type CelRule } from './extensions.js';
 import {
@@ -36,13 +36,13 @@ const load = createRequire(import.meta.url);
 /** Converts a zod schema to a structural OpenAPI v3 schema. */
 export function toStructuralSchema(schema: ZodTypeAny): JSONSchemaNode {
   const { zodToJsonSchema } = load('zod-to-json-schema') as typeof import('zod-to-json-schema');
-  const raw = zodToJsonSchema(schema, {
+  const raw = zodToJsonSchema(schema as ZodType, {
     target: 'openApi3',
     $refStrategy: 'none',
     effectStrategy: 'input',
     postProcess: (node, def) => (node === undefined ? node : applyExtensions(node as JSONSchemaNode, def)),
   });
-  return structural(raw as JSONSchemaNode);
+  return structural(raw);
 }
 
 function applyExtensions(node: JSONSchemaNode, def: ZodTypeDef): JSONSchemaNode {

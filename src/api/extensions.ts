@@ -45,8 +45,9 @@ const registry = new WeakMap<ZodTypeDef, KubernetesExtensions>();
  * used inline: `k8s(z.string(), { intOrString: true })`. Extensions merge with earlier ones.
  */
 export function k8s<T extends ZodTypeAny>(schema: T, extensions: KubernetesExtensions): T {
-  const before = registry.get(schema._def) ?? {};
-  registry.set(schema._def, {
+  const def = schema._def as ZodTypeDef;
+  const before = registry.get(def) ?? {};
+  registry.set(def, {
     ...before,
     ...extensions,
     validations: [...(before.validations ?? []), ...(extensions.validations ?? [])],

@@ -92,7 +92,7 @@ async function readOne(file: string, kind?: string): Promise<unknown> {
 
 function parseWith<T extends z.ZodTypeAny>(schema: T, value: unknown, file: string): z.infer<T> {
   const result = schema.safeParse(value);
-  if (result.success) return result.data;
+  if (result.success) return result.data as z.infer<T>;
   throw new Error(`${file}: ${issueText(result.error)}`);
 }
 

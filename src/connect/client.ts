@@ -119,7 +119,7 @@ export class ConnectClient {
 function parseAnswer(body: string): ConnectAnswer {
   try {
     const value: unknown = JSON.parse(body);
-    return typeof value === 'object' && value !== null ? (value as ConnectAnswer) : {};
+    return typeof value === 'object' && value !== null ? (value) : {};
   } catch {
     return {};
   }

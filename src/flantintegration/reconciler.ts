@@ -304,7 +304,7 @@ export class FlantIntegrationReconciler implements Reconciler {
     if (canonical(status) === canonical(current ?? {})) return;
     fence(shared.signal);
     await this.deps.api.patchStatus(raw.metadata?.name ?? '', withNulls(status, current), shared.signal);
-    this.remember(raw, status as Record<string, unknown>);
+    this.remember(raw, status);
     shared.log.info({ conditions: status.conditions?.map((c) => `${c.type}=${c.status}`) }, 'status updated');
     await this.recordChanges(raw, current?.conditions ?? [], status.conditions ?? []);
   }

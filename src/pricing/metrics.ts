@@ -103,7 +103,7 @@ export function pricingRegistry(view: ExporterView): Registry {
 
 function nodeMetrics(registry: Registry, { state }: ExporterView): void {
   const perType = (values: Record<string, number>) => (g: Gauge) => {
-    for (const [type, n] of byType(values as never)) g.set({ type }, n);
+    for (const [type, n] of byType(values)) g.set({ type }, n);
   };
   gauge(registry, 'flant_pricing_nodes', 'Nodes by billing type.', ['type'], perType(state.nodes));
   gauge(registry, 'flant_pricing_controlplane_nodes', 'Nodes of NodeGroup master, by billing type.', ['type'], perType(state.controlPlane));

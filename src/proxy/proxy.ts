@@ -4,6 +4,7 @@
  * dialled by IP, with TLS verified against the Madison host name. The key is put in the
  * upstream path and never logged.
  */
+import type { Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -229,7 +230,9 @@ async function upstreamRequester(config: ProxyConfig, connections: number): Prom
   // Keep-alive to the backend, TLS sessions resumed, Nagle off: one batch is one round trip.
   const pool = { keepAlive: true, maxSockets: connections, maxFreeSockets: connections };
   const agent = config.scheme === 'https' ? new https.Agent({ ...pool, ...tlsOptions }) : new http.Agent(pool);
-  agent.on('free', (socket) => socket.setNoDelay(true));
+  agent.on('free', (socket: Socket) => {
+    socket.setNoDelay(true);
+  });
   const target = via && egress ? { host: egress.socketHost(via), port: Number(via.port || 80) } : {};
   return (method, path, headers) =>
     lib.request({ ...common, ...target, method, path: via ? `http://${config.backend}${path}` : path, agent, headers: { ...headers, Host: config.madisonHost }, servername: config.madisonHost });

@@ -20,7 +20,8 @@ function fakeAPI(existing: KubeObject[]) {
       if (path === '/api/v1') return { resources: [{ name: 'configmaps', kind: 'ConfigMap', namespaced: true }] } as T;
       const name = path.split('/configmaps/')[1];
       if (method === 'GET' && name === undefined) {
-        const selector = String(options?.query?.labelSelector ?? '');
+        const asked = options?.query?.labelSelector;
+        const selector = typeof asked === 'string' ? asked : '';
         const items = [...store.values()].filter((o) => selector.split(',').every((kv) => o.metadata?.labels?.[kv.split('=')[0] ?? ''] === kv.split('=')[1]));
         return { metadata: {}, items } as T;
       }

@@ -77,7 +77,7 @@ describe('Informer', () => {
   it('relists on a 410 ERROR event inside the watch stream', async () => {
     const { api, abort, run } = setup();
     api.lists.push([], []);
-    api.watches.push(async (emit) => emit({ type: 'ERROR', object: { code: 410, message: 'expired' } as unknown as KubeObject }));
+    api.watches.push(async (emit) => emit({ type: 'ERROR', object: { code: 410, message: 'expired' } }));
     const done = run();
     await flush();
     await flush();

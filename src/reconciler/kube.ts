@@ -163,7 +163,7 @@ class JSONClient implements KubeClient {
         if (settled) return;
         settled = true;
         if (err === undefined || signal.aborted) resolve();
-        else reject(err instanceof Error ? err : new Error(String(err)));
+        else reject(err instanceof Error ? err : new Error('the request failed', { cause: err }));
       };
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {

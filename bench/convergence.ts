@@ -20,7 +20,15 @@ import { procMemory } from './proc.js';
 import { percentile } from './stats.js';
 import { kubeClient } from '../src/reconciler/index.js';
 
-const conditionTypes = ['Ready', 'LicenseValid', 'MadisonRegistered', 'MadisonProxyReady', 'MetricsShippingReady', 'LogShippingReady', 'UpmeterReady'];
+const conditionTypes = [
+  'Ready',
+  'LicenseValid',
+  'MadisonRegistered',
+  'MadisonProxyReady',
+  'MetricsShippingReady',
+  'LogShippingReady',
+  'UpmeterReady',
+];
 const controllerUser = 'system:serviceaccount:flant-integration-system:flant-integration-controller';
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
@@ -49,10 +57,23 @@ export async function convergenceBench(options: { runs?: number; idleSeconds?: n
     const fi = JSON.parse(fiJSON) as { apiVersion: string; kind: string; metadata: { name: string }; spec: unknown };
     const manifest = JSON.stringify({ apiVersion: fi.apiVersion, kind: fi.kind, metadata: { name: fi.metadata.name }, spec: fi.spec });
     const ckc = await controllerKubeconfig(kc, join(kc, '..', 'controller.kubeconfig'));
-    const ctl = spawn(process.execPath, ['bin/flant-integration.js', 'run', `--kubeconfig=${ckc}`, `--dns-server=${embedded.dnsServer}`, '--metrics-bind-address=127.0.0.1:0', '--health-probe-bind-address=127.0.0.1:0', '--image=flant-integration-controller:bench', '--log-level=warn'], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, POD_NAMESPACE: 'flant-integration-system' },
-    });
+    const ctl = spawn(
+      process.execPath,
+      [
+        'bin/flant-integration.js',
+        'run',
+        `--kubeconfig=${ckc}`,
+        `--dns-server=${embedded.dnsServer}`,
+        '--metrics-bind-address=127.0.0.1:0',
+        '--health-probe-bind-address=127.0.0.1:0',
+        '--image=flant-integration-controller:bench',
+        '--log-level=warn',
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: { ...process.env, POD_NAMESPACE: 'flant-integration-system' },
+      },
+    );
     children.push(ctl);
 
     // One watch for the whole bench (this repository's client, from the API server directly):
@@ -66,29 +87,48 @@ export async function convergenceBench(options: { runs?: number; idleSeconds?: n
       let rv = (await admin.request<{ metadata: { resourceVersion: string } }>('GET', path)).metadata.resourceVersion;
       while (!watching.signal.aborted) {
         await admin
-          .watch(path, { resourceVersion: rv, allowWatchBookmarks: true }, (e) => {
-            rv = e.object.metadata?.resourceVersion ?? rv;
-            if (e.type === 'BOOKMARK' || e.type === 'ERROR') return;
-            const conditions = ((e.object as { status?: { conditions?: Array<{ type: string; status: string }> } }).status?.conditions ?? []).map((c) => [c.type, c.status] as [string, string]);
-            events.push({ at: performance.now(), type: e.type, uid: e.object.metadata?.uid ?? '', conditions: new Map(conditions) });
-          }, watching.signal)
+          .watch(
+            path,
+            { resourceVersion: rv, allowWatchBookmarks: true },
+            (e) => {
+              rv = e.object.metadata?.resourceVersion ?? rv;
+              if (e.type === 'BOOKMARK' || e.type === 'ERROR') return;
+              const conditions = ((e.object as { status?: { conditions?: Array<{ type: string; status: string }> } }).status?.conditions ?? []).map(
+                (c) => [c.type, c.status] as [string, string],
+              );
+              events.push({ at: performance.now(), type: e.type, uid: e.object.metadata?.uid ?? '', conditions: new Map(conditions) });
+            },
+            watching.signal,
+          )
           .catch(() => new Promise((r) => setTimeout(r, 200)));
       }
     })();
     // The sample the embedded cluster applied before the watch began.
-    const sample = await admin.request<{ metadata: { uid: string }; status?: { conditions?: Array<{ type: string; status: string }> } }>('GET', `${path}/default`);
-    events.push({ at: performance.now(), type: 'ADDED', uid: sample.metadata.uid, conditions: new Map((sample.status?.conditions ?? []).map((c) => [c.type, c.status] as [string, string])) });
+    const sample = await admin.request<{ metadata: { uid: string }; status?: { conditions?: Array<{ type: string; status: string }> } }>(
+      'GET',
+      `${path}/default`,
+    );
+    events.push({
+      at: performance.now(),
+      type: 'ADDED',
+      uid: sample.metadata.uid,
+      conditions: new Map((sample.status?.conditions ?? []).map((c) => [c.type, c.status] as [string, string])),
+    });
     const until = async (what: string, check: () => boolean, timeoutMs = 120_000) => {
       const started = performance.now();
       while (!check()) {
         if (performance.now() - started > timeoutMs) {
           const last = events.at(-1);
-          throw new Error(`timed out waiting until ${what}; last event: ${last ? `${last.type} ${[...last.conditions].map(([t, v]) => `${t}=${v}`).join(',')}` : 'none'}`);
+          throw new Error(
+            `timed out waiting until ${what}; last event: ` +
+              `${last ? `${last.type} ${[...last.conditions].map(([t, v]) => `${t}=${v}`).join(',')}` : 'none'}`,
+          );
         }
         await new Promise((r) => setTimeout(r, 20));
       }
     };
-    const allTrue = (uid: string) => events.some((e) => e.uid === uid && e.type !== 'DELETED' && conditionTypes.every((t) => e.conditions.get(t) === 'True'));
+    const allTrue = (uid: string) =>
+      events.some((e) => e.uid === uid && e.type !== 'DELETED' && conditionTypes.every((t) => e.conditions.get(t) === 'True'));
 
     // Warm-up: the sample the embedded cluster applied converges (the one Madison registration happens here), then goes.
     await until('the sample FlantIntegration is seen', () => events.length > 0);
@@ -129,7 +169,9 @@ export async function convergenceBench(options: { runs?: number; idleSeconds?: n
     const memory = procMemory(ctl.pid ?? 0);
     return {
       runs,
-      convergenceMs: Object.fromEntries(conditionTypes.map((t) => [t, { p50: percentile(times[t] ?? [], 0.5), p95: percentile(times[t] ?? [], 0.95), n: times[t]?.length ?? 0 }])),
+      convergenceMs: Object.fromEntries(
+        conditionTypes.map((t) => [t, { p50: percentile(times[t] ?? [], 0.5), p95: percentile(times[t] ?? [], 0.95), n: times[t]?.length ?? 0 }]),
+      ),
       idleSeconds,
       idleRequestsByVerb: byVerb,
       idleWrites: writes,
@@ -144,5 +186,9 @@ export async function convergenceBench(options: { runs?: number; idleSeconds?: n
 }
 
 if (process.argv[1] && new URL(import.meta.url).pathname === process.argv[1]) {
-  process.stdout.write(`${JSON.stringify(await convergenceBench({ runs: Number(process.env.BENCH_RUNS ?? 20), idleSeconds: Number(process.env.BENCH_IDLE_SECONDS ?? 60) }))}\n`);
+  process.stdout.write(
+    `${JSON.stringify(
+      await convergenceBench({ runs: Number(process.env.BENCH_RUNS ?? 20), idleSeconds: Number(process.env.BENCH_IDLE_SECONDS ?? 60) }),
+    )}\n`,
+  );
 }

@@ -13,15 +13,29 @@ import tls from 'node:tls';
 const env = process.env;
 const [host, port] = (env.MADISON_BACKEND ?? '').split(':');
 const ca = env.MADISON_CA_FILE ? [...tls.rootCertificates, readFileSync(env.MADISON_CA_FILE, 'utf8')] : undefined;
-const agent = new https.Agent({ keepAlive: true, servername: env.MADISON_HOST ?? 'madison.flant.com', ...(ca ? { secureContext: tls.createSecureContext({ ca }) } : {}) });
+const agent = new https.Agent({
+  keepAlive: true,
+  servername: env.MADISON_HOST ?? 'madison.flant.com',
+  ...(ca ? { secureContext: tls.createSecureContext({ ca }) } : {}),
+});
 const path = `/api/events/prometheus/${env.MADISON_AUTH_KEY ?? ''}`;
 
 http
   .createServer((req, res) => {
-    const out = https.request({ host, port: Number(port), agent, method: req.method, path: req.url === '/readyz' ? '/healthz' : path, headers: { ...req.headers, host: 'madison.flant.com' } }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const out = https.request(
+      {
+        host,
+        port: Number(port),
+        agent,
+        method: req.method,
+        path: req.url === '/readyz' ? '/healthz' : path,
+        headers: { ...req.headers, host: 'madison.flant.com' },
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     out.on('error', () => res.writeHead(502).end());
     req.pipe(out);
   })

@@ -37,7 +37,24 @@ async function containerStart(engine: Engine, tag: string, dir: string, env: Rec
   const vars = Object.entries({ ...env, MADISON_CA_FILE: '/config/ca.pem', LISTEN_PORT: String(port) }).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
   const name = `flant-bench-${process.pid}-${port}`;
   const started = performance.now();
-  await run('docker', ['run', '--detach', `--name=${name}`, '--network=host', '--read-only', '--cap-drop=ALL', '--security-opt=no-new-privileges', '--user=65532', `--volume=${dir}:/config:ro`, ...vars, tag, 'proxy'], { env: dockerEnv(engine) });
+  await run(
+    'docker',
+    [
+      'run',
+      '--detach',
+      `--name=${name}`,
+      '--network=host',
+      '--read-only',
+      '--cap-drop=ALL',
+      '--security-opt=no-new-privileges',
+      '--user=65532',
+      `--volume=${dir}:/config:ro`,
+      ...vars,
+      tag,
+      'proxy',
+    ],
+    { env: dockerEnv(engine) },
+  );
   try {
     return await untilReady(`http://127.0.0.1:${port}/readyz`, started);
   } finally {
@@ -48,7 +65,10 @@ async function containerStart(engine: Engine, tag: string, dir: string, env: Rec
 async function processStart(env: Record<string, string>, caFile: string): Promise<number> {
   const port = await freePort();
   const started = performance.now();
-  const child: ChildProcess = spawn(process.execPath, ['bin/flant-integration.js', 'proxy'], { stdio: 'ignore', env: { ...process.env, ...env, MADISON_CA_FILE: caFile, LISTEN_PORT: String(port) } });
+  const child: ChildProcess = spawn(process.execPath, ['bin/flant-integration.js', 'proxy'], {
+    stdio: 'ignore',
+    env: { ...process.env, ...env, MADISON_CA_FILE: caFile, LISTEN_PORT: String(port) },
+  });
   try {
     return await untilReady(`http://127.0.0.1:${port}/readyz`, started);
   } finally {

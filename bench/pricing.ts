@@ -22,7 +22,11 @@ const groupTypes = ['CloudEphemeral', 'CloudPermanent', 'CloudStatic', 'Static']
 const annotations = [undefined, undefined, undefined, 'VM', 'hard', 'Special', 'bogus'];
 
 function group(i: number, typeShift = 0): NodeGroupObject {
-  return { metadata: { name: i === 0 ? 'master' : `ng-${i}` }, spec: { nodeType: groupTypes[(i + typeShift) % groupTypes.length] }, status: { nodes: 50, upToDate: 50 } };
+  return {
+    metadata: { name: i === 0 ? 'master' : `ng-${i}` },
+    spec: { nodeType: groupTypes[(i + typeShift) % groupTypes.length] },
+    status: { nodes: 50, upToDate: 50 },
+  };
 }
 
 function node(i: number, variant = 0): NodeObject {
@@ -32,10 +36,17 @@ function node(i: number, variant = 0): NodeObject {
     metadata: {
       name: `node-${i}`,
       labels: { 'node.deckhouse.io/group': g === 0 ? 'master' : `ng-${g}` },
-      annotations: { ...(annotation ? { 'pricing.flant.com/nodeType': annotation } : {}), ...(i % 3 === 0 ? { 'node.deckhouse.io/virtualization': 'kvm' } : {}) },
+      annotations: {
+        ...(annotation ? { 'pricing.flant.com/nodeType': annotation } : {}),
+        ...(i % 3 === 0 ? { 'node.deckhouse.io/virtualization': 'kvm' } : {}),
+      },
     },
     spec: { taints: g === 0 ? [{ key: 'node-role.kubernetes.io/control-plane' }] : [] },
-    status: { capacity: { cpu: '8', memory: '32Gi' }, allocatable: { cpu: '7800m', memory: '31Gi' }, nodeInfo: { kubeletVersion: `v1.30.${i % 15}` } },
+    status: {
+      capacity: { cpu: '8', memory: '32Gi' },
+      allocatable: { cpu: '7800m', memory: '31Gi' },
+      nodeInfo: { kubeletVersion: `v1.30.${i % 15}` },
+    },
   };
 }
 
@@ -72,7 +83,15 @@ async function main(): Promise<void> {
   const view: ExporterView = {
     state,
     spec: () => flantIntegrationSpecSchema.parse({ kubeall: { host: 'm0' } }),
-    cluster: { releaseChannel: 'Stable', bundle: 'Default', cloudProvider: 'openstack', cloudLayout: 'Standard', controlPlaneVersion: '1.30', deckhouseVersion: 'v1.68', terraformInUse: true },
+    cluster: {
+      releaseChannel: 'Stable',
+      bundle: 'Default',
+      cloudProvider: 'openstack',
+      cloudLayout: 'Standard',
+      controlPlaneVersion: '1.30',
+      deckhouseVersion: 'v1.68',
+      terraformInUse: true,
+    },
     queries: new QueryResults(),
     ingressControllers: () => [],
   };

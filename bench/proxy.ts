@@ -21,8 +21,21 @@ const key = 'bench-madison-key';
 /** An Alertmanager v2 batch of `n` alerts, as Prometheus posts it. */
 export function alertBatch(n = 10): string {
   const alerts = Array.from({ length: n }, (_, i) => ({
-    labels: { alertname: `BenchAlert${i}`, severity_level: '4', tier: 'cluster', namespace: 'd8-monitoring', pod: `prometheus-main-${i}`, instance: `10.0.0.${i}:9090`, job: 'prometheus' },
-    annotations: { summary: `Bench alert ${i} is firing`, description: `This is bench alert number ${i}, with a description about as long as a real one: the target has been down for more than five minutes, check its pods and the network between them.` },
+    labels: {
+      alertname: `BenchAlert${i}`,
+      severity_level: '4',
+      tier: 'cluster',
+      namespace: 'd8-monitoring',
+      pod: `prometheus-main-${i}`,
+      instance: `10.0.0.${i}:9090`,
+      job: 'prometheus',
+    },
+    annotations: {
+      summary: `Bench alert ${i} is firing`,
+      description:
+        `This is bench alert number ${i}, with a description about as long as a real one: the target has been down for more ` +
+        `than five minutes, check its pods and the network between them.`,
+    },
     startsAt: '2026-12-01T00:00:00Z',
     endsAt: '2026-12-01T01:00:00Z',
     generatorURL: `http://prometheus.d8-monitoring:9090/graph?g0.expr=up%7Bjob%3D%22bench-${i}%22%7D+%3D%3D+0&g0.tab=1`,
@@ -49,7 +62,9 @@ interface HeyResult {
 
 /** Runs hey on core 1 without blocking this process, so memory can be sampled meanwhile. */
 async function hey(bin: string, url: string, body: string, args: string[]): Promise<HeyResult> {
-  const child = spawn('taskset', ['-c', '1', bin, ...args, '-m', 'POST', '-T', 'application/json', '-D', body, url], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('taskset', ['-c', '1', bin, ...args, '-m', 'POST', '-T', 'application/json', '-D', body, url], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -59,7 +74,13 @@ async function hey(bin: string, url: string, body: string, args: string[]): Prom
   const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? NaN);
   const ok = num(/\[200\]\s+(\d+) responses/);
   const errors = [...out.matchAll(/\[(\d+)\]\s+(\d+) responses/g)].reduce((n, m) => n + Number(m[2]), 0);
-  return { rps: num(/Requests\/sec:\s+([\d.]+)/), p50Ms: num(/50% in ([\d.]+) secs/) * 1000, p99Ms: num(/99% in ([\d.]+) secs/) * 1000, ok, total: errors };
+  return {
+    rps: num(/Requests\/sec:\s+([\d.]+)/),
+    p50Ms: num(/50% in ([\d.]+) secs/) * 1000,
+    p99Ms: num(/99% in ([\d.]+) secs/) * 1000,
+    ok,
+    total: errors,
+  };
 }
 
 async function waitFor(url: string): Promise<void> {
@@ -83,7 +104,11 @@ export async function proxyBench(options: { seconds?: number } = {}): Promise<Re
   writeFileSync(bodyFile, body);
   const children: ChildProcess[] = [];
   try {
-    const standin = spawn('taskset', ['-c', '1', process.env.BENCH_STANDIN_NODE ?? process.execPath, new URL('./standin.js', import.meta.url).pathname, certs.dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const standin = spawn(
+      'taskset',
+      ['-c', '1', process.env.BENCH_STANDIN_NODE ?? process.execPath, new URL('./standin.js', import.meta.url).pathname, certs.dir],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     children.push(standin);
     const standinPort = await new Promise<number>((resolve) => standin.stdout?.once('data', (c: Buffer) => resolve(Number(c.toString().trim()))));
     const runtimeEnv = Object.fromEntries(proxyRuntimeEnv.map((e) => [e.name, e.value]));
@@ -92,7 +117,15 @@ export async function proxyBench(options: { seconds?: number } = {}): Promise<Re
       const port = await freePort();
       const child = spawn('taskset', ['-c', '0', process.execPath, ...program], {
         stdio: ['ignore', 'ignore', 'inherit'],
-        env: { ...process.env, ...runtimeEnv, MADISON_BACKEND: `127.0.0.1:${standinPort}`, MADISON_AUTH_KEY: key, MADISON_CA_FILE: certs.caFile, LISTEN_HOST: '127.0.0.1', LISTEN_PORT: String(port) },
+        env: {
+          ...process.env,
+          ...runtimeEnv,
+          MADISON_BACKEND: `127.0.0.1:${standinPort}`,
+          MADISON_AUTH_KEY: key,
+          MADISON_CA_FILE: certs.caFile,
+          LISTEN_HOST: '127.0.0.1',
+          LISTEN_PORT: String(port),
+        },
       });
       children.push(child);
       await waitFor(`http://127.0.0.1:${port}/readyz`);

@@ -20,7 +20,7 @@ import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { buildStatus, canonical, licenceCondition } from '../src/flantintegration/status.js';
-import { defaultControllerRateLimiter, } from '../src/reconciler/ratelimiter.js';
+import { defaultControllerRateLimiter } from '../src/reconciler/ratelimiter.js';
 import { WorkQueue } from '../src/reconciler/queue.js';
 import { median } from './stats.js';
 import { realClock } from '../src/reconciler/clock.js';
@@ -38,7 +38,9 @@ async function queueThroughput(): Promise<string> {
     processed++;
   }
   const seconds = (performance.now() - started) / 1000;
-  return `work queue: 100000 adds, ${processed} keys processed (dedup) in ${(seconds * 1000).toFixed(1)} ms = ${Math.round(100_000 / seconds)} adds/s`;
+  return (
+    `work queue: 100000 adds, ${processed} keys processed (dedup) in ${(seconds * 1000).toFixed(1)} ms = ` + `${Math.round(100_000 / seconds)} adds/s`
+  );
 }
 
 function statusThroughput(): string {
@@ -61,7 +63,10 @@ function cacheMemory(): string {
   const before = process.memoryUsage().heapUsed;
   const store = new Map<string, unknown>();
   for (let i = 0; i < 20_000; i++) {
-    store.set(`ns-${i % 100}/secret-${i}`, { metadata: { name: `secret-${i}`, namespace: `ns-${i % 100}`, resourceVersion: String(i), labels: { app: 'x' } }, data: { key: 'c2VjcmV0LXZhbHVlLTEyMzQ1Njc4OTA=' } });
+    store.set(`ns-${i % 100}/secret-${i}`, {
+      metadata: { name: `secret-${i}`, namespace: `ns-${i % 100}`, resourceVersion: String(i), labels: { app: 'x' } },
+      data: { key: 'c2VjcmV0LXZhbHVlLTEyMzQ1Njc4OTA=' },
+    });
   }
   const after = process.memoryUsage().heapUsed;
   return `cache: 20000 small Secrets take ~${((after - before) / 1024 / 1024).toFixed(1)} MiB of heap (${store.size} cached)`;
@@ -70,14 +75,24 @@ function cacheMemory(): string {
 /** Runs a bench module's main in a process of its own and returns its JSON. */
 function child(script: string, env: Record<string, string> = {}, nodeArgs: string[] = [], node = process.execPath): Record<string, unknown> {
   const path = fileURLToPath(new URL(script, import.meta.url));
-  return JSON.parse(execFileSync(node, [...nodeArgs, path], { encoding: 'utf8', env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 * 1024 * 1024 })) as Record<string, unknown>;
+  return JSON.parse(
+    execFileSync(node, [...nodeArgs, path], {
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 16 * 1024 * 1024,
+    }),
+  ) as Record<string, unknown>;
 }
 
 /**
  * Median wall time and peak RSS of each command line run with node, over `n` rounds; the
  * commands take turns in every round, so a noisy moment of the machine falls on all of them.
  */
-function coldStarts<K extends string>(commands: Record<K, { node: string; args: string[] }>, n = 12): Record<K, { medianMs: number; peakRssMiB: number }> {
+function coldStarts<K extends string>(
+  commands: Record<K, { node: string; args: string[] }>,
+  n = 12,
+): Record<K, { medianMs: number; peakRssMiB: number }> {
   const hook = join(tmpdir(), 'flant-bench-maxrss.cjs');
   writeFileSync(hook, "process.on('exit', () => require('fs').writeSync(2, '\\nMAXRSS ' + process.resourceUsage().maxRSS + '\\n'));\n");
   const names = Object.keys(commands) as K[];
@@ -93,14 +108,20 @@ function coldStarts<K extends string>(commands: Record<K, { node: string; args: 
       peaks.set(name, Math.max(peaks.get(name) ?? 0, Number(/MAXRSS (\d+)/.exec(r.stderr)?.[1] ?? 0) / 1024));
     }
   }
-  return Object.fromEntries(names.map((k) => [k, { medianMs: median(times.get(k) ?? []), peakRssMiB: peaks.get(k) ?? 0 }])) as Record<K, { medianMs: number; peakRssMiB: number }>;
+  return Object.fromEntries(names.map((k) => [k, { medianMs: median(times.get(k) ?? []), peakRssMiB: peaks.get(k) ?? 0 }])) as Record<
+    K,
+    { medianMs: number; peakRssMiB: number }
+  >;
 }
 
 /** The Node 20 to compare with: BENCH_BASELINE_NODE, else the first Node 20 on PATH outside node_modules. */
 function baselineNode(): { node?: string; why: string } {
   const candidates = process.env.BENCH_BASELINE_NODE
     ? [process.env.BENCH_BASELINE_NODE]
-    : (process.env.PATH ?? '').split(delimiter).filter((d) => d && !d.includes('node_modules')).map((d) => join(d, 'node'));
+    : (process.env.PATH ?? '')
+        .split(delimiter)
+        .filter((d) => d && !d.includes('node_modules'))
+        .map((d) => join(d, 'node'));
   for (const node of candidates.filter((c) => existsSync(c))) {
     const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
     if (version.startsWith('v20.')) return { node, why: `${version} at ${node}` };
@@ -118,7 +139,10 @@ const over = (a?: number, b?: number) => (a ?? NaN) - (b ?? NaN);
 const f = (v: unknown, digits = 1) => (typeof v === 'number' ? v.toFixed(digits) : String(v));
 const results: Record<string, unknown> = { baseline: baseline.why };
 /** One figure per runtime: Node 24's, then Node 20's (empty when there is no baseline). */
-const both = <T>(of: Record<string, T>, show: (v: T) => string): [string, string] => [show(of.node24 as T), of.node20 === undefined ? '' : show(of.node20)];
+const both = <T>(of: Record<string, T>, show: (v: T) => string): [string, string] => [
+  show(of.node24 as T),
+  of.node20 === undefined ? '' : show(of.node20),
+];
 
 process.stderr.write(`bench: Node 24 is ${process.version}; Node 20: ${baseline.why}\n`);
 process.stderr.write('bench: in-process figures...\n');
@@ -130,7 +154,10 @@ row('informer cache', String((results.inProcess as Record<string, string>).cache
 process.stderr.write('bench: pricing exporter...\n');
 const pricing = Object.fromEntries(runtimes.map(([k, node]) => [k, child('./pricing.js', {}, ['--expose-gc'], node) as Record<string, number>]));
 results.pricing = pricing;
-const pe = both(pricing, (p) => `${f(p.eventP50Ms, 3)} / ${f(p.eventP99Ms, 3)} ms; recount baseline ${f(p.baselineEventP50Ms, 1)} / ${f(p.baselineEventP99Ms, 1)} ms`);
+const pe = both(
+  pricing,
+  (p) => `${f(p.eventP50Ms, 3)} / ${f(p.eventP99Ms, 3)} ms; recount baseline ${f(p.baselineEventP50Ms, 1)} / ${f(p.baselineEventP99Ms, 1)} ms`,
+);
 row('pricing: per node event p50 / p99', pe[0], 'p99 <= 1 ms', pe[1]);
 const px = both(pricing, (p) => `${f(p.expositionMedianMs)} ms, ${p.expositionBytes} bytes`);
 row('pricing: /metrics exposition median', px[0], '<= 50 ms', px[1]);
@@ -151,18 +178,40 @@ const startsOf = (what: string) => Object.fromEntries(runtimes.map(([k]) => [k, 
 const cb = both(startsOf('bare'), (c) => `${f(c.t?.medianMs, 0)} ms, ${f(c.t?.peakRssMiB, 0)} MiB`);
 row('cold start: node -e 0', cb[0], '', cb[1]);
 for (const what of ['crd', 'render']) {
-  const cs = both(startsOf(what), (c) => `${f(c.t?.medianMs, 0)} ms (${f((c.t?.medianMs ?? 0) / (c.bare?.medianMs ?? 1))}x), peak ${f(c.t?.peakRssMiB, 0)} MiB`);
+  const cs = both(
+    startsOf(what),
+    (c) => `${f(c.t?.medianMs, 0)} ms (${f((c.t?.medianMs ?? 0) / (c.bare?.medianMs ?? 1))}x), peak ${f(c.t?.peakRssMiB, 0)} MiB`,
+  );
   row(`cold start: ${what}`, cs[0], '<= 4x node -e 0', cs[1]);
 }
 
 process.stderr.write('bench: madison-proxy under load...\n');
-const proxy = Object.fromEntries(runtimes.map(([k, node]) => [k, child('./proxy.js', { BENCH_SECONDS: all ? '30' : '10', BENCH_STANDIN_NODE: process.execPath }, [], node) as Record<string, number>]));
+const proxy = Object.fromEntries(
+  runtimes.map(([k, node]) => [
+    k,
+    child('./proxy.js', { BENCH_SECONDS: all ? '30' : '10', BENCH_STANDIN_NODE: process.execPath }, [], node) as Record<string, number>,
+  ]),
+);
 results.proxy = proxy;
-const pa = both(proxy, (x) => `${f(x.idleAnonMiB)} / ${f(x.peakAnonMiB)} MiB; the floor (bench/floor-proxy.ts): ${f(x.floorIdleAnonMiB)} / ${f(x.floorPeakAnonMiB)} MiB`);
+const pa = both(
+  proxy,
+  (x) => `${f(x.idleAnonMiB)} / ${f(x.peakAnonMiB)} MiB; the floor (bench/floor-proxy.ts): ${f(x.floorIdleAnonMiB)} / ${f(x.floorPeakAnonMiB)} MiB`,
+);
 row('proxy: process-owned memory (RssAnon) idle / peak under load', pa[0], '<= 12 / <= 25 MiB', pa[1]);
-const prss = both(proxy, (x) => `${f(x.idleRssMiB)} / ${f(x.peakRssMiB)} MiB (${f(over(x.idleRssMiB, x.floorIdleRssMiB))} / ${f(over(x.peakRssMiB, x.floorPeakRssMiB))} MiB over the floor's ${f(x.floorIdleRssMiB)} / ${f(x.floorPeakRssMiB)}; file-backed ${f(x.idleFileMiB)} MiB idle)`);
+const prss = both(
+  proxy,
+  (x) =>
+    `${f(x.idleRssMiB)} / ${f(x.peakRssMiB)} MiB (${f(over(x.idleRssMiB, x.floorIdleRssMiB))} / ` +
+    `${f(over(x.peakRssMiB, x.floorPeakRssMiB))} MiB over the floor's ${f(x.floorIdleRssMiB)} / ${f(x.floorPeakRssMiB)}; file-backed ` +
+    `${f(x.idleFileMiB)} MiB idle)`,
+);
 row('proxy: RSS idle / peak, beside the floor', prss[0], 'within 3 MiB of the floor', prss[1]);
-const pt = both(proxy, (x) => `${f(x.postsPerSecond, 0)} (direct: ${f(x.directPostsPerSecond, 0)}; floor: ${f(x.floorPostsPerSecond, 0)}); ${x.loadOk} of ${x.loadResponses} answered 200`);
+const pt = both(
+  proxy,
+  (x) =>
+    `${f(x.postsPerSecond, 0)} (direct: ${f(x.directPostsPerSecond, 0)}; floor: ${f(x.floorPostsPerSecond, 0)}); ${x.loadOk} of ` +
+    `${x.loadResponses} answered 200`,
+);
 row('proxy: posts/s on one core (batches of 10 alerts)', pt[0], '>= 2000', pt[1]);
 const pl = both(proxy, (x) => `${f(x.addedIdleP50Ms, 2)} ms (${f(x.idleP50Ms, 2)} vs direct ${f(x.idleDirectP50Ms, 2)})`);
 row('proxy: added latency, idle p50', pl[0], '<= 0.5 ms', pl[1]);
@@ -172,8 +221,14 @@ row('proxy: added latency at 200 posts/s, p99', pq[0], '<= 5 ms', pq[1]);
 process.stderr.write('bench: the image...\n');
 const img = child('./image.js') as Record<string, number | string>;
 results.image = img;
-row('image: size, uncompressed', `${f(img.totalMiB)} MiB in all; the program ${f(img.appMiB)} MiB, its dependencies ${f(img.dependenciesMiB)} MiB (Node ${img.nodeVersion})`);
-row('image: docker run -> proxy /readyz 200, median', `${f(img.containerToReadyMs, 0)} ms; the same program as a plain process: ${f(img.processToReadyMs, 0)} ms (${img.rounds} rounds each)`);
+row(
+  'image: size, uncompressed',
+  `${f(img.totalMiB)} MiB in all; the program ${f(img.appMiB)} MiB, its dependencies ${f(img.dependenciesMiB)} MiB (Node ${img.nodeVersion})`,
+);
+row(
+  'image: docker run -> proxy /readyz 200, median',
+  `${f(img.containerToReadyMs, 0)} ms; the same program as a plain process: ${f(img.processToReadyMs, 0)} ms (${img.rounds} rounds each)`,
+);
 
 process.stderr.write('bench: convergence on the local control plane...\n');
 const c = child('./convergence.js', { BENCH_RUNS: '20', BENCH_IDLE_SECONDS: all ? '600' : '20' });
@@ -182,13 +237,21 @@ const node20Controller = baseline.node ? 'cannot run: client-node 2.x needs Node
 for (const [type, t] of Object.entries(c.convergenceMs as Record<string, { p50: number; p95: number; n: number }>)) {
   row(`convergence: apply -> ${type}=True`, `p50 ${f(t.p50, 0)} ms, p95 ${f(t.p95, 0)} ms (${t.n} runs)`, '', node20Controller);
 }
-row(`idle: the controller's requests in ${String(c.idleSeconds)} s at rest`, `${JSON.stringify(c.idleRequestsByVerb)}; ${String(c.idleWrites)} writes`, '0 writes', node20Controller);
+row(
+  `idle: the controller's requests in ${String(c.idleSeconds)} s at rest`,
+  `${JSON.stringify(c.idleRequestsByVerb)}; ${String(c.idleWrites)} writes`,
+  '0 writes',
+  node20Controller,
+);
 row('controller: RSS after the runs / peak', `${f(c.controllerRssMiB, 0)} / ${f(c.controllerPeakRssMiB, 0)} MiB`, '', node20Controller);
 
 const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}` };
 const date = new Date().toISOString();
 const width = Math.max(...rows.map((r) => r[0].length));
-process.stdout.write(`\nnpm run bench${all ? ' -- --all' : ''}, ${date}, ${machine.cores} cores (${machine.cpu}), Node ${machine.node}; beside it Node 20: ${baseline.why}\n\n`);
+process.stdout.write(
+  `\nnpm run bench${all ? ' -- --all' : ''}, ${date}, ${machine.cores} cores (${machine.cpu}), Node ${machine.node}; beside it Node 20: ` +
+    `${baseline.why}\n\n`,
+);
 for (const [what, figure, node20, target] of rows) {
   process.stdout.write(`${what.padEnd(width)}  ${figure}${target ? `   [target ${target}]` : ''}\n`);
   if (node20) process.stdout.write(`${''.padEnd(width)}  Node 20: ${node20}\n`);

@@ -6,7 +6,14 @@
  */
 import { stringify } from 'yaml';
 import { flantIntegrationCRDYaml } from '../src/api/index.js';
-import { controllerNetworkPolicy, controllerServiceMonitor, deckhouseObjects, installObjects, readSecretVerbs, secretsRoleObjects } from './install.js';
+import {
+  controllerNetworkPolicy,
+  controllerServiceMonitor,
+  deckhouseObjects,
+  installObjects,
+  readSecretVerbs,
+  secretsRoleObjects,
+} from './install.js';
 
 /** Where the chart lives, from the repository root. */
 export const chartDir = 'charts/flant-integration-controller';
@@ -68,11 +75,18 @@ function templated(yaml: string): string {
   let out = yaml;
   for (const [name, expression] of Object.entries(expressions)) out = out.replaceAll(`@@${name}@@`, expression);
   out = out.replaceAll(`replicas: ${replicasPlaceholder}`, 'replicas: {{ .Values.replicas }}');
-  out = out.replace(/^(\s*)resources: "?@@resources@@"?$/m, (_m, indent: string) => `${indent}resources:\n${indent}  {{- toYaml .Values.resources | nindent ${indent.length + 2} }}`);
-  out = out.replace(/^(\s*)- --leader-elect$/m, (_m, indent: string) => `${indent}{{- if .Values.leaderElection.enabled }}\n${indent}- --leader-elect\n${indent}{{- end }}`);
+  out = out.replace(
+    /^(\s*)resources: "?@@resources@@"?$/m,
+    (_m, indent: string) => `${indent}resources:\n${indent}  {{- toYaml .Values.resources | nindent ${indent.length + 2} }}`,
+  );
+  out = out.replace(
+    /^(\s*)- --leader-elect$/m,
+    (_m, indent: string) => `${indent}{{- if .Values.leaderElection.enabled }}\n${indent}- --leader-elect\n${indent}{{- end }}`,
+  );
   out = out.replace(
     /^(\s*)- --metrics-bind-address=:8080$/m,
-    (line, indent: string) => `${line}\n${indent}{{- with .Values.secretNamespaces }}\n${indent}- --secret-namespaces={{ join "," . }}\n${indent}{{- end }}`,
+    (line, indent: string) =>
+      `${line}\n${indent}{{- with .Values.secretNamespaces }}\n${indent}- --secret-namespaces={{ join "," . }}\n${indent}{{- end }}`,
   );
   out = out.replace('--network-policies=true', '--network-policies={{ .Values.networkPolicy.enabled }}');
   out = out.replace('--prometheus-rule=true', '--prometheus-rule={{ .Values.prometheusRule.enabled }}');
@@ -81,7 +95,12 @@ function templated(yaml: string): string {
 
 /** The install's objects with placeholders where the values go. */
 function placeholderObjects(): Array<Record<string, unknown>> {
-  const objects = installObjects({ image: '@@image@@', imagePullPolicy: '@@pullPolicy@@', replicas: replicasPlaceholder, monitoringNamespace: '@@monitoringNamespace@@' });
+  const objects = installObjects({
+    image: '@@image@@',
+    imagePullPolicy: '@@pullPolicy@@',
+    replicas: replicasPlaceholder,
+    monitoringNamespace: '@@monitoringNamespace@@',
+  });
   for (const o of objects) {
     if (o.kind !== 'Deployment') continue;
     const containers = (o as { spec: { template: { spec: { containers: Array<Record<string, unknown>> } } } }).spec.template.spec.containers;
@@ -102,7 +121,8 @@ export function chartFiles(): Map<string, string> {
   const chart = {
     apiVersion: 'v2',
     name: 'flant-integration-controller',
-    description: "Connects a Kubernetes cluster to Flant's services (Madison alerts, pricing metrics, logs, SLA metrics) through one FlantIntegration resource.",
+    description:
+      "Connects a Kubernetes cluster to Flant's services (Madison alerts, pricing metrics, logs, SLA metrics) through one FlantIntegration resource.",
     type: 'application',
     version: chartVersion,
     appVersion: chartVersion,
@@ -117,7 +137,10 @@ export function chartFiles(): Map<string, string> {
     [`${chartDir}/templates/rbac.yaml`, header + templated(toYaml(rbac))],
     [`${chartDir}/templates/secret-namespaces.yaml`, `${header}{{- range .Values.secretNamespaces }}\n---\n${templated(perNamespace)}{{- end }}\n`],
     [`${chartDir}/templates/deckhouse.yaml`, header + wrap('.Values.deckhouse.enabled', toYaml(deckhouseObjects()))],
-    [`${chartDir}/templates/servicemonitor.yaml`, header + wrap('and .Values.serviceMonitor.enabled (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/ServiceMonitor")', serviceMonitor)],
+    [
+      `${chartDir}/templates/servicemonitor.yaml`,
+      header + wrap('and .Values.serviceMonitor.enabled (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/ServiceMonitor")', serviceMonitor),
+    ],
     [`${chartDir}/templates/networkpolicy.yaml`, header + wrap('.Values.networkPolicy.enabled', networkPolicy)],
   ]);
 }

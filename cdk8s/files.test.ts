@@ -9,7 +9,9 @@ describe('generated files', () => {
   });
 
   it('runs the controller as non-root with a read-only root filesystem and leader election', () => {
-    const deployment = installObjects().find((o) => o.kind === 'Deployment') as { spec: { template: { spec: { securityContext: object; containers: Array<{ args: string[]; securityContext: object }> } } } };
+    const deployment = installObjects().find((o) => o.kind === 'Deployment') as {
+      spec: { template: { spec: { securityContext: object; containers: Array<{ args: string[]; securityContext: object }> } } };
+    };
     const pod = deployment.spec.template.spec;
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true });
     expect(pod.containers[0]?.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });

@@ -21,7 +21,8 @@ function kustomization(resources: string[]): string {
 /** Path (from the repository root) to content of every generated file. */
 export function generatedFiles(): Map<string, string> {
   const objects = installObjects();
-  const isRBAC = (o: Record<string, unknown>) => ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(String(o.kind));
+  const isRBAC = (o: Record<string, unknown>) =>
+    ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(String(o.kind));
   const crd = flantIntegrationCRDYaml();
   return new Map([
     [crdPath, crd],

@@ -64,8 +64,17 @@ const clusterRules: k8s.PolicyRule[] = [
   // The informer over the components' Deployments (by label): readiness.
   { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch'] },
   // The cluster-scoped objects it writes: watched and found by label (drift, prune), created, and otherwise touched by name only.
-  ...[...new Set(ownClusterObjects.map((o) => o.group))].map((g) => ({ apiGroups: [g], resources: ownClusterObjects.filter((o) => o.group === g).map((o) => o.resource), verbs: ['list', 'watch', 'create'] })),
-  ...ownClusterObjects.map((o) => ({ apiGroups: [o.group], resources: [o.resource], resourceNames: [...o.names], verbs: ['get', 'patch', 'delete'] })),
+  ...[...new Set(ownClusterObjects.map((o) => o.group))].map((g) => ({
+    apiGroups: [g],
+    resources: ownClusterObjects.filter((o) => o.group === g).map((o) => o.resource),
+    verbs: ['list', 'watch', 'create'],
+  })),
+  ...ownClusterObjects.map((o) => ({
+    apiGroups: [o.group],
+    resources: [o.resource],
+    resourceNames: [...o.names],
+    verbs: ['get', 'patch', 'delete'],
+  })),
   // The PodMonitors and PrometheusRule it writes in spec.namespace, watched and found by label (drift, prune).
   { apiGroups: ['monitoring.coreos.com'], resources: ['podmonitors', 'prometheusrules'], verbs: ['list', 'watch'] },
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
@@ -76,7 +85,12 @@ const clusterRules: k8s.PolicyRule[] = [
   // Only to grant them to the pricing exporter's ClusterRole (the controller never reads them).
   { apiGroups: [''], resources: ['nodes'], verbs: ['list', 'watch'] },
   { apiGroups: ['deckhouse.io'], resources: ['nodegroups', 'ingressnginxcontrollers'], verbs: ['list', 'watch'] },
-  { apiGroups: [''], resources: ['secrets'], resourceNames: ['deckhouse-discovery', 'd8-provider-cluster-configuration', 'd8-cluster-configuration'], verbs: ['list', 'watch'] },
+  {
+    apiGroups: [''],
+    resources: ['secrets'],
+    resourceNames: ['deckhouse-discovery', 'd8-provider-cluster-configuration', 'd8-cluster-configuration'],
+    verbs: ['list', 'watch'],
+  },
   { apiGroups: ['monitoring.coreos.com'], resources: ['prometheuses/http'], resourceNames: ['main'], verbs: ['get'] },
 ];
 
@@ -121,7 +135,10 @@ export const readSecretVerbs: readonly string[] = ['list', 'watch'];
 /** A Role and its binding to the controller's ServiceAccount, over Secrets in one namespace. */
 function secretsRole(scope: Construct, namespace: string, verbs: readonly string[]): void {
   const name = `${controllerName}-secrets`;
-  new k8s.KubeRole(scope, `secrets-role-${namespace}`, { metadata: { name, namespace }, rules: [{ apiGroups: [''], resources: ['secrets'], verbs: [...verbs] }] });
+  new k8s.KubeRole(scope, `secrets-role-${namespace}`, {
+    metadata: { name, namespace },
+    rules: [{ apiGroups: [''], resources: ['secrets'], verbs: [...verbs] }],
+  });
   new k8s.KubeRoleBinding(scope, `secrets-binding-${namespace}`, {
     metadata: { name, namespace },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
@@ -188,12 +205,22 @@ const controllerResources: k8s.ResourceRequirements = {
 
 /** The controller's own namespaces, RBAC, Deployment and metrics Service. */
 export class ControllerInstall extends Chart {
-  constructor(scope: Construct, id: string, private readonly options: InstallOptions = {}, props: ChartProps = {}) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly options: InstallOptions = {},
+    props: ChartProps = {},
+  ) {
     super(scope, id, { ...props, labels });
     new k8s.KubeNamespace(this, 'namespace', { metadata: { name: controllerNamespace, labels: restricted } });
-    // Kept on uninstall (the stored Madison key lives there): `kubectl delete -k ... -l 'integration.flant.com/keep!=true'`, and Helm's resource policy.
+    // Kept on uninstall (the stored Madison key lives there): `kubectl delete -k ... -l 'integration.flant.com/keep!=true'`, and Helm's resource
+    // policy.
     new k8s.KubeNamespace(this, 'workloads-namespace', {
-      metadata: { name: workloadsNamespace, labels: { ...restricted, 'integration.flant.com/keep': 'true' }, annotations: { 'helm.sh/resource-policy': 'keep' } },
+      metadata: {
+        name: workloadsNamespace,
+        labels: { ...restricted, 'integration.flant.com/keep': 'true' },
+        annotations: { 'helm.sh/resource-policy': 'keep' },
+      },
     });
     new k8s.KubeServiceAccount(this, 'sa', { metadata: { name: controllerName, namespace: controllerNamespace } });
     this.rbac();
@@ -292,7 +319,11 @@ export function controllerServiceMonitor(): Record<string, unknown> {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'ServiceMonitor',
     metadata: { name: controllerName, namespace: controllerNamespace, labels: { ...labels, prometheus: 'main' } },
-    spec: { selector: { matchLabels: labels }, namespaceSelector: { matchNames: [controllerNamespace] }, endpoints: [{ port: 'metrics', path: '/metrics', interval: '30s' }] },
+    spec: {
+      selector: { matchLabels: labels },
+      namespaceSelector: { matchNames: [controllerNamespace] },
+      endpoints: [{ port: 'metrics', path: '/metrics', interval: '30s' }],
+    },
   };
 }
 
@@ -303,7 +334,12 @@ export function controllerNetworkPolicy(monitoring = monitoringNamespace): Recor
     spec: {
       podSelector: { matchLabels: labels },
       policyTypes: ['Ingress'],
-      ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': monitoring } } }], ports: [{ port: k8s.IntOrString.fromString('metrics'), protocol: 'TCP' }] }],
+      ingress: [
+        {
+          from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': monitoring } } }],
+          ports: [{ port: k8s.IntOrString.fromString('metrics'), protocol: 'TCP' }],
+        },
+      ],
     },
   }).toJson() as Record<string, unknown>;
 }

@@ -16,7 +16,6 @@ import { run } from './support/run.js';
 let dir: string;
 let promtool: string;
 
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'alerts-e2e-'));
   promtool = (await ensurePrometheus()).promtool;
@@ -36,7 +35,9 @@ describe('alerts on ourselves', () => {
   it('render prints the PrometheusRule with default facts, and promtool check rules passes on it', async () => {
     const rendered = await run(process.execPath, ['bin/flant-integration.js', 'render', '-f', 'config/samples/flantintegration.yaml']);
     expect(rendered.code, rendered.out).toBe(0);
-    const rule = parseAllDocuments(rendered.out).map((d) => d.toJS() as { kind?: string; spec?: { groups: unknown[] } }).find((o) => o?.kind === 'PrometheusRule');
+    const rule = parseAllDocuments(rendered.out)
+      .map((d) => d.toJS() as { kind?: string; spec?: { groups: unknown[] } })
+      .find((o) => o?.kind === 'PrometheusRule');
     expect(rule?.spec?.groups).toHaveLength(1);
     const file = join(dir, 'rendered.yaml');
     await writeFile(file, stringify({ groups: rule?.spec?.groups }));
@@ -66,7 +67,11 @@ describe('alerts on ourselves', () => {
           ],
           alert_rule_test: [
             { eval_time: '10m', alertname: notReady.alert, exp_alerts: [] },
-            { eval_time: '20m', alertname: notReady.alert, exp_alerts: [{ exp_labels: labels(notReady, notReadyLabels), exp_annotations: expanded(notReady, notReadyLabels) }] },
+            {
+              eval_time: '20m',
+              alertname: notReady.alert,
+              exp_alerts: [{ exp_labels: labels(notReady, notReadyLabels), exp_annotations: expanded(notReady, notReadyLabels) }],
+            },
           ],
         },
         {
@@ -74,26 +79,49 @@ describe('alerts on ourselves', () => {
           input_series: [],
           alert_rule_test: [
             { eval_time: '20m', alertname: absent.alert, exp_alerts: [] },
-            { eval_time: '35m', alertname: absent.alert, exp_alerts: [{ exp_labels: labels(absent, { namespace: ns }), exp_annotations: expanded(absent, {}) }] },
-          ],
-        },
-        {
-          interval: '1m',
-          input_series: [{ series: `prometheus_remote_storage_queue_highest_sent_timestamp_seconds{namespace="${ns}",pod="pricing-0"}`, values: '1000+60x30 2800x40' }],
-          alert_rule_test: [
-            { eval_time: '30m', alertname: stalled.alert, exp_alerts: [] },
-            { eval_time: '70m', alertname: stalled.alert, exp_alerts: [{ exp_labels: labels(stalled, { namespace: ns }), exp_annotations: expanded(stalled, {}) }] },
+            {
+              eval_time: '35m',
+              alertname: absent.alert,
+              exp_alerts: [{ exp_labels: labels(absent, { namespace: ns }), exp_annotations: expanded(absent, {}) }],
+            },
           ],
         },
         {
           interval: '1m',
           input_series: [
-            { series: `madison_proxy_forward_errors_total{namespace="${ns}",pod="madison-proxy-a",backend="192.0.2.1:443",reason="timeout"}`, values: '0x3 1+1x20' },
-            { series: `madison_proxy_forward_errors_total{namespace="${ns}",pod="madison-proxy-b",backend="192.0.2.2:443",reason="timeout"}`, values: '0x25' },
+            {
+              series: `prometheus_remote_storage_queue_highest_sent_timestamp_seconds{namespace="${ns}",pod="pricing-0"}`,
+              values: '1000+60x30 2800x40',
+            },
+          ],
+          alert_rule_test: [
+            { eval_time: '30m', alertname: stalled.alert, exp_alerts: [] },
+            {
+              eval_time: '70m',
+              alertname: stalled.alert,
+              exp_alerts: [{ exp_labels: labels(stalled, { namespace: ns }), exp_annotations: expanded(stalled, {}) }],
+            },
+          ],
+        },
+        {
+          interval: '1m',
+          input_series: [
+            {
+              series: `madison_proxy_forward_errors_total{namespace="${ns}",pod="madison-proxy-a",backend="192.0.2.1:443",reason="timeout"}`,
+              values: '0x3 1+1x20',
+            },
+            {
+              series: `madison_proxy_forward_errors_total{namespace="${ns}",pod="madison-proxy-b",backend="192.0.2.2:443",reason="timeout"}`,
+              values: '0x25',
+            },
           ],
           alert_rule_test: [
             { eval_time: '3m', alertname: forwarding.alert, exp_alerts: [] },
-            { eval_time: '15m', alertname: forwarding.alert, exp_alerts: [{ exp_labels: labels(forwarding, forwardingLabels), exp_annotations: expanded(forwarding, forwardingLabels) }] },
+            {
+              eval_time: '15m',
+              alertname: forwarding.alert,
+              exp_alerts: [{ exp_labels: labels(forwarding, forwardingLabels), exp_annotations: expanded(forwarding, forwardingLabels) }],
+            },
           ],
         },
       ],

@@ -24,9 +24,7 @@ describe('FlantIntegration CRD on a real API server', () => {
   });
 
   it('becomes Established', async () => {
-    const out = await kubectlOk(kubeconfig, [
-      'wait', '--for=condition=Established', '--timeout=60s', 'crd/flantintegrations.integration.flant.com',
-    ]);
+    const out = await kubectlOk(kubeconfig, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/flantintegrations.integration.flant.com']);
     expect(out).toContain('condition met');
   });
 
@@ -62,7 +60,9 @@ describe('FlantIntegration CRD on a real API server', () => {
       // A sample test above deletes d8-flant-integration without waiting; a terminating namespace refuses new objects.
       const phase = await kubectl(kubeconfig, ['get', 'namespace', name, '-o', 'jsonpath={.status.phase}']);
       if (phase.stdout === 'Terminating') await kubectl(kubeconfig, ['wait', '--for=delete', `namespace/${name}`, '--timeout=60s']);
-      await kubectlOk(kubeconfig, ['create', 'namespace', name, '--dry-run=client', '-o', 'yaml']).then((ns) => kubectlOk(kubeconfig, ['apply', '-f', '-'], ns));
+      await kubectlOk(kubeconfig, ['create', 'namespace', name, '--dry-run=client', '-o', 'yaml']).then((ns) =>
+        kubectlOk(kubeconfig, ['apply', '-f', '-'], ns),
+      );
     }
     const out = await kubectlOk(kubeconfig, ['apply', '--server-side', '--dry-run=server', '-k', 'config/default']);
     expect(out).toContain('deployment.apps/flant-integration-controller serverside-applied (server dry run)');

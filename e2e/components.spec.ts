@@ -13,7 +13,15 @@ import { loadKubeConfig } from '../src/cmd/cluster.js';
 import { isNotFound, kubeClient, type KubeClient } from '../src/reconciler/index.js';
 import { FakeConnect } from './fakes/connect.js';
 import { FakeDNS } from './fakes/dns.js';
-import { apply, fakesSpec, column as columnOf, condition, removeFlantIntegrationAndNamespace, secret, workloadsNamespace } from './support/cluster.js';
+import {
+  apply,
+  fakesSpec,
+  column as columnOf,
+  condition,
+  removeFlantIntegrationAndNamespace,
+  secret,
+  workloadsNamespace,
+} from './support/cluster.js';
 import { ControllerProcess, eventually, startController } from './support/controller.js';
 import { installCRD } from './support/crd.js';
 import { kubectl, kubectlOk } from './support/kubectl.js';
@@ -51,7 +59,10 @@ async function read(path: string): Promise<{ spec: Record<string, unknown> } | u
 const spec = (extra: Record<string, unknown> = {}) => fakesSpec(ns, connect.url, host, extra);
 
 /** The object as stored, read at `version` (`<plural>.<version>.<group>`), or undefined. */
-async function get(resource: string, name: string): Promise<{ apiVersion: string; spec: Record<string, unknown>; metadata: { uid: string } } | undefined> {
+async function get(
+  resource: string,
+  name: string,
+): Promise<{ apiVersion: string; spec: Record<string, unknown>; metadata: { uid: string } } | undefined> {
   const r = await kubectl(kc, ['get', resource, name, '-o', 'json']);
   return r.code === 0 ? JSON.parse(r.stdout) : undefined;
 }
@@ -101,16 +112,26 @@ describe('log-shipper and upmeter components', () => {
     expect(await condition(kc, 'LogShippingReady')).toMatchObject({
       status: 'False',
       reason: 'CRDNotInstalled',
-      message: expect.stringContaining('ClusterLogDestination (clusterlogdestinations.deckhouse.io) and ClusterLoggingConfig (clusterloggingconfigs.deckhouse.io)'),
+      message: expect.stringContaining(
+        'ClusterLogDestination (clusterlogdestinations.deckhouse.io) and ClusterLoggingConfig (clusterloggingconfigs.deckhouse.io)',
+      ),
     });
-    expect(await condition(kc, 'UpmeterReady')).toMatchObject({ status: 'False', reason: 'CRDNotInstalled', message: expect.stringContaining('spec.upmeter.enabled: false') });
+    expect(await condition(kc, 'UpmeterReady')).toMatchObject({
+      status: 'False',
+      reason: 'CRDNotInstalled',
+      message: expect.stringContaining('spec.upmeter.enabled: false'),
+    });
     expect(await condition(kc, 'Ready')).toMatchObject({ status: 'False', reason: 'ComponentsNotReady' });
     expect(await column('LOGS')).toBe('CRDNotInstalled');
     expect(await column('UPMETER')).toBe('CRDNotInstalled');
   });
 
   it('writes the objects within 5 s of the CRDs being installed, with no restart, exactly as the Deckhouse module wrote them', async () => {
-    const manifests = [await readFile(fixture('clusterlogdestinations.deckhouse.io'), 'utf8'), await crdServing('clusterloggingconfigs.deckhouse.io', ['v1alpha1']), await readFile(fixture('upmeterremotewrites.deckhouse.io'), 'utf8')];
+    const manifests = [
+      await readFile(fixture('clusterlogdestinations.deckhouse.io'), 'utf8'),
+      await crdServing('clusterloggingconfigs.deckhouse.io', ['v1alpha1']),
+      await readFile(fixture('upmeterremotewrites.deckhouse.io'), 'utf8'),
+    ];
     await kubectlOk(kc, ['apply', '--server-side', '-f', '-'], manifests.join('\n---\n'));
     const took = await eventually(
       'the three objects exist',
@@ -128,8 +149,16 @@ describe('log-shipper and upmeter components', () => {
     });
     const remoteWrite = await get('upmeterremotewrites', 'flant-integration-promscale');
     expect(remoteWrite?.apiVersion).toBe('deckhouse.io/v1');
-    expect(remoteWrite?.spec).toEqual({ config: { url: `${connect.url}/v1/remote_write`, bearerToken: licence }, additionalLabels: { cluster_uuid: clusterUUID }, intervalSeconds: 300 });
-    await eventually('LogShippingReady and UpmeterReady are True', async () => (await condition(kc, 'LogShippingReady'))?.status === 'True' && (await condition(kc, 'UpmeterReady'))?.status === 'True', 10_000);
+    expect(remoteWrite?.spec).toEqual({
+      config: { url: `${connect.url}/v1/remote_write`, bearerToken: licence },
+      additionalLabels: { cluster_uuid: clusterUUID },
+      intervalSeconds: 300,
+    });
+    await eventually(
+      'LogShippingReady and UpmeterReady are True',
+      async () => (await condition(kc, 'LogShippingReady'))?.status === 'True' && (await condition(kc, 'UpmeterReady'))?.status === 'True',
+      10_000,
+    );
     await eventually('Ready is True', async () => (await condition(kc, 'Ready'))?.status === 'True', 10_000);
     expect(await column('LOGS')).toBe('Ready');
     expect(await column('UPMETER')).toBe('Ready');
@@ -137,18 +166,49 @@ describe('log-shipper and upmeter components', () => {
 
   it('writes the v1alpha2 ClusterLoggingConfig once that version is served too', async () => {
     await kubectlOk(kc, ['apply', '--server-side', '-f', '-'], await crdServing('clusterloggingconfigs.deckhouse.io', ['v1alpha1', 'v1alpha2']));
-    const selectorOf = async () => ((await get('clusterloggingconfigs.v1alpha2.deckhouse.io', 'flant-integration-d8-logs'))?.spec.kubernetesPods as { namespaceSelector?: unknown } | undefined)?.namespaceSelector;
-    await eventually('the v1alpha2 shape is written', async () => JSON.stringify(await selectorOf()) === JSON.stringify({ labelSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'd8-system' } } }), 10_000);
+    const selectorOf = async () =>
+      (
+        (await get('clusterloggingconfigs.v1alpha2.deckhouse.io', 'flant-integration-d8-logs'))?.spec.kubernetesPods as
+          { namespaceSelector?: unknown } | undefined
+      )?.namespaceSelector;
+    await eventually(
+      'the v1alpha2 shape is written',
+      async () =>
+        JSON.stringify(await selectorOf()) === JSON.stringify({ labelSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'd8-system' } } }),
+      10_000,
+    );
     expect((await condition(kc, 'LogShippingReady'))?.message).toContain('(deckhouse.io/v1alpha2)');
   });
 
   it('puts back within 2 s any object of ours deleted or edited by hand, and leaves alike objects of others alone', async () => {
     // Alike objects that are not ours: same kind, same app label, no managed-by label.
-    await apply(kc, JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'not-ours', namespace: ns, labels: { app: 'madison-proxy' } }, spec: { ports: [{ port: 80 }] } }));
-    await apply(kc, JSON.stringify({ apiVersion: 'deckhouse.io/v1alpha1', kind: 'ClusterLogDestination', metadata: { name: 'not-ours-drift' }, spec: { type: 'Loki', loki: { endpoint: 'https://loki.example.com' } } }));
-    const theirs = async () => [(await read(`/api/v1/namespaces/${ns}/services/not-ours`)) as unknown, (await read('/apis/deckhouse.io/v1alpha1/clusterlogdestinations/not-ours-drift')) as unknown].map((o) => JSON.stringify(o));
+    await apply(
+      kc,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'not-ours', namespace: ns, labels: { app: 'madison-proxy' } },
+        spec: { ports: [{ port: 80 }] },
+      }),
+    );
+    await apply(
+      kc,
+      JSON.stringify({
+        apiVersion: 'deckhouse.io/v1alpha1',
+        kind: 'ClusterLogDestination',
+        metadata: { name: 'not-ours-drift' },
+        spec: { type: 'Loki', loki: { endpoint: 'https://loki.example.com' } },
+      }),
+    );
+    const theirs = async () =>
+      [
+        (await read(`/api/v1/namespaces/${ns}/services/not-ours`)) as unknown,
+        (await read('/apis/deckhouse.io/v1alpha1/clusterlogdestinations/not-ours-drift')) as unknown,
+      ].map((o) => JSON.stringify(o));
     const theirsBefore = await theirs();
-    const [deployment] = (await kubectlOk(kc, ['get', 'deploy', '-n', ns, '-l', 'app=madison-proxy', '-o', 'jsonpath={.items[*].metadata.name}'])).split(' ');
+    const [deployment] = (
+      await kubectlOk(kc, ['get', 'deploy', '-n', ns, '-l', 'app=madison-proxy', '-o', 'jsonpath={.items[*].metadata.name}'])
+    ).split(' ');
     const objects: Record<string, string> = {
       ClusterLogDestination: paths.destination,
       ClusterLoggingConfig: '/apis/deckhouse.io/v1alpha2/clusterloggingconfigs/flant-integration-d8-logs',
@@ -169,8 +229,18 @@ describe('log-shipper and upmeter components', () => {
     // Edited by hand: our fields come back, in place.
     const endpoint = async () => ((await read(paths.destination))?.spec.loki as { endpoint?: string } | undefined)?.endpoint;
     const ours = await endpoint();
-    await kubectlOk(kc, ['patch', 'clusterlogdestination', 'flant-integration-loki-storage', '--type=merge', '-p', '{"spec":{"loki":{"endpoint":"https://elsewhere.example.com"}}}']);
-    took.push(`edited ClusterLogDestination ${await eventually('the destination points to Connect again', async () => (await endpoint()) === ours, 2000, 25)} ms`);
+    await kubectlOk(kc, [
+      'patch',
+      'clusterlogdestination',
+      'flant-integration-loki-storage',
+      '--type=merge',
+      '-p',
+      '{"spec":{"loki":{"endpoint":"https://elsewhere.example.com"}}}',
+    ]);
+    took.push(
+      `edited ClusterLogDestination ` +
+        `${await eventually('the destination points to Connect again', async () => (await endpoint()) === ours, 2000, 25)} ms`,
+    );
     process.stderr.write(`e2e: deleted or edited by hand, back after: ${took.join(', ')}\n`);
     expect(await theirs()).toEqual(theirsBefore);
     await kubectlOk(kc, ['delete', 'service', '-n', ns, 'not-ours']);
@@ -191,30 +261,57 @@ describe('log-shipper and upmeter components', () => {
     process.stderr.write(`e2e: the new license was in both objects after ${took} ms\n`);
   });
 
-  it('stops shipping when the license goes: removes what carries or uses it, keeps the Madison key, and comes back without a second registration', async () => {
-    const registrations = connect.requests('/v1/madison_register').length;
-    await kubectlOk(kc, ['delete', 'secret', '-n', ns, 'license']);
-    await eventually('the destination, the remote write and the proxies are gone', async () =>
-      (await read(paths.destination)) === undefined && (await read(paths.remoteWrite)) === undefined && (await kubectlOk(kc, ['get', 'deploy', '-n', ns, '-l', 'app=madison-proxy', '-o', 'name'])) === '', 10_000);
-    expect(await condition(kc, 'LogShippingReady')).toMatchObject({ status: 'False', reason: 'LicenseMissing' });
-    expect(await condition(kc, 'MadisonProxyReady')).toMatchObject({ status: 'False', reason: 'LicenseMissing' });
-    expect(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'madison-proxy', '-o', 'name'])).toContain('madison-proxy');
-    // Every column says what exists now: no proxy runs, and kstatus sees a resource that needs a person.
-    await eventually('the MADISON column says 0', async () => (await column('MADISON')) === '0', 5000);
-    expect(await condition(kc, 'Stalled')).toMatchObject({ status: 'True', reason: 'SecretNotFound' });
-    await apply(kc, secret(ns, 'license', { key: newLicence }));
-    await eventually('everything is back', async () => (await read(paths.destination)) !== undefined && (await condition(kc, 'MadisonProxyReady'))?.status === 'True', 30_000);
-    const proxies = (await kubectlOk(kc, ['get', 'deploy', '-n', ns, '-l', 'app=madison-proxy', '-o', 'name'])).split('\n').filter(Boolean);
-    expect(proxies.length).toBeGreaterThan(0);
-    expect(await column('MADISON')).toBe(String(proxies.length));
-    expect(connect.requests('/v1/madison_register')).toHaveLength(registrations);
-  });
+  it(
+    'stops shipping when the license goes: removes what carries or uses it, keeps the Madison key, and comes back without a second ' + 'registration',
+    async () => {
+      const registrations = connect.requests('/v1/madison_register').length;
+      await kubectlOk(kc, ['delete', 'secret', '-n', ns, 'license']);
+      await eventually(
+        'the destination, the remote write and the proxies are gone',
+        async () =>
+          (await read(paths.destination)) === undefined &&
+          (await read(paths.remoteWrite)) === undefined &&
+          (await kubectlOk(kc, ['get', 'deploy', '-n', ns, '-l', 'app=madison-proxy', '-o', 'name'])) === '',
+        10_000,
+      );
+      expect(await condition(kc, 'LogShippingReady')).toMatchObject({ status: 'False', reason: 'LicenseMissing' });
+      expect(await condition(kc, 'MadisonProxyReady')).toMatchObject({ status: 'False', reason: 'LicenseMissing' });
+      expect(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'madison-proxy', '-o', 'name'])).toContain('madison-proxy');
+      // Every column says what exists now: no proxy runs, and kstatus sees a resource that needs a person.
+      await eventually('the MADISON column says 0', async () => (await column('MADISON')) === '0', 5000);
+      expect(await condition(kc, 'Stalled')).toMatchObject({ status: 'True', reason: 'SecretNotFound' });
+      await apply(kc, secret(ns, 'license', { key: newLicence }));
+      await eventually(
+        'everything is back',
+        async () => (await read(paths.destination)) !== undefined && (await condition(kc, 'MadisonProxyReady'))?.status === 'True',
+        30_000,
+      );
+      const proxies = (await kubectlOk(kc, ['get', 'deploy', '-n', ns, '-l', 'app=madison-proxy', '-o', 'name'])).split('\n').filter(Boolean);
+      expect(proxies.length).toBeGreaterThan(0);
+      expect(await column('MADISON')).toBe(String(proxies.length));
+      expect(connect.requests('/v1/madison_register')).toHaveLength(registrations);
+    },
+  );
 
   it('removes exactly the two log objects when logs are switched off, and the remote write when upmeter is', async () => {
-    await apply(kc, JSON.stringify({ apiVersion: 'deckhouse.io/v1alpha1', kind: 'ClusterLogDestination', metadata: { name: 'someone-elses' }, spec: { type: 'Loki', loki: { endpoint: 'https://loki.example.com' } } }));
+    await apply(
+      kc,
+      JSON.stringify({
+        apiVersion: 'deckhouse.io/v1alpha1',
+        kind: 'ClusterLogDestination',
+        metadata: { name: 'someone-elses' },
+        spec: { type: 'Loki', loki: { endpoint: 'https://loki.example.com' } },
+      }),
+    );
     const remoteWriteUID = (await get('upmeterremotewrites', 'flant-integration-promscale'))?.metadata.uid;
     await apply(kc, spec({ logs: { enabled: false } }));
-    await eventually('the log objects are gone', async () => (await get('clusterlogdestinations', 'flant-integration-loki-storage')) === undefined && (await get('clusterloggingconfigs', 'flant-integration-d8-logs')) === undefined, 10_000);
+    await eventually(
+      'the log objects are gone',
+      async () =>
+        (await get('clusterlogdestinations', 'flant-integration-loki-storage')) === undefined &&
+        (await get('clusterloggingconfigs', 'flant-integration-d8-logs')) === undefined,
+      10_000,
+    );
     expect(await condition(kc, 'LogShippingReady')).toMatchObject({ status: 'True', reason: 'Disabled' });
     expect(await column('LOGS')).toBe('Disabled');
     expect((await get('upmeterremotewrites', 'flant-integration-promscale'))?.metadata.uid).toBe(remoteWriteUID);
@@ -229,7 +326,13 @@ describe('log-shipper and upmeter components', () => {
 
   it('removes all three when the FlantIntegration is deleted, and nothing else', async () => {
     await apply(kc, spec());
-    await eventually('all three are back', async () => (await get('clusterlogdestinations', 'flant-integration-loki-storage')) !== undefined && (await get('upmeterremotewrites', 'flant-integration-promscale')) !== undefined, 10_000);
+    await eventually(
+      'all three are back',
+      async () =>
+        (await get('clusterlogdestinations', 'flant-integration-loki-storage')) !== undefined &&
+        (await get('upmeterremotewrites', 'flant-integration-promscale')) !== undefined,
+      10_000,
+    );
     await kubectlOk(kc, ['delete', 'flantintegration', 'default', '--timeout=60s']);
     expect(await get('clusterlogdestinations', 'flant-integration-loki-storage')).toBeUndefined();
     expect(await get('clusterloggingconfigs', 'flant-integration-d8-logs')).toBeUndefined();
@@ -246,7 +349,11 @@ describe('log-shipper and upmeter components', () => {
     const docs = parseAllDocuments(await renderFromFiles('config/samples/flantintegration.yaml')).map((d) => d.toJS() as { kind: string });
     const deckhouse = docs.filter((d) => ['ClusterLogDestination', 'ClusterLoggingConfig', 'UpmeterRemoteWrite'].includes(d.kind));
     expect(deckhouse.map((d) => d.kind)).toEqual(['ClusterLogDestination', 'ClusterLoggingConfig', 'UpmeterRemoteWrite']);
-    const result = await kubectl(kc, ['apply', '--dry-run=server', '--validate=strict', '-f', '-'], deckhouse.map((d) => JSON.stringify(d)).join('\n'));
+    const result = await kubectl(
+      kc,
+      ['apply', '--dry-run=server', '--validate=strict', '-f', '-'],
+      deckhouse.map((d) => JSON.stringify(d)).join('\n'),
+    );
     expect(result.stderr).toBe('');
     expect(result.stdout.trim().split('\n')).toHaveLength(3);
   });
@@ -258,7 +365,12 @@ describe('log-shipper and upmeter components', () => {
     await kubectlOk(kc, ['delete', 'secret', '-n', ns, 'madison-proxy', '--ignore-not-found']);
     await apply(kc, spec());
     // Facts survive the resource: the backends found before it was deleted are used at once, not after the 10 minute discovery interval.
-    const took = await eventually('MadisonProxyReady is True on the re-created FlantIntegration', async () => (await condition(kc, 'MadisonProxyReady'))?.status === 'True', 2000, 50);
+    const took = await eventually(
+      'MadisonProxyReady is True on the re-created FlantIntegration',
+      async () => (await condition(kc, 'MadisonProxyReady'))?.status === 'True',
+      2000,
+      50,
+    );
     process.stderr.write(`e2e: a re-created FlantIntegration had its Madison proxies Available after ${took} ms\n`);
     await eventually('Ready is True', async () => (await condition(kc, 'Ready'))?.status === 'True', 20_000);
     await kubectlOk(kc, ['delete', 'crd', 'upmeterremotewrites.deckhouse.io', '--wait=true']);

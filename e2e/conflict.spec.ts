@@ -21,8 +21,21 @@ const dns = new FakeDNS();
 let ctl: ControllerProcess;
 
 const foreign = [
-  { kind: 'service', name: 'madison-proxy', manifest: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'madison-proxy', namespace: ns, labels: { team: 'someone-else' } }, spec: { selector: { app: 'theirs' }, ports: [{ port: 9999 }] } } },
-  { kind: 'secret', name: 'pricing-agent-config', manifest: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'pricing-agent-config', namespace: ns }, stringData: { mine: 'do not touch' } } },
+  {
+    kind: 'service',
+    name: 'madison-proxy',
+    manifest: {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'madison-proxy', namespace: ns, labels: { team: 'someone-else' } },
+      spec: { selector: { app: 'theirs' }, ports: [{ port: 9999 }] },
+    },
+  },
+  {
+    kind: 'secret',
+    name: 'pricing-agent-config',
+    manifest: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'pricing-agent-config', namespace: ns }, stringData: { mine: 'do not touch' } },
+  },
 ];
 
 function spec(enabled: boolean): string {
@@ -39,7 +52,9 @@ function spec(enabled: boolean): string {
 
 /** Each foreign object as stored: its resourceVersion and spec or data. */
 async function foreignState(): Promise<string[]> {
-  return Promise.all(foreign.map((f) => kubectlOk(kc, ['get', f.kind, '-n', ns, f.name, '-o', 'jsonpath={.metadata.resourceVersion} {.spec.ports} {.data}'])));
+  return Promise.all(
+    foreign.map((f) => kubectlOk(kc, ['get', f.kind, '-n', ns, f.name, '-o', 'jsonpath={.metadata.resourceVersion} {.spec.ports} {.data}'])),
+  );
 }
 
 beforeAll(async () => {
@@ -67,13 +82,24 @@ describe('objects that are not ours', () => {
     await eventually('MadisonProxyReady says Conflict', async () => (await condition(kc, 'MadisonProxyReady'))?.reason === 'Conflict', 60_000);
     expect((await condition(kc, 'MadisonProxyReady'))?.message).toContain(`Service ${ns}/madison-proxy exists and was not made by this controller`);
     await eventually('MetricsShippingReady says Conflict', async () => (await condition(kc, 'MetricsShippingReady'))?.reason === 'Conflict', 30_000);
-    expect((await condition(kc, 'MetricsShippingReady'))?.message).toContain(`Secret ${ns}/pricing-agent-config exists and was not made by this controller`);
+    expect((await condition(kc, 'MetricsShippingReady'))?.message).toContain(
+      `Secret ${ns}/pricing-agent-config exists and was not made by this controller`,
+    );
     // The rest of each component is applied all the same.
-    await eventually('the proxy Deployment exists', async () => (await kubectl(kc, ['get', 'deploy', '-n', ns, '-l', 'app=madison-proxy', '-o', 'name'])).stdout.includes('madison-proxy-'), 30_000);
+    await eventually(
+      'the proxy Deployment exists',
+      async () => (await kubectl(kc, ['get', 'deploy', '-n', ns, '-l', 'app=madison-proxy', '-o', 'name'])).stdout.includes('madison-proxy-'),
+      30_000,
+    );
     expect(await foreignState()).toEqual(before);
 
     await apply(kc, spec(false));
-    await eventually('both are Disabled', async () => (await condition(kc, 'MadisonProxyReady'))?.reason === 'Disabled' && (await condition(kc, 'MetricsShippingReady'))?.reason === 'Disabled', 30_000);
+    await eventually(
+      'both are Disabled',
+      async () =>
+        (await condition(kc, 'MadisonProxyReady'))?.reason === 'Disabled' && (await condition(kc, 'MetricsShippingReady'))?.reason === 'Disabled',
+      30_000,
+    );
     expect(await foreignState()).toEqual(before);
 
     await apply(kc, spec(true));
@@ -85,8 +111,17 @@ describe('objects that are not ours', () => {
 
   it('does not take a Secret with our labels copied onto it for the Madison key it stored: unused, untouched, Conflict', async () => {
     const labels = { 'app.kubernetes.io/managed-by': 'flant-integration', 'integration.flant.com/component': 'madison' };
-    await apply(kc, JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'madison-proxy', namespace: ns, labels }, stringData: { 'auth-key': 'FORGED-KEY-e2e' } }));
-    const state = () => kubectlOk(kc, ['get', 'secret', '-n', ns, 'madison-proxy', '-o', 'jsonpath={.metadata.resourceVersion} {.data} {.metadata.ownerReferences}']);
+    await apply(
+      kc,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'madison-proxy', namespace: ns, labels },
+        stringData: { 'auth-key': 'FORGED-KEY-e2e' },
+      }),
+    );
+    const state = () =>
+      kubectlOk(kc, ['get', 'secret', '-n', ns, 'madison-proxy', '-o', 'jsonpath={.metadata.resourceVersion} {.data} {.metadata.ownerReferences}']);
     const before = await state();
     await apply(kc, spec(true));
     const keyConflict = async () => {

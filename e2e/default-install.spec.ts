@@ -83,10 +83,17 @@ afterAll(async () => {
 describe.skipIf(!local)('the default install on a cluster without Deckhouse', () => {
   it('becomes ready and reaches Ready=True, and never lists Secrets where it has no Role (d8-system)', async () => {
     expect((await kubectl(kc, ['get', 'namespace', 'd8-system'])).code, 'no d8-system here').not.toBe(0);
-    ctl = startController(['--sync-period=10m', `--dns-server=${dns.address}`, '--image=flant-integration-controller:e2e', '--madison-discovery-interval=2s'], ckc);
+    ctl = startController(
+      ['--sync-period=10m', `--dns-server=${dns.address}`, '--image=flant-integration-controller:e2e', '--madison-discovery-interval=2s'],
+      ckc,
+    );
     const c = ctl;
     await eventually('the controller says where its probes are', () => probePort(c) !== undefined, 30_000);
-    await eventually('/readyz answers 200', async () => (await fetch(`http://127.0.0.1:${probePort(c)}/readyz`).catch(() => undefined))?.status === 200, 30_000);
+    await eventually(
+      '/readyz answers 200',
+      async () => (await fetch(`http://127.0.0.1:${probePort(c)}/readyz`).catch(() => undefined))?.status === 200,
+      30_000,
+    );
     await apply(kc, spec());
     await eventually('Ready is True', async () => (await condition(kc, 'Ready'))?.status === 'True', 90_000, 200);
     expect(await condition(kc, 'LicenseValid')).toMatchObject({ status: 'True', reason: 'LicenseFound' });
@@ -95,8 +102,14 @@ describe.skipIf(!local)('the default install on a cluster without Deckhouse', ()
 
     const uses = await controllerUses();
     const refused = uses.filter((u) => u.code === 403).map((u) => `${u.verb} ${u.resource} in ${u.namespace}`);
-    expect(uses.filter((u) => u.resource === 'secrets' && u.namespace === 'd8-system'), 'no request for Secrets in d8-system').toEqual([]);
-    expect(uses.some((u) => u.resource === 'selfsubjectaccessreviews' && u.code === 201), 'it asked first').toBe(true);
+    expect(
+      uses.filter((u) => u.resource === 'secrets' && u.namespace === 'd8-system'),
+      'no request for Secrets in d8-system',
+    ).toEqual([]);
+    expect(
+      uses.some((u) => u.resource === 'selfsubjectaccessreviews' && u.code === 201),
+      'it asked first',
+    ).toBe(true);
     // Only the prune of the alert relabel Secret in d8-monitoring (absent here) may be refused: it writes nothing there.
     expect(refused.filter((r) => !r.endsWith('secrets in d8-monitoring'))).toEqual([]);
   });
@@ -104,8 +117,16 @@ describe.skipIf(!local)('the default install on a cluster without Deckhouse', ()
   it('says NamespaceForbidden naming a spec.namespace it has no Role in (it does not even exist), and goes on once the Role is granted', async () => {
     const other = 'team-without-role-e2e';
     await apply(kc, spec({ namespace: other, licenseKeySecretRef: { namespace: other, name: 'flant-license', key: 'key' } }));
-    await eventually('MadisonRegistered says NamespaceForbidden', async () => (await condition(kc, 'MadisonRegistered'))?.reason === 'NamespaceForbidden', 30_000, 200);
-    expect(await condition(kc, 'MadisonRegistered')).toMatchObject({ status: 'False', message: expect.stringContaining(`spec.namespace ${other}: the controller's RBAC does not let it list Secrets in namespace ${other}`) });
+    await eventually(
+      'MadisonRegistered says NamespaceForbidden',
+      async () => (await condition(kc, 'MadisonRegistered'))?.reason === 'NamespaceForbidden',
+      30_000,
+      200,
+    );
+    expect(await condition(kc, 'MadisonRegistered')).toMatchObject({
+      status: 'False',
+      message: expect.stringContaining(`spec.namespace ${other}: the controller's RBAC does not let it list Secrets in namespace ${other}`),
+    });
     expect(await condition(kc, 'LicenseValid')).toMatchObject({ status: 'False', reason: 'NamespaceForbidden' });
     expect(await condition(kc, 'Ready')).toMatchObject({ status: 'False', message: expect.stringContaining(`namespace ${other}`) });
     expect((await kubectl(kc, ['get', 'namespace', other])).code, 'nothing was created').not.toBe(0);
@@ -118,7 +139,9 @@ describe.skipIf(!local)('the default install on a cluster without Deckhouse', ()
     await apply(kc, secret(other, 'flant-license', { key: licence }));
     await kubectlOk(kc, ['annotate', 'flantintegration', 'default', '--overwrite', 'e2e/poke=1']);
     await eventually('Ready is True in the new namespace', async () => (await condition(kc, 'Ready'))?.status === 'True', 90_000, 200);
-    expect(await kubectlOk(kc, ['get', 'deployments', '-n', other, '-l', 'integration.flant.com/component=madison', '-o', 'name'])).toContain('deployment.apps/madison-proxy-');
+    expect(await kubectlOk(kc, ['get', 'deployments', '-n', other, '-l', 'integration.flant.com/component=madison', '-o', 'name'])).toContain(
+      'deployment.apps/madison-proxy-',
+    );
     expect((await kubectlOk(kc, ['get', 'deployments', '-n', workloadsNamespace, '-o', 'name'])).trim(), 'the old namespace is emptied').toBe('');
   });
 });

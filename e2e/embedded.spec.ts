@@ -20,7 +20,19 @@ describe.skipIf(!inject('localControlPlane'))('embedded mode (npm start without 
     await eventually('the sample FlantIntegration is Ready', async () => (await ready()) === 'True', 60_000);
     const madison = await kubectlOk(kubeconfig, ['get', 'fi', 'default', '-o', 'jsonpath={.status.madison.backendCount}']);
     expect(madison).toBe('2');
-    const columns = await kubectlOk(kubeconfig, ['get', 'fi', 'default', '-o', 'custom-columns=METRICS:.status.conditions[?(@.type=="MetricsShippingReady")].reason,LOGS:.status.conditions[?(@.type=="LogShippingReady")].reason,UPMETER:.status.conditions[?(@.type=="UpmeterReady")].reason', '--no-headers']);
+    const columns = await kubectlOk(kubeconfig, [
+      'get',
+      'fi',
+      'default',
+      '-o',
+      'custom-columns=' +
+        [
+          'METRICS:.status.conditions[?(@.type=="MetricsShippingReady")].reason',
+          'LOGS:.status.conditions[?(@.type=="LogShippingReady")].reason',
+          'UPMETER:.status.conditions[?(@.type=="UpmeterReady")].reason',
+        ].join(','),
+      '--no-headers',
+    ]);
     expect(columns.trim().split(/\s+/)).toEqual(['Ready', 'Ready', 'Ready']);
 
     expect(await ctl.stop('SIGINT')).toBe(0);

@@ -56,21 +56,33 @@ export async function startEmbeddedCluster() {
   };
 }
 
-/** Applies the CRDs (ours and the Deckhouse fixtures), waits until ours is Established, then applies the samples with `overrides` on the FlantIntegration spec. */
+/**
+ * Applies the CRDs (ours and the Deckhouse fixtures), waits until ours is Established, then applies the samples with `overrides` on the
+ * FlantIntegration spec.
+ */
 export async function installSamples(client: KubeClient, overrides: Record<string, Record<string, unknown>>): Promise<void> {
   const mapper = new RESTMapper(client, realClock, 0);
-  const applier = new Applier(client, mapper, { managedBy: { key: 'app.kubernetes.io/managed-by', value: 'flant-integration-embedded' }, componentKey: 'embedded' }, 'flant-integration-embedded');
+  const applier = new Applier(
+    client,
+    mapper,
+    { managedBy: { key: 'app.kubernetes.io/managed-by', value: 'flant-integration-embedded' }, componentKey: 'embedded' },
+    'flant-integration-embedded',
+  );
   await applier.apply(flantIntegrationCRD());
   for (const file of (await readdir(join(repoRoot(), fixturesDir))).sort()) {
     for (const doc of parseAllDocuments(await readFile(join(repoRoot(), fixturesDir, file), 'utf8'))) await applier.apply(doc.toJS() as KubeObject);
   }
-  await waitFor(`CRD ${crdPath} Established`, async () => {
-    const crd = await client.request<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(
-      'GET',
-      `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${plural}.${group}`,
-    );
-    return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
-  }, 30_000);
+  await waitFor(
+    `CRD ${crdPath} Established`,
+    async () => {
+      const crd = await client.request<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(
+        'GET',
+        `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${plural}.${group}`,
+      );
+      return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
+    },
+    30_000,
+  );
   for (const file of embeddedSamples) {
     const docs = parseAllDocuments(await readFile(join(repoRoot(), file), 'utf8')).map((d) => d.toJS() as KubeObject);
     for (const doc of docs) await applier.apply(doc.kind === 'FlantIntegration' ? withOverrides(doc, overrides) : doc);

@@ -7,7 +7,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FakeConnect } from './fakes/connect.js';
 import { FakeDNS } from './fakes/dns.js';
-import { apply, condition, flantIntegration, getFlantIntegration, removeFlantIntegrationAndNamespace, secret, workloadsNamespace } from './support/cluster.js';
+import {
+  apply,
+  condition,
+  flantIntegration,
+  getFlantIntegration,
+  removeFlantIntegrationAndNamespace,
+  secret,
+  workloadsNamespace,
+} from './support/cluster.js';
 import { ControllerProcess, eventually, startController } from './support/controller.js';
 import { installCRD } from './support/crd.js';
 import { kubectl, kubectlOk } from './support/kubectl.js';
@@ -21,20 +29,26 @@ const dns = new FakeDNS();
 const controllers: ControllerProcess[] = [];
 
 function controller(): ControllerProcess {
-  const c = startController(['--sync-period=10m', `--dns-server=${dns.address}`, '--madison-discovery-interval=2s', '--image=flant-integration-controller:e2e']);
+  const c = startController([
+    '--sync-period=10m',
+    `--dns-server=${dns.address}`,
+    '--madison-discovery-interval=2s',
+    '--image=flant-integration-controller:e2e',
+  ]);
   controllers.push(c);
   return c;
 }
 
-const spec = () => flantIntegration({
-  namespace: ns,
-  licenseKeySecretRef: { namespace: ns, name: 'license', key: 'key' },
-  connect: { url: connect.url },
-  madison: { backendsHost: host },
-  metrics: { enabled: false },
-  logs: { enabled: false },
-  upmeter: { enabled: false },
-});
+const spec = () =>
+  flantIntegration({
+    namespace: ns,
+    licenseKeySecretRef: { namespace: ns, name: 'license', key: 'key' },
+    connect: { url: connect.url },
+    madison: { backendsHost: host },
+    metrics: { enabled: false },
+    logs: { enabled: false },
+    upmeter: { enabled: false },
+  });
 
 const registered = async () => (await condition(kc, 'MadisonRegistered'))?.status === 'True';
 const proxiesReady = async () => (await condition(kc, 'MadisonProxyReady'))?.status === 'True';
@@ -65,7 +79,10 @@ beforeAll(async () => {
 afterEach(async ({ task }) => {
   if (task.result?.state !== 'fail') return;
   const stored = await Promise.all(['MadisonRegistered', 'MadisonProxyReady'].map(async (type) => JSON.stringify(await condition(kc, type))));
-  process.stderr.write(`faults: ${task.name} failed; conditions ${stored.join(' ')}; the controller's last lines:\n${controllers.flatMap((c) => c.lines.slice(-40)).join('\n')}\n`);
+  process.stderr.write(
+    `faults: ${task.name} failed; conditions ${stored.join(' ')}; the controller's last ` +
+      `lines:\n${controllers.flatMap((c) => c.lines.slice(-40)).join('\n')}\n`,
+  );
 });
 
 afterAll(async () => {
@@ -80,25 +97,37 @@ describe('faults', () => {
     ['answers too slowly', 'slow', 'no answer within 10 s'],
     ['answers garbage', 'garbage', '200 OK: the answer has no auth_key string'],
     ['answers an oversized body', 'huge', 'over the 1048576-byte limit'],
-  ])('Connect %s: RegistrationFailed saying so, then recovery', async (_name, mode, message) => {
-    if (controllers.length === 0) controller();
-    connect.misbehave(mode);
-    await kubectl(kc, ['delete', 'secret', '-n', ns, 'madison-proxy', '--ignore-not-found']);
-    await apply(kc, spec());
-    await eventually(`MadisonRegistered says ${message}`, async () => (await condition(kc, 'MadisonRegistered'))?.message.includes(message) ?? false, 60_000);
-    expect(await condition(kc, 'MadisonRegistered')).toMatchObject({ status: 'False', reason: 'RegistrationFailed' });
-    connect.recover();
-    await eventually('registered again', registered, 90_000);
-    await eventually('the proxies are Available', proxiesReady, 60_000);
-    await expectNoSecrets();
-  }, 240_000);
+  ])(
+    'Connect %s: RegistrationFailed saying so, then recovery',
+    async (_name, mode, message) => {
+      if (controllers.length === 0) controller();
+      connect.misbehave(mode);
+      await kubectl(kc, ['delete', 'secret', '-n', ns, 'madison-proxy', '--ignore-not-found']);
+      await apply(kc, spec());
+      await eventually(
+        `MadisonRegistered says ${message}`,
+        async () => (await condition(kc, 'MadisonRegistered'))?.message.includes(message) ?? false,
+        60_000,
+      );
+      expect(await condition(kc, 'MadisonRegistered')).toMatchObject({ status: 'False', reason: 'RegistrationFailed' });
+      connect.recover();
+      await eventually('registered again', registered, 90_000);
+      await eventually('the proxies are Available', proxiesReady, 60_000);
+      await expectNoSecrets();
+    },
+    240_000,
+  );
 
   it('Connect answers a 40 KB error: the condition carries a capped message, the status is written, and it recovers', async () => {
     if (controllers.length === 0) controller();
     connect.failRegistration(503, `upstream failure ${'x'.repeat(40 * 1024)}`);
     await kubectl(kc, ['delete', 'secret', '-n', ns, 'madison-proxy', '--ignore-not-found']);
     await apply(kc, spec());
-    await eventually('MadisonRegistered says RegistrationFailed', async () => (await condition(kc, 'MadisonRegistered'))?.reason === 'RegistrationFailed', 60_000);
+    await eventually(
+      'MadisonRegistered says RegistrationFailed',
+      async () => (await condition(kc, 'MadisonRegistered'))?.reason === 'RegistrationFailed',
+      60_000,
+    );
     const stored = await condition(kc, 'MadisonRegistered');
     expect(stored?.message).toContain('upstream failure xxx');
     expect(Buffer.byteLength(stored?.message ?? '')).toBeLessThanOrEqual(2048);
@@ -111,7 +140,11 @@ describe('faults', () => {
   it('DNS SERVFAIL keeps the proxies and says DiscoveryFailed, then recovers', async () => {
     const before = await kubectlOk(kc, ['get', 'deploy', '-n', ns, '-l', 'app=madison-proxy', '-o', 'jsonpath={.items[*].metadata.uid}']);
     dns.setServFail(host, true);
-    await eventually('MadisonProxyReady says DiscoveryFailed', async () => (await condition(kc, 'MadisonProxyReady'))?.reason === 'DiscoveryFailed', 30_000);
+    await eventually(
+      'MadisonProxyReady says DiscoveryFailed',
+      async () => (await condition(kc, 'MadisonProxyReady'))?.reason === 'DiscoveryFailed',
+      30_000,
+    );
     expect((await condition(kc, 'MadisonProxyReady'))?.message).toContain(`cannot resolve ${host}`);
     expect(await kubectlOk(kc, ['get', 'deploy', '-n', ns, '-l', 'app=madison-proxy', '-o', 'jsonpath={.items[*].metadata.uid}'])).toBe(before);
     dns.setServFail(host, false);

@@ -6,7 +6,7 @@
  * needs a person (licence Secret missing, Secret namespace not allowed, CRD missing, a spec the
  * controller cannot use), and Current again after each fix.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { flantIntegrationCRD } from '../src/api/index.js';
 import { argoHealthOf, ensureKstatus, ensureLua, kstatusOf, type Health } from './kstatus/build.js';
 import { FakeConnect } from './fakes/connect.js';
@@ -26,6 +26,7 @@ const upmeterCRD = 'e2e/fixtures/crds/upmeterremotewrites.deckhouse.io.yaml';
 let kstatus: string;
 let lua: string;
 let ctl: ControllerProcess | undefined;
+let controllerArgs: string[] = [];
 
 const spec = (extra: Record<string, unknown> = {}) => fakesSpec(ns, connect.url, host, extra);
 
@@ -44,14 +45,25 @@ async function views(): Promise<{ kstatus: Health; argo: Health }> {
 /** Waits until kstatus says `status` (and returns both views then). */
 async function until(status: string, timeoutMs = 30_000): Promise<{ kstatus: Health; argo: Health }> {
   let last: { kstatus: Health; argo: Health } | undefined;
-  await eventually(`kstatus says ${status} (last: ${JSON.stringify(last?.kstatus)})`, async () => (last = await views()).kstatus.status === status, timeoutMs, 100);
+  await eventually(
+    `kstatus says ${status} (last: ${JSON.stringify(last?.kstatus)})`,
+    async () => (last = await views()).kstatus.status === status,
+    timeoutMs,
+    100,
+  );
   if (!last) throw new Error('unreachable');
   return last;
 }
 
 /** Our CRD with spec.connect.url's checks taken out, as an older or edited CRD would admit it. */
 function loosenedCRD(): string {
-  const crd = flantIntegrationCRD() as { spec: { versions: Array<{ schema: { openAPIV3Schema: { properties: { spec: { properties: { connect: { properties: { url: Record<string, unknown> } } } } } } } }> } };
+  const crd = flantIntegrationCRD() as {
+    spec: {
+      versions: Array<{
+        schema: { openAPIV3Schema: { properties: { spec: { properties: { connect: { properties: { url: Record<string, unknown> } } } } } } };
+      }>;
+    };
+  };
   for (const v of crd.spec.versions) {
     const url = v.schema.openAPIV3Schema.properties.spec.properties.connect.properties.url;
     delete url.pattern;
@@ -68,7 +80,15 @@ beforeAll(async () => {
   await dns.start();
   dns.setA(host, ['192.0.2.70']);
   await workloadsNamespace(kc, ns);
-  ctl = startController(['--sync-period=10m', `--dns-server=${dns.address}`, '--image=flant-integration-controller:e2e']);
+  controllerArgs = ['--sync-period=10m', `--dns-server=${dns.address}`, '--image=flant-integration-controller:e2e'];
+  ctl = startController(controllerArgs);
+});
+
+// A case that fails says what the controller saw: the stored status and its last log lines.
+afterEach(async ({ task }) => {
+  if (task.result?.state !== 'fail') return;
+  const status = await kubectl(kc, ['get', 'flantintegration', 'default', '-o', 'jsonpath={.status}']);
+  process.stderr.write(`gitops: ${task.name} failed; status ${status.stdout}\n${ctl?.lines.slice(-15).join('\n') ?? ''}\n`);
 });
 
 afterAll(async () => {
@@ -98,13 +118,22 @@ describe('GitOps status (kstatus, Argo CD)', () => {
     expect(await condition(kc, 'Reconciling')).toMatchObject({ status: 'True', reason: 'RegistrationFailed' });
     expect(await condition(kc, 'Stalled')).toBeUndefined();
     connect.recover();
+    // The failed registrations were retried with per-key exponential backoff (as controller-runtime's,
+    // up to about 16 minutes): wake the controller now rather than wait out the backoff it reached.
+    process.stderr.write(`e2e: ${connect.requests('/v1/madison_register').length} registrations refused before Connect recovered\n`);
+    await kubectlOk(kc, ['annotate', 'flantintegration', 'default', '--overwrite', `e2e.flant.com/poke=${Date.now()}`]);
     await kubectlOk(kc, ['wait', '--for=condition=Ready', 'flantintegration/default', '--timeout=60s']);
     const ready = await until('Current');
     expect(ready.kstatus.message).toBe('Resource is Ready');
     expect(ready.argo).toEqual({ status: 'Healthy', message: 'every enabled component is ready' });
-    const obj = (await stored()) as { metadata: { generation: number }; status: { observedGeneration: number; conditions: Array<{ type: string; observedGeneration: number }> } };
+    const obj = (await stored()) as {
+      metadata: { generation: number };
+      status: { observedGeneration: number; conditions: Array<{ type: string; observedGeneration: number }> };
+    };
     expect(obj.status.conditions.map((c) => c.type)).not.toContain('Reconciling');
-    expect(new Set([obj.status.observedGeneration, ...obj.status.conditions.map((c) => c.observedGeneration)])).toEqual(new Set([obj.metadata.generation]));
+    expect(new Set([obj.status.observedGeneration, ...obj.status.conditions.map((c) => c.observedGeneration)])).toEqual(
+      new Set([obj.metadata.generation]),
+    );
   });
 
   it('is Failed for a license in a namespace whose Secrets may not be read, and Current once it points back', async () => {
@@ -129,20 +158,29 @@ describe('GitOps status (kstatus, Argo CD)', () => {
     const proxies = await kubectlOk(kc, ['get', 'deploy', '-n', ns, '-l', 'app=madison-proxy', '-o', 'jsonpath={.items[*].metadata.uid}']);
     await kubectlOk(kc, ['apply', '--server-side', '--force-conflicts', '-f', '-'], loosenedCRD());
     // Plain http to a remote host: the licence would travel in clear. This CRD lets it in; the controller does not.
-    await eventually('the loosened CRD admits it', async () => (await kubectl(kc, ['apply', '-f', '-'], spec({ connect: { url: 'http://connect.example.com' } }))).code === 0, 10_000, 200);
+    await eventually(
+      'the loosened CRD admits it',
+      async () => (await kubectl(kc, ['apply', '-f', '-'], spec({ connect: { url: 'http://connect.example.com' } }))).code === 0,
+      10_000,
+      200,
+    );
     const failed = await until('Failed');
     expect(failed.kstatus.message).toMatch(/^spec\.connect\.url: .*nothing is changed until it is fixed$/);
     expect(failed.argo).toEqual({ status: 'Degraded', message: `SpecInvalid: ${failed.kstatus.message}` });
     expect(await condition(kc, 'Ready')).toMatchObject({ status: 'False', reason: 'SpecInvalid' });
-    const events = JSON.parse(await kubectlOk(kc, ['get', 'events.events.k8s.io', '-n', 'default', '-o', 'json'])) as { items: Array<{ reason: string; type: string; note: string }> };
-    expect(events.items.filter((e) => e.reason === 'SpecInvalid').map((e) => `${e.type} ${e.note}`)).toEqual([expect.stringMatching(/^Warning Ready: spec\.connect\.url: /)]);
+    const events = JSON.parse(await kubectlOk(kc, ['get', 'events.events.k8s.io', '-n', 'default', '-o', 'json'])) as {
+      items: Array<{ reason: string; type: string; note: string }>;
+    };
+    expect(events.items.filter((e) => e.reason === 'SpecInvalid').map((e) => `${e.type} ${e.note}`)).toEqual([
+      expect.stringMatching(/^Warning Ready: spec\.connect\.url: /),
+    ]);
     expect(await kubectlOk(kc, ['get', 'deploy', '-n', ns, '-l', 'app=madison-proxy', '-o', 'jsonpath={.items[*].metadata.uid}'])).toBe(proxies);
     await apply(kc, spec());
     expect((await until('Current')).argo.status).toBe('Healthy');
     await installCRD(kc);
   });
 
-  it('is InProgress, and Progressing in Argo CD, for a generation the controller has not seen; Progressing in Argo CD before any status', async () => {
+  it('is InProgress (Argo CD: Progressing) for a generation the controller has not seen; Argo CD says Progressing before any status', async () => {
     await ctl?.stop('SIGTERM');
     ctl = undefined;
     await apply(kc, spec({ billing: { contacts: 4 } }));
@@ -152,9 +190,13 @@ describe('GitOps status (kstatus, Argo CD)', () => {
     expect(pending.argo.status).toBe('Progressing');
     expect(pending.argo.message).toMatch(/has not acted on generation \d+ yet/);
 
-    // Never reconciled at all: kstatus cannot tell (Current), Argo CD's check waits (Progressing).
-    await removeFlantIntegrationAndNamespace(kc, ns);
-    await eventually('the FlantIntegration is gone', async () => (await kubectl(kc, ['get', 'flantintegration', 'default'])).code !== 0, 30_000);
+    // Deleted with a controller running (its finalizer removes our objects, so nothing is left
+    // for the next spec), then made again with none: never reconciled at all, kstatus cannot
+    // tell (Current), Argo CD's check waits (Progressing).
+    ctl = startController(controllerArgs);
+    await kubectlOk(kc, ['delete', 'flantintegration', 'default', '--timeout=60s']);
+    await ctl.stop('SIGTERM');
+    ctl = undefined;
     await apply(kc, spec());
     const fresh = await views();
     expect(fresh.kstatus.status).toBe('Current');

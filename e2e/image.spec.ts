@@ -35,7 +35,9 @@ import { Containers } from './support/containers.js';
 
 const required = process.env.CI === 'true' || process.env.E2E_REQUIRE_IMAGE === '1';
 const log = (line: string) => process.stderr.write(`image spec: ${line}\n`);
-const engine: Engine | Error = await ensureEngine({ cacheDir: defaultCacheDir(), log }).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+const engine: Engine | Error = await ensureEngine({ cacheDir: defaultCacheDir(), log }).catch((err: unknown) =>
+  err instanceof Error ? err : new Error(String(err)),
+);
 if (engine instanceof Error) {
   if (required) throw new Error(`the image spec must run here (CI=true) but no Docker engine can be had: ${engine.message}`);
   log(`SKIPPED: ${engine.message}`);
@@ -82,11 +84,25 @@ async function startPrometheus(proxyPort: number): Promise<void> {
     rule_files: [join(dir, 'rules.yaml')],
     alerting: { alertmanagers: [{ api_version: 'v2', static_configs: [{ targets: [`127.0.0.1:${proxyPort}`] }] }] },
   };
-  const rules = { groups: [{ name: 'image-e2e', rules: [{ alert: 'ImageE2EAlwaysFiring', expr: 'vector(1)', labels: { severity_level: '4' }, annotations: { summary: 'from the image spec' } }] }] };
+  const rules = {
+    groups: [
+      {
+        name: 'image-e2e',
+        rules: [
+          { alert: 'ImageE2EAlwaysFiring', expr: 'vector(1)', labels: { severity_level: '4' }, annotations: { summary: 'from the image spec' } },
+        ],
+      },
+    ],
+  };
   await writeFile(join(dir, 'prometheus.yaml'), stringify(config));
   await writeFile(join(dir, 'rules.yaml'), stringify(rules));
   const port = await freePort();
-  const args = [`--config.file=${join(dir, 'prometheus.yaml')}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`, '--rules.alert.resend-delay=1s'];
+  const args = [
+    `--config.file=${join(dir, 'prometheus.yaml')}`,
+    `--storage.tsdb.path=${join(dir, 'tsdb')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--rules.alert.resend-delay=1s',
+  ];
   prometheus = spawn(bin, args, { stdio: 'ignore' });
 }
 
@@ -100,7 +116,8 @@ describe.skipIf(engine instanceof Error)('the image, run as containers', () => {
     log(`built and loaded ${image.tag} (${image.imageId}) in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     containers = new Containers(engine, image.tag, dir);
     await installCRD(kc);
-    for (const crd of ['nodegroups.deckhouse.io', 'customalertmanagers.deckhouse.io']) await kubectlOk(kc, ['apply', '--server-side', '-f', `e2e/fixtures/crds/${crd}.yaml`]);
+    for (const crd of ['nodegroups.deckhouse.io', 'customalertmanagers.deckhouse.io'])
+      await kubectlOk(kc, ['apply', '--server-side', '-f', `e2e/fixtures/crds/${crd}.yaml`]);
     await kubectlOk(kc, ['apply', '--server-side', '-f', 'e2e/fixtures/watched/ingressnginxcontrollers.deckhouse.io.yaml']);
     await kubectlOk(kc, ['wait', '--for=condition=Established', 'crd/nodegroups.deckhouse.io', 'crd/ingressnginxcontrollers.deckhouse.io']);
     await Promise.all([connect.start(), dns.start()]);
@@ -108,7 +125,10 @@ describe.skipIf(engine instanceof Error)('the image, run as containers', () => {
     dns.setA(backendsHost, ['192.0.2.41']);
     await workloadsNamespace(kc, ns);
     await apply(kc, secret(ns, 'license', { key: licence }));
-    const ca = Buffer.from(await kubectlOk(kc, ['config', 'view', '--raw', '--minify', '-o', 'jsonpath={.clusters[0].cluster.certificate-authority-data}']), 'base64').toString('utf8');
+    const ca = Buffer.from(
+      await kubectlOk(kc, ['config', 'view', '--raw', '--minify', '-o', 'jsonpath={.clusters[0].cluster.certificate-authority-data}']),
+      'base64',
+    ).toString('utf8');
     await apply(kc, secret(ns, 'prometheus-ca', { 'ca.crt': ca }));
   });
 
@@ -138,8 +158,23 @@ describe.skipIf(engine instanceof Error)('the image, run as containers', () => {
   it('runs the controller, which takes the FlantIntegration to Ready=True', async () => {
     const kubeconfig = await share(inject('controllerKubeconfig'), 'controller.kubeconfig');
     const [metrics, probes] = [await freePort(), await freePort()];
-    await containers.start('controller', ['run', `--kubeconfig=${kubeconfig}`, `--metrics-bind-address=127.0.0.1:${metrics}`, `--health-probe-bind-address=127.0.0.1:${probes}`, `--dns-server=${dns.address}`, `--image=${image.tag}`], controllerEnv);
-    await eventually('the controller container is ready', async () => (await fetch(`http://127.0.0.1:${probes}/readyz`).catch(() => undefined))?.status === 200, 60_000);
+    await containers.start(
+      'controller',
+      [
+        'run',
+        `--kubeconfig=${kubeconfig}`,
+        `--metrics-bind-address=127.0.0.1:${metrics}`,
+        `--health-probe-bind-address=127.0.0.1:${probes}`,
+        `--dns-server=${dns.address}`,
+        `--image=${image.tag}`,
+      ],
+      controllerEnv,
+    );
+    await eventually(
+      'the controller container is ready',
+      async () => (await fetch(`http://127.0.0.1:${probes}/readyz`).catch(() => undefined))?.status === 200,
+      60_000,
+    );
     await apply(kc, spec());
     await eventually('Ready is True', async () => (await condition(kc, 'Ready'))?.status === 'True', 90_000, 500);
     const logs = await containers.logs('controller');
@@ -148,27 +183,55 @@ describe.skipIf(engine instanceof Error)('the image, run as containers', () => {
   });
 
   it('runs the pricing exporter as the ServiceAccount the controller made, serving flant_pricing_* on /metrics', async () => {
-    await eventually('the controller bound the exporter', async () => (await kubectl(kc, ['get', 'clusterrolebinding', pricingRoleName])).code === 0, 30_000);
+    await eventually(
+      'the controller bound the exporter',
+      async () => (await kubectl(kc, ['get', 'clusterrolebinding', pricingRoleName])).code === 0,
+      30_000,
+    );
     const made = await serviceAccountKubeconfig(kc, ns, 'pricing', join(dir, 'pricing.kubeconfig.src'));
     await untilAllowed(kc, `system:serviceaccount:${ns}:pricing`, ['list', 'nodes']);
     await writeFile(join(dir, 'no-token'), '');
     const kubeconfig = await share(made, 'pricing.kubeconfig');
     const port = await freePort();
-    await containers.start('pricing', ['pricing', `--kubeconfig=${kubeconfig}`, `--listen=127.0.0.1:${port}`, '--probe-listen=0', '--token-file=/config/no-token']);
+    await containers.start('pricing', [
+      'pricing',
+      `--kubeconfig=${kubeconfig}`,
+      `--listen=127.0.0.1:${port}`,
+      '--probe-listen=0',
+      '--token-file=/config/no-token',
+    ]);
     let body = '';
-    await eventually('the exporter serves the node counts', async () => (body = (await (await fetch(`http://127.0.0.1:${port}/metrics`).catch(() => undefined))?.text()) ?? '').includes('flant_pricing_nodes{type="vm"}'), 60_000, 500);
+    await eventually(
+      'the exporter serves the node counts',
+      async () =>
+        (body = (await (await fetch(`http://127.0.0.1:${port}/metrics`).catch(() => undefined))?.text()) ?? '').includes(
+          'flant_pricing_nodes{type="vm"}',
+        ),
+      60_000,
+      500,
+    );
     expect(body).toMatch(/^flant_pricing_cluster_info\{/m);
   });
 
   it('runs madison-proxy, which carries a real Prometheus alert to the Madison stand-in', async () => {
     const caFile = await share(madison.caFile, 'madison-ca.pem');
     const port = await freePort();
-    const env = { LISTEN_HOST: '127.0.0.1', LISTEN_PORT: String(port), MADISON_BACKEND: madisonAddress, MADISON_AUTH_KEY: madisonKey, MADISON_CA_FILE: caFile };
+    const env = {
+      LISTEN_HOST: '127.0.0.1',
+      LISTEN_PORT: String(port),
+      MADISON_BACKEND: madisonAddress,
+      MADISON_AUTH_KEY: madisonKey,
+      MADISON_CA_FILE: caFile,
+    };
     await containers.start('proxy', ['proxy'], env);
-    await eventually('the proxy container is ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 30_000);
+    await eventually(
+      'the proxy container is ready',
+      async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200,
+      30_000,
+    );
     await startPrometheus(port);
     const alerts = () => madison.requests.filter((r) => r.method === 'POST' && r.body.includes('ImageE2EAlwaysFiring'));
-    await eventually('Prometheus\'s alert reached Madison', () => alerts().length > 0, 60_000, 250);
+    await eventually("Prometheus's alert reached Madison", () => alerts().length > 0, 60_000, 250);
     expect(alerts()[0]).toMatchObject({ path: `/api/events/prometheus/${madisonKey}`, host: 'madison.flant.com' });
     const sent = JSON.parse(alerts()[0]?.body ?? '[]') as Array<{ labels: Record<string, string> }>;
     expect(sent[0]?.labels).toMatchObject({ alertname: 'ImageE2EAlwaysFiring', severity_level: '4' });

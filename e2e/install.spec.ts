@@ -17,7 +17,6 @@ const kc = inject('kubeconfig');
 const helm = inject('helm');
 const local = inject('localControlPlane');
 
-
 type Obj = Record<string, unknown> & { kind?: string; metadata?: { name?: string; namespace?: string } };
 const key = (o: Obj) => `${o.kind} ${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 /** Objects by kind/namespace/name, as plain JSON (the YAML round trip made equal). */
@@ -28,7 +27,9 @@ function byKey(objects: readonly Obj[]): Record<string, unknown> {
 async function template(args: string[]): Promise<Obj[]> {
   const result = await run(helm, ['template', 'flant-integration', chartDir, ...args]);
   expect(result.code, result.out).toBe(0);
-  return parseAllDocuments(result.out).map((d) => d.toJS() as Obj).filter((o) => o !== null);
+  return parseAllDocuments(result.out)
+    .map((d) => d.toJS() as Obj)
+    .filter((o) => o !== null);
 }
 
 describe('the Helm chart', () => {
@@ -45,11 +46,40 @@ describe('the Helm chart', () => {
   });
 
   it('templates exactly the objects of the constructs for a set of values', async () => {
-    const options: InstallOptions = { image: 'registry.example/fic:1.2.3', imagePullPolicy: 'Always', replicas: 2, leaderElect: false, secretNamespaces: ['team-a', 'team-b'], networkPolicy: false, prometheusRule: false, monitoringNamespace: 'monitoring', deckhouse: true };
+    const options: InstallOptions = {
+      image: 'registry.example/fic:1.2.3',
+      imagePullPolicy: 'Always',
+      replicas: 2,
+      leaderElect: false,
+      secretNamespaces: ['team-a', 'team-b'],
+      networkPolicy: false,
+      prometheusRule: false,
+      monitoringNamespace: 'monitoring',
+      deckhouse: true,
+    };
     const values = [
-      '--set', 'image.repository=registry.example/fic', '--set', 'image.tag=1.2.3', '--set', 'image.pullPolicy=Always', '--set', 'replicas=2',
-      '--set', 'leaderElection.enabled=false', '--set', 'secretNamespaces={team-a,team-b}', '--set', 'networkPolicy.enabled=false',
-      '--set', 'prometheusRule.enabled=false', '--set', 'monitoringNamespace=monitoring', '--set', 'deckhouse.enabled=true', '--set', 'serviceMonitor.enabled=false',
+      '--set',
+      'image.repository=registry.example/fic',
+      '--set',
+      'image.tag=1.2.3',
+      '--set',
+      'image.pullPolicy=Always',
+      '--set',
+      'replicas=2',
+      '--set',
+      'leaderElection.enabled=false',
+      '--set',
+      'secretNamespaces={team-a,team-b}',
+      '--set',
+      'networkPolicy.enabled=false',
+      '--set',
+      'prometheusRule.enabled=false',
+      '--set',
+      'monitoringNamespace=monitoring',
+      '--set',
+      'deckhouse.enabled=true',
+      '--set',
+      'serviceMonitor.enabled=false',
     ];
     expect(byKey(await template(values))).toEqual(byKey(installObjects(options)));
   });
@@ -63,19 +93,37 @@ describe.skipIf(!local)('installing with Pod Security "restricted" enforced on o
 
   it('applies config/default and the chart, and the controller pod is admitted; a privileged pod is not', async () => {
     await kubectlOk(kc, ['apply', '--server-side', '--force-conflicts', '-k', 'config/default']);
-    const labels = await kubectlOk(kc, ['get', 'namespace', controllerNamespace, '-o', 'jsonpath={.metadata.labels.pod-security\\.kubernetes\\.io/enforce}']);
+    const labels = await kubectlOk(kc, [
+      'get',
+      'namespace',
+      controllerNamespace,
+      '-o',
+      'jsonpath={.metadata.labels.pod-security\\.kubernetes\\.io/enforce}',
+    ]);
     expect(labels).toBe('restricted');
-    await eventually('the controller pod is admitted and created', async () => {
-      const pods = await kubectlOk(kc, ['get', 'pods', '-n', controllerNamespace, '-l', `app.kubernetes.io/name=${controllerName}`, '-o', 'name']);
-      return pods.trim() !== '';
-    }, 60_000);
+    await eventually(
+      'the controller pod is admitted and created',
+      async () => {
+        const pods = await kubectlOk(kc, ['get', 'pods', '-n', controllerNamespace, '-l', `app.kubernetes.io/name=${controllerName}`, '-o', 'name']);
+        return pods.trim() !== '';
+      },
+      60_000,
+    );
     const events = await kubectlOk(kc, ['get', 'events', '-n', controllerNamespace, '--field-selector=reason=FailedCreate', '-o', 'name']);
     expect(events.trim()).toBe('');
 
     const chart = await run(helm, ['template', 'flant-integration', chartDir]);
     await kubectlOk(kc, ['apply', '--server-side', '--force-conflicts', '-f', '-'], chart.out);
 
-    const privileged = await kubectl(kc, ['run', 'not-restricted', '-n', controllerNamespace, '--image=example.invalid/x', '--privileged', '--dry-run=server']);
+    const privileged = await kubectl(kc, [
+      'run',
+      'not-restricted',
+      '-n',
+      controllerNamespace,
+      '--image=example.invalid/x',
+      '--privileged',
+      '--dry-run=server',
+    ]);
     expect(privileged.code).not.toBe(0);
     expect(privileged.stderr).toContain('violates PodSecurity "restricted:latest"');
   });

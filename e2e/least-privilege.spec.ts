@@ -10,7 +10,18 @@ import { describe, expect, inject, it } from 'vitest';
 import { controllerName, controllerNamespace, installObjects, workloadsNamespace } from '../cdk8s/install.js';
 import { metricsObjects } from '../src/components/metrics/render.js';
 import { flantIntegrationSpecSchema, group, plural } from '../src/api/index.js';
-import { grantsOf, parseAudit, refused, transientlyRefused, uncovered, unused, usesOf, wildcards, type AuditEvent, type Exception } from './support/audit.js';
+import {
+  grantsOf,
+  parseAudit,
+  refused,
+  transientlyRefused,
+  uncovered,
+  unused,
+  usesOf,
+  wildcards,
+  type AuditEvent,
+  type Exception,
+} from './support/audit.js';
 
 const auditDir = inject('auditDir');
 const controllerUser = `system:serviceaccount:${controllerNamespace}:${controllerName}`;
@@ -18,7 +29,12 @@ const exporterUser = /^system:serviceaccount:[a-z0-9-]+:pricing$/;
 
 /** Grants no request shows, and why they are needed all the same. */
 const exceptions: Exception[] = [
-  { group, resource: `${plural}/finalizers`, verb: 'update', why: 'asked by the OwnerReferencesPermissionEnforcement admission plugin (on in e2e) for blockOwnerDeletion, not a request of its own' },
+  {
+    group,
+    resource: `${plural}/finalizers`,
+    verb: 'update',
+    why: 'asked by the OwnerReferencesPermissionEnforcement admission plugin (on in e2e) for blockOwnerDeletion, not a request of its own',
+  },
 ];
 
 /**
@@ -26,16 +42,30 @@ const exceptions: Exception[] = [
  * controller asks with a SelfSubjectAccessReview whether it may list Secrets in a namespace
  * before it lists there. Not the install's to grant, so not counted as unused.
  */
-const everyUser = [{ apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews'], verbs: ['create'], from: 'ClusterRole system:basic-user (Kubernetes default)' }];
+const everyUser = [
+  {
+    apiGroups: ['authorization.k8s.io'],
+    resources: ['selfsubjectaccessreviews'],
+    verbs: ['create'],
+    from: 'ClusterRole system:basic-user (Kubernetes default)',
+  },
+];
 
 /** The namespace and CA Secret of e2e/metrics.spec.ts, where the exporter runs. */
 const metricsNamespace = 'metrics-e2e';
-/** The specs whose FlantIntegration names a caSecretRef: the exporter's CA Role (on the copy, pricing-prometheus-ca) is made in their spec.namespace. */
+/**
+ * The specs whose FlantIntegration names a caSecretRef: the exporter's CA Role (on the copy, pricing-prometheus-ca) is made in their spec.namespace.
+ */
 const caSecretNamespaces = [metricsNamespace, 'image-e2e'];
 
 /** The exporter's grant no request of its own shows. */
 const exporterExceptions: Exception[] = [
-  { group: 'monitoring.coreos.com', resource: 'prometheuses/http', verb: 'get', why: "Deckhouse's Prometheus checks it for the exporter's token with a SubjectAccessReview" },
+  {
+    group: 'monitoring.coreos.com',
+    resource: 'prometheuses/http',
+    verb: 'get',
+    why: "Deckhouse's Prometheus checks it for the exporter's token with a SubjectAccessReview",
+  },
 ];
 
 /** The install's Role in the default workloads namespace stands for the same Role in each spec's namespace (`*-e2e`). */
@@ -74,8 +104,19 @@ describe.skipIf(!auditDir)('least privilege, from the audit log of the whole e2e
     // As installed for the suite: the Deckhouse Roles, and kube-system as a secretNamespaces entry (the reconciler spec grants it).
     const install = grantsOf(installObjects({ deckhouse: true, secretNamespaces: ['kube-system'] }), (role) => roleNamespaces(role, namespaces));
     // The exporter's ClusterRole as the metrics component renders it (with a caSecretRef: its Role too, in each spec's namespace that names one).
-    const spec = flantIntegrationSpecSchema.parse({ namespace: metricsNamespace, prometheus: { caSecretRef: { namespace: metricsNamespace, name: 'prometheus-ca', key: 'ca.crt' } } });
-    const exporterObjects = metricsObjects(spec, { licenceKey: 'k', clusterUUID: 'u', image: 'i', podMonitorServed: false, deckhouseTelemetry: false, clusterDomain: 'cluster.local', prometheusCA: 'PEM' }) as Array<Record<string, unknown>>;
+    const spec = flantIntegrationSpecSchema.parse({
+      namespace: metricsNamespace,
+      prometheus: { caSecretRef: { namespace: metricsNamespace, name: 'prometheus-ca', key: 'ca.crt' } },
+    });
+    const exporterObjects = metricsObjects(spec, {
+      licenceKey: 'k',
+      clusterUUID: 'u',
+      image: 'i',
+      podMonitorServed: false,
+      deckhouseTelemetry: false,
+      clusterDomain: 'cluster.local',
+      prometheusCA: 'PEM',
+    }) as Array<Record<string, unknown>>;
     const exporterGrants = grantsOf(exporterObjects, (role) => (role.namespace === metricsNamespace ? caSecretNamespaces : [role.namespace]));
 
     const report = {
@@ -88,7 +129,18 @@ describe.skipIf(!auditDir)('least privilege, from the audit log of the whole e2e
       wildcards: wildcards([...install, ...exporterGrants]),
     };
     const transient = [...transientlyRefused(controller), ...transientlyRefused(exporter)];
-    process.stderr.write(`e2e: least privilege: ${controller.length} requests of the controller, ${exporter.length} of the exporter; refused but allowed at other times (kube-apiserver restarts): ${transient.length ? transient.join('; ') : 'none'}\n`);
-    expect(report).toEqual({ controllerRefused: [], controllerUncovered: [], controllerUnused: [], exporterRefused: [], exporterUncovered: [], exporterUnused: [], wildcards: [] });
+    process.stderr.write(
+      `e2e: least privilege: ${controller.length} requests of the controller, ${exporter.length} of the exporter; refused but allowed at ` +
+        `other times (kube-apiserver restarts): ${transient.length ? transient.join('; ') : 'none'}\n`,
+    );
+    expect(report).toEqual({
+      controllerRefused: [],
+      controllerUncovered: [],
+      controllerUnused: [],
+      exporterRefused: [],
+      exporterUncovered: [],
+      exporterUnused: [],
+      wildcards: [],
+    });
   });
 });

@@ -8,7 +8,15 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FakeConnect } from './fakes/connect.js';
 import { FakeDNS } from './fakes/dns.js';
 import { FakeEgressProxy } from './fakes/egress.js';
-import { apply, condition, flantIntegration, getFlantIntegration, removeFlantIntegrationAndNamespace, secret, workloadsNamespace } from './support/cluster.js';
+import {
+  apply,
+  condition,
+  flantIntegration,
+  getFlantIntegration,
+  removeFlantIntegrationAndNamespace,
+  secret,
+  workloadsNamespace,
+} from './support/cluster.js';
 import { ControllerProcess, eventually, startController as startAsServiceAccount } from './support/controller.js';
 import { installCRD } from './support/crd.js';
 import { kubectl, kubectlOk } from './support/kubectl.js';
@@ -22,7 +30,13 @@ const dns = new FakeDNS();
 let ctl: ControllerProcess;
 
 function startController(): ControllerProcess {
-  return startAsServiceAccount(['--sync-period=5s', `--dns-server=${dns.address}`, '--madison-status-check-interval=2s', '--madison-discovery-interval=2s', '--image=flant-integration-controller:e2e']);
+  return startAsServiceAccount([
+    '--sync-period=5s',
+    `--dns-server=${dns.address}`,
+    '--madison-status-check-interval=2s',
+    '--madison-discovery-interval=2s',
+    '--image=flant-integration-controller:e2e',
+  ]);
 }
 
 function spec(extra: Record<string, unknown> = {}, namespace = ns, top: Record<string, unknown> = {}): string {
@@ -73,7 +87,16 @@ describe('Madison', () => {
   it('runs one Available proxy per A record, with the Service, Secret and CustomAlertmanager', async () => {
     await eventually('MadisonProxyReady is True', async () => (await condition(kc, 'MadisonProxyReady'))?.status === 'True', 60_000);
     expect(await names('deployments')).toHaveLength(2);
-    const byDeckhouseLabels = await kubectlOk(kc, ['get', 'deploy', '-n', ns, '-l', 'app=madison-proxy', '-o', 'jsonpath={.items[*].metadata.labels.madison-backend}']);
+    const byDeckhouseLabels = await kubectlOk(kc, [
+      'get',
+      'deploy',
+      '-n',
+      ns,
+      '-l',
+      'app=madison-proxy',
+      '-o',
+      'jsonpath={.items[*].metadata.labels.madison-backend}',
+    ]);
     expect(byDeckhouseLabels.split(' ').sort()).toEqual(['192.0.2.20', '192.0.2.3']);
     expect(await names('services')).toEqual(['madison-proxy']);
     expect(await names('secrets')).toEqual(['madison-proxy']);
@@ -101,9 +124,16 @@ describe('Madison', () => {
     await workloadsNamespace(kc, moved);
     await apply(kc, secret(moved, 'license', { key: licence }));
     await apply(kc, spec({}, moved));
-    const inNamespace = async (namespace: string) => (await kubectlOk(kc, ['get', 'deployments,services,secrets', '-n', namespace, '-l', 'integration.flant.com/component=madison', '-o', 'name'])).split('\n').filter(Boolean);
+    const inNamespace = async (namespace: string) =>
+      (await kubectlOk(kc, ['get', 'deployments,services,secrets', '-n', namespace, '-l', 'integration.flant.com/component=madison', '-o', 'name']))
+        .split('\n')
+        .filter(Boolean);
     await eventually('nothing of ours is left in the former namespace', async () => (await inNamespace(ns)).length === 0, 30_000);
-    await eventually('MadisonProxyReady is True in the new one', async () => (await condition(kc, 'MadisonProxyReady'))?.status === 'True' && (await inNamespace(moved)).length > 0, 60_000);
+    await eventually(
+      'MadisonProxyReady is True in the new one',
+      async () => (await condition(kc, 'MadisonProxyReady'))?.status === 'True' && (await inNamespace(moved)).length > 0,
+      60_000,
+    );
     expect(await kubectlOk(kc, ['get', 'secret', '-n', moved, 'madison-proxy', '-o', 'jsonpath={.data.auth-key}'])).toBe(key);
     expect(connect.requests('/v1/madison_register').length, 'no second registration').toBe(registrations);
     expect((await getFlantIntegration(kc))?.status).toMatchObject({ namespace: moved });
@@ -111,7 +141,11 @@ describe('Madison', () => {
 
     await apply(kc, spec());
     await eventually('back: nothing of ours in the other namespace', async () => (await inNamespace(moved)).length === 0, 30_000);
-    await eventually('MadisonProxyReady is True again', async () => (await condition(kc, 'MadisonProxyReady'))?.status === 'True' && (await inNamespace(ns)).length > 0, 60_000);
+    await eventually(
+      'MadisonProxyReady is True again',
+      async () => (await condition(kc, 'MadisonProxyReady'))?.status === 'True' && (await inNamespace(ns)).length > 0,
+      60_000,
+    );
     expect(connect.requests('/v1/madison_register').length).toBe(registrations);
     await kubectlOk(kc, ['delete', 'namespace', moved, '--wait=false']);
   });
@@ -124,10 +158,19 @@ describe('Madison', () => {
       await apply(kc, secret(ns, 'egress-credentials', { username: 'alice', password }));
       await apply(kc, spec({}, ns, { proxy: { httpsProxy: egressURL, credentialsSecretRef: { namespace: ns, name: 'egress-credentials' } } }));
       // The key state check (every 2 s here) is the controller's Connect call that follows.
-      await eventually('Connect is asked through the egress proxy', () => egress.forwarded.some((u) => u.startsWith(`${connect.url}/v1/madison_`)), 30_000);
+      await eventually(
+        'Connect is asked through the egress proxy',
+        () => egress.forwarded.some((u) => u.startsWith(`${connect.url}/v1/madison_`)),
+        30_000,
+      );
       expect(egress.authorizations).toContain(`Basic ${Buffer.from(`alice:${password}`).toString('base64')}`);
       await eventually('the proxies are Available', async () => (await condition(kc, 'MadisonProxyReady'))?.status === 'True', 60_000);
-      await eventually('the proxies take the egress proxy', async () => (await kubectlOk(kc, ['get', 'deployments', '-n', ns, '-l', 'app=madison-proxy', '-o', 'json'])).includes('EGRESS_PROXY_USERINFO'), 30_000);
+      await eventually(
+        'the proxies take the egress proxy',
+        async () =>
+          (await kubectlOk(kc, ['get', 'deployments', '-n', ns, '-l', 'app=madison-proxy', '-o', 'json'])).includes('EGRESS_PROXY_USERINFO'),
+        30_000,
+      );
       const deployments = await kubectlOk(kc, ['get', 'deployments', '-n', ns, '-l', 'app=madison-proxy', '-o', 'json']);
       expect(deployments).toContain(`http://$(EGRESS_PROXY_USERINFO)@${egressURL.replace('http://', '')}`);
       expect(deployments).not.toContain(password);
@@ -141,7 +184,11 @@ describe('Madison', () => {
       await apply(kc, spec());
       await egress.stop();
     }
-    await eventually('the egress Secret goes with the proxy settings', async () => (await kubectl(kc, ['get', 'secret', '-n', ns, 'madison-proxy-egress'])).code !== 0, 30_000);
+    await eventually(
+      'the egress Secret goes with the proxy settings',
+      async () => (await kubectl(kc, ['get', 'secret', '-n', ns, 'madison-proxy-egress'])).code !== 0,
+      30_000,
+    );
     await eventually('the proxies are Available without it', async () => (await condition(kc, 'MadisonProxyReady'))?.status === 'True', 60_000);
   });
 
@@ -153,13 +200,21 @@ describe('Madison', () => {
     const [left] = await names('deployments');
     expect(before).toContain(left);
     expect(keptUIDs).toContain(await uid('deployment', left ?? ''));
-    await eventually('status lists one backend', async () => JSON.stringify((await getFlantIntegration(kc))?.status).includes('"backends":["192.0.2.3"]'), 30_000);
+    await eventually(
+      'status lists one backend',
+      async () => JSON.stringify((await getFlantIntegration(kc))?.status).includes('"backends":["192.0.2.3"]'),
+      30_000,
+    );
   });
 
   it('keeps the proxies when DNS fails, and says so', async () => {
     const before = await names('deployments');
     dns.setA(host, undefined);
-    await eventually('MadisonProxyReady says DiscoveryFailed', async () => (await condition(kc, 'MadisonProxyReady'))?.reason === 'DiscoveryFailed', 30_000);
+    await eventually(
+      'MadisonProxyReady says DiscoveryFailed',
+      async () => (await condition(kc, 'MadisonProxyReady'))?.reason === 'DiscoveryFailed',
+      30_000,
+    );
     expect((await condition(kc, 'MadisonProxyReady'))?.message).toContain(`cannot resolve ${host}`);
     expect(await names('deployments')).toEqual(before);
     dns.setA(host, ['192.0.2.3']);
@@ -170,7 +225,10 @@ describe('Madison', () => {
     connect.failRegistration(500, 'registry is on fire');
     await kubectlOk(kc, ['delete', 'secret', '-n', ns, 'madison-proxy']);
     await eventually('MadisonRegistered is False', async () => (await condition(kc, 'MadisonRegistered'))?.status === 'False', 30_000);
-    expect(await condition(kc, 'MadisonRegistered')).toMatchObject({ reason: 'RegistrationFailed', message: '500 Internal Server Error: registry is on fire' });
+    expect(await condition(kc, 'MadisonRegistered')).toMatchObject({
+      reason: 'RegistrationFailed',
+      message: '500 Internal Server Error: registry is on fire',
+    });
     const tries = connect.requests('/v1/madison_register').length;
     await eventually('it retries', () => connect.requests('/v1/madison_register').length > tries + 1, 30_000);
     connect.recover();
@@ -188,13 +246,17 @@ describe('Madison', () => {
 
   it('removes every Madison object and nothing else when switched off', async () => {
     await apply(kc, spec({ enabled: false }));
-    await eventually('no Madison object is left', async () => (await names('secrets')).length + (await names('services')).length + (await names('customalertmanagers', false)).length === 0, 30_000);
+    await eventually(
+      'no Madison object is left',
+      async () => (await names('secrets')).length + (await names('services')).length + (await names('customalertmanagers', false)).length === 0,
+      30_000,
+    );
     expect(await condition(kc, 'MadisonProxyReady')).toMatchObject({ status: 'True', reason: 'Disabled' });
     expect(await kubectlOk(kc, ['get', 'configmap', '-n', ns, 'not-ours', '-o', 'name'])).toContain('not-ours');
     expect(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'license', '-o', 'name'])).toContain('license');
   });
 
-  it('removes every Madison object and nothing else when the FlantIntegration is deleted, but for the stored key, which a reinstall reuses', async () => {
+  it('removes every Madison object and nothing else with the FlantIntegration, but for the stored key, which a reinstall reuses', async () => {
     await kubectlOk(kc, ['delete', 'secret', '-n', ns, 'madison-proxy', '--ignore-not-found']);
     await apply(kc, spec());
     await eventually('Madison is back', async () => (await names('deployments')).length === 1, 60_000);

@@ -65,7 +65,10 @@ interface NodeInput {
   readonly taint?: string;
 }
 
-/** Every rule's inputs: annotations in several cases, an unknown one, virtualization unknown and real, both control-plane taints, a ghost group, no group. */
+/**
+ * Every rule's inputs: annotations in several cases, an unknown one, virtualization unknown and real, both control-plane taints, a ghost group, no
+ * group.
+ */
 const nodes: Record<string, NodeInput> = {
   'pe-m1': { group: 'master', taint: 'node-role.kubernetes.io/control-plane' },
   'pe-m2': { group: 'master', taint: 'node-role.kubernetes.io/master' },
@@ -82,14 +85,21 @@ const nodes: Record<string, NodeInput> = {
 };
 
 async function createNode(name: string, n: NodeInput): Promise<void> {
-  await apply(kc, JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: { name, labels: n.group ? { 'node.deckhouse.io/group': n.group } : {}, annotations: n.annotations ?? {} },
-    // Not kwok's, so nothing would run there: unschedulable keeps the scheduler off them.
-    spec: { unschedulable: true, taints: n.taint ? [{ key: n.taint, effect: 'NoSchedule' }] : [] },
-  }));
-  const status = { capacity: { cpu: '4', memory: '8Gi', pods: '110' }, allocatable: { cpu: '3800m', memory: '7Gi', pods: '110' }, nodeInfo: { kubeletVersion: 'v1.30.14' } };
+  await apply(
+    kc,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name, labels: n.group ? { 'node.deckhouse.io/group': n.group } : {}, annotations: n.annotations ?? {} },
+      // Not kwok's, so nothing would run there: unschedulable keeps the scheduler off them.
+      spec: { unschedulable: true, taints: n.taint ? [{ key: n.taint, effect: 'NoSchedule' }] : [] },
+    }),
+  );
+  const status = {
+    capacity: { cpu: '4', memory: '8Gi', pods: '110' },
+    allocatable: { cpu: '3800m', memory: '7Gi', pods: '110' },
+    nodeInfo: { kubeletVersion: 'v1.30.14' },
+  };
   await kubectlOk(kc, ['patch', 'node', name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
 }
 
@@ -100,13 +110,19 @@ function shippedNodes(): Record<string, number> {
 
 /** A key of the agent's config Secret, decoded. */
 async function configFile(key: string): Promise<string> {
-  return Buffer.from(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'pricing-agent-config', '-o', `jsonpath={.data.${key.replaceAll('.', '\\.')}}`]), 'base64').toString();
+  return Buffer.from(
+    await kubectlOk(kc, ['get', 'secret', '-n', ns, 'pricing-agent-config', '-o', `jsonpath={.data.${key.replaceAll('.', '\\.')}}`]),
+    'base64',
+  ).toString();
 }
 
 /** The licence from the agent's licence Secret, in a local token file. */
 async function tokenFile(): Promise<string> {
   const file = join(dir, 'license');
-  await writeFile(file, Buffer.from(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'pricing-agent-license', '-o', 'jsonpath={.data.license}']), 'base64'));
+  await writeFile(
+    file,
+    Buffer.from(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'pricing-agent-license', '-o', 'jsonpath={.data.license}']), 'base64'),
+  );
   return file;
 }
 
@@ -116,32 +132,49 @@ function exporterAddress(): string {
 
 /** Alloy with the generated Deployment's agent arguments and the generated file, on local addresses and paths. */
 async function startAlloy(): Promise<void> {
-  const text = (await configFile('config.alloy')).replace('"127.0.0.1:9115"', `"${exporterAddress()}"`).replace('"/etc/pricing-agent/license/license"', `"${await tokenFile()}"`);
+  const text = (await configFile('config.alloy'))
+    .replace('"127.0.0.1:9115"', `"${exporterAddress()}"`)
+    .replace('"/etc/pricing-agent/license/license"', `"${await tokenFile()}"`);
   const file = join(dir, 'config.alloy');
   await writeFile(file, text);
   // Our writer prints Alloy's canonical form, and Alloy accepts the file as it is.
   const run = promisify(execFile);
   expect((await run(alloy, ['fmt', file])).stdout).toBe(text);
   await run(alloy, ['validate', file], { env: { ...process.env, POD_NAME: 'pricing-e2e-0' } });
-  const args = JSON.parse(await kubectlOk(kc, ['get', 'deployment', '-n', ns, 'pricing', '-o', 'jsonpath={.spec.template.spec.containers[?(@.name=="agent")].args}'])) as string[];
+  const args = JSON.parse(
+    await kubectlOk(kc, ['get', 'deployment', '-n', ns, 'pricing', '-o', 'jsonpath={.spec.template.spec.containers[?(@.name=="agent")].args}']),
+  ) as string[];
   expect(args.at(-1)).toBe('/etc/pricing-agent/config/config.alloy');
   agentPort = await freePort();
-  const local = args.slice(0, -1).map((a) => a.replace('0.0.0.0:12345', `127.0.0.1:${agentPort}`).replace('=/data/agent', `=${join(dir, 'alloy-data')}`));
+  const local = args
+    .slice(0, -1)
+    .map((a) => a.replace('0.0.0.0:12345', `127.0.0.1:${agentPort}`).replace('=/data/agent', `=${join(dir, 'alloy-data')}`));
   agent = spawn(alloy, [...local, file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, POD_NAME: 'pricing-e2e-0' } });
   agent.stderr?.on('data', (c: Buffer) => (agentLog = (agentLog + c.toString()).slice(-20_000)));
 }
 
 async function startPrometheus(): Promise<void> {
   const generated = parse(await configFile('agent-scraping-service.yaml')) as {
-    metrics: { global: Record<string, unknown>; configs: Array<{ scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>; remote_write: Array<{ bearer_token_file: string }> }> };
+    metrics: {
+      global: Record<string, unknown>;
+      configs: Array<{
+        scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>;
+        remote_write: Array<{ bearer_token_file: string }>;
+      }>;
+    };
   };
   const instance = generated.metrics.configs[0];
   if (!instance) throw new Error('the generated config has no instance');
   const token = await tokenFile();
-  for (const job of instance.scrape_configs) for (const sc of job.static_configs) sc.targets = sc.targets.map((t) => (t === '127.0.0.1:9115' ? exporterAddress() : t));
+  for (const job of instance.scrape_configs)
+    for (const sc of job.static_configs) sc.targets = sc.targets.map((t) => (t === '127.0.0.1:9115' ? exporterAddress() : t));
   for (const rw of instance.remote_write) rw.bearer_token_file = token;
   // The agent runs with -config.expand-env; Prometheus does not, so expand as the agent would.
-  const config = stringify({ global: generated.metrics.global, scrape_configs: instance.scrape_configs, remote_write: instance.remote_write }).replaceAll('${POD_NAME}', 'pricing-e2e-0');
+  const config = stringify({
+    global: generated.metrics.global,
+    scrape_configs: instance.scrape_configs,
+    remote_write: instance.remote_write,
+  }).replaceAll('${POD_NAME}', 'pricing-e2e-0');
   const file = join(dir, 'prometheus.yaml');
   await writeFile(file, config);
   const bins = await ensurePrometheus();
@@ -151,7 +184,11 @@ async function startPrometheus(): Promise<void> {
   check.stderr.on('data', (c: Buffer) => (checkOutput += c.toString()));
   expect(await new Promise((r) => check.on('exit', r)), `promtool check config: ${checkOutput}`).toBe(0);
   const port = await freePort();
-  prometheus = spawn(bins.prometheus, ['--enable-feature=agent', `--config.file=${file}`, `--storage.agent.path=${join(dir, 'wal')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+  prometheus = spawn(
+    bins.prometheus,
+    ['--enable-feature=agent', `--config.file=${file}`, `--storage.agent.path=${join(dir, 'wal')}`, `--web.listen-address=127.0.0.1:${port}`],
+    { stdio: 'ignore' },
+  );
 }
 
 beforeAll(async () => {
@@ -163,22 +200,48 @@ beforeAll(async () => {
   await connect.start();
   await workloadsNamespace(kc, ns);
   await apply(kc, secret(ns, 'license', { key: licence }));
-  const ca = Buffer.from(await kubectlOk(kc, ['config', 'view', '--raw', '--minify', '-o', 'jsonpath={.clusters[0].cluster.certificate-authority-data}']), 'base64').toString('utf8');
+  const ca = Buffer.from(
+    await kubectlOk(kc, ['config', 'view', '--raw', '--minify', '-o', 'jsonpath={.clusters[0].cluster.certificate-authority-data}']),
+    'base64',
+  ).toString('utf8');
   await apply(kc, secret(ns, 'prometheus-ca', { 'ca.crt': ca }));
   clusterUUID = await kubectlOk(kc, ['get', 'namespace', 'kube-system', '-o', 'jsonpath={.metadata.uid}']);
-  for (const [name, type] of [['master', 'CloudPermanent'], ['spot', 'CloudEphemeral'], ['metal', 'Static'], ['cloudstatic', 'CloudStatic']]) await apply(kc, JSON.stringify(nodeGroup(name ?? '', type ?? '')));
+  for (const [name, type] of [
+    ['master', 'CloudPermanent'],
+    ['spot', 'CloudEphemeral'],
+    ['metal', 'Static'],
+    ['cloudstatic', 'CloudStatic'],
+  ])
+    await apply(kc, JSON.stringify(nodeGroup(name ?? '', type ?? '')));
   for (const [name, n] of Object.entries(nodes)) await createNode(name, n);
-  await apply(kc, JSON.stringify({ apiVersion: 'deckhouse.io/v1', kind: 'IngressNginxController', metadata: { name: 'main' }, spec: { inlet: 'LoadBalancer', controllerVersion: '1.10', ingressClass: 'nginx' } }));
+  await apply(
+    kc,
+    JSON.stringify({
+      apiVersion: 'deckhouse.io/v1',
+      kind: 'IngressNginxController',
+      metadata: { name: 'main' },
+      spec: { inlet: 'LoadBalancer', controllerVersion: '1.10', ingressClass: 'nginx' },
+    }),
+  );
   ctl = startController(['--sync-period=10m', '--image=flant-integration-controller:e2e']);
   await apply(kc, spec());
   // The exporter runs as the ServiceAccount the controller made, bound by the ClusterRole the controller generated.
-  await eventually('the controller made the exporter ServiceAccount and its binding', async () =>
-    (await kubectl(kc, ['get', 'serviceaccount', '-n', ns, 'pricing'])).code === 0 && (await kubectl(kc, ['get', 'clusterrolebinding', pricingRoleName])).code === 0,
+  await eventually(
+    'the controller made the exporter ServiceAccount and its binding',
+    async () =>
+      (await kubectl(kc, ['get', 'serviceaccount', '-n', ns, 'pricing'])).code === 0 &&
+      (await kubectl(kc, ['get', 'clusterrolebinding', pricingRoleName])).code === 0,
   );
   const exporterKubeconfig = await serviceAccountKubeconfig(kc, ns, 'pricing', join(dir, 'pricing.kubeconfig'));
   await untilAllowed(kc, `system:serviceaccount:${ns}:pricing`, ['list', 'nodes']);
   await untilAllowed(kc, `system:serviceaccount:${ns}:pricing`, ['get', 'secret/pricing-prometheus-ca', '-n', ns]);
-  exporter = new ControllerProcess(exporterKubeconfig, [`--token-file=${join(dir, 'no-token')}`], {}, ['bin/flant-integration.js', 'pricing'], ['--listen=127.0.0.1:0', '--probe-listen=0']);
+  exporter = new ControllerProcess(
+    exporterKubeconfig,
+    [`--token-file=${join(dir, 'no-token')}`],
+    {},
+    ['bin/flant-integration.js', 'pricing'],
+    ['--listen=127.0.0.1:0', '--probe-listen=0'],
+  );
 });
 
 afterAll(async () => {
@@ -211,13 +274,21 @@ describe('metrics through the real agents', () => {
   it('runs the pricing Deployment and says MetricsShippingReady once it is Available', async () => {
     await eventually('MetricsShippingReady is True', async () => (await condition(kc, 'MetricsShippingReady'))?.status === 'True', 60_000);
     expect(await column(kc, 'METRICS')).toBe('Ready');
-    for (const [kind, name] of [['clusterrole', 'flant-integration-pricing'], ['clusterrolebinding', 'flant-integration-pricing'], ['serviceaccount', `-n=${ns} pricing`]]) {
+    for (const [kind, name] of [
+      ['clusterrole', 'flant-integration-pricing'],
+      ['clusterrolebinding', 'flant-integration-pricing'],
+      ['serviceaccount', `-n=${ns} pricing`],
+    ]) {
       expect((await kubectl(kc, ['get', kind ?? '', ...(name ?? '').split(' ')])).code).toBe(0);
     }
   });
 
   it('reads the Prometheus CA from spec.prometheus.caSecretRef through the Role the controller granted it', async () => {
-    await eventually('the first Prometheus queries ran (and failed: nothing listens there)', () => exporter.messages('Prometheus queries failed; keeping their last answers').length > 0, 30_000);
+    await eventually(
+      'the first Prometheus queries ran (and failed: nothing listens there)',
+      () => exporter.messages('Prometheus queries failed; keeping their last answers').length > 0,
+      30_000,
+    );
     expect(exporter.lines.join('\n')).not.toContain('Prometheus CA Secret');
     expect(await kubectlOk(kc, ['get', 'role', '-n', ns, '-l', 'integration.flant.com/component=metrics', '-o', 'name'])).not.toBe('');
   });
@@ -226,53 +297,96 @@ describe('metrics through the real agents', () => {
     await eventually('the exporter is serving', () => exporter.messages('serving the pricing metrics').length > 0, 30_000);
     const port = JSON.parse(exporter.messages('serving the pricing metrics')[0] ?? '{}').port as number;
     const line = 'flant_pricing_ingress_nginx_controllers_count{inlet="LoadBalancer",version="1.10",default="false"} 1';
-    await eventually('the exporter counts the controller', async () => (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).includes(line), 30_000);
+    await eventually(
+      'the exporter counts the controller',
+      async () => (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).includes(line),
+      30_000,
+    );
   });
 
-  it('Alloy, the default agent, delivers exactly the expected node counts, with cluster_uuid, without instance or hook, and the license as token', async () => {
-    await eventually('the exporter is serving', () => exporter.messages('serving the pricing metrics').length > 0, 30_000);
-    await startAlloy();
-    const expected = { ephemeral: 1, vm: 5, hard: 3, special: 1 };
-    await eventually('the stand-in received the node counts', () => JSON.stringify(shippedNodes()) === JSON.stringify(expected), 90_000, 500).catch((err: unknown) => {
-      throw new Error(`${String(err)}; Alloy's log ends: ${agentLog.slice(-2000)}`);
-    });
-    expectShippedLabels();
-    expect(Object.fromEntries([...connect.latest('flant_pricing_controlplane_tainted_nodes').values()].map((s) => [s.labels.type, s.value]))).toEqual({ ephemeral: 0, vm: 2, hard: 0, special: 0 });
-    expect([...connect.latest('flant_pricing_exporter_invalid_annotations_total').values()][0]?.value).toBe(1);
-    expect([...connect.latest('flant_pricing_contacts').values()][0]?.value).toBe(2);
-    expect(connect.badRemoteWrites).toEqual([]);
-    // Alloy relabels the series its scrape adds (up, scrape_*) like the others: only flant_pricing_* leaves.
-    expect(shippedNames().filter((n) => !n.startsWith('flant_pricing_'))).toEqual([]);
-    // FlantIntegrationMetricsNotDelivered (the alerts component) reads this series of the agent's own metrics.
-    const own = await (await fetch(`http://127.0.0.1:${agentPort}/metrics`)).text();
-    expect(own).toMatch(/^prometheus_remote_storage_queue_highest_sent_timestamp_seconds\{[^}]*\} [1-9]/m);
-  });
+  it(
+    'Alloy, the default agent, delivers exactly the expected node counts, with cluster_uuid, without instance or hook, and the license ' + 'as token',
+    async () => {
+      await eventually('the exporter is serving', () => exporter.messages('serving the pricing metrics').length > 0, 30_000);
+      await startAlloy();
+      const expected = { ephemeral: 1, vm: 5, hard: 3, special: 1 };
+      await eventually('the stand-in received the node counts', () => JSON.stringify(shippedNodes()) === JSON.stringify(expected), 90_000, 500).catch(
+        (err: unknown) => {
+          throw new Error(`${String(err)}; Alloy's log ends: ${agentLog.slice(-2000)}`);
+        },
+      );
+      expectShippedLabels();
+      expect(
+        Object.fromEntries([...connect.latest('flant_pricing_controlplane_tainted_nodes').values()].map((s) => [s.labels.type, s.value])),
+      ).toEqual({ ephemeral: 0, vm: 2, hard: 0, special: 0 });
+      expect([...connect.latest('flant_pricing_exporter_invalid_annotations_total').values()][0]?.value).toBe(1);
+      expect([...connect.latest('flant_pricing_contacts').values()][0]?.value).toBe(2);
+      expect(connect.badRemoteWrites).toEqual([]);
+      // Alloy relabels the series its scrape adds (up, scrape_*) like the others: only flant_pricing_* leaves.
+      expect(shippedNames().filter((n) => !n.startsWith('flant_pricing_'))).toEqual([]);
+      // FlantIntegrationMetricsNotDelivered (the alerts component) reads this series of the agent's own metrics.
+      const own = await (await fetch(`http://127.0.0.1:${agentPort}/metrics`)).text();
+      expect(own).toMatch(/^prometheus_remote_storage_queue_highest_sent_timestamp_seconds\{[^}]*\} [1-9]/m);
+    },
+  );
 
   it('follows a change: a node moves group, an annotation changes, the billing spec changes (no pod roll)', async () => {
     await kubectlOk(kc, ['label', 'node', 'pe-e1', 'node.deckhouse.io/group=metal', '--overwrite']);
     await kubectlOk(kc, ['annotate', 'node', 'pe-s4', 'pricing.flant.com/nodeType=Ephemeral', '--overwrite']);
     await apply(kc, spec({ billing: { contacts: 5 } }));
     const expected = { ephemeral: 1, vm: 5, hard: 4, special: 0 };
-    await eventually('the stand-in received the new counts', () => JSON.stringify(shippedNodes()) === JSON.stringify(expected) && [...connect.latest('flant_pricing_contacts').values()][0]?.value === 5, 90_000, 500);
+    await eventually(
+      'the stand-in received the new counts',
+      () => JSON.stringify(shippedNodes()) === JSON.stringify(expected) && [...connect.latest('flant_pricing_contacts').values()][0]?.value === 5,
+      90_000,
+      500,
+    );
   });
 
-  it('GrafanaAgent: its static-mode file replaces the Alloy one, and its scrape_configs and remote_write deliver the same through Prometheus in agent mode', async () => {
-    await apply(kc, spec({ billing: { contacts: 5 }, metrics: { scrapeInterval: '10s', agent: 'GrafanaAgent' } }));
-    await eventually('the Secret holds the static-mode file only', async () => (await kubectlOk(kc, ['get', 'secret', '-n', ns, 'pricing-agent-config', '-o', 'jsonpath={.data}'])).includes('agent-scraping-service.yaml'), 30_000);
-    expect(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'pricing-agent-config', '-o', 'jsonpath={.data}'])).not.toContain('config.alloy');
-    agent?.kill('SIGTERM');
-    connect.remoteWrites.splice(0);
-    await startPrometheus();
-    await eventually('the stand-in received the counts from Prometheus', () => JSON.stringify(shippedNodes()) === JSON.stringify({ ephemeral: 1, vm: 5, hard: 4, special: 0 }), 90_000, 500);
-    expectShippedLabels();
-    // Beside flant_pricing_*, only the series Prometheus itself adds per target after metric relabeling (up, scrape_*).
-    expect(shippedNames().filter((n) => !n.startsWith('flant_pricing_') && n !== 'up' && !n.startsWith('scrape_'))).toEqual([]);
-  });
+  it(
+    'GrafanaAgent: its static-mode file replaces the Alloy one, and its scrape_configs and remote_write deliver the same through ' +
+      'Prometheus in agent mode',
+    async () => {
+      await apply(kc, spec({ billing: { contacts: 5 }, metrics: { scrapeInterval: '10s', agent: 'GrafanaAgent' } }));
+      await eventually(
+        'the Secret holds the static-mode file only',
+        async () =>
+          (await kubectlOk(kc, ['get', 'secret', '-n', ns, 'pricing-agent-config', '-o', 'jsonpath={.data}'])).includes(
+            'agent-scraping-service.yaml',
+          ),
+        30_000,
+      );
+      expect(await kubectlOk(kc, ['get', 'secret', '-n', ns, 'pricing-agent-config', '-o', 'jsonpath={.data}'])).not.toContain('config.alloy');
+      agent?.kill('SIGTERM');
+      connect.remoteWrites.splice(0);
+      await startPrometheus();
+      await eventually(
+        'the stand-in received the counts from Prometheus',
+        () => JSON.stringify(shippedNodes()) === JSON.stringify({ ephemeral: 1, vm: 5, hard: 4, special: 0 }),
+        90_000,
+        500,
+      );
+      expectShippedLabels();
+      // Beside flant_pricing_*, only the series Prometheus itself adds per target after metric relabeling (up, scrape_*).
+      expect(shippedNames().filter((n) => !n.startsWith('flant_pricing_') && n !== 'up' && !n.startsWith('scrape_'))).toEqual([]);
+    },
+  );
 
   it('removes every metrics object, the ClusterRole and its binding included, and nothing else, when switched off', async () => {
     await apply(kc, spec({ metrics: { enabled: false } }));
-    await eventually('the metrics objects are gone', async () => (await kubectl(kc, ['get', 'clusterrole', 'flant-integration-pricing'])).code !== 0 && (await kubectl(kc, ['get', 'deployment', '-n', ns, 'pricing'])).code !== 0, 30_000);
-    for (const [kind, name] of [['clusterrolebinding', 'flant-integration-pricing'], ['serviceaccount', 'pricing'], ['secret', 'pricing-agent-config'], ['secret', 'pricing-agent-license']]) {
+    await eventually(
+      'the metrics objects are gone',
+      async () =>
+        (await kubectl(kc, ['get', 'clusterrole', 'flant-integration-pricing'])).code !== 0 &&
+        (await kubectl(kc, ['get', 'deployment', '-n', ns, 'pricing'])).code !== 0,
+      30_000,
+    );
+    for (const [kind, name] of [
+      ['clusterrolebinding', 'flant-integration-pricing'],
+      ['serviceaccount', 'pricing'],
+      ['secret', 'pricing-agent-config'],
+      ['secret', 'pricing-agent-license'],
+    ]) {
       expect((await kubectl(kc, ['get', '-n', ns, kind ?? '', name ?? ''])).code).not.toBe(0);
     }
     expect((await kubectl(kc, ['get', 'secret', '-n', ns, 'license'])).code).toBe(0);

@@ -36,7 +36,14 @@ beforeAll(async () => {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   proxy = spawn(process.execPath, ['bin/flant-integration.js', 'proxy'], {
-    env: { ...process.env, LISTEN_HOST: '127.0.0.1', LISTEN_PORT: String(port), MADISON_BACKEND: backend, MADISON_AUTH_KEY: key, MADISON_CA_FILE: madison.caFile },
+    env: {
+      ...process.env,
+      LISTEN_HOST: '127.0.0.1',
+      LISTEN_PORT: String(port),
+      MADISON_BACKEND: backend,
+      MADISON_AUTH_KEY: key,
+      MADISON_CA_FILE: madison.caFile,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   proxy.stdout?.on('data', (c: Buffer) => logs.push(c.toString()));
@@ -53,7 +60,15 @@ afterAll(async () => {
 async function extraProxy(env: Record<string, string>): Promise<{ base: string; child: ReturnType<typeof spawn> }> {
   const port = await freePort();
   const child = spawn(process.execPath, ['bin/flant-integration.js', 'proxy'], {
-    env: { ...process.env, LISTEN_HOST: '127.0.0.1', LISTEN_PORT: String(port), MADISON_BACKEND: backend, MADISON_AUTH_KEY: key, MADISON_CA_FILE: madison.caFile, ...env },
+    env: {
+      ...process.env,
+      LISTEN_HOST: '127.0.0.1',
+      LISTEN_PORT: String(port),
+      MADISON_BACKEND: backend,
+      MADISON_AUTH_KEY: key,
+      MADISON_CA_FILE: madison.caFile,
+      ...env,
+    },
     stdio: 'ignore',
   });
   const url = `http://127.0.0.1:${port}`;
@@ -69,13 +84,19 @@ function counter(text: string, name: string, reason: string): number {
 
 /** Peak resident memory of process `pid` so far (VmHWM), in MiB. */
 function peakRSSMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmHWM:'));
   return Number(/([0-9]+) kB/.exec(line ?? '')?.[1] ?? NaN) / 1024;
 }
 
 describe('flant-integration proxy', () => {
   it('forwards an Alertmanager v2 batch to Madison with the key in the path and Host madison.flant.com', async () => {
-    const res = await fetch(`${base}/api/v2/alerts`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(alertBatch) });
+    const res = await fetch(`${base}/api/v2/alerts`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(alertBatch),
+    });
     expect(res.status).toBe(200);
     const got = madison.requests.filter((r) => r.method === 'POST');
     expect(got).toHaveLength(1);
@@ -116,11 +137,23 @@ describe('flant-integration proxy', () => {
     const egressURL = await egress.start();
     const port = await freePort();
     const viaProxy = spawn(process.execPath, ['bin/flant-integration.js', 'proxy'], {
-      env: { ...process.env, LISTEN_HOST: '127.0.0.1', LISTEN_PORT: String(port), MADISON_BACKEND: backend, MADISON_AUTH_KEY: key, MADISON_CA_FILE: madison.caFile, HTTPS_PROXY: egressURL },
+      env: {
+        ...process.env,
+        LISTEN_HOST: '127.0.0.1',
+        LISTEN_PORT: String(port),
+        MADISON_BACKEND: backend,
+        MADISON_AUTH_KEY: key,
+        MADISON_CA_FILE: madison.caFile,
+        HTTPS_PROXY: egressURL,
+      },
       stdio: 'ignore',
     });
     try {
-      await eventually('the second proxy listens', async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.status === 200, 20_000);
+      await eventually(
+        'the second proxy listens',
+        async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.status === 200,
+        20_000,
+      );
       const res = await fetch(`http://127.0.0.1:${port}/api/v2/alerts`, { method: 'POST', body: JSON.stringify(alertBatch) });
       expect(res.status).toBe(200);
       expect(egress.tunnels).toContain(backend);
@@ -151,7 +184,11 @@ describe('flant-integration proxy under a hostile or slow backend, and under loa
     try {
       const started = performance.now();
       const outcome = await fetch(`${p.base}/api/v2/alerts`, { method: 'POST', body: JSON.stringify(alertBatch) }).then(
-        (r) => r.text().then(() => 'whole answer', () => 'cut'),
+        (r) =>
+          r.text().then(
+            () => 'whole answer',
+            () => 'cut',
+          ),
         () => 'cut',
       );
       const heldMs = performance.now() - started;
@@ -166,29 +203,40 @@ describe('flant-integration proxy under a hostile or slow backend, and under loa
     }
   });
 
-  it('stays under its 128 MiB limit with 64 batches of 5 MiB posted at once, answers the rest 503 with Retry-After, and delivers every batch it accepted', async () => {
-    const runtime = Object.fromEntries(proxyRuntimeEnv.map((e) => [e.name, e.value]));
-    const p = await extraProxy(runtime);
-    try {
-      const before = madison.requests.filter((r) => r.method === 'POST').length;
-      const size = 5 * 1024 * 1024;
-      const answers = await Promise.all(
-        Array.from({ length: 64 }, (_, i) =>
-          fetch(`${p.base}/api/v2/alerts`, { method: 'POST', body: Buffer.alloc(size, 48 + (i % 10)) }).then(async (r) => ({ status: r.status, retryAfter: r.headers.get('retry-after'), body: await r.text() })),
-        ),
-      );
-      const peak = peakRSSMiB(p.child.pid ?? -1);
-      const accepted = answers.filter((a) => a.status === 200);
-      const refused = answers.filter((a) => a.status !== 200);
-      process.stderr.write(`e2e: 64 x 5 MiB at once: ${accepted.length} accepted and delivered, ${refused.length} answered 503; the proxy's peak RSS ${peak.toFixed(1)} MiB (limit 128)\n`);
-      expect(peak).toBeLessThan(128);
-      expect(accepted.length).toBeGreaterThan(0);
-      expect(refused.every((a) => a.status === 503 && a.retryAfter === '1')).toBe(true);
-      const delivered = madison.requests.filter((r) => r.method === 'POST').slice(before);
-      expect(delivered.length).toBe(accepted.length);
-      expect(delivered.every((r) => r.bytes === size)).toBe(true);
-    } finally {
-      p.child.kill('SIGTERM');
-    }
-  });
+  it(
+    'stays under its 128 MiB limit with 64 batches of 5 MiB posted at once, answers the rest 503 with Retry-After, and delivers every ' +
+      'batch it accepted',
+    async () => {
+      const runtime = Object.fromEntries(proxyRuntimeEnv.map((e) => [e.name, e.value]));
+      const p = await extraProxy(runtime);
+      try {
+        const before = madison.requests.filter((r) => r.method === 'POST').length;
+        const size = 5 * 1024 * 1024;
+        const answers = await Promise.all(
+          Array.from({ length: 64 }, (_, i) =>
+            fetch(`${p.base}/api/v2/alerts`, { method: 'POST', body: Buffer.alloc(size, 48 + (i % 10)) }).then(async (r) => ({
+              status: r.status,
+              retryAfter: r.headers.get('retry-after'),
+              body: await r.text(),
+            })),
+          ),
+        );
+        const peak = peakRSSMiB(p.child.pid ?? -1);
+        const accepted = answers.filter((a) => a.status === 200);
+        const refused = answers.filter((a) => a.status !== 200);
+        process.stderr.write(
+          `e2e: 64 x 5 MiB at once: ${accepted.length} accepted and delivered, ${refused.length} answered 503; the proxy's peak RSS ` +
+            `${peak.toFixed(1)} MiB (limit 128)\n`,
+        );
+        expect(peak).toBeLessThan(128);
+        expect(accepted.length).toBeGreaterThan(0);
+        expect(refused.every((a) => a.status === 503 && a.retryAfter === '1')).toBe(true);
+        const delivered = madison.requests.filter((r) => r.method === 'POST').slice(before);
+        expect(delivered.length).toBe(accepted.length);
+        expect(delivered.every((r) => r.bytes === size)).toBe(true);
+      } finally {
+        p.child.kill('SIGTERM');
+      }
+    },
+  );
 });

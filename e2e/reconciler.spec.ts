@@ -28,7 +28,13 @@ const running: ControllerProcess[] = [];
 
 /** A FlantIntegration with every component off: these specs are about the spine, and must not reach for the internet. */
 function fi(spec: Record<string, unknown>): string {
-  return flantIntegration({ ...spec, madison: { enabled: false }, metrics: { enabled: false }, logs: { enabled: false }, upmeter: { enabled: false } });
+  return flantIntegration({
+    ...spec,
+    madison: { enabled: false },
+    metrics: { enabled: false },
+    logs: { enabled: false },
+    upmeter: { enabled: false },
+  });
 }
 
 function controller(args: string[] = []): ControllerProcess {
@@ -89,7 +95,12 @@ describe('FlantIntegration reconciler', () => {
     expect((await fetch(`http://127.0.0.1:${ports.probePort}/healthz`)).status).toBe(200);
     const metrics = await (await fetch(`http://127.0.0.1:${ports.metricsPort}/metrics`)).text();
     expect(metrics).toMatch(/^controller_runtime_reconcile_total\{controller="flantintegration",result="success"\} [1-9]/m);
-    for (const name of ['controller_runtime_reconcile_time_seconds_bucket', 'workqueue_depth', 'workqueue_adds_total', 'workqueue_queue_duration_seconds_bucket']) {
+    for (const name of [
+      'controller_runtime_reconcile_time_seconds_bucket',
+      'workqueue_depth',
+      'workqueue_adds_total',
+      'workqueue_queue_duration_seconds_bucket',
+    ]) {
       expect(metrics).toContain(name);
     }
     expect(metrics).not.toContain(licence);
@@ -114,7 +125,11 @@ describe('FlantIntegration reconciler', () => {
     await plane.restartApiServer();
     await kubectlOk(kc, ['delete', 'secret', '-n', licenceRef.namespace, licenceRef.name]);
 
-    await eventually('LicenseValid turns False after the restart', async () => (await condition(kc, 'LicenseValid'))?.reason === 'SecretNotFound', 60_000);
+    await eventually(
+      'LicenseValid turns False after the restart',
+      async () => (await condition(kc, 'LicenseValid'))?.reason === 'SecretNotFound',
+      60_000,
+    );
     expect(await Promise.race([ctl.exited, Promise.resolve('running')])).toBe('running');
     expect(ctl.lines.some((l) => l.includes('list/watch failed, retrying'))).toBe(true);
   });
@@ -134,7 +149,9 @@ describe('FlantIntegration reconciler', () => {
     // The Events say who wrote them with the same identity as the lease holder.
     const holder = await leaseHolder();
     const uid = await kubectlOk(kc, ['get', 'fi', 'default', '-o', 'jsonpath={.metadata.uid}']);
-    const events = JSON.parse(await kubectlOk(kc, ['get', 'events.events.k8s.io', '-n', 'default', '-o', 'json'])) as { items: Array<{ reportingInstance: string; regarding: { uid: string } }> };
+    const events = JSON.parse(await kubectlOk(kc, ['get', 'events.events.k8s.io', '-n', 'default', '-o', 'json'])) as {
+      items: Array<{ reportingInstance: string; regarding: { uid: string } }>;
+    };
     const instances = events.items.filter((e) => e.regarding.uid === uid).map((e) => e.reportingInstance);
     expect(instances.length).toBeGreaterThan(0);
     expect(new Set(instances)).toEqual(new Set([holder]));
@@ -149,7 +166,10 @@ describe('FlantIntegration reconciler', () => {
     await apply(kc, secret('kube-system', 'not-for-flant', { token: stolen }));
     const refused = controller(['--sync-period=2s']);
     await apply(kc, fi({ licenseKeySecretRef: { namespace: 'kube-system', name: 'not-for-flant', key: 'token' } }));
-    await eventually('LicenseValid says SecretNamespaceNotAllowed', async () => (await condition(kc, 'LicenseValid'))?.reason === 'SecretNamespaceNotAllowed');
+    await eventually(
+      'LicenseValid says SecretNamespaceNotAllowed',
+      async () => (await condition(kc, 'LicenseValid'))?.reason === 'SecretNamespaceNotAllowed',
+    );
     expect((await condition(kc, 'LicenseValid'))?.message).toContain('--secret-namespaces=kube-system');
     const events = await kubectlOk(kc, ['get', 'events', '-A', '-o', 'json']);
     expect(events).not.toContain(stolen);

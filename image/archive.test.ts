@@ -32,7 +32,10 @@ afterEach(async () => {
 describe('writeLayer', () => {
   it('gives the same digest for the same content whatever the mtimes and the umask', async () => {
     const blobs = await tempDir();
-    const [a, b] = [await writeLayer(await tree(0), blobs, 1_700_000_000, 'a', { normalizeModes: true }), await writeLayer(await tree(1), blobs, 1_700_000_000, 'b', { normalizeModes: true })];
+    const [a, b] = [
+      await writeLayer(await tree(0), blobs, 1_700_000_000, 'a', { normalizeModes: true }),
+      await writeLayer(await tree(1), blobs, 1_700_000_000, 'b', { normalizeModes: true }),
+    ];
     expect(a.digest).toMatch(/^[0-9a-f]{64}$/);
     expect(b.digest).toBe(a.digest);
   });
@@ -46,7 +49,9 @@ describe('writeLayer', () => {
   it('writes entries sorted, owned by root, and the owned paths by their uid', async () => {
     const blobs = await tempDir();
     const layer = await writeLayer(await tree(0), blobs, 1_700_000_000, 'a', { owned: [{ path: 'home/nonroot', uid: 65532 }] });
-    const listing = execFileSync('tar', ['-tvf', join(blobs, layer.digest), '--numeric-owner'], { encoding: 'utf8' }).trim().split('\n');
+    const listing = execFileSync('tar', ['-tvf', join(blobs, layer.digest), '--numeric-owner'], { encoding: 'utf8' })
+      .trim()
+      .split('\n');
     const owners = Object.fromEntries(listing.map((l) => [l.split(/\s+/).at(-1) ?? '', l.split(/\s+/)[1] ?? '']));
     expect(owners['./app/bin/run.js']).toBe('0/0');
     expect(owners['./home/nonroot/']).toBe('65532/65532');
@@ -63,10 +68,21 @@ describe('writeImage', () => {
     const layer = await writeLayer(await tree(0), blobs, 1_700_000_000, 'app');
     const config = { User: '65532:65532', Env: [], Entrypoint: ['/nodejs/bin/node'], Cmd: [], WorkingDir: '/app', Labels: {} };
     const image = await writeImage(layout, [layer], config, 1_700_000_000, 'example:dev');
-    const docker = JSON.parse(await readFile(join(layout, 'manifest.json'), 'utf8')) as Array<{ Config: string; RepoTags: string[]; Layers: string[] }>;
-    expect(docker).toEqual([{ Config: `blobs/sha256/${image.imageId.slice(7)}`, RepoTags: ['example:dev'], Layers: [`blobs/sha256/${layer.digest}`] }]);
-    const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string; annotations: Record<string, string> }> };
-    expect(index.manifests[0]).toMatchObject({ digest: image.manifestDigest, annotations: { 'io.containerd.image.name': 'docker.io/library/example:dev' } });
+    const docker = JSON.parse(await readFile(join(layout, 'manifest.json'), 'utf8')) as Array<{
+      Config: string;
+      RepoTags: string[];
+      Layers: string[];
+    }>;
+    expect(docker).toEqual([
+      { Config: `blobs/sha256/${image.imageId.slice(7)}`, RepoTags: ['example:dev'], Layers: [`blobs/sha256/${layer.digest}`] },
+    ]);
+    const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as {
+      manifests: Array<{ digest: string; annotations: Record<string, string> }>;
+    };
+    expect(index.manifests[0]).toMatchObject({
+      digest: image.manifestDigest,
+      annotations: { 'io.containerd.image.name': 'docker.io/library/example:dev' },
+    });
     const stored = JSON.parse(await readFile(join(blobs, image.imageId.slice(7)), 'utf8')) as { created: string; rootfs: { diff_ids: string[] } };
     expect(stored).toMatchObject({ created: '2023-11-14T22:13:20.000Z', rootfs: { diff_ids: [`sha256:${layer.digest}`] } });
   });

@@ -50,7 +50,13 @@ export interface ImageDigests {
 }
 
 function tarOptions(epoch: number): string[] {
-  return ['--sort=name', `--mtime=@${epoch}`, '--numeric-owner', '--format=posix', '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime'];
+  return [
+    '--sort=name',
+    `--mtime=@${epoch}`,
+    '--numeric-owner',
+    '--format=posix',
+    '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime',
+  ];
 }
 
 /**
@@ -58,15 +64,40 @@ function tarOptions(epoch: number): string[] {
  * blobs and returns its digest. `normalizeModes` clears group and other write bits and gives
  * them read (and search, where the owner has it), so a checkout's umask does not change the bytes.
  */
-export async function writeLayer(dir: string, blobs: string, epoch: number, comment: string, options: { owned?: readonly OwnedPath[]; normalizeModes?: boolean } = {}): Promise<Layer> {
+export async function writeLayer(
+  dir: string,
+  blobs: string,
+  epoch: number,
+  comment: string,
+  options: { owned?: readonly OwnedPath[]; normalizeModes?: boolean } = {},
+): Promise<Layer> {
   const owned = options.owned ?? [];
   const partial = join(blobs, `layer-${process.pid}-${Date.now()}.tar`);
   const modes = options.normalizeModes ? ['--mode=u+rw,go+rX,go-w'] : [];
   const entries = (await readdir(dir)).sort().map((e) => `./${e}`);
   const exclude = owned.map((o) => `--exclude=./${o.path}`);
-  await tar(['--create', `--file=${partial}`, `--directory=${dir}`, ...tarOptions(epoch), '--owner=0', '--group=0', ...modes, ...exclude, ...entries]);
+  await tar([
+    '--create',
+    `--file=${partial}`,
+    `--directory=${dir}`,
+    ...tarOptions(epoch),
+    '--owner=0',
+    '--group=0',
+    ...modes,
+    ...exclude,
+    ...entries,
+  ]);
   for (const o of owned) {
-    await tar(['--append', `--file=${partial}`, `--directory=${dir}`, ...tarOptions(epoch), `--owner=${o.uid}`, `--group=${o.uid}`, '--no-recursion', `./${o.path}`]);
+    await tar([
+      '--append',
+      `--file=${partial}`,
+      `--directory=${dir}`,
+      ...tarOptions(epoch),
+      `--owner=${o.uid}`,
+      `--group=${o.uid}`,
+      '--no-recursion',
+      `./${o.path}`,
+    ]);
   }
   const digest = await sha256File(partial);
   await rename(partial, join(blobs, digest));

@@ -46,7 +46,10 @@ export interface BuiltImage extends ImageDigests {
 }
 
 /** Builds the image and loads it into `engine`, checking the engine's image ID is the one built. */
-export async function buildAndLoad(engine: Pick<Engine, 'host'>, options: { tag?: string; cacheDir?: string; log?: (line: string) => void } = {}): Promise<BuiltImage> {
+export async function buildAndLoad(
+  engine: Pick<Engine, 'host'>,
+  options: { tag?: string; cacheDir?: string; log?: (line: string) => void } = {},
+): Promise<BuiltImage> {
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const output = join(cacheDir, 'image', `archive-${process.pid}.tar`);
   try {
@@ -92,7 +95,13 @@ export async function buildImage(options: BuildOptions): Promise<BuiltImage> {
     const digests = await writeImage(join(work, 'layout'), layers, config, epoch, tag);
     await mkdir(dirname(options.output), { recursive: true });
     await writeArchive(join(work, 'layout'), options.output, epoch);
-    return { ...digests, tag, output: options.output, nodeVersion: node.version, packages: packages.map(({ name, version: v }) => ({ name, version: v })) };
+    return {
+      ...digests,
+      tag,
+      output: options.output,
+      nodeVersion: node.version,
+      packages: packages.map(({ name, version: v }) => ({ name, version: v })),
+    };
   } finally {
     await rm(work, { recursive: true, force: true });
   }
@@ -102,7 +111,9 @@ async function baseLayer(packages: readonly DebianPackage[], work: string, blobs
   const root = join(work, 'base');
   await assembleBase(packages, root);
   const names = packages.map((p) => `${p.name} ${p.version}`).join(', ');
-  return writeLayer(root, blobs, epoch, `Debian 12 packages: ${names}; nonroot ${nonrootUid}`, { owned: [{ path: 'home/nonroot', uid: nonrootUid }] });
+  return writeLayer(root, blobs, epoch, `Debian 12 packages: ${names}; nonroot ${nonrootUid}`, {
+    owned: [{ path: 'home/nonroot', uid: nonrootUid }],
+  });
 }
 
 async function nodeLayer(root: string, work: string, blobs: string, epoch: number): Promise<{ layer: Layer; version: string }> {

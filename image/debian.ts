@@ -61,7 +61,10 @@ export async function downloadPackages(names: readonly string[], cacheDir: strin
   return packages;
 }
 
-/** Unpacks the packages into `root` and makes what their maintainer scripts and distroless would: users, folders, the CA bundle, the dpkg status files. */
+/**
+ * Unpacks the packages into `root` and makes what their maintainer scripts and distroless would: users, folders, the CA bundle, the dpkg status
+ * files.
+ */
 export async function assembleBase(packages: readonly DebianPackage[], root: string): Promise<void> {
   for (const p of packages) await run('dpkg-deb', ['-x', p.file, root]);
   await trimDocs(root);
@@ -138,9 +141,17 @@ async function writeUsers(root: string): Promise<void> {
   const nologin = '/sbin/nologin';
   await writeFile(
     join(root, 'etc/passwd'),
-    `root:x:0:0:root:/root:${nologin}\nnobody:x:65534:65534:nobody:/nonexistent:${nologin}\nnonroot:x:${nonrootUid}:${nonrootUid}:nonroot:/home/nonroot:${nologin}\n`,
+    [
+      `root:x:0:0:root:/root:${nologin}`,
+      `nobody:x:65534:65534:nobody:/nonexistent:${nologin}`,
+      `nonroot:x:${nonrootUid}:${nonrootUid}:nonroot:/home/nonroot:${nologin}`,
+      '',
+    ].join('\n'),
   );
   await writeFile(join(root, 'etc/group'), `root:x:0:\nnobody:x:65534:\nnonroot:x:${nonrootUid}:\n`);
-  await writeFile(join(root, 'etc/nsswitch.conf'), 'passwd: files\ngroup: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n');
+  await writeFile(
+    join(root, 'etc/nsswitch.conf'),
+    'passwd: files\ngroup: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n',
+  );
   await mkdir(join(root, 'root'), { recursive: true, mode: 0o700 });
 }

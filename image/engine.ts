@@ -65,7 +65,10 @@ export async function ensureEngine(options: EngineOptions): Promise<Engine> {
 export async function serverVersion(host: string): Promise<string | undefined> {
   if (host.startsWith('unix://') && !existsSync(host.slice('unix://'.length))) return undefined;
   try {
-    const { stdout } = await run('docker', ['version', '--format', '{{.Server.Version}}'], { env: { ...process.env, DOCKER_HOST: host }, timeout: 15_000 });
+    const { stdout } = await run('docker', ['version', '--format', '{{.Server.Version}}'], {
+      env: { ...process.env, DOCKER_HOST: host },
+      timeout: 15_000,
+    });
     return stdout.trim() || undefined;
   } catch {
     // Not answering is what this asks; the caller tries the next host or starts one.
@@ -76,7 +79,8 @@ export async function serverVersion(host: string): Promise<string | undefined> {
 /** Why this process cannot start an engine itself, or undefined when it can. */
 async function whyNoStart(): Promise<string | undefined> {
   if (process.getuid?.() !== 0) return 'this is not root, so none can be started here: start Docker, or write an archive with --output FILE';
-  if (!existsSync('/etc/debian_version')) return 'this is not Debian, so Debian\'s docker.io cannot be installed: start Docker, or write an archive with --output FILE';
+  if (!existsSync('/etc/debian_version'))
+    return "this is not Debian, so Debian's docker.io cannot be installed: start Docker, or write an archive with --output FILE";
   return undefined;
 }
 
@@ -126,10 +130,13 @@ async function currentCapsRuntime(options: EngineOptions): Promise<string | unde
   const bounding = /^CapBnd:\s*([0-9a-f]+)$/m.exec(status)?.[1];
   if (!bounding || (BigInt(`0x${bounding}`) & allCapabilities) === allCapabilities) return undefined;
   const source = join(repoRoot(), 'image', 'runtime');
-  const hash = createHash('sha256').update(await readFile(join(source, 'main.go'))).digest('hex').slice(0, 12);
+  const hash = createHash('sha256')
+    .update(await readFile(join(source, 'main.go')))
+    .digest('hex')
+    .slice(0, 12);
   const out = join(options.cacheDir, 'docker-runtime', hash, 'current-caps-runc');
   if (existsSync(out)) return out;
-  options.log('this sandbox lacks some capabilities: building the engine\'s runtime wrapper (image/runtime) with Go...');
+  options.log("this sandbox lacks some capabilities: building the engine's runtime wrapper (image/runtime) with Go...");
   const go = existsSync('/usr/local/go/bin/go') && !(await onPath('go')) ? '/usr/local/go/bin/go' : 'go';
   await run(go, ['build', '-trimpath', '-ldflags=-s -w', '-o', out, '.'], { cwd: source, env: { ...process.env, CGO_ENABLED: '0' } });
   return out;

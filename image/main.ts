@@ -30,7 +30,8 @@ async function imageCommand(args: string[]): Promise<void> {
   } finally {
     await engine.stop();
   }
-  if (engine.started) process.stdout.write(`The engine this build started is stopped again; \`npm run engine\` keeps one running (DOCKER_HOST=${engine.host}).\n`);
+  if (engine.started)
+    process.stdout.write(`The engine this build started is stopped again; \`npm run engine\` keeps one running (DOCKER_HOST=${engine.host}).\n`);
 }
 
 async function engineCommand(args: string[]): Promise<void> {
@@ -46,7 +47,9 @@ async function engineCommand(args: string[]): Promise<void> {
   }
   if (action !== 'start') throw new Error(`unknown engine action "${action}" (start, stop, status)`);
   const engine = await ensureEngine({ cacheDir: defaultCacheDir(), log });
-  process.stdout.write(`export DOCKER_HOST=${engine.host}   # ${engine.started ? 'started; `npm run engine -- stop` stops it' : 'already running'}\n`);
+  process.stdout.write(
+    `export DOCKER_HOST=${engine.host}   # ${engine.started ? 'started; `npm run engine -- stop` stops it' : 'already running'}\n`,
+  );
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -42,14 +42,19 @@ async function buildAlloy(out: string): Promise<void> {
     await cp(published, src, { recursive: true });
     await execFileAsync('chmod', ['-R', 'u+w', src]);
     const goMod = await readFile(join(src, 'go.mod'), 'utf8');
-    if (!syntaxReplace.test(goMod)) throw new Error(`github.com/grafana/alloy@${alloyVersion}: its go.mod no longer replaces syntax with ./syntax; read it again before building`);
-    if (!goMod.includes(`github.com/grafana/alloy/syntax ${alloySyntaxVersion}`)) throw new Error(`github.com/grafana/alloy@${alloyVersion} does not require syntax ${alloySyntaxVersion}`);
+    if (!syntaxReplace.test(goMod))
+      throw new Error(`github.com/grafana/alloy@${alloyVersion}: its go.mod no longer replaces syntax with ./syntax; read it again before building`);
+    if (!goMod.includes(`github.com/grafana/alloy/syntax ${alloySyntaxVersion}`))
+      throw new Error(`github.com/grafana/alloy@${alloyVersion} does not require syntax ${alloySyntaxVersion}`);
     await writeFile(join(src, 'go.mod'), goMod.replace(syntaxReplace, ''));
     await mkdir(join(src, 'cmd', 'flant-e2e-alloy'), { recursive: true });
     await cp(join(repoRoot(), 'e2e', 'alloy', 'cmd', 'main.go'), join(src, 'cmd', 'flant-e2e-alloy', 'main.go'));
     const version = `-X github.com/grafana/alloy/internal/build.Version=${alloyVersion}`;
     // -mod=mod: go.sum gains only the published syntax module's sums (it had none: it was a folder).
-    await runGo(['build', '-mod=mod', '-tags', 'netgo', '-trimpath', `-ldflags=-s -w ${version}`, '-o', join(out, 'alloy'), './cmd/flant-e2e-alloy'], src);
+    await runGo(
+      ['build', '-mod=mod', '-tags', 'netgo', '-trimpath', `-ldflags=-s -w ${version}`, '-o', join(out, 'alloy'), './cmd/flant-e2e-alloy'],
+      src,
+    );
   } finally {
     await rm(src, { recursive: true, force: true });
   }

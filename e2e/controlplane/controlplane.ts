@@ -265,28 +265,40 @@ export class ControlPlane {
   }
 
   private async waitForReadyNodes(count: number): Promise<void> {
-    await waitFor(`${count} Ready kwok nodes`, async () => {
-      const list = JSON.parse(await this.apiGet('/api/v1/nodes')) as {
-        items: Array<{ status?: { conditions?: Array<{ type: string; status: string }> } }>;
-      };
-      const ready = list.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-      return ready.length >= count;
-    }, this.timeoutMs);
+    await waitFor(
+      `${count} Ready kwok nodes`,
+      async () => {
+        const list = JSON.parse(await this.apiGet('/api/v1/nodes')) as {
+          items: Array<{ status?: { conditions?: Array<{ type: string; status: string }> } }>;
+        };
+        const ready = list.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+        return ready.length >= count;
+      },
+      this.timeoutMs,
+    );
   }
 
   private async waitForDefaultServiceAccount(): Promise<void> {
-    await waitFor('the default ServiceAccount (kube-controller-manager up)', async () => {
-      await this.apiGet('/api/v1/namespaces/default/serviceaccounts/default');
-      return true;
-    }, this.timeoutMs);
+    await waitFor(
+      'the default ServiceAccount (kube-controller-manager up)',
+      async () => {
+        await this.apiGet('/api/v1/namespaces/default/serviceaccounts/default');
+        return true;
+      },
+      this.timeoutMs,
+    );
   }
 
   private async waitUntil(what: string, managed: Managed, check: () => Promise<boolean>): Promise<void> {
     try {
-      await waitFor(what, async () => {
-        if (managed.done()) throw new Error(`${what} exited (${await managed.exited})`);
-        return check();
-      }, this.timeoutMs);
+      await waitFor(
+        what,
+        async () => {
+          if (managed.done()) throw new Error(`${what} exited (${await managed.exited})`);
+          return check();
+        },
+        this.timeoutMs,
+      );
     } catch (err) {
       throw new Error(`${(err as Error).message}\n--- last lines of ${what}.log ---\n${await this.tail(what)}`, { cause: err });
     }

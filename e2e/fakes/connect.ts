@@ -108,7 +108,8 @@ export class FakeConnect {
       if (path === '/v1/remote_write') this.decodeRemoteWrite(req, raw);
       const odd = path === '/v1/madison_register' ? this.misbehaviour : undefined;
       if (odd?.mode === 'garbage') return void res.writeHead(200, { 'Content-Type': 'application/json' }).end('<html>surprise</html>');
-      if (odd?.mode === 'huge') return void res.writeHead(200, { 'Content-Type': 'application/json' }).end(`{"error":"${'x'.repeat(2 * 1024 * 1024)}"}`);
+      if (odd?.mode === 'huge')
+        return void res.writeHead(200, { 'Content-Type': 'application/json' }).end(`{"error":"${'x'.repeat(2 * 1024 * 1024)}"}`);
       const [status, answer] = this.answer(path, req.headers.authorization ?? '', body);
       if (odd?.mode === 'slow') {
         const timer = setTimeout(() => res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(answer)), odd.slowMs);
@@ -135,7 +136,11 @@ export class FakeConnect {
       if (authorization !== undefined && push.authorization !== authorization) continue;
       for (const s of push.series) {
         if (s.labels.__name__ !== metric) continue;
-        const key = Object.entries(s.labels).filter(([k]) => k !== '__name__').sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(',');
+        const key = Object.entries(s.labels)
+          .filter(([k]) => k !== '__name__')
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([k, v]) => `${k}=${v}`)
+          .join(',');
         for (const sample of s.samples) {
           const prior = found.get(key);
           if (!prior || sample.timestamp >= prior.timestamp) found.set(key, { labels: s.labels, value: sample.value, timestamp: sample.timestamp });

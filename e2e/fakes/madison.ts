@@ -30,7 +30,23 @@ export function makeCertificates(name: string): { dir: string; caFile: string; c
   run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=test-ca', '-keyout', 'ca.key', '-out', 'ca.pem']);
   run(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', 'server.key', '-out', 'server.csr']);
   writeFileSync(join(dir, 'ext.cnf'), `subjectAltName=DNS:${name}\n`);
-  run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'ext.cnf', '-out', 'server.pem']);
+  run([
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    'ext.cnf',
+    '-out',
+    'server.pem',
+  ]);
   return { dir, caFile: join(dir, 'ca.pem'), cert: readFileSync(join(dir, 'server.pem')), key: readFileSync(join(dir, 'server.key')) };
 }
 
@@ -72,7 +88,13 @@ export class FakeMadison {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const bytes = chunks.reduce((n, c) => n + c.length, 0);
-        const request = { method: req.method ?? '', path: req.url ?? '', host: req.headers.host ?? '', body: bytes <= keptBodyBytes ? Buffer.concat(chunks).toString('utf8') : '', bytes };
+        const request = {
+          method: req.method ?? '',
+          path: req.url ?? '',
+          host: req.headers.host ?? '',
+          body: bytes <= keptBodyBytes ? Buffer.concat(chunks).toString('utf8') : '',
+          bytes,
+        };
         chunks.length = 0;
         this.requests.push(request);
         this.options.onRequest?.(request);

@@ -6,7 +6,15 @@
  * images they go into need no libc.
  */
 import { join } from 'node:path';
-import { ensureBuilt, ensureKubernetes, goModuleDir, kubernetesVersion, runGo, type BinaryOptions, type KubernetesBinaries } from '../controlplane/binaries.js';
+import {
+  ensureBuilt,
+  ensureKubernetes,
+  goModuleDir,
+  kubernetesVersion,
+  runGo,
+  type BinaryOptions,
+  type KubernetesBinaries,
+} from '../controlplane/binaries.js';
 import { defaultCacheDir, repoRoot } from '../../image/paths.js';
 
 /** kind release (its module also holds the base image's files the node image uses). */
@@ -38,7 +46,10 @@ export async function ensureKindBinaries(options: BinaryOptions = {}): Promise<K
   const nodeDir = join(cacheDir, `kind-node-programs-etcd-${etcdVersion}-coredns-${corednsVersion}-crictl-${crictlVersion}`);
   await ensureBuilt(nodeDir, ['etcd', 'coredns', 'crictl', 'pause'], 'etcd, CoreDNS, crictl and pause', log, async (out) => {
     // etcd's server module has replace directives (go install refuses it): built as a dependency of e2e/kind/etcd.
-    await runGo(['build', '-trimpath', '-ldflags=-s -w', '-o', join(out, 'etcd'), 'go.etcd.io/etcd/server/v3'], join(repoRoot(), 'e2e', 'kind', 'etcd'));
+    await runGo(
+      ['build', '-trimpath', '-ldflags=-s -w', '-o', join(out, 'etcd'), 'go.etcd.io/etcd/server/v3'],
+      join(repoRoot(), 'e2e', 'kind', 'etcd'),
+    );
     await goInstall(`github.com/coredns/coredns@${corednsVersion}`, out);
     await goInstall(`sigs.k8s.io/cri-tools/cmd/crictl@${crictlVersion}`, out);
     await runGo(['build', '-trimpath', '-ldflags=-s -w', '-o', join(out, 'pause'), './pause'], join(repoRoot(), 'e2e', 'controlplane', 'kube'));

@@ -70,7 +70,25 @@ export async function createCluster(setup: KindSetup, log: (line: string) => voi
     await kind(setup, ['delete', 'cluster', '--name', clusterName]);
   }
   await writeFile(kubeconfig, '', { mode: 0o600 });
-  await streamed(setup, 'kind', ['create', 'cluster', '--name', clusterName, '--image', setup.nodeImage, '--config', join(repoRoot(), 'e2e', 'kind', 'cluster.yaml'), '--kubeconfig', kubeconfig, '--wait', '180s'], log);
+  await streamed(
+    setup,
+    'kind',
+    [
+      'create',
+      'cluster',
+      '--name',
+      clusterName,
+      '--image',
+      setup.nodeImage,
+      '--config',
+      join(repoRoot(), 'e2e', 'kind', 'cluster.yaml'),
+      '--kubeconfig',
+      kubeconfig,
+      '--wait',
+      '180s',
+    ],
+    log,
+  );
   return kubeconfig;
 }
 
@@ -86,7 +104,10 @@ export async function loadImages(setup: KindSetup, tags: readonly string[], log:
 
 /** kind's node container runs `args` (as root, in the node). */
 export async function onNode(setup: Pick<KindSetup, 'env'>, args: readonly string[]): Promise<string> {
-  const { stdout } = await execFileAsync('docker', ['exec', `${clusterName}-control-plane`, ...args], { env: setup.env, maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await execFileAsync('docker', ['exec', `${clusterName}-control-plane`, ...args], {
+    env: setup.env,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return stdout;
 }
 
@@ -108,12 +129,18 @@ function streamed(setup: Pick<KindSetup, 'env'>, command: string, args: readonly
     const onData = (chunk: Buffer) => {
       const text = chunk.toString();
       tail = (tail + text).slice(-8000);
-      for (const l of text.split('\n').map((x) => x.trimEnd()).filter(Boolean)) log(l);
+      for (const l of text
+        .split('\n')
+        .map((x) => x.trimEnd())
+        .filter(Boolean))
+        log(l);
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.on('error', (err) => reject(new Error(`cannot run ${command}: ${err.message}`, { cause: err })));
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.slice(0, 3).join(' ')} exited with ${code}:\n${tail}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${command} ${args.slice(0, 3).join(' ')} exited with ${code}:\n${tail}`)),
+    );
   });
 }
 

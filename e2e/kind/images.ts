@@ -43,10 +43,40 @@ export interface Certificates {
 export async function makeCertificates(dir: string, names: readonly string[]): Promise<Certificates> {
   await mkdir(dir, { recursive: true });
   const openssl = (args: string[]) => run('openssl', args, { cwd: dir });
-  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=flant-e2e-kind-ca', '-keyout', 'ca.key', '-out', 'ca.pem']);
+  await openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=flant-e2e-kind-ca',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+  ]);
   await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${names[0] ?? 'standins'}`, '-keyout', 'tls.key', '-out', 'tls.csr']);
   await writeFile(join(dir, 'ext.cnf'), `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\n`);
-  await openssl(['x509', '-req', '-in', 'tls.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'ext.cnf', '-out', 'tls.crt']);
+  await openssl([
+    'x509',
+    '-req',
+    '-in',
+    'tls.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    'ext.cnf',
+    '-out',
+    'tls.crt',
+  ]);
   return { caFile: join(dir, 'ca.pem'), certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') };
 }
 
@@ -69,7 +99,13 @@ async function derive(env: NodeJS.ProcessEnv, from: string, tag: string, added: 
 }
 
 /** Builds the derived images from the product image `product`. */
-export async function buildKindImages(env: NodeJS.ProcessEnv, product: string, root: string, certs: Certificates, binaries: { prometheus: string; hey: string; alloy: string }): Promise<void> {
+export async function buildKindImages(
+  env: NodeJS.ProcessEnv,
+  product: string,
+  root: string,
+  certs: Certificates,
+  binaries: { prometheus: string; hey: string; alloy: string },
+): Promise<void> {
   // docker cp makes no parent folders, so the CA goes in as a folder holding only ca.pem (never the key).
   const staging = join(certs.caFile, '..', 'image-ca');
   await mkdir(staging, { recursive: true });
@@ -77,20 +113,25 @@ export async function buildKindImages(env: NodeJS.ProcessEnv, product: string, r
   const ca = { from: staging, to: caPath.slice(0, caPath.lastIndexOf('/')) };
   const trust = `ENV NODE_EXTRA_CA_CERTS=${caPath}`;
   await derive(env, product, kindImages.controller, [ca], [trust]);
-  await derive(env, product, kindImages.standins, [ca, { from: join(root, 'dist', 'e2e'), to: '/app/dist/e2e' }, { from: binaries.hey, to: '/usr/bin/hey' }], [
-    trust,
-    'ENTRYPOINT ["/nodejs/bin/node", "/app/dist/e2e/kind/standins.js"]',
-    'CMD []',
-  ]);
-  await derive(env, product, kindImages.prometheus, [ca, { from: binaries.prometheus, to: '/usr/bin/prometheus' }], [
-    `USER ${nonrootUid}:${nonrootUid}`,
-    'ENTRYPOINT ["/usr/bin/prometheus"]',
-    'CMD []',
-  ]);
-  await derive(env, product, kindImages.alloy, [ca, { from: binaries.alloy, to: '/usr/bin/alloy' }], [
-    `ENV SSL_CERT_FILE=${caPath}`,
-    `USER ${nonrootUid}:${nonrootUid}`,
-    'ENTRYPOINT ["/usr/bin/alloy"]',
-    'CMD []',
-  ]);
+  await derive(
+    env,
+    product,
+    kindImages.standins,
+    [ca, { from: join(root, 'dist', 'e2e'), to: '/app/dist/e2e' }, { from: binaries.hey, to: '/usr/bin/hey' }],
+    [trust, 'ENTRYPOINT ["/nodejs/bin/node", "/app/dist/e2e/kind/standins.js"]', 'CMD []'],
+  );
+  await derive(
+    env,
+    product,
+    kindImages.prometheus,
+    [ca, { from: binaries.prometheus, to: '/usr/bin/prometheus' }],
+    [`USER ${nonrootUid}:${nonrootUid}`, 'ENTRYPOINT ["/usr/bin/prometheus"]', 'CMD []'],
+  );
+  await derive(
+    env,
+    product,
+    kindImages.alloy,
+    [ca, { from: binaries.alloy, to: '/usr/bin/alloy' }],
+    [`ENV SSL_CERT_FILE=${caPath}`, `USER ${nonrootUid}:${nonrootUid}`, 'ENTRYPOINT ["/usr/bin/alloy"]', 'CMD []'],
+  );
 }

@@ -30,9 +30,24 @@ const debianSuite = 'bookworm';
 
 /** What kind's base installs, less what is for rootless or storage tests we do not run, plus Debian's containerd, runc and CNI plugins. */
 export const nodePackages = [
-  'systemd', 'conntrack', 'iptables', 'nftables', 'iproute2', 'ethtool', 'util-linux', 'mount', 'kmod',
-  'libseccomp2', 'pigz', 'bash', 'ca-certificates', 'procps', 'jq',
-  'containerd', 'runc', 'containernetworking-plugins',
+  'systemd',
+  'conntrack',
+  'iptables',
+  'nftables',
+  'iproute2',
+  'ethtool',
+  'util-linux',
+  'mount',
+  'kmod',
+  'libseccomp2',
+  'pigz',
+  'bash',
+  'ca-certificates',
+  'procps',
+  'jq',
+  'containerd',
+  'runc',
+  'containernetworking-plugins',
 ] as const;
 
 /** kube-proxy runs iptables (and conntrack) itself: its image is a small Debian with them. */
@@ -70,7 +85,13 @@ export interface NodeImageOptions {
 export async function ensureNodeImage(options: NodeImageOptions): Promise<string> {
   const tag = `flant-integration/kind-node:${options.binaries.kubernetesVersion}-${await inputsKey(options.binaries)}`;
   const env = dockerEnv(options.engine);
-  if (await docker(env, ['image', 'inspect', '--format', '{{.Id}}', tag]).then(() => true, () => false)) return tag;
+  if (
+    await docker(env, ['image', 'inspect', '--format', '{{.Id}}', tag]).then(
+      () => true,
+      () => false,
+    )
+  )
+    return tag;
   const started = Date.now();
   options.log(`building kind's node image ${tag} (once; kept by the engine under ${options.cacheDir})...`);
   const work = await mkdtemp(join(tmpdir(), 'flant-kind-node-'));
@@ -107,7 +128,8 @@ async function buildBase(options: NodeImageOptions, env: NodeJS.ProcessEnv, work
     'chmod 755 /kind /kind/bin /kind/bin/* /usr/local/bin/entrypoint /usr/local/bin/clean-install',
     'find /lib/systemd/system/sysinit.target.wants/ -name systemd-tmpfiles-setup.service -delete',
     'rm -f /lib/systemd/system/multi-user.target.wants/* /etc/systemd/system/*.wants/* /lib/systemd/system/local-fs.target.wants/*',
-    'rm -f /lib/systemd/system/sockets.target.wants/*udev* /lib/systemd/system/sockets.target.wants/*initctl* /lib/systemd/system/basic.target.wants/*',
+    'rm -f /lib/systemd/system/sockets.target.wants/*udev* /lib/systemd/system/sockets.target.wants/*initctl* ' +
+      '/lib/systemd/system/basic.target.wants/*',
     'echo ReadKMsg=no >> /etc/systemd/journald.conf',
     'ln -sf /usr/lib/systemd/systemd /sbin/init',
     // Debian's paths where kind's units and containerd's defaults look elsewhere.
@@ -117,21 +139,30 @@ async function buildBase(options: NodeImageOptions, env: NodeJS.ProcessEnv, work
     'systemctl mask systemd-binfmt.service',
     'mkdir -p /etc/kubernetes/manifests',
     // kind's runtime spec: containerd's default with kind's product_uuid hook and no rlimits.
-    "ctr oci spec | jq '.hooks.createContainer[.hooks.createContainer|length] |= . + {\"path\": \"/kind/bin/mount-product-files.sh\"}' | jq 'del(.process.rlimits)' > /etc/containerd/cri-base.json",
+    'ctr oci spec | jq \'.hooks.createContainer[.hooks.createContainer|length] |= . + {"path": "/kind/bin/mount-product-files.sh"}\' | jq ' +
+      "'del(.process.rlimits)' > /etc/containerd/cri-base.json",
     'rm -rf /var/lib/apt/lists/* /var/cache/apt/* /usr/share/doc/* /usr/share/man/*',
   ].join('\n');
   await writeFile(join(work, 'base-setup.sh'), setup);
-  await mmdebstrap([...nodePackages], rootfs, [
-    `cp -a ${shellQuote(kindFiles)}/. "$1"/`,
-    `chmod -R u+w "$1"/kind "$1"/etc/containerd "$1"/etc/systemd/system "$1"/usr/local/bin`,
-    `cp ${shellQuote(join(work, 'base-setup.sh'))} "$1"/tmp/setup.sh && chroot "$1" sh /tmp/setup.sh && rm "$1"/tmp/setup.sh`,
-  ], options.log);
+  await mmdebstrap(
+    [...nodePackages],
+    rootfs,
+    [
+      `cp -a ${shellQuote(kindFiles)}/. "$1"/`,
+      `chmod -R u+w "$1"/kind "$1"/etc/containerd "$1"/etc/systemd/system "$1"/usr/local/bin`,
+      `cp ${shellQuote(join(work, 'base-setup.sh'))} "$1"/tmp/setup.sh && chroot "$1" sh /tmp/setup.sh && rm "$1"/tmp/setup.sh`,
+    ],
+    options.log,
+  );
   const tag = 'flant-integration/kind-base:build';
   await docker(env, [
     'import',
-    '--change', 'ENV container=docker',
-    '--change', 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]',
-    rootfs, tag,
+    '--change',
+    'ENV container=docker',
+    '--change',
+    'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]',
+    rootfs,
+    tag,
   ]);
   return tag;
 }
@@ -146,9 +177,17 @@ interface ComponentImage {
 async function buildComponentImages(options: NodeImageOptions, work: string): Promise<ComponentImage[]> {
   const { binaries } = options;
   const { stdout } = await execFileAsync(binaries.kubeadm, ['config', 'images', 'list', '--kubernetes-version', binaries.kubernetesVersion]);
-  const references = stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  const references = stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const proxyRootfs = join(work, 'kube-proxy-base.tar');
-  await mmdebstrap([...kubeProxyPackages], proxyRootfs, ['rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/* "$1"/usr/share/doc/* "$1"/usr/share/man/*'], options.log);
+  await mmdebstrap(
+    [...kubeProxyPackages],
+    proxyRootfs,
+    ['rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/* "$1"/usr/share/doc/* "$1"/usr/share/man/*'],
+    options.log,
+  );
   const images: ComponentImage[] = [];
   for (const reference of references) {
     const name = reference.split('/').pop()?.split(':')[0] ?? '';
@@ -227,13 +266,25 @@ async function componentImage(plan: ComponentPlan, reference: string, archive: s
  * gets the binaries, the CNI configuration and the sandbox image's name, then the component
  * images imported into its containerd, and is committed with kind's entrypoint.
  */
-async function buildNode(options: NodeImageOptions, env: NodeJS.ProcessEnv, base: string, images: readonly ComponentImage[], tag: string, work: string): Promise<void> {
+async function buildNode(
+  options: NodeImageOptions,
+  env: NodeJS.ProcessEnv,
+  base: string,
+  images: readonly ComponentImage[],
+  tag: string,
+  work: string,
+): Promise<void> {
   const { binaries } = options;
   const name = `flant-kind-build-${process.pid}`;
   await docker(env, ['rm', '-f', name]).catch(() => undefined);
   await docker(env, ['run', '-d', '--name', name, '--entrypoint', 'sleep', '--security-opt', 'seccomp=unconfined', base, 'infinity']);
   try {
-    for (const [binary, path] of [[binaries.kubelet, '/usr/bin/kubelet'], [binaries.kubeadm, '/usr/bin/kubeadm'], [binaries.kubectl, '/usr/bin/kubectl'], [binaries.crictl, '/usr/local/bin/crictl']] as const) {
+    for (const [binary, path] of [
+      [binaries.kubelet, '/usr/bin/kubelet'],
+      [binaries.kubeadm, '/usr/bin/kubeadm'],
+      [binaries.kubectl, '/usr/bin/kubectl'],
+      [binaries.crictl, '/usr/local/bin/crictl'],
+    ] as const) {
       await docker(env, ['cp', binary, `${name}:${path}`]);
     }
     await writeFile(join(work, 'version'), binaries.kubernetesVersion);
@@ -246,43 +297,86 @@ async function buildNode(options: NodeImageOptions, env: NodeJS.ProcessEnv, base
     // The sandbox image kubeadm names; and oom_score_adj kept at or above containerd's own, as
     // for rootless kind: lowering it needs CAP_SYS_RESOURCE, which these machines' sandbox lacks
     // (runc's child dies and containerd says only "can't get final child's PID from pipe").
-    const containerdConfig = [`s|sandbox_image = .*|sandbox_image = "${pause.reference}"|`, 's|restrict_oom_score_adj = false|restrict_oom_score_adj = true|'];
-    await docker(env, ['exec', name, 'sh', '-euc', `chmod 755 /usr/bin/kubelet /usr/bin/kubeadm /usr/bin/kubectl /usr/local/bin/crictl; ${containerdConfig.map((e) => `sed -i '${e}' /etc/containerd/config.toml`).join('; ')}`]);
+    const containerdConfig = [
+      `s|sandbox_image = .*|sandbox_image = "${pause.reference}"|`,
+      's|restrict_oom_score_adj = false|restrict_oom_score_adj = true|',
+    ];
+    await docker(env, [
+      'exec',
+      name,
+      'sh',
+      '-euc',
+      `chmod 755 /usr/bin/kubelet /usr/bin/kubeadm /usr/bin/kubectl /usr/local/bin/crictl; ` +
+        `${containerdConfig.map((e) => `sed -i '${e}' /etc/containerd/config.toml`).join('; ')}`,
+    ]);
     await docker(env, ['exec', name, 'bash', '-c', 'nohup containerd > /var/log/containerd-build.log 2>&1 &']);
-    await docker(env, ['exec', name, 'bash', '-euc', 'for i in $(seq 1 50); do [ -S /run/containerd/containerd.sock ] && ctr version >/dev/null 2>&1 && exit 0; sleep 0.2; done; cat /var/log/containerd-build.log; exit 1']);
+    await docker(env, [
+      'exec',
+      name,
+      'bash',
+      '-euc',
+      'for i in $(seq 1 50); do [ -S /run/containerd/containerd.sock ] && ctr version >/dev/null 2>&1 && exit 0; sleep 0.2; done; cat ' +
+        '/var/log/containerd-build.log; exit 1',
+    ]);
     for (const image of images) {
-      await dockerWithInput(env, ['exec', '-i', name, 'ctr', '--namespace=k8s.io', 'images', 'import', '--all-platforms', '--no-unpack', '--digests', '-'], image.archive);
+      await dockerWithInput(
+        env,
+        ['exec', '-i', name, 'ctr', '--namespace=k8s.io', 'images', 'import', '--all-platforms', '--no-unpack', '--digests', '-'],
+        image.archive,
+      );
     }
     const listed = await docker(env, ['exec', name, 'ctr', '--namespace=k8s.io', 'images', 'list', '-q']);
     for (const image of images) {
-      if (!listed.split('\n').includes(image.reference)) throw new Error(`the node's containerd does not list ${image.reference} after importing it:\n${listed}`);
+      if (!listed.split('\n').includes(image.reference))
+        throw new Error(`the node's containerd does not list ${image.reference} after importing it:\n${listed}`);
     }
     // `sleep` is the container's init and reaps nothing: a stopped containerd stays a zombie, so only live states count.
-    await docker(env, ['exec', name, 'sh', '-c', 'pkill containerd; for i in $(seq 1 50); do pgrep -r RSD containerd >/dev/null || exit 0; sleep 0.2; done; exit 1']);
+    await docker(env, [
+      'exec',
+      name,
+      'sh',
+      '-c',
+      'pkill containerd; for i in $(seq 1 50); do pgrep -r RSD containerd >/dev/null || exit 0; sleep 0.2; done; exit 1',
+    ]);
     await docker(env, ['exec', name, 'sh', '-c', 'rm -rf /var/log/containerd-build.log /tmp/*']);
-    await docker(env, ['commit', '--change', 'ENTRYPOINT [ "/usr/local/bin/entrypoint", "/sbin/init" ]', '--change', 'ENV HTTP_PROXY="" HTTPS_PROXY="" NO_PROXY=""', name, tag]);
+    await docker(env, [
+      'commit',
+      '--change',
+      'ENTRYPOINT [ "/usr/local/bin/entrypoint", "/sbin/init" ]',
+      '--change',
+      'ENV HTTP_PROXY="" HTTPS_PROXY="" NO_PROXY=""',
+      name,
+      tag,
+    ]);
   } finally {
     await docker(env, ['rm', '-f', '-v', name]).catch(() => undefined);
   }
 }
 
-/** Makes a Debian root file system tarball with `packages`, running each customize hook (shell, `$1` the root); installs Debian's mmdebstrap first when missing. */
+/**
+ * Makes a Debian root file system tarball with `packages`, running each customize hook (shell, `$1` the root); installs Debian's mmdebstrap first
+ * when missing.
+ */
 async function mmdebstrap(packages: readonly string[], output: string, hooks: readonly string[], log: (line: string) => void): Promise<void> {
   await ensureDebian('mmdebstrap', 'mmdebstrap', log);
   const started = Date.now();
   log(`mmdebstrap ${debianSuite} with ${packages.join(', ')}...`);
   const mirror = 'http://deb.debian.org/debian';
-  await spawnChecked('mmdebstrap', [
-    '--variant=minbase',
-    '--mode=root',
-    `--include=${packages.join(',')}`,
-    ...hooks.map((h) => `--customize-hook=${h}`),
-    debianSuite,
-    output,
-    `deb ${mirror} ${debianSuite} main`,
-    `deb ${mirror} ${debianSuite}-updates main`,
-    `deb http://deb.debian.org/debian-security ${debianSuite}-security main`,
-  ], { ...process.env, SOURCE_DATE_EPOCH: '0' });
+  await spawnChecked(
+    'mmdebstrap',
+    [
+      '--variant=minbase',
+      '--mode=root',
+      `--include=${packages.join(',')}`,
+      ...hooks.map((h) => `--customize-hook=${h}`),
+      debianSuite,
+      output,
+      `deb ${mirror} ${debianSuite} main`,
+      `deb ${mirror} ${debianSuite}-updates main`,
+      `deb http://deb.debian.org/debian-security ${debianSuite}-security main`,
+    ],
+    { ...process.env, SOURCE_DATE_EPOCH: '0' },
+  );
   log(`  made ${output.split('/').pop() ?? ''} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
@@ -321,7 +415,8 @@ function spawnChecked(command: string, args: readonly string[], env: NodeJS.Proc
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
     child.on('error', (err) => reject(new Error(`cannot run ${command}: ${err.message}`, { cause: err })));
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.slice(0, 4).join(' ')} exited with ${code}:\n${output}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${command} ${args.slice(0, 4).join(' ')} exited with ${code}:\n${output}`)),
+    );
   });
 }
-

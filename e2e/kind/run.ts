@@ -27,7 +27,10 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`kubeconfig: ${kubeconfig}\n`);
     return 0;
   }
-  const result = spawnSync('npx', ['vitest', 'run', '--project', 'e2e', 'e2e/kind/kind.spec.ts'], { stdio: 'inherit', env: { ...process.env, E2E_KIND: '1' } });
+  const result = spawnSync('npx', ['vitest', 'run', '--project', 'e2e', 'e2e/kind/kind.spec.ts'], {
+    stdio: 'inherit',
+    env: { ...process.env, E2E_KIND: '1' },
+  });
   return result.status ?? 1;
 }
 

@@ -3,7 +3,13 @@
 /** One line of the stand-ins' log. */
 export type StandinLine =
   | { readonly server: 'madison'; readonly method: string; readonly path: string; readonly host: string; readonly body: string }
-  | { readonly server: 'connect'; readonly path: string; readonly licence: boolean; readonly pricing?: readonly PricingSample[]; readonly error?: string };
+  | {
+      readonly server: 'connect';
+      readonly path: string;
+      readonly licence: boolean;
+      readonly pricing?: readonly PricingSample[];
+      readonly error?: string;
+    };
 
 /** A flant_pricing_* sample as the stand-in decoded it. */
 export interface PricingSample {

@@ -23,7 +23,12 @@ async function main(): Promise<void> {
   if (!licence) throw new Error('LICENCE is not set');
   const dir = process.env.TLS_DIR ?? '/tls';
   const tls = { cert: readFileSync(join(dir, 'tls.crt')), key: readFileSync(join(dir, 'tls.key')) };
-  const madison = new FakeMadison({ host: '0.0.0.0', port: standinPorts.madison, tls, onRequest: (r) => line({ server: 'madison', ...r, body: r.body.slice(0, 8192) }) });
+  const madison = new FakeMadison({
+    host: '0.0.0.0',
+    port: standinPorts.madison,
+    tls,
+    onRequest: (r) => line({ server: 'madison', ...r, body: r.body.slice(0, 8192) }),
+  });
   const connect = new FakeConnect(licence, {
     host: '0.0.0.0',
     port: standinPorts.connect,
@@ -39,7 +44,11 @@ async function main(): Promise<void> {
       if (!push) continue;
       const pricing = push.series
         .filter((s) => s.labels.__name__?.startsWith('flant_pricing_'))
-        .map((s) => ({ name: s.labels.__name__ ?? '', labels: Object.fromEntries(Object.entries(s.labels).filter(([k]) => k !== '__name__')), value: s.samples.at(-1)?.value ?? Number.NaN }));
+        .map((s) => ({
+          name: s.labels.__name__ ?? '',
+          labels: Object.fromEntries(Object.entries(s.labels).filter(([k]) => k !== '__name__')),
+          value: s.samples.at(-1)?.value ?? Number.NaN,
+        }));
       line({ server: 'connect', path: '/v1/remote_write', licence: push.authorization === `Bearer ${licence}`, pricing });
     }
     for (const error of connect.badRemoteWrites.splice(0)) line({ server: 'connect', path: '/v1/remote_write', licence: false, error });

@@ -28,7 +28,9 @@ export async function ensureKstatus(log: (line: string) => void = (line) => proc
   const digest = createHash('sha256');
   for (const f of ['go.mod', 'go.sum', 'main.go']) digest.update(await readFile(join(src, f)));
   const dir = join(defaultCacheDir(), `kstatus-${cliUtilsVersion}-${digest.digest('hex').slice(0, 12)}`);
-  await ensureBuilt(dir, ['kstatus'], `kstatus (sigs.k8s.io/cli-utils ${cliUtilsVersion})`, log, (out) => runGo(['build', '-trimpath', '-ldflags=-s -w', '-o', join(out, 'kstatus'), '.'], src));
+  await ensureBuilt(dir, ['kstatus'], `kstatus (sigs.k8s.io/cli-utils ${cliUtilsVersion})`, log, (out) =>
+    runGo(['build', '-trimpath', '-ldflags=-s -w', '-o', join(out, 'kstatus'), '.'], src),
+  );
   return join(dir, 'kstatus');
 }
 
@@ -60,7 +62,12 @@ export async function argoHealthOf(lua: string, obj: unknown): Promise<Health> {
 export function luaLiteral(value: unknown): string {
   if (value === null || value === undefined) return 'nil';
   if (typeof value === 'boolean' || typeof value === 'number') return String(value);
-  if (typeof value === 'string') return `"${[...Buffer.from(value, 'utf8')].map((b) => (b >= 0x20 && b < 0x7f && b !== 0x22 && b !== 0x5c ? String.fromCharCode(b) : `\\${String(b).padStart(3, "0")}`)).join('')}"`;
+  if (typeof value === 'string') {
+    const printable = (b: number) => b >= 0x20 && b < 0x7f && b !== 0x22 && b !== 0x5c;
+    return `"${[...Buffer.from(value, 'utf8')].map((b) => (printable(b) ? String.fromCharCode(b) : `\\${String(b).padStart(3, '0')}`)).join('')}"`;
+  }
   if (Array.isArray(value)) return `{${value.map(luaLiteral).join(', ')}}`;
-  return `{${Object.entries(value as Record<string, unknown>).map(([k, v]) => `[${luaLiteral(k)}] = ${luaLiteral(v)}`).join(', ')}}`;
+  return `{${Object.entries(value as Record<string, unknown>)
+    .map(([k, v]) => `[${luaLiteral(k)}] = ${luaLiteral(v)}`)
+    .join(', ')}}`;
 }

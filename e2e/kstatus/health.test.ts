@@ -7,7 +7,13 @@ describe('the Argo CD health check', () => {
     const script = readFileSync('config/argocd/flantintegration-health.lua', 'utf8');
     const readme = readFileSync('README.md', 'utf8');
     const block = /resource\.customizations\.health\.integration\.flant\.com_FlantIntegration: \|\n((?: {4}.*\n|\n)+)```/.exec(readme)?.[1] ?? '';
-    expect(block.split('\n').map((l) => l.replace(/^ {4}/, '')).join('\n').trimEnd()).toBe(script.trimEnd());
+    expect(
+      block
+        .split('\n')
+        .map((l) => l.replace(/^ {4}/, ''))
+        .join('\n')
+        .trimEnd(),
+    ).toBe(script.trimEnd());
   });
 });
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { grantsOf, parseAudit, refused, transientlyRefused, uncovered, unused, usesOf, wildcards, type Grant } from './audit.js';
 
 const user = 'system:serviceaccount:ns:ctl';
-const line = (verb: string, ref: Record<string, string>, code = 200, uri = '/x') => JSON.stringify({ verb, user: { username: user }, objectRef: ref, responseStatus: { code }, requestURI: uri, stage: 'ResponseComplete' });
+const line = (verb: string, ref: Record<string, string>, code = 200, uri = '/x') =>
+  JSON.stringify({ verb, user: { username: user }, objectRef: ref, responseStatus: { code }, requestURI: uri, stage: 'ResponseComplete' });
 
 const log = [
   line('list', { resource: 'secrets', namespace: 'a' }),
@@ -11,7 +12,13 @@ const log = [
   line('get', { resource: 'configmaps', namespace: 'a', name: 'c' }),
   line('list', { resource: 'secrets', namespace: 'a' }, 403),
   JSON.stringify({ verb: 'get', user: { username: user }, requestURI: '/version', stage: 'ResponseComplete' }),
-  JSON.stringify({ verb: 'get', user: { username: 'someone-else' }, objectRef: { resource: 'pods' }, requestURI: '/api/v1/pods', stage: 'ResponseComplete' }),
+  JSON.stringify({
+    verb: 'get',
+    user: { username: 'someone-else' },
+    objectRef: { resource: 'pods' },
+    requestURI: '/api/v1/pods',
+    stage: 'ResponseComplete',
+  }),
 ].join('\n');
 
 describe('least privilege from the audit log', () => {
@@ -22,7 +29,13 @@ describe('least privilege from the audit log', () => {
   ];
 
   it('reads only resource requests of the user, with the name of a field selector', () => {
-    expect(uses.map((u) => `${u.verb} ${u.resource} ${u.name}`)).toEqual(['list secrets ', 'watch secrets one', 'patch services s', 'get configmaps c', 'list secrets ']);
+    expect(uses.map((u) => `${u.verb} ${u.resource} ${u.name}`)).toEqual([
+      'list secrets ',
+      'watch secrets one',
+      'patch services s',
+      'get configmaps c',
+      'list secrets ',
+    ]);
   });
 
   it('names what was refused, what no grant of ours covers, and what was granted but never used', () => {
@@ -45,7 +58,10 @@ describe('least privilege from the audit log', () => {
       { kind: 'ServiceAccount', metadata: { name: 's' } },
     ];
     const parsed = grantsOf(objects);
-    expect(parsed.map((g) => [g.from, g.namespaces])).toEqual([['ClusterRole c', undefined], ['Role a/r', ['a']]]);
+    expect(parsed.map((g) => [g.from, g.namespaces])).toEqual([
+      ['ClusterRole c', undefined],
+      ['Role a/r', ['a']],
+    ]);
     expect(wildcards(parsed)).toEqual(['ClusterRole c']);
   });
 });

@@ -8,7 +8,13 @@
 export interface AuditEvent {
   readonly verb: string;
   readonly user: { readonly username: string };
-  readonly objectRef?: { readonly apiGroup?: string; readonly resource?: string; readonly subresource?: string; readonly namespace?: string; readonly name?: string };
+  readonly objectRef?: {
+    readonly apiGroup?: string;
+    readonly resource?: string;
+    readonly subresource?: string;
+    readonly namespace?: string;
+    readonly name?: string;
+  };
   readonly responseStatus?: { readonly code?: number };
   readonly requestURI: string;
   readonly stage?: string;
@@ -101,7 +107,13 @@ export function transientlyRefused(uses: readonly Use[]): string[] {
 
 /** Uses that succeeded without any of `grants` covering them (allowed by some other binding). */
 export function uncovered(uses: readonly Use[], grants: readonly Grant[]): string[] {
-  return [...new Set(uses.filter((u) => u.code !== 403 && !grants.some((g) => covers(g, u))).map((u) => `${u.verb} ${u.group}/${u.resource}${u.namespace ? ` in ${u.namespace}` : ''}`))].sort();
+  return [
+    ...new Set(
+      uses
+        .filter((u) => u.code !== 403 && !grants.some((g) => covers(g, u)))
+        .map((u) => `${u.verb} ${u.group}/${u.resource}${u.namespace ? ` in ${u.namespace}` : ''}`),
+    ),
+  ].sort();
 }
 
 /**
@@ -109,7 +121,12 @@ export function uncovered(uses: readonly Use[], grants: readonly Grant[]): strin
  * falls under exactly that grant's (group, resource, verb, names, namespaces), or `delegated`
  * grants it on (RBAC lets one grant only what one holds), or it is an `exception`.
  */
-export function unused(grants: readonly Grant[], uses: readonly Use[], delegated: readonly Grant[] = [], exceptions: readonly Exception[] = []): string[] {
+export function unused(
+  grants: readonly Grant[],
+  uses: readonly Use[],
+  delegated: readonly Grant[] = [],
+  exceptions: readonly Exception[] = [],
+): string[] {
   const out: string[] = [];
   for (const g of grants) {
     for (const group of g.apiGroups) {
@@ -134,7 +151,10 @@ export function wildcards(grants: readonly Grant[]): string[] {
 }
 
 /** The rules of ClusterRoles and Roles among `objects` (as the cdk8s app renders them). */
-export function grantsOf(objects: ReadonlyArray<Record<string, unknown>>, roleNamespaces: (role: { name: string; namespace: string }) => readonly string[] = (r) => [r.namespace]): Grant[] {
+export function grantsOf(
+  objects: ReadonlyArray<Record<string, unknown>>,
+  roleNamespaces: (role: { name: string; namespace: string }) => readonly string[] = (r) => [r.namespace],
+): Grant[] {
   return objects.flatMap((o) => {
     if (o.kind !== 'ClusterRole' && o.kind !== 'Role') return [];
     const meta = o.metadata as { name: string; namespace?: string };

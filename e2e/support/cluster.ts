@@ -13,7 +13,11 @@ export interface StoredCondition {
 }
 
 /** The FlantIntegration `default` as stored, or undefined. */
-export async function getFlantIntegration(kubeconfig: string): Promise<{ metadata: { resourceVersion: string; finalizers?: string[] }; status?: { conditions?: StoredCondition[]; clusterUUID?: string } } | undefined> {
+export async function getFlantIntegration(
+  kubeconfig: string,
+): Promise<
+  { metadata: { resourceVersion: string; finalizers?: string[] }; status?: { conditions?: StoredCondition[]; clusterUUID?: string } } | undefined
+> {
   const result = await kubectl(kubeconfig, ['get', 'flantintegration', 'default', '-o', 'json']);
   return result.code === 0 ? JSON.parse(result.stdout) : undefined;
 }
@@ -44,7 +48,9 @@ export function namespace(name: string): string {
   return JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
 }
 
-/** Creates a spec's workloads namespace (`restricted` enforced) and grants the controller its Secrets, as the install does for d8-flant-integration. */
+/**
+ * Creates a spec's workloads namespace (`restricted` enforced) and grants the controller its Secrets, as the install does for d8-flant-integration.
+ */
 export async function workloadsNamespace(kubeconfig: string, name: string): Promise<void> {
   await apply(kubeconfig, namespace(name));
   await grantWorkloadsNamespace(kubeconfig, name);

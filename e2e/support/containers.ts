@@ -41,7 +41,15 @@ export class Containers {
 
   private hardened(env: Record<string, string>): string[] {
     const vars = Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
-    return ['--network=host', '--read-only', '--cap-drop=ALL', '--security-opt=no-new-privileges', '--user=65532', `--volume=${this.configDir}:/config:ro`, ...vars];
+    return [
+      '--network=host',
+      '--read-only',
+      '--cap-drop=ALL',
+      '--security-opt=no-new-privileges',
+      '--user=65532',
+      `--volume=${this.configDir}:/config:ro`,
+      ...vars,
+    ];
   }
 
   /** Runs the image with `args` to its end and returns what it printed. */
@@ -59,7 +67,10 @@ export class Containers {
     const id = (await this.docker(['create', this.image])).trim();
     try {
       const { stdout } = await run('sh', ['-c', `docker export ${id} | tar -t`], { env: dockerEnv(this.engine), maxBuffer: 256 * 1024 * 1024 });
-      return stdout.split('\n').map((f) => f.replace(/^\.?\//, '').replace(/\/$/, '')).filter(Boolean);
+      return stdout
+        .split('\n')
+        .map((f) => f.replace(/^\.?\//, '').replace(/\/$/, ''))
+        .filter(Boolean);
     } finally {
       await this.docker(['rm', id]);
     }
@@ -82,7 +93,9 @@ export class Containers {
     const started = Date.now();
     await this.docker(['stop', `--time=${graceSeconds}`, `${this.prefix}${name}`]);
     const seconds = (Date.now() - started) / 1000;
-    const [exitCode, oomKilled] = (await this.docker(['inspect', '--format', '{{.State.ExitCode}} {{.State.OOMKilled}}', `${this.prefix}${name}`])).trim().split(' ');
+    const [exitCode, oomKilled] = (await this.docker(['inspect', '--format', '{{.State.ExitCode}} {{.State.OOMKilled}}', `${this.prefix}${name}`]))
+      .trim()
+      .split(' ');
     return { exitCode: Number(exitCode), oomKilled: oomKilled === 'true', seconds };
   }
 

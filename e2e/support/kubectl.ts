@@ -11,7 +11,10 @@ export interface KubectlResult {
   readonly stderr: string;
 }
 
-/** Runs kubectl with `args` (the binary: $E2E_KUBECTL, set by the global setup, else the injected one), feeding `input` on stdin; never rejects on a non-zero exit. */
+/**
+ * Runs kubectl with `args` (the binary: $E2E_KUBECTL, set by the global setup, else the injected one), feeding `input` on stdin; never rejects on a
+ * non-zero exit.
+ */
 export function kubectl(kubeconfig: string, args: string[], input?: string): Promise<KubectlResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.env.E2E_KUBECTL || inject('kubectl'), [`--kubeconfig=${kubeconfig}`, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });

@@ -79,7 +79,10 @@ export const Reason = {
   DiscoveryFailed: 'DiscoveryFailed',
   /** No Madison backend is known yet. */
   NoBackends: 'NoBackends',
-  /** The stored spec does not pass the controller's own checks (an older or edited CRD let it in): the message names the field; nothing is changed until it is fixed. */
+  /**
+   * The stored spec does not pass the controller's own checks (an older or edited CRD let it in): the message names the field; nothing is changed
+   * until it is fixed.
+   */
   SpecInvalid: 'SpecInvalid',
 } as const;
 

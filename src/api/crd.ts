@@ -8,15 +8,7 @@ import { createRequire } from 'node:module';
 import type { ZodType, ZodTypeAny, ZodTypeDef } from 'zod';
 import { ConditionType } from './conditions.js';
 import { extensionsOf, type CelRule } from './extensions.js';
-import {
-  flantIntegrationSpecSchema,
-  flantIntegrationStatusSchema,
-  group,
-  kind,
-  objectValidations,
-  plural,
-  version,
-} from './schema.js';
+import { flantIntegrationSpecSchema, flantIntegrationStatusSchema, group, kind, objectValidations, plural, version } from './schema.js';
 
 /** An OpenAPI v3 schema node as Kubernetes reads it. */
 export type JSONSchemaNode = { [key: string]: unknown };
@@ -103,7 +95,12 @@ function conditionColumn(name: string, type: string, field: 'status' | 'reason',
 /** The printer columns of `kubectl get flantintegrations`. */
 const printerColumns: JSONSchemaNode[] = [
   conditionColumn('Ready', ConditionType.Ready, 'status', 'Every enabled component works.'),
-  { name: 'Madison', type: 'integer', jsonPath: '.status.madison.proxies', description: 'madison-proxy Deployments in place now (one per Madison backend); 0 once removed without a license.' },
+  {
+    name: 'Madison',
+    type: 'integer',
+    jsonPath: '.status.madison.proxies',
+    description: 'madison-proxy Deployments in place now (one per Madison backend); 0 once removed without a license.',
+  },
   conditionColumn('Metrics', ConditionType.MetricsShippingReady, 'reason', 'Why metrics are shipped or not: Ready, Disabled, CRDNotInstalled, ...'),
   conditionColumn('Logs', ConditionType.LogShippingReady, 'reason', 'Why logs are shipped or not: Ready, Disabled, CRDNotInstalled, ...'),
   conditionColumn('Upmeter', ConditionType.UpmeterReady, 'reason', 'Why SLA metrics are shipped or not: Ready, Disabled, CRDNotInstalled, ...'),
@@ -114,7 +111,8 @@ const printerColumns: JSONSchemaNode[] = [
 export function openAPIV3Schema(): JSONSchemaNode {
   return {
     type: 'object',
-    description: 'FlantIntegration connects the cluster to Flant\'s services: Madison alerts, metrics, logs and SLA metrics. One per cluster, named "default".',
+    description:
+      'FlantIntegration connects the cluster to Flant\'s services: Madison alerts, metrics, logs and SLA metrics. One per cluster, named "default".',
     properties: {
       apiVersion: { type: 'string', description: 'Versioned schema of this representation of an object.' },
       kind: { type: 'string', description: 'REST resource this object represents.' },

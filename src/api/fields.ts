@@ -27,7 +27,9 @@ export function text(description: string, min: number, max: number): z.ZodEffect
   const chars = (v: string) => [...v].length;
   const schema = z
     .string()
-    .refine((v) => chars(v) >= min && chars(v) <= max, { message: min > 0 ? `must be ${min} to ${max} characters` : `must be at most ${max} characters` })
+    .refine((v) => chars(v) >= min && chars(v) <= max, {
+      message: min > 0 ? `must be ${min} to ${max} characters` : `must be at most ${max} characters`,
+    })
     .describe(description);
   return k8s(schema, { ...(min > 0 ? { minLength: min } : {}), maxLength: max });
 }
@@ -45,10 +47,13 @@ const urlMessage = 'must be an http:// or https:// URL: host[:port] and an optio
 /** An http or https URL (see {@link urlPattern}), its port at most 65535. */
 export function httpURL(description: string): z.ZodEffects<z.ZodString> {
   const inner = z.string().max(maxURLLength).regex(urlPattern, { message: urlMessage }).describe(description);
-  const schema = inner.refine((v) => {
-    const port = /^[a-z]+:\/\/(?:[^/?#[\]]+|\[[^\]]*\]):([0-9]+)/.exec(v)?.[1];
-    return port === undefined || Number(port) <= 65535;
-  }, { message: 'must have a port from 0 to 65535' });
+  const schema = inner.refine(
+    (v) => {
+      const port = /^[a-z]+:\/\/(?:[^/?#[\]]+|\[[^\]]*\]):([0-9]+)/.exec(v)?.[1];
+      return port === undefined || Number(port) <= 65535;
+    },
+    { message: 'must have a port from 0 to 65535' },
+  );
   return k8s(schema, {
     validations: [
       {
@@ -75,47 +80,39 @@ export function mayCarryCredential(url: URL): boolean {
 export function secureURL(description: string, sent = 'the license'): z.ZodEffects<z.ZodEffects<z.ZodString>> {
   const message = `must be an https:// URL (http:// only to a loopback host): ${sent} is sent to it`;
   const inner = httpURL(description);
-  const schema = inner.refine((v) => {
-    try {
-      return mayCarryCredential(new URL(v));
-    } catch {
-      return false;
-    }
-  }, { message });
+  const schema = inner.refine(
+    (v) => {
+      try {
+        return mayCarryCredential(new URL(v));
+      } catch {
+        return false;
+      }
+    },
+    { message },
+  );
   const hosts = loopbackHosts.map((h) => `'${h}'`).join(', ');
   // The CRD reads the rules of the outer node: carry the inner URL rule with this one.
   return k8s(schema, {
-    validations: [...(extensionsOf(inner._def)?.validations ?? []), { rule: `!isURL(self) || url(self).getScheme() == 'https' || url(self).getHostname() in [${hosts}]`, message }],
+    validations: [
+      ...(extensionsOf(inner._def)?.validations ?? []),
+      { rule: `!isURL(self) || url(self).getScheme() == 'https' || url(self).getHostname() in [${hosts}]`, message },
+    ],
   });
 }
 
 /** A DNS label: a namespace name, for example. */
 export function dnsLabel(description: string): z.ZodString {
-  return z
-    .string()
-    .min(1)
-    .max(63)
-    .regex(dnsLabelPattern, { message: 'must be a lowercase RFC 1123 label' })
-    .describe(description);
+  return z.string().min(1).max(63).regex(dnsLabelPattern, { message: 'must be a lowercase RFC 1123 label' }).describe(description);
 }
 
 /** A DNS name (RFC 1123 subdomain): an object name or a host name. */
 export function dnsName(description: string): z.ZodString {
-  return z
-    .string()
-    .min(1)
-    .max(253)
-    .regex(dnsNamePattern, { message: 'must be a lowercase RFC 1123 DNS name' })
-    .describe(description);
+  return z.string().min(1).max(253).regex(dnsNamePattern, { message: 'must be a lowercase RFC 1123 DNS name' }).describe(description);
 }
 
 /** A duration such as `30s`, `10m` or `1h`. */
 export function duration(description: string): z.ZodString {
-  return z
-    .string()
-    .max(32)
-    .regex(durationPattern, { message: 'must be a duration such as 30s, 10m or 1h' })
-    .describe(description);
+  return z.string().max(32).regex(durationPattern, { message: 'must be a duration such as 30s, 10m or 1h' }).describe(description);
 }
 
 /** A duration of at least `minimum` (such as `30s`): a zero or tiny interval would be a hot loop. */
@@ -136,7 +133,7 @@ export function secretKeyRef(description: string) {
         .min(1)
         .max(253)
         .regex(secretKeyPattern, { message: 'must be a valid Secret data key' })
-        .describe('Key in the Secret\'s data that holds the value.'),
+        .describe("Key in the Secret's data that holds the value."),
     })
     .strict()
     .describe(description);
@@ -157,4 +154,3 @@ export function secretRef(description: string) {
 export function enabledSwitch(what: string) {
   return z.boolean().default(true).describe(`Whether to ${what}.`);
 }
-

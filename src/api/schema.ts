@@ -35,7 +35,8 @@ const proxySchema = z
       .optional()
       .describe('Hosts, domains and CIDRs reached directly, without the proxy (NO_PROXY).'),
     credentialsSecretRef: secretRef(
-      'Secret with the proxy\'s credentials under the keys username and password (a kubernetes.io/basic-auth Secret), in a namespace whose Secrets may be read. The proxy URLs carry no credentials.',
+      "Secret with the proxy's credentials under the keys username and password (a kubernetes.io/basic-auth Secret), in a namespace whose " +
+        'Secrets may be read. The proxy URLs carry no credentials.',
     ).optional(),
   })
   .strict()
@@ -57,16 +58,14 @@ const madisonSchema = z
     authKeySecretRef: secretKeyRef(
       'A pre-issued Madison key. When absent, the controller registers the cluster with Connect and stores the issued key itself.',
     ).optional(),
-    backendsHost: dnsName('DNS name whose A records are the Madison backends; one proxy runs per address.').default(
-      defaultBackendsHost,
-    ),
+    backendsHost: dnsName('DNS name whose A records are the Madison backends; one proxy runs per address.').default(defaultBackendsHost),
     discoveryInterval: durationAtLeast('How often the backends host is resolved again; at least 30s.', '30s').default('10m'),
     grafanaURL: httpURL('Grafana URL sent to Madison at registration.').optional(),
     prometheusURL: httpURL('Prometheus URL sent to Madison at registration.').optional(),
   })
   .strict()
   .default({})
-  .describe('Alerts: Prometheus alerts go to Madison, Flant\'s incident service.');
+  .describe("Alerts: Prometheus alerts go to Madison, Flant's incident service.");
 
 /** Programs that can ship the metrics, each with a configuration in its own format. */
 export const metricsAgents = ['Alloy', 'GrafanaAgent'] as const;
@@ -79,18 +78,26 @@ export const defaultAgentImages: Readonly<Record<(typeof metricsAgents)[number],
 const metricsSchema = z
   .object({
     enabled: enabledSwitch('ship pricing and telemetry metrics through the metrics agent'),
-    url: secureURL('Prometheus remote_write target, also used by upmeter; receives the license. Defaults to {connect.url}/v1/remote_write.').optional(),
+    url: secureURL(
+      'Prometheus remote_write target, also used by upmeter; receives the license. Defaults to {connect.url}/v1/remote_write.',
+    ).optional(),
     scrapeInterval: durationAtLeast('Scrape interval of the metrics agent; at least 10s.', '10s').default('5m'),
     agent: z
       .enum(metricsAgents)
       .default('Alloy')
-      .describe('Program that ships the metrics: Alloy (Grafana Alloy, the maintained successor of grafana-agent; a configuration in Alloy syntax) or GrafanaAgent (grafana-agent in static mode, what Deckhouse ran; end of life since 2025-11-01).'),
+      .describe(
+        'Program that ships the metrics: Alloy (Grafana Alloy, the maintained successor of grafana-agent; a configuration in Alloy ' +
+          'syntax) or GrafanaAgent (grafana-agent in static mode, what Deckhouse ran; end of life since 2025-11-01).',
+      ),
     image: z
       .string()
       .min(1)
       .max(1024)
       .optional()
-      .describe(`Image of that program. Defaults to ${defaultAgentImages.Alloy} for Alloy and ${defaultAgentImages.GrafanaAgent} for GrafanaAgent; clusters that mirror images set their own.`),
+      .describe(
+        `Image of that program. Defaults to ${defaultAgentImages.Alloy} for Alloy and ${defaultAgentImages.GrafanaAgent} for ` +
+          `GrafanaAgent; clusters that mirror images set their own.`,
+      ),
   })
   .strict()
   .default({})
@@ -98,12 +105,12 @@ const metricsSchema = z
 
 const logsSchema = z
   .object({
-    enabled: enabledSwitch('ship the Deckhouse operator\'s logs through log-shipper'),
+    enabled: enabledSwitch("ship the Deckhouse operator's logs through log-shipper"),
     url: secureURL('Loki push endpoint; receives the license. Defaults to {connect.url}/v1/loki_push.').optional(),
   })
   .strict()
   .default({})
-  .describe('Deckhouse operator logs, shipped to Flant\'s Loki by log-shipper.');
+  .describe("Deckhouse operator logs, shipped to Flant's Loki by log-shipper.");
 
 const upmeterSchema = z
   .object({
@@ -162,10 +169,13 @@ export const prometheusCASecret = { name: 'pricing-prometheus-ca', key: 'ca.crt'
 const prometheusSchema = z
   .object({
     url: secureURL(
-      'Deckhouse\'s Prometheus, queried by the pricing exporter (terraform state and the other Prometheus-derived metrics) with its ServiceAccount token: https only (http to a loopback host).',
+      "Deckhouse's Prometheus, queried by the pricing exporter (terraform state and the other Prometheus-derived metrics) with its " +
+        'ServiceAccount token: https only (http to a loopback host).',
       "the pricing exporter's ServiceAccount token",
     ).default('https://prometheus.d8-monitoring:9090'),
-    caSecretRef: secretKeyRef('CA bundle (PEM) that signs that Prometheus\'s certificate. Defaults to the cluster CA (ca.crt of the ServiceAccount).').optional(),
+    caSecretRef: secretKeyRef(
+      "CA bundle (PEM) that signs that Prometheus's certificate. Defaults to the cluster CA (ca.crt of the ServiceAccount).",
+    ).optional(),
   })
   .strict()
   .default({})
@@ -178,7 +188,11 @@ export const flantIntegrationSpecSchema = z
       'Where the license key lives. When absent, the password of the Deckhouse registry Secret d8-system/deckhouse-registry is used.',
     ).optional(),
     namespace: dnsLabel('Namespace where the controller puts its workloads.').default('d8-flant-integration'),
-    clusterUUID: text('The cluster\'s id, added as label cluster_uuid to everything shipped. Defaults to the UID of the kube-system namespace.', 1, 64).optional(),
+    clusterUUID: text(
+      "The cluster's id, added as label cluster_uuid to everything shipped. Defaults to the UID of the kube-system namespace.",
+      1,
+      64,
+    ).optional(),
     connect: connectSchema,
     proxy: proxySchema.optional(),
     madison: madisonSchema,
@@ -191,7 +205,7 @@ export const flantIntegrationSpecSchema = z
   })
   .strict()
   .default({})
-  .describe('What to connect to Flant\'s services. Every field is optional.');
+  .describe("What to connect to Flant's services. Every field is optional.");
 
 const conditionSchema = z
   .object({
@@ -222,7 +236,12 @@ export const flantIntegrationStatusSchema = z
       .object({
         backends: z.array(z.string()).max(64).optional().describe('Madison backend addresses found by DNS, sorted.'),
         backendCount: z.number().int().min(0).optional().describe('Number of Madison backends found.'),
-        proxies: z.number().int().min(0).optional().describe('madison-proxy Deployments in place now, one per backend (0 once removed without a license), for kubectl get.'),
+        proxies: z
+          .number()
+          .int()
+          .min(0)
+          .optional()
+          .describe('madison-proxy Deployments in place now, one per backend (0 once removed without a license), for kubectl get.'),
         registered: z.boolean().optional().describe('A Madison key is in use.'),
         revoked: z.boolean().optional().describe('Connect says the Madison setup is archived; alerts are not shipped.'),
         lastDiscoveryTime: k8s(z.string().optional().describe('When the backends host was last resolved.'), {
@@ -237,7 +256,10 @@ export const flantIntegrationStatusSchema = z
       .string()
       .max(63)
       .optional()
-      .describe('The namespace the workloads were last written to: spec.namespace once a reconcile got through. After spec.namespace changes, what was written here is removed.'),
+      .describe(
+        'The namespace the workloads were last written to: spec.namespace once a reconcile got through. After spec.namespace changes, ' +
+          'what was written here is removed.',
+      ),
   })
   .strict()
   .describe('Observed state, written by the controller.');
@@ -263,7 +285,7 @@ export const flantIntegrationSchema = z
     spec: flantIntegrationSpecSchema,
     status: flantIntegrationStatusSchema.optional(),
   })
-  .describe('Connects the cluster to Flant\'s services: Madison alerts, metrics, logs and SLA metrics.');
+  .describe("Connects the cluster to Flant's services: Madison alerts, metrics, logs and SLA metrics.");
 
 /** `spec` after defaults: every field with a default is present. */
 export type FlantIntegrationSpec = z.infer<typeof flantIntegrationSpecSchema>;
@@ -271,7 +293,6 @@ export type FlantIntegrationSpec = z.infer<typeof flantIntegrationSpecSchema>;
 export type FlantIntegrationSpecInput = z.input<typeof flantIntegrationSpecSchema>;
 /** `status` as the controller writes it. */
 export type FlantIntegrationStatus = z.infer<typeof flantIntegrationStatusSchema>;
-
 
 /** A whole FlantIntegration, after defaults. */
 export type FlantIntegration = z.infer<typeof flantIntegrationSchema>;

@@ -112,7 +112,10 @@ function runOptions(args: readonly string[], env: NodeJS.ProcessEnv): RunOptions
     secretNamespaces: namespaceList(values['secret-namespaces'], '--secret-namespaces'),
     image: String(values.image),
     revocationCheckIntervalMs: durationFlag(String(values['madison-status-check-interval']), '--madison-status-check-interval'),
-    discoveryIntervalMs: typeof values['madison-discovery-interval'] === 'string' ? durationFlag(values['madison-discovery-interval'], '--madison-discovery-interval') : undefined,
+    discoveryIntervalMs:
+      typeof values['madison-discovery-interval'] === 'string'
+        ? durationFlag(values['madison-discovery-interval'], '--madison-discovery-interval')
+        : undefined,
     logLevel: String(values['log-level']),
     podName: env.POD_NAME,
     podNamespace: env.POD_NAMESPACE,
@@ -132,7 +135,10 @@ function booleanFlag(value: unknown, flag: string): boolean {
 /** A comma-separated list of namespace names, each checked. */
 function namespaceList(value: unknown, flag: string): string[] | undefined {
   if (typeof value !== 'string') return undefined;
-  const names = value.split(',').map((n) => n.trim()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
   const bad = names.find((n) => !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n) || n.length > 63);
   if (bad !== undefined) throw new UsageError(`${flag}: "${bad}" is not a namespace name`);
   return names;
@@ -185,7 +191,11 @@ async function renderCommand(args: readonly string[]): Promise<number> {
   const { values } = parse(args, { file: { type: 'string', short: 'f' }, facts: { type: 'string' } });
   if (typeof values.file !== 'string') throw new UsageError('render needs -f FILE (a FlantIntegration manifest)');
   const { renderFromFiles } = await import('./render.js');
-  process.stdout.write(await renderFromFiles(values.file, typeof values.facts === 'string' ? values.facts : undefined, (line) => process.stderr.write(`flant-integration: ${line}\n`)));
+  process.stdout.write(
+    await renderFromFiles(values.file, typeof values.facts === 'string' ? values.facts : undefined, (line) =>
+      process.stderr.write(`flant-integration: ${line}\n`),
+    ),
+  );
   return 0;
 }
 

@@ -31,11 +31,18 @@ export const defaultMonitoringNamespace = 'd8-monitoring';
 export function components(options: ComponentOptions): AnyComponent[] {
   const networkPolicyFrom = options.networkPolicies === false ? undefined : (options.monitoringNamespace ?? defaultMonitoringNamespace);
   return [
-    defineComponent(new MadisonComponent({ resolver: dnsResolver(options.dnsServers), image: options.image, revocationCheckIntervalMs: options.revocationCheckIntervalMs, discoveryIntervalMs: options.discoveryIntervalMs, networkPolicyFrom })),
+    defineComponent(
+      new MadisonComponent({
+        resolver: dnsResolver(options.dnsServers),
+        image: options.image,
+        revocationCheckIntervalMs: options.revocationCheckIntervalMs,
+        discoveryIntervalMs: options.discoveryIntervalMs,
+        networkPolicyFrom,
+      }),
+    ),
     defineComponent(new MetricsComponent({ image: options.image, networkPolicyFrom })),
     defineComponent(new LogsComponent()),
     defineComponent(new UpmeterComponent()),
     defineComponent(new AlertsComponent(options.prometheusRule !== false)),
   ];
 }
-

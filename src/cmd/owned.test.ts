@@ -8,7 +8,14 @@ describe('ownedWatches', () => {
 
   it('watches every kind the components write but Secrets and Deployments (cached elsewhere), each once', () => {
     const watches = ownedWatches(all);
-    expect(watches.namespaced.map((r) => r.plural)).toEqual(['networkpolicies', 'poddisruptionbudgets', 'rolebindings', 'roles', 'serviceaccounts', 'services']);
+    expect(watches.namespaced.map((r) => r.plural)).toEqual([
+      'networkpolicies',
+      'poddisruptionbudgets',
+      'rolebindings',
+      'roles',
+      'serviceaccounts',
+      'services',
+    ]);
     expect(watches.cluster.map((r) => r.plural)).toEqual(['clusterrolebindings', 'clusterroles']);
     expect(watches.crds.map((r) => `${r.plural}.${r.group}`).sort()).toEqual([
       'clusterlogdestinations.deckhouse.io',
@@ -20,7 +27,8 @@ describe('ownedWatches', () => {
     ]);
     // Every declared kind is covered: the components' built-in kinds are all in the table or cached elsewhere.
     const covered = new Set([...watches.namespaced, ...watches.cluster].map((r) => `${r.apiVersion} ${r.kind}`));
-    for (const k of all.flatMap((c) => c.kinds)) expect(covered.has(`${k.apiVersion} ${k.kind}`) || ['Secret', 'Deployment'].includes(k.kind), k.kind).toBe(true);
+    for (const k of all.flatMap((c) => c.kinds))
+      expect(covered.has(`${k.apiVersion} ${k.kind}`) || ['Secret', 'Deployment'].includes(k.kind), k.kind).toBe(true);
   });
 
   it('refuses a built-in kind it does not know, naming the component', () => {
@@ -30,7 +38,10 @@ describe('ownedWatches', () => {
 
   it('watches a CRD kind in its best served version, and not at all while none is served', () => {
     const req = { group: 'deckhouse.io', kind: 'ClusterLoggingConfig', plural: 'clusterloggingconfigs', versions: ['v1alpha2', 'v1alpha1'] };
-    const crd = (served: string[]) => ({ spec: { versions: ['v1alpha1', 'v1alpha2'].map((name) => ({ name, served: served.includes(name) })) }, status: { conditions: [{ type: 'Established', status: 'True' }] } });
+    const crd = (served: string[]) => ({
+      spec: { versions: ['v1alpha1', 'v1alpha2'].map((name) => ({ name, served: served.includes(name) })) },
+      status: { conditions: [{ type: 'Established', status: 'True' }] },
+    });
     expect(watchedVersion(req, crd(['v1alpha1', 'v1alpha2']))).toBe('deckhouse.io/v1alpha2');
     expect(watchedVersion(req, crd(['v1alpha1']))).toBe('deckhouse.io/v1alpha1');
     expect(watchedVersion(req, crd([]))).toBeUndefined();

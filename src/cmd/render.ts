@@ -21,7 +21,9 @@ export const renderFactsSchema = z
     crds: z
       .record(z.union([z.string().regex(/^v[0-9]+((alpha|beta)[0-9]+)?$/), z.literal('none')]))
       .default({})
-      .describe('Per kind (CustomAlertmanager, ClusterLogDestination, ...): the version served, or none; a kind not listed is served at its best version'),
+      .describe(
+        'Per kind (CustomAlertmanager, ClusterLogDestination, ...): the version served, or none; a kind not listed is served at its best version',
+      ),
   })
   .passthrough();
 
@@ -29,7 +31,11 @@ export const renderFactsSchema = z
 export type RenderFacts = z.infer<typeof renderFactsSchema>;
 
 /** Every object the controller would apply, in order, and a note for each component held at a gate. */
-export function renderAll(fi: FlantIntegration, facts: RenderFacts, all: readonly AnyComponent[] = components({ image: facts.image })): { objects: KubeObject[]; notes: string[] } {
+export function renderAll(
+  fi: FlantIntegration,
+  facts: RenderFacts,
+  all: readonly AnyComponent[] = components({ image: facts.image }),
+): { objects: KubeObject[]; notes: string[] } {
   const known = new Set([...Object.keys(renderFactsSchema.shape), ...all.map((c) => c.name)]);
   const unknown = Object.keys(facts).find((k) => !known.has(k));
   if (unknown !== undefined) throw new Error(`facts: unknown field "${unknown}" (fields: ${[...known].join(', ')})`);
@@ -44,7 +50,13 @@ export function renderAll(fi: FlantIntegration, facts: RenderFacts, all: readonl
       continue;
     }
     const section = (facts as Record<string, unknown>)[component.name];
-    objects.push(...renderComponent(component, fi.spec, offlineFacts(component, { clusterUUID: facts.clusterUUID, licenceKey: facts.licenseKey, image: facts.image, served, section })));
+    objects.push(
+      ...renderComponent(
+        component,
+        fi.spec,
+        offlineFacts(component, { clusterUUID: facts.clusterUUID, licenceKey: facts.licenseKey, image: facts.image, served, section }),
+      ),
+    );
   }
   return { objects, notes };
 }

@@ -71,7 +71,9 @@ export async function runCommand(options: RunOptions): Promise<number> {
     const manager = setupController({
       client,
       log,
-      leaderElection: options.leaderElect ? { namespace: options.leaderElectionNamespace ?? options.podNamespace ?? 'default', name: 'flant-integration-leader', identity: id } : undefined,
+      leaderElection: options.leaderElect
+        ? { namespace: options.leaderElectionNamespace ?? options.podNamespace ?? 'default', name: 'flant-integration-leader', identity: id }
+        : undefined,
       healthProbeBindAddress: options.healthProbeBindAddress,
       metricsBindAddress: options.metricsBindAddress,
       syncPeriodMs: options.syncPeriodMs,

@@ -95,7 +95,11 @@ export function setupController(setup: ControllerSetup): Manager {
   const secrets = manager.source(
     new NamespacedInformers<Secret>(
       client,
-      { path: (ns) => `/api/v1/namespaces/${ns}/secrets`, fieldSelector: secretFieldSelector, canList: (ns, signal) => mayListSecrets(client, ns, signal) },
+      {
+        path: (ns) => `/api/v1/namespaces/${ns}/secrets`,
+        fieldSelector: secretFieldSelector,
+        canList: (ns, signal) => mayListSecrets(client, ns, signal),
+      },
       clock,
       log.child({ component: 'informer' }),
     ),
@@ -105,7 +109,9 @@ export function setupController(setup: ControllerSetup): Manager {
   flantIntegrations.on(followNamespaces);
   followNamespaces();
   const mapper = new RESTMapper(client, clock);
-  const crds = new Map(declaredCRDs(setup.components).map((name) => [name, manager.informer<CRDObject>({ path: crdsPath, fieldSelector: `metadata.name=${name}` })]));
+  const crds = new Map(
+    declaredCRDs(setup.components).map((name) => [name, manager.informer<CRDObject>({ path: crdsPath, fieldSelector: `metadata.name=${name}` })]),
+  );
   const caches = new Map<string, Informer>();
   for (const c of setup.components) for (const w of c.informers) caches.set(w.name, manager.informer(w));
   const reconciler = new FlantIntegrationReconciler({
@@ -126,9 +132,14 @@ export function setupController(setup: ControllerSetup): Manager {
   const everyFlantIntegration = () => flantIntegrations.list().map((fi) => fi.metadata?.name ?? '');
   controller.watchPrimary(flantIntegrations);
   // A namespace found forbidden, or allowed again (a Role granted): the status says it at once.
-  controller.watch({ on: (handler) => secrets.onAccess((change) => handler({ type: 'add', object: { metadata: { name: change.namespace } } })) }, everyFlantIntegration);
+  controller.watch(
+    { on: (handler) => secrets.onAccess((change) => handler({ type: 'add', object: { metadata: { name: change.namespace } } })) },
+    everyFlantIntegration,
+  );
   // A Secret a FlantIntegration reads queues them all; one of ours (deleted or edited by hand) queues its owner.
-  controller.watch(secrets, (secret) => (isReferenced(secret, flantIntegrations.list(), setup.components) ? everyFlantIntegration() : ownerKeys(secret)));
+  controller.watch(secrets, (secret) =>
+    isReferenced(secret, flantIntegrations.list(), setup.components) ? everyFlantIntegration() : ownerKeys(secret),
+  );
   for (const informer of crds.values()) {
     informer.on((event) => {
       const crd = event.object;
@@ -174,11 +185,21 @@ function watchOwned(
     controller.watch(informers, ownerKeys);
   }
   for (const resource of watches.cluster) {
-    controller.watch(manager.informer({ path: `${groupVersionPath(resource.apiVersion)}/${resource.plural}`, labelSelector: ownedSelector }), ownerKeys);
+    controller.watch(
+      manager.informer({ path: `${groupVersionPath(resource.apiVersion)}/${resource.plural}`, labelSelector: ownedSelector }),
+      ownerKeys,
+    );
   }
   for (const req of watches.crds) {
     // Keyed by the version watched: none while the CRD serves no version we write, so nothing is listed in vain.
-    const informers = manager.source(new NamespacedInformers(client, { path: (apiVersion) => `${groupVersionPath(apiVersion)}/${req.plural}`, labelSelector: ownedSelector }, clock, log.child({ component: 'informer' })));
+    const informers = manager.source(
+      new NamespacedInformers(
+        client,
+        { path: (apiVersion) => `${groupVersionPath(apiVersion)}/${req.plural}`, labelSelector: ownedSelector },
+        clock,
+        log.child({ component: 'informer' }),
+      ),
+    );
     const crd = sources.crds.get(crdName(req));
     const follow = () => {
       const version = watchedVersion(req, crd?.get(crdName(req)));
@@ -223,7 +244,8 @@ export function stateMetrics(registry: Registry, flantIntegrations: { list(): re
     collect() {
       this.reset();
       for (const fi of stored()) {
-        for (const c of fi.status?.conditions ?? []) this.set({ name: fi.name, type: c.type ?? '', status: c.status ?? '', reason: c.reason ?? '' }, 1);
+        for (const c of fi.status?.conditions ?? [])
+          this.set({ name: fi.name, type: c.type ?? '', status: c.status ?? '', reason: c.reason ?? '' }, 1);
       }
     },
   });
@@ -251,7 +273,11 @@ function flantIntegrationAPI(client: KubeClient): FlantIntegrationAPI {
       await client.request('PATCH', `${flantIntegrationsPath}/${name}/status`, { body: { status }, contentType: merge, signal });
     },
     patchFinalizers: async (name, finalizers, resourceVersion, signal) => {
-      await client.request('PATCH', `${flantIntegrationsPath}/${name}`, { body: { metadata: { finalizers, resourceVersion } }, contentType: merge, signal });
+      await client.request('PATCH', `${flantIntegrationsPath}/${name}`, {
+        body: { metadata: { finalizers, resourceVersion } },
+        contentType: merge,
+        signal,
+      });
     },
   };
 }
@@ -262,7 +288,9 @@ function flantIntegrationAPI(client: KubeClient): FlantIntegrationAPI {
  * until what it wrote there is removed.
  */
 function allowedNamespaces(fis: readonly KubeObject[], extra: readonly string[]): string[] {
-  return [...new Set([...secretNamespaces(registrySecret.namespace, extra), ...workloadsNamespaces(fis).flatMap((ns) => secretNamespaces(ns, extra))])].sort();
+  return [
+    ...new Set([...secretNamespaces(registrySecret.namespace, extra), ...workloadsNamespaces(fis).flatMap((ns) => secretNamespaces(ns, extra))]),
+  ].sort();
 }
 
 /**
@@ -276,7 +304,11 @@ function mayListSecrets(client: KubeClient, namespace: string, signal: AbortSign
 }
 
 /** Whether this process may do what `attributes` say, asked with a SelfSubjectAccessReview (the core group unless `group` is given). */
-async function allowed(client: KubeClient, attributes: { namespace: string; verb: string; resource: string; group?: string }, signal?: AbortSignal): Promise<boolean> {
+async function allowed(
+  client: KubeClient,
+  attributes: { namespace: string; verb: string; resource: string; group?: string },
+  signal?: AbortSignal,
+): Promise<boolean> {
   const review = await client.request<{ status?: { allowed?: boolean } }>('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
     body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: attributes } },
     signal,

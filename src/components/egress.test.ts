@@ -4,7 +4,10 @@ import type { Secret } from '../flantintegration/index.js';
 import { proxyEnv, resolveEgress } from './egress.js';
 
 const spec = (proxy: Record<string, unknown>) => flantIntegrationSpecSchema.parse({ namespace: 'ns', proxy });
-const credentials: Secret = { metadata: { namespace: 'ns', name: 'egress' }, data: { username: Buffer.from('al ice').toString('base64'), password: Buffer.from('p@ss:w').toString('base64') } };
+const credentials: Secret = {
+  metadata: { namespace: 'ns', name: 'egress' },
+  data: { username: Buffer.from('al ice').toString('base64'), password: Buffer.from('p@ss:w').toString('base64') },
+};
 const ctx = (s: ReturnType<typeof spec>, secrets: Secret[] = [credentials]) => ({
   spec: s,
   secrets: (namespace: string, name: string) => secrets.find((x) => x.metadata?.namespace === namespace && x.metadata?.name === name),
@@ -25,8 +28,15 @@ describe('the egress proxy', () => {
 
   it('says which Secret or key is missing', () => {
     const missing = resolveEgress(ctx(spec({ httpsProxy: 'http://proxy:3128', credentialsSecretRef: { namespace: 'ns', name: 'egress' } }), []));
-    expect(missing).toMatchObject({ reason: 'SecretNotFound', message: expect.stringContaining('spec.proxy.credentialsSecretRef: Secret ns/egress not found') });
-    const noPassword = resolveEgress(ctx(spec({ httpsProxy: 'http://proxy:3128', credentialsSecretRef: { namespace: 'ns', name: 'egress' } }), [{ ...credentials, data: { username: 'YQ==' } }]));
+    expect(missing).toMatchObject({
+      reason: 'SecretNotFound',
+      message: expect.stringContaining('spec.proxy.credentialsSecretRef: Secret ns/egress not found'),
+    });
+    const noPassword = resolveEgress(
+      ctx(spec({ httpsProxy: 'http://proxy:3128', credentialsSecretRef: { namespace: 'ns', name: 'egress' } }), [
+        { ...credentials, data: { username: 'YQ==' } },
+      ]),
+    );
     expect(noPassword).toMatchObject({ reason: 'KeyNotFound' });
   });
 

@@ -28,7 +28,9 @@ export interface Egress {
 }
 
 /** Reads the proxy's credentials when the spec names them; or says, naming the Secret, why it cannot. */
-export function resolveEgress(ctx: Pick<GatherContext, 'spec' | 'secrets' | 'secretNamespaces' | 'forbiddenSecretNamespaces'>): Egress | { reason: string; message: string } {
+export function resolveEgress(
+  ctx: Pick<GatherContext, 'spec' | 'secrets' | 'secretNamespaces' | 'forbiddenSecretNamespaces'>,
+): Egress | { reason: string; message: string } {
   const proxy = ctx.spec.proxy;
   const ref = proxy?.credentialsSecretRef;
   if (!proxy || !ref) return { settings: proxy, secrets: [] };
@@ -68,5 +70,13 @@ export function proxyEnv(spec: FlantIntegrationSpec, secretName?: string): EnvVa
     ['NO_PROXY', p.noProxy?.join(',')],
   ];
   const first: EnvVar[] = secret ? [{ name: userinfoEnv, valueFrom: { secretKeyRef: { name: secret, key: userinfoKey } } }] : [];
-  return [...first, ...pairs.filter((e): e is [string, string] => Boolean(e[1])).flatMap(([name, value]) => [{ name, value }, { name: name.toLowerCase(), value }])];
+  return [
+    ...first,
+    ...pairs
+      .filter((e): e is [string, string] => Boolean(e[1]))
+      .flatMap(([name, value]) => [
+        { name, value },
+        { name: name.toLowerCase(), value },
+      ]),
+  ];
 }

@@ -105,7 +105,14 @@ export class ConnectClient {
     const scrub = (text: string) => redactValues(text, secrets);
     let answer;
     try {
-      answer = await postJSON(url, body, { Authorization: `Bearer ${this.options.licence}` }, this.options.proxy, this.options.timeoutMs ?? 10_000, this.options.signal);
+      answer = await postJSON(
+        url,
+        body,
+        { Authorization: `Bearer ${this.options.licence}` },
+        this.options.proxy,
+        this.options.timeoutMs ?? 10_000,
+        this.options.signal,
+      );
     } catch (err) {
       throw new ConnectUnreachableError(scrub(`cannot reach Connect at ${url.origin}: ${err instanceof Error ? err.message : String(err)}`));
     }
@@ -119,7 +126,7 @@ export class ConnectClient {
 function parseAnswer(body: string): ConnectAnswer {
   try {
     const value: unknown = JSON.parse(body);
-    return typeof value === 'object' && value !== null ? (value) : {};
+    return typeof value === 'object' && value !== null ? value : {};
   } catch {
     return {};
   }

@@ -38,7 +38,9 @@ async function tunnelToLocalServer(url: URL, egress: FakeEgressProxy): Promise<v
 
 describe('proxy credentials', () => {
   it('become Proxy-Authorization, and never show in a logged URL', () => {
-    expect(proxyAuthorization(new URL('http://us%40er:p%3Ass@proxy:3128'))).toEqual({ 'Proxy-Authorization': `Basic ${Buffer.from('us@er:p:ss').toString('base64')}` });
+    expect(proxyAuthorization(new URL('http://us%40er:p%3Ass@proxy:3128'))).toEqual({
+      'Proxy-Authorization': `Basic ${Buffer.from('us@er:p:ss').toString('base64')}`,
+    });
     expect(proxyAuthorization(new URL('http://proxy:3128'))).toEqual({});
     expect(displayURL('https://user:secret@connect.example.com/x')).toBe('https://connect.example.com/x');
   });

@@ -83,7 +83,14 @@ export function socketHost(url: URL): string {
 export function tunnel(proxy: URL, host: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<Duplex> {
   return new Promise((resolve, reject) => {
     const lib = proxy.protocol === 'https:' ? https : http;
-    const req = lib.request({ host: socketHost(proxy), port: proxy.port || (proxy.protocol === 'https:' ? 443 : 80), method: 'CONNECT', path: `${host}:${port}`, headers: proxyAuthorization(proxy), timeout: timeoutMs });
+    const req = lib.request({
+      host: socketHost(proxy),
+      port: proxy.port || (proxy.protocol === 'https:' ? 443 : 80),
+      method: 'CONNECT',
+      path: `${host}:${port}`,
+      headers: proxyAuthorization(proxy),
+      timeout: timeoutMs,
+    });
     const onAbort = () => req.destroy(new Error(`gave up on the tunnel through proxy ${proxy.host}`));
     if (signal?.aborted) onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -92,7 +99,13 @@ export function tunnel(proxy: URL, host: string, port: number, timeoutMs: number
       if (res.statusCode === 200 && !signal?.aborted) resolve(socket);
       else {
         socket.destroy();
-        reject(new Error(signal?.aborted ? `gave up on the tunnel through proxy ${proxy.host}` : `proxy ${proxy.host} refused CONNECT: ${res.statusCode} ${res.statusMessage ?? ''}`));
+        reject(
+          new Error(
+            signal?.aborted
+              ? `gave up on the tunnel through proxy ${proxy.host}`
+              : `proxy ${proxy.host} refused CONNECT: ${res.statusCode} ${res.statusMessage ?? ''}`,
+          ),
+        );
       }
     });
     req.on('timeout', () => req.destroy(new Error(`proxy ${proxy.host} did not answer within ${timeoutMs} ms`)));
@@ -109,7 +122,14 @@ export const maxAnswerBytes = 1024 * 1024;
  * exchange (tunnel, request, every byte of the answer): a server that trickles its answer
  * is cut off at `timeoutMs`. An answer over {@link maxAnswerBytes} is refused unread.
  */
-export async function postJSON(url: URL, body: unknown, headers: Record<string, string>, proxy: ProxySettings | undefined, timeoutMs: number, signal?: AbortSignal): Promise<HTTPAnswer> {
+export async function postJSON(
+  url: URL,
+  body: unknown,
+  headers: Record<string, string>,
+  proxy: ProxySettings | undefined,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<HTTPAnswer> {
   // Node 20 could garbage-collect the timeout signal inside AbortSignal.any before it fired
   // (nodejs/node#57736), leaving the exchange with no deadline; Node 24 keeps it (the unit test
   // forcing collections shows both), so the plain form is safe on the runtime we ship.
@@ -118,11 +138,24 @@ export async function postJSON(url: URL, body: unknown, headers: Record<string, 
   return exchange(url, body, headers, proxy, timeoutMs, deadline, signal);
 }
 
-async function exchange(url: URL, body: unknown, headers: Record<string, string>, proxy: ProxySettings | undefined, timeoutMs: number, deadline: AbortSignal, signal?: AbortSignal): Promise<HTTPAnswer> {
+async function exchange(
+  url: URL,
+  body: unknown,
+  headers: Record<string, string>,
+  proxy: ProxySettings | undefined,
+  timeoutMs: number,
+  deadline: AbortSignal,
+  signal?: AbortSignal,
+): Promise<HTTPAnswer> {
   const expired = () => new Error(signal?.aborted ? 'aborted: this process stopped leading' : `no answer within ${timeoutMs / 1000} s`);
   const payload = JSON.stringify(body);
   const via = proxyFor(url, proxy);
-  const allHeaders: Record<string, string> = { ...headers, 'Content-Type': 'application/json', Accept: 'application/json', 'Content-Length': String(Buffer.byteLength(payload)) };
+  const allHeaders: Record<string, string> = {
+    ...headers,
+    'Content-Type': 'application/json',
+    Accept: 'application/json',
+    'Content-Length': String(Buffer.byteLength(payload)),
+  };
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   let options: https.RequestOptions = { method: 'POST', headers: allHeaders };
   if (via && url.protocol === 'https:') {
@@ -153,7 +186,9 @@ async function exchange(url: URL, body: unknown, headers: Record<string, string>
         if (size > maxAnswerBytes) req.destroy(new Error(`answer is over the ${maxAnswerBytes}-byte limit`));
         else chunks.push(c);
       });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', body: Buffer.concat(chunks).toString('utf8') }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);

@@ -1,3 +1,11 @@
 /** The Connect service client. */
-export { ConnectClient, ConnectHTTPError, ConnectUnreachableError, registrationBody, type ConnectOptions, type MadisonKeyState, type MadisonRegistration } from './client.js';
+export {
+  ConnectClient,
+  ConnectHTTPError,
+  ConnectUnreachableError,
+  registrationBody,
+  type ConnectOptions,
+  type MadisonKeyState,
+  type MadisonRegistration,
+} from './client.js';
 export { displayURL, maxAnswerBytes, proxyAuthorization, proxyFor, tunnel, type ProxySettings } from './http.js';

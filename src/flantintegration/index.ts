@@ -1,10 +1,45 @@
 /** The FlantIntegration reconciler and the contract its components implement. */
 export {
-  cleanupFinalizer, componentLabel, conditionTypes, crdName, defineComponent, managedByLabel, renderComponent, signatureAnnotation, stamp,
-  type AnyComponent, type CacheView, type ClusterView, type Component, type ConditionChain, type CRDRequirement,
-  type Gathered, type GatherContext, type OfflineFacts, type ReadinessInput, type WatchSpec,
+  cleanupFinalizer,
+  componentLabel,
+  conditionTypes,
+  crdName,
+  defineComponent,
+  managedByLabel,
+  renderComponent,
+  signatureAnnotation,
+  stamp,
+  type AnyComponent,
+  type CacheView,
+  type ClusterView,
+  type Component,
+  type ConditionChain,
+  type CRDRequirement,
+  type Gathered,
+  type GatherContext,
+  type OfflineFacts,
+  type ReadinessInput,
+  type WatchSpec,
 } from './contract.js';
 export { bestServedVersion, crdsPath, declaredCRDs, resourceInfos, servedVersions, type CRDObject } from './crds.js';
-export { forbiddenMessage, readSecretKey, registrySecret, resolveLicence, secretNamespaces, type LicenceResult, type Secret, type SecretLookup } from './licence.js';
-export { FlantIntegrationReconciler, formerNamespace, ownerReference, type EventSink, type FlantIntegrationAPI, type FlantIntegrationDeps, type Lookup, type ObjectWriter } from './reconciler.js';
+export {
+  forbiddenMessage,
+  readSecretKey,
+  registrySecret,
+  resolveLicence,
+  secretNamespaces,
+  type LicenceResult,
+  type Secret,
+  type SecretLookup,
+} from './licence.js';
+export {
+  FlantIntegrationReconciler,
+  formerNamespace,
+  ownerReference,
+  type EventSink,
+  type FlantIntegrationAPI,
+  type FlantIntegrationDeps,
+  type Lookup,
+  type ObjectWriter,
+} from './reconciler.js';
 export { evaluate, type ComponentOutcome } from './outcomes.js';

@@ -33,13 +33,21 @@ export type LicenceResult =
  * Reads the licence key as the spec says, from the namespaces in `allowed` only;
  * `forbidden` are those of them the controller's RBAC does not let it read.
  */
-export function resolveLicence(ref: SecretKeyRef | undefined, secrets: SecretLookup, allowed: readonly string[], forbidden: readonly string[] = []): LicenceResult {
+export function resolveLicence(
+  ref: SecretKeyRef | undefined,
+  secrets: SecretLookup,
+  allowed: readonly string[],
+  forbidden: readonly string[] = [],
+): LicenceResult {
   return ref ? readSecretKey(ref, secrets, allowed, forbidden) : fromRegistrySecret(secrets, forbidden);
 }
 
 /** Why the controller cannot read Secrets in `namespace`, and what grants it: for messages. */
 export function forbiddenMessage(namespace: string): string {
-  return `the controller's RBAC does not let it list Secrets in namespace ${namespace} (no Role there, or the namespace does not exist): grant it the Role (README, Least privilege)`;
+  return (
+    `the controller's RBAC does not let it list Secrets in namespace ${namespace} (no Role there, or the namespace does not exist): ` +
+    `grant it the Role (README, Least privilege)`
+  );
 }
 
 /**
@@ -47,16 +55,24 @@ export function forbiddenMessage(namespace: string): string {
  * `allowed` is refused without reading anything: whoever may edit the FlantIntegration must
  * not be able to send an arbitrary Secret to a URL of their choosing.
  */
-export function readSecretKey(ref: SecretKeyRef, secrets: SecretLookup, allowed: readonly string[], forbidden: readonly string[] = []): LicenceResult {
+export function readSecretKey(
+  ref: SecretKeyRef,
+  secrets: SecretLookup,
+  allowed: readonly string[],
+  forbidden: readonly string[] = [],
+): LicenceResult {
   const where = `Secret ${ref.namespace}/${ref.name}`;
   if (!allowed.includes(ref.namespace)) {
     return {
       found: false,
       reason: Reason.SecretNamespaceNotAllowed,
-      message: `${where} was not read: the controller reads Secrets only in ${allowed.join(', ')}; move it there, or start the controller with --secret-namespaces=${ref.namespace}`,
+      message:
+        `${where} was not read: the controller reads Secrets only in ${allowed.join(', ')}; move it there, or start the controller ` +
+        `with --secret-namespaces=${ref.namespace}`,
     };
   }
-  if (forbidden.includes(ref.namespace)) return { found: false, reason: Reason.NamespaceForbidden, message: `${where} was not read: ${forbiddenMessage(ref.namespace)}` };
+  if (forbidden.includes(ref.namespace))
+    return { found: false, reason: Reason.NamespaceForbidden, message: `${where} was not read: ${forbiddenMessage(ref.namespace)}` };
   const secret = secrets(ref.namespace, ref.name);
   if (!secret) return { found: false, reason: Reason.SecretNotFound, message: `${where} not found: create it with the key "${ref.key}"` };
   const encoded = secret.data?.[ref.key];
@@ -71,7 +87,9 @@ function fromRegistrySecret(secrets: SecretLookup, forbidden: readonly string[])
     return {
       found: false,
       reason: Reason.NoLicense,
-      message: `no license key: spec.licenseKeySecretRef is not set, and the Deckhouse registry ${where} cannot be read (no Role in ${registrySecret.namespace}: not a Deckhouse cluster, or installed without deckhouse.enabled); set spec.licenseKeySecretRef`,
+      message:
+        `no license key: spec.licenseKeySecretRef is not set, and the Deckhouse registry ${where} cannot be read (no Role in ` +
+        `${registrySecret.namespace}: not a Deckhouse cluster, or installed without deckhouse.enabled); set spec.licenseKeySecretRef`,
     };
   }
   const secret = secrets(registrySecret.namespace, registrySecret.name);

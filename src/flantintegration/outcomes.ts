@@ -23,7 +23,10 @@ export interface ComponentOutcome {
 /** Switched off: every condition True with reason Disabled. */
 export function disabledOutcome(component: AnyComponent): ComponentOutcome {
   const message = `${component.enabledField} is false`;
-  return { component: component.name, conditions: conditionTypes(component).map((type) => ({ type, status: 'True', reason: Reason.Disabled, message })) };
+  return {
+    component: component.name,
+    conditions: conditionTypes(component).map((type) => ({ type, status: 'True', reason: Reason.Disabled, message })),
+  };
 }
 
 /** Held at a gate (licence, CRD): every condition False with `reason`; the status part is kept. */
@@ -32,10 +35,21 @@ export function heldOutcome(component: AnyComponent, status: FlantIntegrationSta
 }
 
 /** Blocked by its own facts: the given conditions, and the first one's reason for the types not given. */
-export function blockedOutcome(component: AnyComponent, status: FlantIntegrationStatus | undefined, blocked: readonly ConditionInput[], error?: unknown): ComponentOutcome {
+export function blockedOutcome(
+  component: AnyComponent,
+  status: FlantIntegrationStatus | undefined,
+  blocked: readonly ConditionInput[],
+  error?: unknown,
+): ComponentOutcome {
   const first = blocked[0];
   const conditions = conditionTypes(component).map(
-    (type): ConditionInput => blocked.find((c) => c.type === type) ?? { type, status: 'False', reason: first?.reason ?? Reason.Progressing, message: first?.message ?? 'waiting' },
+    (type): ConditionInput =>
+      blocked.find((c) => c.type === type) ?? {
+        type,
+        status: 'False',
+        reason: first?.reason ?? Reason.Progressing,
+        message: first?.message ?? 'waiting',
+      },
   );
   return { component: component.name, conditions, status: kept(component, status), error };
 }
@@ -43,14 +57,19 @@ export function blockedOutcome(component: AnyComponent, status: FlantIntegration
 /** Threw: its conditions say so, its status part is kept as it was, and it is retried (unless the error is terminal). */
 export function failedOutcome(component: AnyComponent, err: unknown, status: FlantIntegrationStatus | undefined): ComponentOutcome {
   const message = `${errorText(err)} (${isTerminal(err) ? 'not retried until something changes' : 'retrying with backoff'})`;
-  return { ...blockedOutcome(component, status, [{ type: conditionTypes(component)[0] ?? '', status: 'False', reason: Reason.APIError, message }]), error: err };
+  return {
+    ...blockedOutcome(component, status, [{ type: conditionTypes(component)[0] ?? '', status: 'False', reason: Reason.APIError, message }]),
+    error: err,
+  };
 }
 
 /** Each condition from its chain of checks: the first failure, else True with reason Ready. */
 export function evaluate<I>(chains: ReadonlyArray<ConditionChain<I>>, input: I): ConditionInput[] {
   return chains.map((chain): ConditionInput => {
     const failure = firstFailure(input, chain.checks);
-    return failure ? { type: chain.type, status: 'False', ...failure } : { type: chain.type, status: 'True', reason: Reason.Ready, message: chain.ready(input) };
+    return failure
+      ? { type: chain.type, status: 'False', ...failure }
+      : { type: chain.type, status: 'True', reason: Reason.Ready, message: chain.ready(input) };
   });
 }
 

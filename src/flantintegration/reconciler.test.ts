@@ -1,7 +1,16 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ConditionType, type FlantIntegrationSpec } from '../api/index.js';
-import { FakeClock, isTerminal, LeadershipLostError, NotOwnedError, TerminalError, type Condition, type KindRef, type KubeObject } from '../reconciler/index.js';
+import {
+  FakeClock,
+  isTerminal,
+  LeadershipLostError,
+  NotOwnedError,
+  TerminalError,
+  type Condition,
+  type KindRef,
+  type KubeObject,
+} from '../reconciler/index.js';
 import { defineComponent, type AnyComponent, type Component, type Gathered } from './contract.js';
 import type { CRDObject } from './crds.js';
 import type { Secret } from './licence.js';
@@ -92,7 +101,8 @@ function toy(options: { throws?: boolean; terminal?: boolean; blocked?: boolean;
       if (options.terminal) throw new TerminalError('the toy cannot be written, ever');
       if (options.throws) throw new Error('the toy API is down');
       if (options.echoes) throw new Error(`the toy API said: bad token Bearer ${ctx.licenceKey ?? ''}`);
-      if (options.blocked) return { blocked: [{ type: ConditionType.LogShippingReady, status: 'False', reason: 'Progressing', message: 'waiting for a toy' }] };
+      if (options.blocked)
+        return { blocked: [{ type: ConditionType.LogShippingReady, status: 'False', reason: 'Progressing', message: 'waiting for a toy' }] };
       return { facts: { licence: ctx.licenceKey ?? '', apiVersion: ctx.served('Toy') ?? '' } };
     },
     offlineFacts: () => ({ licence: 'x', apiVersion: 'toys.example.com/v2' }),
@@ -122,7 +132,12 @@ const plain: Component<null> = {
 function crd(versions: string[], established = true): CRDObject {
   return {
     metadata: { name: 'toys.toys.example.com' },
-    spec: { group: 'toys.example.com', names: { plural: 'toys', kind: 'Toy' }, scope: 'Cluster', versions: versions.map((name) => ({ name, served: true })) },
+    spec: {
+      group: 'toys.example.com',
+      names: { plural: 'toys', kind: 'Toy' },
+      scope: 'Cluster',
+      versions: versions.map((name) => ({ name, served: true })),
+    },
     status: { conditions: [{ type: 'Established', status: established ? 'True' : 'False' }] },
   };
 }
@@ -143,7 +158,12 @@ interface World {
 }
 
 function setup(world: World) {
-  const fi: KubeObject = { apiVersion: 'integration.flant.com/v1alpha1', kind: 'FlantIntegration', metadata: { name: 'default', uid: 'fi-uid', generation: 1 }, spec: { namespace: 'ns', licenseKeySecretRef: licenceRef, ...world.spec } };
+  const fi: KubeObject = {
+    apiVersion: 'integration.flant.com/v1alpha1',
+    kind: 'FlantIntegration',
+    metadata: { name: 'default', uid: 'fi-uid', generation: 1 },
+    spec: { namespace: 'ns', licenseKeySecretRef: licenceRef, ...world.spec },
+  };
   const secrets = new Map<string, Secret>(world.licence ? [['ns/license', licenceSecret(world.licence)]] : []);
   const crds = new Map<string, CRDObject>(world.crd ? [['toys.toys.example.com', world.crd]] : []);
   const writer = new FakeWriter();
@@ -178,7 +198,9 @@ describe('FlantIntegration reconciler: namespaces its RBAC does not let it read'
     expect(w.condition('UpmeterReady')).toMatchObject({ status: 'False', reason: 'NamespaceForbidden' });
     // The licence is in that namespace too: Ready names it through the licence.
     expect(w.condition('LicenseValid')).toMatchObject({ status: 'False', reason: 'NamespaceForbidden' });
-    expect(w.condition('Ready')?.message).toContain('Secret ns/license was not read: the controller\'s RBAC does not let it list Secrets in namespace ns');
+    expect(w.condition('Ready')?.message).toContain(
+      "Secret ns/license was not read: the controller's RBAC does not let it list Secrets in namespace ns",
+    );
     expect(w.events).toContain('Warning NamespaceForbidden');
   });
 
@@ -190,7 +212,12 @@ describe('FlantIntegration reconciler: namespaces its RBAC does not let it read'
   });
 
   it('says why a license in a namespace it may not read was not read', async () => {
-    const w = setup({ licence: 'LIC', crd: crd(['v2']), spec: { licenseKeySecretRef: { namespace: 'd8-system', name: 'license', key: 'key' } }, forbidden: ['d8-system'] });
+    const w = setup({
+      licence: 'LIC',
+      crd: crd(['v2']),
+      spec: { licenseKeySecretRef: { namespace: 'd8-system', name: 'license', key: 'key' } },
+      forbidden: ['d8-system'],
+    });
     await w.run();
     expect(w.condition('LicenseValid')).toMatchObject({ status: 'False', reason: 'NamespaceForbidden' });
     expect(w.condition('LicenseValid')?.message).toContain('list Secrets in namespace d8-system');
@@ -244,14 +271,44 @@ describe('FlantIntegration reconciler: spec.namespace changes', () => {
 
 describe('FlantIntegration reconciler: the same steps for every component', () => {
   it.each<{ name: string; world: World; toy: Partial<Condition>; applied: number }>([
-    { name: 'everything there', world: { licence: 'LIC', crd: crd(['v1', 'v2']) }, toy: { status: 'True', reason: 'Ready', message: 'toy applied as toys.example.com/v2' }, applied: 2 },
-    { name: 'disabled', world: { licence: 'LIC', crd: crd(['v2']), spec: { logs: { enabled: false } } }, toy: { status: 'True', reason: 'Disabled', message: 'spec.logs.enabled is false' }, applied: 0 },
+    {
+      name: 'everything there',
+      world: { licence: 'LIC', crd: crd(['v1', 'v2']) },
+      toy: { status: 'True', reason: 'Ready', message: 'toy applied as toys.example.com/v2' },
+      applied: 2,
+    },
+    {
+      name: 'disabled',
+      world: { licence: 'LIC', crd: crd(['v2']), spec: { logs: { enabled: false } } },
+      toy: { status: 'True', reason: 'Disabled', message: 'spec.logs.enabled is false' },
+      applied: 0,
+    },
     { name: 'no license', world: { crd: crd(['v2']) }, toy: { status: 'False', reason: 'LicenseMissing' }, applied: 0 },
     { name: 'CRD missing', world: { licence: 'LIC' }, toy: { status: 'False', reason: 'CRDNotInstalled' }, applied: 0 },
-    { name: 'CRD not Established yet', world: { licence: 'LIC', crd: crd(['v2'], false) }, toy: { status: 'False', reason: 'CRDNotInstalled' }, applied: 0 },
-    { name: 'CRD serving none of the versions it writes', world: { licence: 'LIC', crd: crd(['v3']) }, toy: { status: 'False', reason: 'CRDNotInstalled' }, applied: 0 },
-    { name: 'only the older version served', world: { licence: 'LIC', crd: crd(['v1']) }, toy: { status: 'True', message: 'toy applied as toys.example.com/v1' }, applied: 2 },
-    { name: 'blocked by its own facts', world: { licence: 'LIC', crd: crd(['v2']), components: [defineComponent(toy({ blocked: true }))] }, toy: { status: 'False', reason: 'Progressing', message: 'waiting for a toy' }, applied: 0 },
+    {
+      name: 'CRD not Established yet',
+      world: { licence: 'LIC', crd: crd(['v2'], false) },
+      toy: { status: 'False', reason: 'CRDNotInstalled' },
+      applied: 0,
+    },
+    {
+      name: 'CRD serving none of the versions it writes',
+      world: { licence: 'LIC', crd: crd(['v3']) },
+      toy: { status: 'False', reason: 'CRDNotInstalled' },
+      applied: 0,
+    },
+    {
+      name: 'only the older version served',
+      world: { licence: 'LIC', crd: crd(['v1']) },
+      toy: { status: 'True', message: 'toy applied as toys.example.com/v1' },
+      applied: 2,
+    },
+    {
+      name: 'blocked by its own facts',
+      world: { licence: 'LIC', crd: crd(['v2']), components: [defineComponent(toy({ blocked: true }))] },
+      toy: { status: 'False', reason: 'Progressing', message: 'waiting for a toy' },
+      applied: 0,
+    },
   ])('$name', async ({ world, toy: expected, applied }) => {
     const w = setup(world);
     await w.run();
@@ -263,10 +320,15 @@ describe('FlantIntegration reconciler: the same steps for every component', () =
     const w = setup({ licence: 'LIC' });
     await w.run();
     expect(w.condition('LogShippingReady')?.message).toBe(
-      "the CRD of Toy (toys.toys.example.com) is not installed, so nothing is written: install it (Deckhouse's module that owns it), or set spec.logs.enabled: false",
+      "the CRD of Toy (toys.toys.example.com) is not installed, so nothing is written: install it (Deckhouse's module that owns it), or " +
+        'set spec.logs.enabled: false',
     );
     expect(w.condition('UpmeterReady')).toMatchObject({ status: 'True', reason: 'Ready' });
-    expect(w.condition('Ready')).toMatchObject({ status: 'False', reason: 'ComponentsNotReady', message: 'not ready: LogShippingReady (CRDNotInstalled)' });
+    expect(w.condition('Ready')).toMatchObject({
+      status: 'False',
+      reason: 'ComponentsNotReady',
+      message: 'not ready: LogShippingReady (CRDNotInstalled)',
+    });
     expect(w.events).toContain('Warning CRDNotInstalled');
   });
 
@@ -277,7 +339,10 @@ describe('FlantIntegration reconciler: the same steps for every component', () =
     await w.run();
     expect(w.writer.of('toy').map((o) => o.apiVersion)).toEqual(['v1', 'toys.example.com/v2']);
     expect(w.condition('LogShippingReady')).toMatchObject({ status: 'True', reason: 'Ready' });
-    expect(w.writer.pruned.find((p) => p.component === 'toy')?.kinds).toEqual([{ apiVersion: 'v1', kind: 'ConfigMap', namespaces: ['ns'] }, { apiVersion: 'toys.example.com/v2', kind: 'Toy', namespaces: ['ns'] }]);
+    expect(w.writer.pruned.find((p) => p.component === 'toy')?.kinds).toEqual([
+      { apiVersion: 'v1', kind: 'ConfigMap', namespaces: ['ns'] },
+      { apiVersion: 'toys.example.com/v2', kind: 'Toy', namespaces: ['ns'] },
+    ]);
   });
 
   it('labels every object as ours, owned by the FlantIntegration', async () => {
@@ -286,20 +351,42 @@ describe('FlantIntegration reconciler: the same steps for every component', () =
     expect(w.writer.of('toy')[1]?.metadata).toEqual({
       name: 'toy',
       labels: { 'app.kubernetes.io/managed-by': 'flant-integration', 'integration.flant.com/component': 'toy' },
-      ownerReferences: [{ apiVersion: 'integration.flant.com/v1alpha1', kind: 'FlantIntegration', name: 'default', uid: 'fi-uid', controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: 'integration.flant.com/v1alpha1',
+          kind: 'FlantIntegration',
+          name: 'default',
+          uid: 'fi-uid',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     });
   });
 
-  it('deletes a disabled component\'s objects among its built-in and served CRD kinds', async () => {
+  it("deletes a disabled component's objects among its built-in and served CRD kinds", async () => {
     const w = setup({ licence: 'LIC', crd: crd(['v2']), spec: { logs: { enabled: false } } });
     await w.run();
-    expect(w.writer.deleted).toEqual([{ component: 'toy', kinds: [{ apiVersion: 'v1', kind: 'ConfigMap', namespaces: ['ns'] }, { apiVersion: 'toys.example.com/v2', kind: 'Toy', namespaces: ['ns'] }], ownerUID: 'fi-uid' }]);
+    expect(w.writer.deleted).toEqual([
+      {
+        component: 'toy',
+        kinds: [
+          { apiVersion: 'v1', kind: 'ConfigMap', namespaces: ['ns'] },
+          { apiVersion: 'toys.example.com/v2', kind: 'Toy', namespaces: ['ns'] },
+        ],
+        ownerUID: 'fi-uid',
+      },
+    ]);
   });
 
   it('reports a component that throws, goes on with the others, and retries', async () => {
     const w = setup({ licence: 'LIC', crd: crd(['v2']), components: [defineComponent(toy({ throws: true })), defineComponent(plain)] });
     await expect(w.run()).rejects.toThrow('components failed: toy: the toy API is down');
-    expect(w.condition('LogShippingReady')).toMatchObject({ status: 'False', reason: 'APIError', message: 'the toy API is down (retrying with backoff)' });
+    expect(w.condition('LogShippingReady')).toMatchObject({
+      status: 'False',
+      reason: 'APIError',
+      message: 'the toy API is down (retrying with backoff)',
+    });
     expect(w.writer.of('plain')).toHaveLength(1);
   });
 
@@ -308,7 +395,11 @@ describe('FlantIntegration reconciler: the same steps for every component', () =
     w.writer.foreign.add('ConfigMap toy-settings');
     await expect(w.run()).resolves.toBeUndefined();
     expect(w.writer.of('toy').map((o) => o.kind)).toEqual(['Toy']);
-    expect(w.condition('LogShippingReady')).toMatchObject({ status: 'False', reason: 'Conflict', message: expect.stringContaining('ConfigMap toy-settings exists and was not made by this controller') });
+    expect(w.condition('LogShippingReady')).toMatchObject({
+      status: 'False',
+      reason: 'Conflict',
+      message: expect.stringContaining('ConfigMap toy-settings exists and was not made by this controller'),
+    });
     expect(w.condition('UpmeterReady')).toMatchObject({ status: 'True' });
     expect(w.writer.pruned.every((p) => p.ownerUID === 'fi-uid')).toBe(true);
   });
@@ -318,14 +409,31 @@ describe('FlantIntegration reconciler: the same steps for every component', () =
     const w = setup({ crd: crd(['v2']), components: [defineComponent({ ...toy(), keptWithoutLicence: () => [kept] })] });
     await w.run();
     expect(w.writer.applied).toEqual([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns' } }]);
-    expect(w.writer.pruned).toEqual([{ component: 'toy', kinds: [{ apiVersion: 'v1', kind: 'ConfigMap', namespaces: ['ns'] }, { apiVersion: 'toys.example.com/v2', kind: 'Toy', namespaces: ['ns'] }], ownerUID: 'fi-uid' }]);
+    expect(w.writer.pruned).toEqual([
+      {
+        component: 'toy',
+        kinds: [
+          { apiVersion: 'v1', kind: 'ConfigMap', namespaces: ['ns'] },
+          { apiVersion: 'toys.example.com/v2', kind: 'Toy', namespaces: ['ns'] },
+        ],
+        ownerUID: 'fi-uid',
+      },
+    ]);
     expect(w.writer.keptOnPrune.at(-1)).toEqual(['ConfigMap toy-key']);
-    expect(w.condition('LogShippingReady')).toMatchObject({ status: 'False', reason: 'LicenseMissing', message: expect.stringContaining('its objects are removed') });
+    expect(w.condition('LogShippingReady')).toMatchObject({
+      status: 'False',
+      reason: 'LicenseMissing',
+      message: expect.stringContaining('its objects are removed'),
+    });
   });
 
   it('on deletion removes every object but what a component keeps, releases that, and drops the finalizer', async () => {
     const kept = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'toy-key', namespace: 'ns' } };
-    const w = setup({ licence: 'L', crd: crd(['v2']), components: [defineComponent({ ...toy(), keptWithoutLicence: () => [kept] }), defineComponent(plain)] });
+    const w = setup({
+      licence: 'L',
+      crd: crd(['v2']),
+      components: [defineComponent({ ...toy(), keptWithoutLicence: () => [kept] }), defineComponent(plain)],
+    });
     await w.run();
     w.fi.metadata = { ...w.fi.metadata, deletionTimestamp: '2026-12-01T00:00:00Z' };
     w.writer.keptOnPrune = [];
@@ -337,7 +445,17 @@ describe('FlantIntegration reconciler: the same steps for every component', () =
 
   it('writes nothing more once leadership is lost in the middle of a reconcile', async () => {
     const lost = new AbortController();
-    const w = setup({ licence: 'LIC', crd: crd(['v2']), components: [defineComponent({ ...toy(), gather: async (ctx) => (lost.abort(), { facts: { licence: ctx.licenceKey ?? '', apiVersion: 'toys.example.com/v2' } }) }), defineComponent(plain)] });
+    const w = setup({
+      licence: 'LIC',
+      crd: crd(['v2']),
+      components: [
+        defineComponent({
+          ...toy(),
+          gather: async (ctx) => (lost.abort(), { facts: { licence: ctx.licenceKey ?? '', apiVersion: 'toys.example.com/v2' } }),
+        }),
+        defineComponent(plain),
+      ],
+    });
     await expect(w.reconciler.reconcile('default', log, lost.signal)).rejects.toThrow(LeadershipLostError);
     expect(w.writer.applied.map((o) => o.kind)).toEqual(['Namespace']);
     expect(w.writer.pruned).toEqual([]);
@@ -359,7 +477,12 @@ describe('FlantIntegration reconciler: the same steps for every component', () =
     await w.run();
     w.secrets.set('ns/license', licenceSecret('LIC-NEW'));
     await w.run();
-    expect(w.writer.of('toy').filter((o) => o.kind === 'Toy').map((o) => (o.spec as { token: string }).token)).toEqual(['LIC-OLD', 'LIC-NEW']);
+    expect(
+      w.writer
+        .of('toy')
+        .filter((o) => o.kind === 'Toy')
+        .map((o) => (o.spec as { token: string }).token),
+    ).toEqual(['LIC-OLD', 'LIC-NEW']);
   });
 
   it('scrubs the license out of a message that echoes it, before it reaches the status or an Event', async () => {
@@ -378,7 +501,7 @@ describe('FlantIntegration reconciler: the same steps for every component', () =
 });
 
 describe('FlantIntegration reconciler: a spec it cannot use', () => {
-  it('says SpecInvalid on Ready and Stalled, naming the field, with an Event; changes nothing and keeps the components\' conditions', async () => {
+  it("says SpecInvalid on Ready and Stalled, naming the field, with an Event; changes nothing and keeps the components' conditions", async () => {
     const w = setup({ licence: 'LIC', crd: crd(['v2']) });
     await w.run();
     expect(w.condition('LogShippingReady')).toMatchObject({ status: 'True' });
@@ -387,7 +510,12 @@ describe('FlantIntegration reconciler: a spec it cannot use', () => {
     w.fi.spec = { ...(w.fi.spec as object), connect: { url: 'ftp://connect.example' } };
     w.fi.metadata = { ...w.fi.metadata, generation: 2 };
     expect(await w.run()).toBeUndefined();
-    expect(w.condition('Ready')).toMatchObject({ status: 'False', reason: 'SpecInvalid', observedGeneration: 2, message: expect.stringMatching(/^spec\.connect\.url: .*nothing is changed until it is fixed$/) });
+    expect(w.condition('Ready')).toMatchObject({
+      status: 'False',
+      reason: 'SpecInvalid',
+      observedGeneration: 2,
+      message: expect.stringMatching(/^spec\.connect\.url: .*nothing is changed until it is fixed$/),
+    });
     expect(w.condition('Stalled')).toMatchObject({ status: 'True', reason: 'SpecInvalid', observedGeneration: 2 });
     expect(w.condition('LogShippingReady')).toMatchObject({ status: 'True', observedGeneration: 1 });
     expect((w.fi.status as { observedGeneration?: number }).observedGeneration).toBe(2);
@@ -406,7 +534,7 @@ describe('FlantIntegration reconciler: a spec it cannot use', () => {
     expect(w.condition('Stalled')).toBeUndefined();
   });
 
-  it('is Stalled with the license\'s reason when the license Secret is missing, Reconciling while a component converges', async () => {
+  it("is Stalled with the license's reason when the license Secret is missing, Reconciling while a component converges", async () => {
     const w = setup({ crd: crd(['v2']) });
     await w.run();
     expect(w.condition('Stalled')).toMatchObject({ status: 'True', reason: 'SecretNotFound' });
@@ -439,9 +567,12 @@ describe('FlantIntegration reconciler: a cache that does not show its own status
 });
 
 describe('FlantIntegration reconciler: failures keep their type', () => {
-  it('throws the components\' failures as one aggregate holding each error, so a terminal one is not retried', async () => {
+  it("throws the components' failures as one aggregate holding each error, so a terminal one is not retried", async () => {
     const w = setup({ licence: 'LIC', crd: crd(['v2']), components: [defineComponent(toy({ terminal: true })), defineComponent(plain)] });
-    const err = await w.run().then(() => undefined, (e: unknown) => e);
+    const err = await w.run().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(AggregateError);
     expect((err as AggregateError).errors[0]).toBeInstanceOf(TerminalError);
     expect((err as Error).message).toBe('components failed: toy: the toy cannot be written, ever');
@@ -450,6 +581,13 @@ describe('FlantIntegration reconciler: failures keep their type', () => {
     // The other component went on.
     expect(w.condition('UpmeterReady')).toMatchObject({ status: 'True' });
     const retryable = setup({ licence: 'LIC', crd: crd(['v2']), components: [defineComponent(toy({ throws: true }))] });
-    expect(isTerminal(await retryable.run().then(() => undefined, (e: unknown) => e))).toBe(false);
+    expect(
+      isTerminal(
+        await retryable.run().then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      ),
+    ).toBe(false);
   });
 });

@@ -6,7 +6,24 @@
  */
 import type { Logger } from 'pino';
 import { apiVersion, ConditionType, flantIntegrationSchema, kind, Reason, type FlantIntegration, type FlantIntegrationStatus } from '../api/index.js';
-import { changedConditions, errorText, fence, LeadershipLostError, NotOwnedError, redactValues, removeCondition, rfc3339, setCondition, type Clock, type Condition, type KindRef, type KubeObject, type OwnerReference, type Reconciler, type Result } from '../reconciler/index.js';
+import {
+  changedConditions,
+  errorText,
+  fence,
+  LeadershipLostError,
+  NotOwnedError,
+  redactValues,
+  removeCondition,
+  rfc3339,
+  setCondition,
+  type Clock,
+  type Condition,
+  type KindRef,
+  type KubeObject,
+  type OwnerReference,
+  type Reconciler,
+  type Result,
+} from '../reconciler/index.js';
 import { cleanupFinalizer, crdName, stamp, type AnyComponent, type CacheView, type GatherContext } from './contract.js';
 import { bestServedVersion, type CRDObject } from './crds.js';
 import { forbiddenMessage, resolveLicence, secretNamespaces, type LicenceResult, type Secret, type SecretLookup } from './licence.js';
@@ -23,11 +40,28 @@ export interface ObjectWriter {
   /** Applies `obj`; `signal` aborts the requests. */
   apply(obj: KubeObject, signal?: AbortSignal): Promise<unknown>;
   /** Deletes the component's objects not in `desired`: only those owned by `ownerUID`. */
-  prune(component: string, desired: readonly KubeObject[], kinds: readonly KindRef[], log: Logger, ownerUID: string, signal?: AbortSignal): Promise<string[]>;
+  prune(
+    component: string,
+    desired: readonly KubeObject[],
+    kinds: readonly KindRef[],
+    log: Logger,
+    ownerUID: string,
+    signal?: AbortSignal,
+  ): Promise<string[]>;
   /** Deletes every object of the component owned by `ownerUID`. */
   deleteComponent(component: string, kinds: readonly KindRef[], log: Logger, ownerUID: string, signal?: AbortSignal): Promise<string[]>;
-  /** Deletes the component's objects owned by `ownerUID` but `kept`, and drops the owner reference of those, so they outlive the owner (adopted again by the next one). */
-  retire(component: string, kept: readonly KubeObject[], kinds: readonly KindRef[], log: Logger, ownerUID: string, signal?: AbortSignal): Promise<unknown>;
+  /**
+   * Deletes the component's objects owned by `ownerUID` but `kept`, and drops the owner reference of those, so they outlive the owner (adopted again
+   * by the next one).
+   */
+  retire(
+    component: string,
+    kept: readonly KubeObject[],
+    kinds: readonly KindRef[],
+    log: Logger,
+    ownerUID: string,
+    signal?: AbortSignal,
+  ): Promise<unknown>;
 }
 
 /** The FlantIntegration's own API calls. */
@@ -140,7 +174,9 @@ export class FlantIntegrationReconciler implements Reconciler {
     if (forbidden.includes(fi.spec.namespace)) {
       // Nothing can be written or cleaned up there: say so, and wait for the Role (its arrival queues a reconcile).
       const message = `spec.namespace ${fi.spec.namespace}: ${forbiddenMessage(fi.spec.namespace)}; nothing is written until then`;
-      const outcomes = this.deps.components.map((c) => (c.enabled(fi.spec) ? heldOutcome(c, fi.status, Reason.NamespaceForbidden, message) : disabledOutcome(c)));
+      const outcomes = this.deps.components.map((c) =>
+        c.enabled(fi.spec) ? heldOutcome(c, fi.status, Reason.NamespaceForbidden, message) : disabledOutcome(c),
+      );
       await this.writeStatus(raw, shared, outcomes, { namespace: fi.status?.namespace });
       return;
     }
@@ -159,7 +195,10 @@ export class FlantIntegrationReconciler implements Reconciler {
     const failed = outcomes.filter((o) => o.error !== undefined);
     if (failed.length > 0) {
       const summary = failed.map((o) => `${o.component}: ${redactValues(errorText(o.error), shared.secretValues)}`).join('; ');
-      throw new AggregateError(failed.map((o) => o.error), `components failed: ${summary}`);
+      throw new AggregateError(
+        failed.map((o) => o.error),
+        `components failed: ${summary}`,
+      );
     }
     const requeues = outcomes.map((o) => o.requeueAfterMs).filter((ms): ms is number => ms !== undefined);
     return requeues.length > 0 ? { requeueAfterMs: Math.min(...requeues) } : undefined;
@@ -180,12 +219,33 @@ export class FlantIntegrationReconciler implements Reconciler {
       if (component.needsLicence && !licence.found) {
         // Nothing is shipped without a licence: what runs stops, but for the facts the component keeps
         // (in the former namespace too: they are carried over once it runs again).
-        await this.deps.writer.prune(component.name, component.keptWithoutLicence?.(spec) ?? [], this.kindsOf(component, { ...shared, former: undefined }), shared.log, shared.owner.uid, shared.signal);
-        const held = heldOutcome(component, fi.status, Reason.LicenseMissing, `no license key, so nothing is shipped and its objects are removed: ${licence.message}`);
+        await this.deps.writer.prune(
+          component.name,
+          component.keptWithoutLicence?.(spec) ?? [],
+          this.kindsOf(component, { ...shared, former: undefined }),
+          shared.log,
+          shared.owner.uid,
+          shared.signal,
+        );
+        const held = heldOutcome(
+          component,
+          fi.status,
+          Reason.LicenseMissing,
+          `no license key, so nothing is shipped and its objects are removed: ${licence.message}`,
+        );
         return held.status && component.statusWithoutObjects ? { ...held, status: component.statusWithoutObjects(held.status) } : held;
       }
       const missing = component.crds.filter((r) => !r.optional && this.served(r.kind, component) === undefined);
-      if (missing.length > 0) return heldOutcome(component, fi.status, Reason.CRDNotInstalled, crdMissingMessage(component, missing.map((r) => `${r.kind} (${crdName(r)})`)));
+      if (missing.length > 0)
+        return heldOutcome(
+          component,
+          fi.status,
+          Reason.CRDNotInstalled,
+          crdMissingMessage(
+            component,
+            missing.map((r) => `${r.kind} (${crdName(r)})`),
+          ),
+        );
       const gathered = await component.gather(this.gatherContext(component, shared, log));
       if ('blocked' in gathered) return blockedOutcome(component, fi.status, gathered.blocked, gathered.error);
       for (const value of component.secretValues?.(gathered.facts) ?? []) shared.secretValues.add(value);
@@ -234,7 +294,8 @@ export class FlantIntegrationReconciler implements Reconciler {
       secretNamespaces: shared.secretNamespaces,
       forbiddenSecretNamespaces: shared.forbidden,
       formerNamespace: shared.former,
-      formerSecrets: (namespace, name) => (namespace === shared.former && !shared.forbidden.includes(namespace) ? this.deps.secrets.get(`${namespace}/${name}`) : undefined),
+      formerSecrets: (namespace, name) =>
+        namespace === shared.former && !shared.forbidden.includes(namespace) ? this.deps.secrets.get(`${namespace}/${name}`) : undefined,
       served: (k) => this.served(k, component),
       cluster: {
         namespaceExists: (name) => api.namespaceExists(name),
@@ -291,13 +352,21 @@ export class FlantIntegrationReconciler implements Reconciler {
     return this.kubeSystemUID;
   }
 
-  private async writeStatus(raw: KubeObject, shared: Shared, outcomes: readonly ComponentOutcome[], own: Partial<FlantIntegrationStatus> = {}): Promise<void> {
+  private async writeStatus(
+    raw: KubeObject,
+    shared: Shared,
+    outcomes: readonly ComponentOutcome[],
+    own: Partial<FlantIntegrationStatus> = {},
+  ): Promise<void> {
     const current = (this.lastWritten(raw) as FlantIntegrationStatus | undefined) ?? shared.fi.status;
     const status = buildStatus({
       current,
       generation: raw.metadata?.generation ?? 0,
       clusterUUID: shared.clusterUUID,
-      conditions: [licenceCondition(shared.licence), ...outcomes.flatMap((o) => o.conditions)].map((c) => ({ ...c, message: redactValues(c.message, shared.secretValues) })),
+      conditions: [licenceCondition(shared.licence), ...outcomes.flatMap((o) => o.conditions)].map((c) => ({
+        ...c,
+        message: redactValues(c.message, shared.secretValues),
+      })),
       parts: [...outcomes.map((o) => o.status ?? {}), own],
       now: rfc3339(this.deps.clock.now()),
     });
@@ -315,18 +384,31 @@ export class FlantIntegrationReconciler implements Reconciler {
    * Nothing is applied or pruned, the components' conditions stay as they were (their objects
    * too); the next change of the resource is reconciled again.
    */
-  private async specInvalid(raw: KubeObject, issues: ReadonlyArray<{ path: ReadonlyArray<string | number>; message: string }>, log: Logger, signal: AbortSignal): Promise<void> {
+  private async specInvalid(
+    raw: KubeObject,
+    issues: ReadonlyArray<{ path: ReadonlyArray<string | number>; message: string }>,
+    log: Logger,
+    signal: AbortSignal,
+  ): Promise<void> {
     const [first, ...others] = issues;
     const field = first?.path.join('.') || '(the object)';
-    const message = `${field}: ${first?.message ?? 'does not parse'}${others.length > 0 ? ` (and ${others.length} more)` : ''}; nothing is changed until it is fixed`;
-    log.warn({ field, problems: issues.length }, 'the FlantIntegration does not pass the controller\'s checks: nothing is changed');
-    const stored = (this.lastWritten(raw) ?? (raw as { status?: Record<string, unknown> }).status) as { conditions?: unknown; observedGeneration?: unknown } | undefined;
+    const message =
+      `${field}: ${first?.message ?? 'does not parse'}${others.length > 0 ? ` (and ${others.length} more)` : ''}; nothing ` +
+      `is changed until it is fixed`;
+    log.warn({ field, problems: issues.length }, "the FlantIntegration does not pass the controller's checks: nothing is changed");
+    const stored = (this.lastWritten(raw) ?? (raw as { status?: Record<string, unknown> }).status) as
+      { conditions?: unknown; observedGeneration?: unknown } | undefined;
     const generation = raw.metadata?.generation ?? 0;
     const now = rfc3339(this.deps.clock.now());
     const current = Array.isArray(stored?.conditions) ? (stored.conditions as Condition[]) : [];
     let conditions = removeCondition(current, ConditionType.Reconciling);
     for (const type of [ConditionType.Ready, ConditionType.Stalled]) {
-      conditions = setCondition(conditions, { type, status: type === ConditionType.Ready ? 'False' : 'True', reason: Reason.SpecInvalid, message }, generation, now);
+      conditions = setCondition(
+        conditions,
+        { type, status: type === ConditionType.Ready ? 'False' : 'True', reason: Reason.SpecInvalid, message },
+        generation,
+        now,
+      );
     }
     // Ready and Stalled first, as buildStatus orders them; the others keep their order.
     const rank = (c: Condition) => (c.type === ConditionType.Ready ? 0 : c.type === ConditionType.Stalled ? 1 : 2);
@@ -371,7 +453,12 @@ export class FlantIntegrationReconciler implements Reconciler {
     const spec = parsed.success ? parsed.data.spec : flantIntegrationSchema.parse({ ...raw, spec: {} }).spec;
     const status = parsed.success ? parsed.data.status : undefined;
     const former = formerNamespace(spec.namespace, status);
-    const readable = { secretNamespaces: secretNamespaces(spec.namespace, this.deps.extraSecretNamespaces ?? []), forbidden: this.deps.forbiddenSecretNamespaces?.() ?? [], workloads: spec.namespace, former };
+    const readable = {
+      secretNamespaces: secretNamespaces(spec.namespace, this.deps.extraSecretNamespaces ?? []),
+      forbidden: this.deps.forbiddenSecretNamespaces?.() ?? [],
+      workloads: spec.namespace,
+      former,
+    };
     for (const component of this.deps.components) {
       fence(signal);
       // What a component keeps without a licence (Madison's stored key) outlives the resource too,
@@ -379,7 +466,12 @@ export class FlantIntegrationReconciler implements Reconciler {
       await this.deps.writer.retire(component.name, component.keptWithoutLicence?.(spec) ?? [], this.kindsOf(component, readable), log, uid, signal);
     }
     fence(signal);
-    await this.deps.api.patchFinalizers(raw.metadata?.name ?? '', finalizers.filter((f) => f !== cleanupFinalizer), raw.metadata?.resourceVersion, signal);
+    await this.deps.api.patchFinalizers(
+      raw.metadata?.name ?? '',
+      finalizers.filter((f) => f !== cleanupFinalizer),
+      raw.metadata?.resourceVersion,
+      signal,
+    );
     log.info('cleaned up every owned object and removed the finalizer');
   }
 }
@@ -400,7 +492,10 @@ export function ownerReference(raw: KubeObject): OwnerReference {
 }
 
 function crdMissingMessage(component: AnyComponent, missing: readonly string[]): string {
-  return `the CRD of ${missing.join(' and ')} is not installed, so nothing is written: install it (Deckhouse's module that owns it), or set ${component.enabledField}: false`;
+  return (
+    `the CRD of ${missing.join(' and ')} is not installed, so nothing is written: install it (Deckhouse's module that owns it), or ` +
+    `set ${component.enabledField}: false`
+  );
 }
 
 /** A merge patch that also removes top-level status fields we no longer report. */

@@ -36,9 +36,14 @@ describe('progressConditions (kstatus)', () => {
     expect(of([licenceOK, proxyUp])).toEqual([]);
   });
 
-  it('is Reconciling while every failing condition converges on its own, with the first one\'s reason', () => {
+  it("is Reconciling while every failing condition converges on its own, with the first one's reason", () => {
     expect(of([licenceOK, proxyDown, apiError])).toEqual([
-      { type: 'Reconciling', status: 'True', reason: 'Progressing', message: 'converging, retried on its own: MadisonProxyReady: waiting; also UpmeterReady (APIError)' },
+      {
+        type: 'Reconciling',
+        status: 'True',
+        reason: 'Progressing',
+        message: 'converging, retried on its own: MadisonProxyReady: waiting; also UpmeterReady (APIError)',
+      },
     ]);
   });
 
@@ -56,7 +61,11 @@ describe('progressConditions (kstatus)', () => {
   it('comes and goes in the built status, so a fixed object holds neither', () => {
     const now = '2026-11-22T00:00:00Z';
     const stalled = buildStatus({ current: undefined, generation: 2, clusterUUID: 'u', conditions: [licenceMissing], parts: [], now });
-    expect(stalled.conditions?.map((c) => `${c.type}=${c.status}@${c.observedGeneration}`)).toEqual(['Ready=False@2', 'Stalled=True@2', 'LicenseValid=False@2']);
+    expect(stalled.conditions?.map((c) => `${c.type}=${c.status}@${c.observedGeneration}`)).toEqual([
+      'Ready=False@2',
+      'Stalled=True@2',
+      'LicenseValid=False@2',
+    ]);
     const fixed = buildStatus({ current: stalled, generation: 2, clusterUUID: 'u', conditions: [licenceOK], parts: [], now });
     expect(fixed.conditions?.map((c) => c.type)).toEqual(['Ready', 'LicenseValid']);
   });
@@ -73,8 +82,22 @@ describe('buildStatus', () => {
   });
 
   it('is unchanged when rebuilt later from the same facts, so nothing is written', () => {
-    const first = buildStatus({ current: undefined, generation: 1, clusterUUID: 'u', conditions: [licenceOK], parts: [{ madison: { backends: ['1.1.1.1'] } }], now });
-    const second = buildStatus({ current: first, generation: 1, clusterUUID: 'u', conditions: [licenceOK], parts: [{ madison: { backends: ['1.1.1.1'] } }], now: later });
+    const first = buildStatus({
+      current: undefined,
+      generation: 1,
+      clusterUUID: 'u',
+      conditions: [licenceOK],
+      parts: [{ madison: { backends: ['1.1.1.1'] } }],
+      now,
+    });
+    const second = buildStatus({
+      current: first,
+      generation: 1,
+      clusterUUID: 'u',
+      conditions: [licenceOK],
+      parts: [{ madison: { backends: ['1.1.1.1'] } }],
+      now: later,
+    });
     expect(canonical(second)).toBe(canonical(first));
   });
 

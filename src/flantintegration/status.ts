@@ -17,7 +17,12 @@ export function licenceCondition(licence: LicenceResult): ConditionInput {
 export function readyCondition(others: readonly ConditionInput[]): ConditionInput {
   const licence = others.find((c) => c.type === ConditionType.LicenseValid);
   if (licence && licence.status !== 'True') {
-    return { type: ConditionType.Ready, status: 'False', reason: Reason.LicenseMissing, message: `nothing is shipped without a license: ${licence.message}` };
+    return {
+      type: ConditionType.Ready,
+      status: 'False',
+      reason: Reason.LicenseMissing,
+      message: `nothing is shipped without a license: ${licence.message}`,
+    };
   }
   const failing = others.filter((c) => c.status !== 'True');
   if (failing.length === 0) return { type: ConditionType.Ready, status: 'True', reason: Reason.Ready, message: 'every enabled component is ready' };

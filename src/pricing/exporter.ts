@@ -6,7 +6,17 @@
  */
 import type { Logger } from 'pino';
 import { flantIntegrationSpecSchema, group, plural, prometheusCASecret, version, type FlantIntegrationSpec } from '../api/index.js';
-import { errorText, Informer, probeRoutes, serve, type Clock, type InformerEvent, type KubeClient, type KubeObject, type Listener } from '../reconciler/index.js';
+import {
+  errorText,
+  Informer,
+  probeRoutes,
+  serve,
+  type Clock,
+  type InformerEvent,
+  type KubeClient,
+  type KubeObject,
+  type Listener,
+} from '../reconciler/index.js';
 import { configuredType, deckhouseObjects, deckhouseVersion, discoveryFacts, ingressController, providerFacts, type SecretObject } from './facts.js';
 import { pricingRegistry, type ClusterFacts, type ExporterView } from './metrics.js';
 import { instantQuery, QueryResults } from './prometheus.js';
@@ -39,7 +49,15 @@ const flantIntegrationsPath = `/apis/${group}/${version}/${plural}`;
 export class Exporter implements ExporterView {
   readonly state = new PricingState();
   readonly queries = new QueryResults();
-  readonly cluster: ClusterFacts = { releaseChannel: '', bundle: '', cloudProvider: 'none', cloudLayout: '', controlPlaneVersion: '', deckhouseVersion: '', terraformInUse: false };
+  readonly cluster: ClusterFacts = {
+    releaseChannel: '',
+    bundle: '',
+    cloudProvider: 'none',
+    cloudLayout: '',
+    controlPlaneVersion: '',
+    deckhouseVersion: '',
+    terraformInUse: false,
+  };
   private readonly informers: Array<Informer<KubeObject>> = [];
   private readonly fi: Informer;
   private readonly nodeGroups: CRDWatchedInformer<NodeGroupObject & KubeObject>;
@@ -61,10 +79,17 @@ export class Exporter implements ExporterView {
     const deployment = this.informer(`/apis/apps/v1/namespaces/${namespace}/deployments`, `metadata.name=${name}`);
     deployment.on(() => (this.cluster.deckhouseVersion = deckhouseVersion(deployment.list()[0])));
     this.nodeGroups = new CRDWatchedInformer(client, { group: 'deckhouse.io', plural: 'nodegroups', versions: ['v1'] }, clock, log, {
-      onEvent: (e: InformerEvent<NodeGroupObject & KubeObject>) => (e.type === 'delete' ? this.state.deleteGroup(e.object.metadata?.name ?? '') : this.state.upsertGroup(e.object)),
+      onEvent: (e: InformerEvent<NodeGroupObject & KubeObject>) =>
+        e.type === 'delete' ? this.state.deleteGroup(e.object.metadata?.name ?? '') : this.state.upsertGroup(e.object),
       onGone: () => this.state.clearGroups(),
     });
-    this.ingress = new CRDWatchedInformer(client, { group: 'deckhouse.io', plural: 'ingressnginxcontrollers', versions: ['v1', 'v1alpha1'] }, clock, log, { onEvent: () => {}, onGone: () => {} });
+    this.ingress = new CRDWatchedInformer(
+      client,
+      { group: 'deckhouse.io', plural: 'ingressnginxcontrollers', versions: ['v1', 'v1alpha1'] },
+      clock,
+      log,
+      { onEvent: () => {}, onGone: () => {} },
+    );
   }
 
   spec(): FlantIntegrationSpec | undefined {
@@ -78,7 +103,10 @@ export class Exporter implements ExporterView {
 
   /** Why it is not ready, or undefined once every informer has listed. */
   notReady(): string | undefined {
-    const waiting = [...this.informers.filter((i) => !i.hasSynced()).map((i) => i.describe()), ...(this.nodeGroups.hasSynced() ? [] : ['nodegroups'])];
+    const waiting = [
+      ...this.informers.filter((i) => !i.hasSynced()).map((i) => i.describe()),
+      ...(this.nodeGroups.hasSynced() ? [] : ['nodegroups']),
+    ];
     return waiting.length > 0 ? `waiting for the first list of ${waiting.join(', ')}` : undefined;
   }
 
@@ -86,7 +114,10 @@ export class Exporter implements ExporterView {
   async run(signal: AbortSignal): Promise<void> {
     const registry = pricingRegistry(this);
     const probes = probeRoutes(() => this.notReady());
-    const listener: Listener | undefined = await serve(this.options.listen, { ...probes, '/metrics': async () => ({ status: 200, body: await registry.metrics(), type: registry.contentType }) });
+    const listener: Listener | undefined = await serve(this.options.listen, {
+      ...probes,
+      '/metrics': async () => ({ status: 200, body: await registry.metrics(), type: registry.contentType }),
+    });
     const probeListener = await serve(this.options.probeListen ?? '', probes);
     this.options.log.info({ port: listener?.port, probePort: probeListener?.port }, 'serving the pricing metrics');
     const runs = [...this.informers, this.nodeGroups.crd, this.ingress.crd].map((i) => i.run(signal));
@@ -103,14 +134,21 @@ export class Exporter implements ExporterView {
   }
 
   private informer<T extends KubeObject>(path: string, fieldSelector?: string): Informer<T> {
-    const informer = new Informer<T>(this.options.client, { path, fieldSelector }, this.options.clock, this.options.log.child({ component: 'informer' }));
+    const informer = new Informer<T>(
+      this.options.client,
+      { path, fieldSelector },
+      this.options.clock,
+      this.options.log.child({ component: 'informer' }),
+    );
     this.informers.push(informer as unknown as Informer<KubeObject>);
     return informer;
   }
 
   private readFacts(): void {
     const get = (key: string) => this.secrets.get(key)?.list()[0];
-    Object.assign(this.cluster, discoveryFacts(get('discovery')), providerFacts(get('providerConfiguration')), { configuredType: configuredType(get('clusterConfiguration')) });
+    Object.assign(this.cluster, discoveryFacts(get('discovery')), providerFacts(get('providerConfiguration')), {
+      configuredType: configuredType(get('clusterConfiguration')),
+    });
   }
 
   private async controlPlaneVersion(signal: AbortSignal): Promise<void> {
@@ -135,7 +173,11 @@ export class Exporter implements ExporterView {
     const url = this.spec()?.prometheus.url ?? flantIntegrationSpecSchema.parse({}).prometheus.url;
     const ca = await this.prometheusCA();
     const failures = await this.queries.refresh((query) => instantQuery({ url, token: this.options.prometheusToken, ca }, query));
-    if (failures.length > 0) this.options.log.warn({ prometheus: url, failed: failures.length, first: failures[0]?.error }, 'Prometheus queries failed; keeping their last answers');
+    if (failures.length > 0)
+      this.options.log.warn(
+        { prometheus: url, failed: failures.length, first: failures[0]?.error },
+        'Prometheus queries failed; keeping their last answers',
+      );
   }
 
   /** With `spec.prometheus.caSecretRef`: the controller's checked copy of that CA, in this namespace; else the cluster CA. */
@@ -144,7 +186,10 @@ export class Exporter implements ExporterView {
     if (!spec?.prometheus.caSecretRef) return this.options.defaultCA();
     const where = `${spec.namespace}/${prometheusCASecret.name}`;
     try {
-      const secret = await this.options.client.request<SecretObject>('GET', `/api/v1/namespaces/${spec.namespace}/secrets/${prometheusCASecret.name}`);
+      const secret = await this.options.client.request<SecretObject>(
+        'GET',
+        `/api/v1/namespaces/${spec.namespace}/secrets/${prometheusCASecret.name}`,
+      );
       const value = secret.data?.[prometheusCASecret.key];
       if (value) return Buffer.from(value, 'base64').toString('utf8');
       this.options.log.warn({ secret: where, key: prometheusCASecret.key }, 'the Prometheus CA Secret has no such key; using the cluster CA');

@@ -66,7 +66,9 @@ export const deckhouseVersionAnnotation = 'core.deckhouse.io/version';
 export function deckhouseVersion(deployment: KubeObject | undefined): string {
   const annotated = deployment?.metadata?.annotations?.[deckhouseVersionAnnotation];
   if (annotated) return annotated;
-  const containers = ((deployment?.spec as { template?: { spec?: { containers?: Array<{ name?: string; image?: string }> } } } | undefined)?.template?.spec?.containers) ?? [];
+  const containers =
+    (deployment?.spec as { template?: { spec?: { containers?: Array<{ name?: string; image?: string }> } } } | undefined)?.template?.spec
+      ?.containers ?? [];
   const image = (containers.find((c) => c.name === 'deckhouse') ?? containers[0])?.image ?? '';
   const tag = /:([^:/@]+)(@|$)/.exec(image)?.[1];
   return tag ?? '';

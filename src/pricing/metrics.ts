@@ -107,16 +107,26 @@ function nodeMetrics(registry: Registry, { state }: ExporterView): void {
   };
   gauge(registry, 'flant_pricing_nodes', 'Nodes by billing type.', ['type'], perType(state.nodes));
   gauge(registry, 'flant_pricing_controlplane_nodes', 'Nodes of NodeGroup master, by billing type.', ['type'], perType(state.controlPlane));
-  gauge(registry, 'flant_pricing_controlplane_tainted_nodes', 'Master nodes with a control-plane or master taint, by billing type.', ['type'], perType(state.controlPlaneTainted));
+  gauge(
+    registry,
+    'flant_pricing_controlplane_tainted_nodes',
+    'Master nodes with a control-plane or master taint, by billing type.',
+    ['type'],
+    perType(state.controlPlaneTainted),
+  );
   gauge(registry, 'flant_pricing_count_nodes_by_type', 'Nodes minus tainted control-plane nodes, by billing type (deprecated).', ['type'], (g) => {
     for (const [type, n] of byType(state.nodes)) g.set({ type }, n - state.controlPlaneTainted[type]);
   });
   const masters = () => state.masterFacts();
   gauge(registry, 'flant_pricing_masters_count', 'Master nodes.', [], (g) => g.set(masters().count));
-  gauge(registry, 'flant_pricing_master_is_dedicated', '1 when every master is tainted against workloads.', [], (g) => g.set(masters().dedicated ? 1 : 0));
+  gauge(registry, 'flant_pricing_master_is_dedicated', '1 when every master is tainted against workloads.', [], (g) =>
+    g.set(masters().dedicated ? 1 : 0),
+  );
   gauge(registry, 'flant_pricing_master_min_cpu', 'Smallest allocatable CPU of a master, in cores, rounded up.', [], (g) => g.set(masters().minCPU));
   gauge(registry, 'flant_pricing_master_min_memory', 'Smallest allocatable memory of a master, in bytes.', [], (g) => g.set(masters().minMemory));
-  gauge(registry, 'flant_pricing_all_managed_nodes_up_to_date', '1 when every NodeGroup has status.nodes == status.upToDate.', [], (g) => g.set(state.allUpToDate() ? 1 : 0));
+  gauge(registry, 'flant_pricing_all_managed_nodes_up_to_date', '1 when every NodeGroup has status.nodes == status.upToDate.', [], (g) =>
+    g.set(state.allUpToDate() ? 1 : 0),
+  );
   const groupLabels = ['node_group', 'is_master', 'is_system', 'is_monitoring', 'is_frontend'];
   const perGroup = (field: 'cpu' | 'memory') => (g: Gauge) => {
     const capacity = state.groupCapacity;
@@ -130,7 +140,16 @@ function nodeMetrics(registry: Registry, { state }: ExporterView): void {
 }
 
 function clusterMetrics(registry: Registry, view: ExporterView): void {
-  const labels = ['release_channel', 'bundle', 'cloud_provider', 'cloud_layout', 'control_plane_version', 'minimal_kubelet_version', 'deckhouse_version', 'pricing_cluster_type'];
+  const labels = [
+    'release_channel',
+    'bundle',
+    'cloud_provider',
+    'cloud_layout',
+    'control_plane_version',
+    'minimal_kubelet_version',
+    'deckhouse_version',
+    'pricing_cluster_type',
+  ];
   gauge(registry, 'flant_pricing_cluster_info', 'Facts about the cluster; always 1.', labels, (g) => {
     const c = view.cluster;
     g.set(
@@ -147,9 +166,15 @@ function clusterMetrics(registry: Registry, view: ExporterView): void {
       1,
     );
   });
-  gauge(registry, 'flant_pricing_ingress_nginx_controllers_count', 'IngressNginxControllers, by inlet, version and whether the version is the default.', ['inlet', 'version', 'default'], (g) => {
-    for (const c of view.ingressControllers() ?? []) g.inc({ inlet: c.inlet, version: c.version, default: String(c.isDefault) }, 1);
-  });
+  gauge(
+    registry,
+    'flant_pricing_ingress_nginx_controllers_count',
+    'IngressNginxControllers, by inlet, version and whether the version is the default.',
+    ['inlet', 'version', 'default'],
+    (g) => {
+      for (const c of view.ingressControllers() ?? []) g.inc({ inlet: c.inlet, version: c.version, default: String(c.isDefault) }, 1);
+    },
+  );
 }
 
 /** The cluster type as billed. */
@@ -174,10 +199,16 @@ function billingMetrics(registry: Registry, view: ExporterView): void {
   flag('flant_pricing_auxiliary_cluster', '1 when the cluster is auxiliary.', (b) => (b.auxiliaryCluster ? 1 : 0));
   flag('flant_pricing_nodes_discount', 'Discount on nodes, in percent.', (b) => b.nodesDiscount);
   flag('flant_pricing_do_not_charge_for_rock_solid', '1 when the rock-solid channel is not charged for.', (b) => (b.doNotChargeForRockSolid ? 1 : 0));
-  gauge(registry, 'flant_pricing_kubeall', 'How Flant engineers reach the control plane; only when kubeall.host is set.', ['host', 'kubectl', 'kubeconfig', 'context'], (g) => {
-    const k = view.spec()?.kubeall;
-    if (k?.host) g.set({ host: k.host, kubectl: k.kubectl, kubeconfig: k.kubeconfig, context: k.context }, 1);
-  });
+  gauge(
+    registry,
+    'flant_pricing_kubeall',
+    'How Flant engineers reach the control plane; only when kubeall.host is set.',
+    ['host', 'kubectl', 'kubeconfig', 'context'],
+    (g) => {
+      const k = view.spec()?.kubeall;
+      if (k?.host) g.set({ host: k.host, kubectl: k.kubectl, kubeconfig: k.kubeconfig, context: k.context }, 1);
+    },
+  );
 }
 
 function queryMetrics(registry: Registry, { queries }: ExporterView): void {
@@ -192,8 +223,13 @@ function queryMetrics(registry: Registry, { queries }: ExporterView): void {
   single('flant_pricing_prometheus_series', 'Head series of the main Prometheus.', 'prometheusSeries');
   single('flant_pricing_deckhouse_startup_converge_duration_seconds', 'Deckhouse convergence time at operator start-up.', 'startupConverge');
   const kinds: Array<[string, QueryName]> = [
-    ['DaemonSet', 'daemonSets'], ['Deployment', 'deployments'], ['StatefulSet', 'statefulSets'], ['Pod', 'pods'],
-    ['Namespace', 'namespaces'], ['Service', 'services'], ['Ingress', 'ingresses'],
+    ['DaemonSet', 'daemonSets'],
+    ['Deployment', 'deployments'],
+    ['StatefulSet', 'statefulSets'],
+    ['Pod', 'pods'],
+    ['Namespace', 'namespaces'],
+    ['Service', 'services'],
+    ['Ingress', 'ingresses'],
   ];
   gauge(registry, 'flant_pricing_resources_count', 'Objects in the cluster, by kind.', ['kind'], (g) => {
     for (const [kind, query] of kinds) {
@@ -218,10 +254,16 @@ function terraformMetrics(registry: Registry, view: ExporterView): void {
       templates: view.queries.get('terraformNodeTemplates'),
       groups: view.state.groupTypes(),
     });
-  gauge(registry, 'flant_pricing_terraform_state', 'Worst terraform status of the cluster, the masters and the other terraform NodeGroups.', ['cluster', 'master', 'terranode'], (g) => {
-    const s = state();
-    g.set({ cluster: s.cluster, master: s.master, terranode: s.terranode }, 1);
-  });
+  gauge(
+    registry,
+    'flant_pricing_terraform_state',
+    'Worst terraform status of the cluster, the masters and the other terraform NodeGroups.',
+    ['cluster', 'master', 'terranode'],
+    (g) => {
+      const s = state();
+      g.set({ cluster: s.cluster, master: s.master, terranode: s.terranode }, 1);
+    },
+  );
   gauge(registry, 'flant_pricing_terraform_state_node_group', 'Worst terraform status per NodeGroup.', ['name', 'status'], (g) => {
     for (const [name, status] of state().nodeGroups) g.set({ name, status }, 1);
   });

@@ -53,10 +53,17 @@ export async function instantQuery(target: PrometheusTarget, query: string): Pro
   const url = new URL('api/v1/query', target.url.endsWith('/') ? target.url : `${target.url}/`);
   url.searchParams.set('query', query);
   // The token reads the cluster's cloud-provider Secrets: never over plain HTTP (admission refuses such a URL too).
-  if (!mayCarryCredential(url)) throw new Error(`query ${query}: refusing to send the ServiceAccount token to ${url.protocol}//${url.host}: Prometheus must be reached over https`);
+  if (!mayCarryCredential(url))
+    throw new Error(
+      `query ${query}: refusing to send the ServiceAccount token to ${url.protocol}//${url.host}: Prometheus must be reached over https`,
+    );
   const token = await target.token();
   const body = await get(url, token, target.ca, target.timeoutMs ?? 30_000);
-  const answer = JSON.parse(body) as { status?: string; error?: string; data?: { resultType?: string; result?: Array<{ metric?: Record<string, string>; value?: [number, string] }> } };
+  const answer = JSON.parse(body) as {
+    status?: string;
+    error?: string;
+    data?: { resultType?: string; result?: Array<{ metric?: Record<string, string>; value?: [number, string] }> };
+  };
   if (answer.status !== 'success') throw new Error(`query ${query}: ${answer.error ?? 'no success'}`);
   if (answer.data?.resultType !== 'vector') throw new Error(`query ${query}: expected a vector, got ${answer.data?.resultType ?? 'nothing'}`);
   return (answer.data.result ?? []).map((r) => ({ labels: r.metric ?? {}, value: Number(r.value?.[1]) }));

@@ -47,7 +47,11 @@ export function groupBillingType(nodeType: string | undefined, virtualization: s
 }
 
 /** A node's billing type, first match wins; `invalidAnnotation` when the annotation could not be read. */
-export function billingType(annotation: string | undefined, nodeGroupType: string | undefined, virtualization: string | undefined): { type: BillingType; invalidAnnotation: boolean } {
+export function billingType(
+  annotation: string | undefined,
+  nodeGroupType: string | undefined,
+  virtualization: string | undefined,
+): { type: BillingType; invalidAnnotation: boolean } {
   const annotated = annotatedType(annotation);
   if (annotated !== undefined && annotated !== 'invalid') return { type: annotated, invalidAnnotation: false };
   return { type: groupBillingType(nodeGroupType, virtualization), invalidAnnotation: annotated === 'invalid' };
@@ -76,7 +80,12 @@ export type PricingClusterType = 'Cloud' | 'Hybrid' | 'Static';
  * The cluster type: the override when set; else the cluster configuration's type (Cloud when
  * unknown), Hybrid when a Static cluster has a cloud provider or a Cloud cluster has static nodes.
  */
-export function clusterType(input: { override?: PricingClusterType; configured?: string; cloudProvider: string; staticNodes: number }): PricingClusterType {
+export function clusterType(input: {
+  override?: PricingClusterType;
+  configured?: string;
+  cloudProvider: string;
+  staticNodes: number;
+}): PricingClusterType {
   if (input.override) return input.override;
   const configured = input.configured === 'Static' ? 'Static' : 'Cloud';
   if (configured === 'Static') return input.cloudProvider !== '' && input.cloudProvider !== 'none' ? 'Hybrid' : 'Static';
@@ -85,7 +94,12 @@ export function clusterType(input: { override?: PricingClusterType; configured?:
 
 /** Compares Kubernetes versions such as `v1.30.14`, numerically by part. */
 export function compareVersions(a: string, b: string): number {
-  const parts = (v: string) => v.replace(/^v/, '').split(/[.+-]/).slice(0, 3).map((p) => Number.parseInt(p, 10) || 0);
+  const parts = (v: string) =>
+    v
+      .replace(/^v/, '')
+      .split(/[.+-]/)
+      .slice(0, 3)
+      .map((p) => Number.parseInt(p, 10) || 0);
   const [pa, pb] = [parts(a), parts(b)];
   for (let i = 0; i < 3; i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0);
   return 0;

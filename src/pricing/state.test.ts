@@ -1,7 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { PricingState, type NodeGroupObject, type NodeObject } from './state.js';
 
-function node(name: string, group: string | undefined, extra: { annotations?: Record<string, string>; taints?: string[]; cpu?: string; memory?: string; kubelet?: string; labels?: Record<string, string> } = {}): NodeObject {
+function node(
+  name: string,
+  group: string | undefined,
+  extra: {
+    annotations?: Record<string, string>;
+    taints?: string[];
+    cpu?: string;
+    memory?: string;
+    kubelet?: string;
+    labels?: Record<string, string>;
+  } = {},
+): NodeObject {
   return {
     metadata: { name, labels: { ...(group ? { 'node.deckhouse.io/group': group } : {}), ...extra.labels }, annotations: extra.annotations ?? {} },
     spec: { taints: (extra.taints ?? []).map((key) => ({ key, effect: 'NoSchedule' })) },
@@ -46,9 +57,15 @@ describe('PricingState capacity sums', () => {
 });
 
 describe('PricingState', () => {
-  it('counts every rule\'s inputs, all four types always present', () => {
+  it("counts every rule's inputs, all four types always present", () => {
     const s = new PricingState();
-    for (const g of [group('master', 'CloudPermanent'), group('ephemeral', 'CloudEphemeral'), group('static', 'Static'), group('cloudstatic', 'CloudStatic')]) s.upsertGroup(g);
+    for (const g of [
+      group('master', 'CloudPermanent'),
+      group('ephemeral', 'CloudEphemeral'),
+      group('static', 'Static'),
+      group('cloudstatic', 'CloudStatic'),
+    ])
+      s.upsertGroup(g);
     s.upsertNode(node('m1', 'master', { taints: ['node-role.kubernetes.io/control-plane'] }));
     s.upsertNode(node('m2', 'master', { taints: ['node-role.kubernetes.io/master'] }));
     s.upsertNode(node('m3', 'master'));

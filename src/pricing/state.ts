@@ -125,7 +125,12 @@ export class PricingState {
     const name = ng.metadata?.name ?? '';
     const taints = ng.spec?.nodeTemplate?.taints ?? [];
     const dedicated = (value: string) => taints.some((t) => t.key === dedicatedTaint && t.value === value);
-    const flags = { is_master: dedicated('master'), is_system: dedicated('system'), is_monitoring: dedicated('monitoring'), is_frontend: dedicated('frontend') };
+    const flags = {
+      is_master: dedicated('master'),
+      is_system: dedicated('system'),
+      is_monitoring: dedicated('monitoring'),
+      is_frontend: dedicated('frontend'),
+    };
     const upToDate = (ng.status?.nodes ?? 0) === (ng.status?.upToDate ?? 0);
     this.groups.set(name, { nodeType: ng.spec?.nodeType, flags, upToDate });
     this.recount(name);
@@ -192,7 +197,14 @@ export class PricingState {
     const group = input && this.groups.get(input.group);
     if (!input || !group) return;
     const { type } = billingType(input.annotation, group.nodeType, input.virtualization);
-    const c: Contribution = { group: input.group, type, master: input.group === masterGroup, tainted: input.tainted, milliCPU: wholeAmount(input.cpu * 1000), bytes: wholeAmount(input.memory) };
+    const c: Contribution = {
+      group: input.group,
+      type,
+      master: input.group === masterGroup,
+      tainted: input.tainted,
+      milliCPU: wholeAmount(input.cpu * 1000),
+      bytes: wholeAmount(input.memory),
+    };
     this.counted.set(name, c);
     this.apply(c, 1);
     if (c.master) this.masters.add(name);

@@ -26,7 +26,10 @@ export interface TerraformState {
 
 /** NodeGroups terraform manages besides the master: the CloudPermanent ones. */
 function terraformGroups(groups: ReadonlyMap<string, string | undefined>): string[] {
-  return [...groups].filter(([name, type]) => name !== masterGroup && type === 'CloudPermanent').map(([name]) => name).sort();
+  return [...groups]
+    .filter(([name, type]) => name !== masterGroup && type === 'CloudPermanent')
+    .map(([name]) => name)
+    .sort();
 }
 
 /** The terraform state. */

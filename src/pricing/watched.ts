@@ -41,7 +41,12 @@ export class CRDWatchedInformer<T extends KubeObject> {
     private readonly handlers: { onEvent: (event: InformerEvent<T>) => void; onGone: () => void },
   ) {
     const name = `${resource.plural}.${resource.group}`;
-    this.crd = new Informer<CRD>(client, { path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', fieldSelector: `metadata.name=${name}` }, clock, log);
+    this.crd = new Informer<CRD>(
+      client,
+      { path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', fieldSelector: `metadata.name=${name}` },
+      clock,
+      log,
+    );
     this.crd.on(() => this.follow());
   }
 

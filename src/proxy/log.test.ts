@@ -9,7 +9,10 @@ describe('the proxy line logger', () => {
     log.info({ backend: '192.0.2.1:443', authKey: 'KEY-1' }, 'listening');
     log.warn({ err: 'refused' }, 'cannot forward');
     const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(parsed.map((p) => [p.level, p.msg])).toEqual([[30, 'listening'], [40, 'cannot forward']]);
+    expect(parsed.map((p) => [p.level, p.msg])).toEqual([
+      [30, 'listening'],
+      [40, 'cannot forward'],
+    ]);
     expect(parsed[0]).toMatchObject({ app: 'flant-integration', backend: '192.0.2.1:443', authKey: '[REDACTED]' });
     expect(lines.join('')).not.toContain('KEY-1');
     expect(lines.every((l) => l.endsWith('\n'))).toBe(true);

@@ -14,7 +14,11 @@ export interface ProxyLog {
 const levels = { debug: 20, info: 30, warn: 40 } as const;
 
 /** A logger that writes lines at `level` and above to `write`. */
-export function lineLogger(level: string, secretFields: readonly string[], write: (line: string) => void = (line) => void process.stdout.write(line)): ProxyLog {
+export function lineLogger(
+  level: string,
+  secretFields: readonly string[],
+  write: (line: string) => void = (line) => void process.stdout.write(line),
+): ProxyLog {
   const threshold = level in levels ? levels[level as keyof typeof levels] : level === 'silent' ? Infinity : levels.info;
   const secret = new Set(secretFields);
   const line = (n: number) => (fields: Record<string, unknown>, msg: string) => {

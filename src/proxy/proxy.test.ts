@@ -20,7 +20,15 @@ describe('proxyConfigFromEnv', () => {
   });
 
   it('keeps the defaults when unset', () => {
-    expect(proxyConfigFromEnv(base)).toMatchObject({ listenHost: '::', listenPort: 8080, bodyLimitBytes: 10 * 1024 * 1024, upstreamTimeoutMs: 30_000, maxConcurrent: 64, upstreamConnections: 8, maxBufferedBytes: 32 * 1024 * 1024 });
+    expect(proxyConfigFromEnv(base)).toMatchObject({
+      listenHost: '::',
+      listenPort: 8080,
+      bodyLimitBytes: 10 * 1024 * 1024,
+      upstreamTimeoutMs: 30_000,
+      maxConcurrent: 64,
+      upstreamConnections: 8,
+      maxBufferedBytes: 32 * 1024 * 1024,
+    });
   });
 });
 
@@ -40,7 +48,14 @@ describe('forwarding edges', () => {
     });
     const lines: string[] = [];
     const log = pino({ level: 'info' }, new Writable({ write: (c: Buffer, _e, done) => (lines.push(c.toString()), done()) }));
-    const config = proxyConfigFromEnv({ ...base, ...env, MADISON_SCHEME: 'http', MADISON_BACKEND: `127.0.0.1:${(upstream.address() as AddressInfo).port}`, LISTEN_HOST: '127.0.0.1', LISTEN_PORT: '0' });
+    const config = proxyConfigFromEnv({
+      ...base,
+      ...env,
+      MADISON_SCHEME: 'http',
+      MADISON_BACKEND: `127.0.0.1:${(upstream.address() as AddressInfo).port}`,
+      LISTEN_HOST: '127.0.0.1',
+      LISTEN_PORT: '0',
+    });
     const proxy: RunningProxy = await startProxy(config, log);
     closers.push(() => void proxy.close());
     return { port: proxy.port, lines };
@@ -48,13 +63,16 @@ describe('forwarding edges', () => {
 
   function post(port: number): Promise<{ status: number; body: string } | { error: string }> {
     return new Promise((resolve) => {
-      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/api/v2/alerts', headers: { 'Content-Type': 'application/json' } }, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        res.on('error', (err) => resolve({ error: err.message }));
-        res.on('aborted', () => resolve({ error: 'aborted' }));
-      });
+      const req = http.request(
+        { host: '127.0.0.1', port, method: 'POST', path: '/api/v2/alerts', headers: { 'Content-Type': 'application/json' } },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          res.on('error', (err) => resolve({ error: err.message }));
+          res.on('aborted', () => resolve({ error: 'aborted' }));
+        },
+      );
       req.on('error', (err) => resolve({ error: err.message }));
       req.end('[]');
     });
@@ -79,16 +97,22 @@ describe('forwarding edges', () => {
     while (held.length < 2) await new Promise((r) => setImmediate(r));
     expect(await post(port)).toMatchObject({ status: 503, body: 'too many alert batches in flight\n' });
     for (const res of held) res.writeHead(200).end('{}');
-    expect(await Promise.all(first)).toEqual([{ status: 200, body: '{}' }, { status: 200, body: '{}' }]);
+    expect(await Promise.all(first)).toEqual([
+      { status: 200, body: '{}' },
+      { status: 200, body: '{}' },
+    ]);
   });
 
   it('keeps at most PROXY_UPSTREAM_CONNECTIONS connections to Madison; the other batches wait and are delivered', async () => {
     const held: http.ServerResponse[] = [];
     const sockets = new Set<unknown>();
-    const { port } = await setup((req, res) => {
-      sockets.add(req.socket);
-      held.push(res);
-    }, { PROXY_UPSTREAM_CONNECTIONS: '2' });
+    const { port } = await setup(
+      (req, res) => {
+        sockets.add(req.socket);
+        held.push(res);
+      },
+      { PROXY_UPSTREAM_CONNECTIONS: '2' },
+    );
     const posts = [post(port), post(port), post(port), post(port)];
     while (held.length < 2) await new Promise((r) => setImmediate(r));
     await new Promise((r) => setTimeout(r, 50));
@@ -106,11 +130,13 @@ describe('forwarding edges', () => {
     const { port } = await setup((_req, res) => void res.writeHead(answers.shift() ?? 200).end('{}'));
     for (let i = 0; i < 3; i++) await post(port);
     const metrics = await new Promise<string>((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port, path: '/metrics' }, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve(body));
-      }).on('error', reject);
+      http
+        .get({ host: '127.0.0.1', port, path: '/metrics' }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve(body));
+        })
+        .on('error', reject);
     });
     expect(metrics).toMatch(/^madison_proxy_forwarded_total\{backend="127\.0\.0\.1:\d+"\} 2$/m);
     expect(metrics).toMatch(/^madison_proxy_forward_errors_total\{backend="127\.0\.0\.1:\d+",reason="rejected"\} 1$/m);

@@ -37,17 +37,28 @@ export interface ProxyConfig {
   readonly bodyLimitBytes: number;
   /** Deadline of one whole exchange with Madison (connect, send, the whole answer), and of a health check. @default 30000 */
   readonly upstreamTimeoutMs: number;
-  /** Bytes of alert batches held at once; a batch beyond gets 503 with Retry-After. @default {@link defaultMaxBufferedBytes} (PROXY_MAX_BUFFERED_BYTES) */
+  /**
+   * Bytes of alert batches held at once; a batch beyond gets 503 with Retry-After. @default {@link defaultMaxBufferedBytes}
+   * (PROXY_MAX_BUFFERED_BYTES)
+   */
   readonly maxBufferedBytes: number;
-  /** Batches forwarded at once; more get 503 with Retry-After, so body buffers stay bounded. @default {@link defaultMaxConcurrent} (PROXY_MAX_CONCURRENT) */
+  /**
+   * Batches forwarded at once; more get 503 with Retry-After, so body buffers stay bounded. @default {@link defaultMaxConcurrent}
+   * (PROXY_MAX_CONCURRENT)
+   */
   readonly maxConcurrent: number;
-  /** Keep-alive connections to the backend; more batches in flight wait for one. @default {@link defaultUpstreamConnections} (PROXY_UPSTREAM_CONNECTIONS) */
+  /**
+   * Keep-alive connections to the backend; more batches in flight wait for one. @default {@link defaultUpstreamConnections}
+   * (PROXY_UPSTREAM_CONNECTIONS)
+   */
   readonly upstreamConnections: number;
   /** Egress proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY, either case). @default none */
   readonly egressProxy?: ProxySettings;
 }
 
-/** Default of {@link ProxyConfig.maxConcurrent}: with the 10 MiB body limit, at most 640 MiB could be buffered, and in practice batches are a few kB. */
+/**
+ * Default of {@link ProxyConfig.maxConcurrent}: with the 10 MiB body limit, at most 640 MiB could be buffered, and in practice batches are a few kB.
+ */
 export const defaultMaxConcurrent = 64;
 
 /**
@@ -74,7 +85,8 @@ function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min
   const text = env[name];
   if (text === undefined || text === '') return fallback;
   const value = Number(text);
-  if (!/^[0-9]+$/.test(text.trim()) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, not "${text}"`);
+  if (!/^[0-9]+$/.test(text.trim()) || value < min || value > max)
+    throw new Error(`${name} must be a whole number from ${min} to ${max}, not "${text}"`);
   return value;
 }
 
@@ -109,7 +121,14 @@ function egressProxyFromEnv(env: NodeJS.ProcessEnv): ProxySettings | undefined {
   const pick = (name: string) => env[name] || env[name.toLowerCase()] || undefined;
   const [httpProxy, httpsProxy, noProxy] = [pick('HTTP_PROXY'), pick('HTTPS_PROXY'), pick('NO_PROXY')];
   if (!httpProxy && !httpsProxy) return undefined;
-  return { httpProxy, httpsProxy, noProxy: noProxy?.split(',').map((s) => s.trim()).filter(Boolean) };
+  return {
+    httpProxy,
+    httpsProxy,
+    noProxy: noProxy
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  };
 }
 
 /** A running proxy. */
@@ -177,7 +196,8 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Runn
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path === '/healthz') return void res.writeHead(200).end('ok\n');
-    if (path === '/metrics' && req.method === 'GET') return void res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end(counters.exposition());
+    if (path === '/metrics' && req.method === 'GET')
+      return void res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end(counters.exposition());
     if (path === '/readyz') return void ready().then((r) => res.writeHead(r.ok ? 200 : 503).end(r.text));
     if (!alertPaths.has(path)) return void res.writeHead(404).end('not found\n');
     if (req.method !== 'POST') return void res.writeHead(405, { Allow: 'POST' }).end('method not allowed\n');
@@ -222,10 +242,14 @@ async function upstreamRequester(config: ProxyConfig, connections: number): Prom
   const via = egress?.proxyFor(new URL(`${config.scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`), config.egressProxy);
   if (via && config.scheme === 'https') {
     const createConnection = (_options: unknown, done: (err: Error | null, socket?: Duplex) => void) => {
-      egress?.tunnel(via, host, port, config.upstreamTimeoutMs).then((socket) => done(null, tls.connect({ socket, ...tlsOptions })), (err: Error) => done(err));
+      egress?.tunnel(via, host, port, config.upstreamTimeoutMs).then(
+        (socket) => done(null, tls.connect({ socket, ...tlsOptions })),
+        (err: Error) => done(err),
+      );
       return undefined;
     };
-    return (method, path, headers) => https.request({ ...common, method, path, headers: { ...headers, Host: config.madisonHost }, createConnection } as https.RequestOptions);
+    return (method, path, headers) =>
+      https.request({ ...common, method, path, headers: { ...headers, Host: config.madisonHost }, createConnection } as https.RequestOptions);
   }
   // Keep-alive to the backend, TLS sessions resumed, Nagle off: one batch is one round trip.
   const pool = { keepAlive: true, maxSockets: connections, maxFreeSockets: connections };
@@ -235,7 +259,15 @@ async function upstreamRequester(config: ProxyConfig, connections: number): Prom
   });
   const target = via && egress ? { host: egress.socketHost(via), port: Number(via.port || 80) } : {};
   return (method, path, headers) =>
-    lib.request({ ...common, ...target, method, path: via ? `http://${config.backend}${path}` : path, agent, headers: { ...headers, Host: config.madisonHost }, servername: config.madisonHost });
+    lib.request({
+      ...common,
+      ...target,
+      method,
+      path: via ? `http://${config.backend}${path}` : path,
+      agent,
+      headers: { ...headers, Host: config.madisonHost },
+      servername: config.madisonHost,
+    });
 }
 
 function splitHostPort(address: string, defaultPort: number): [string, number] {
@@ -312,7 +344,10 @@ function forwardAlerts(
     out.on('response', (answer) => {
       // Madison's length passes through: one write, no chunked encoding.
       const length = answer.headers['content-length'];
-      res.writeHead(answer.statusCode ?? 502, { 'Content-Type': answer.headers['content-type'] ?? 'text/plain', ...(length ? { 'Content-Length': length } : {}) });
+      res.writeHead(answer.statusCode ?? 502, {
+        'Content-Type': answer.headers['content-type'] ?? 'text/plain',
+        ...(length ? { 'Content-Length': length } : {}),
+      });
       const ok = (answer.statusCode ?? 0) >= 200 && (answer.statusCode ?? 0) < 300;
       answer.pipe(res);
       answer.on('end', () => {

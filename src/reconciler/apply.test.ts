@@ -22,7 +22,9 @@ function fakeAPI(existing: KubeObject[]) {
       if (method === 'GET' && name === undefined) {
         const asked = options?.query?.labelSelector;
         const selector = typeof asked === 'string' ? asked : '';
-        const items = [...store.values()].filter((o) => selector.split(',').every((kv) => o.metadata?.labels?.[kv.split('=')[0] ?? ''] === kv.split('=')[1]));
+        const items = [...store.values()].filter((o) =>
+          selector.split(',').every((kv) => o.metadata?.labels?.[kv.split('=')[0] ?? ''] === kv.split('=')[1]),
+        );
         return { metadata: {}, items } as T;
       }
       const found = store.get(name ?? '');
@@ -36,23 +38,44 @@ function fakeAPI(existing: KubeObject[]) {
     },
     watch: async () => {},
   };
-  return { applier: new Applier(client, new RESTMapper(client, new FakeClock()), { managedBy: ours, componentKey: 'example.com/component', signatureKey: 'example.com/signature' }, 'me'), writes, store };
+  return {
+    applier: new Applier(
+      client,
+      new RESTMapper(client, new FakeClock()),
+      { managedBy: ours, componentKey: 'example.com/component', signatureKey: 'example.com/signature' },
+      'me',
+    ),
+    writes,
+    store,
+  };
 }
 
-const cm = (name: string, meta: Partial<NonNullable<KubeObject['metadata']>> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns', ...meta } });
+const cm = (name: string, meta: Partial<NonNullable<KubeObject['metadata']>> = {}): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: 'ns', ...meta },
+});
 const desired = (name: string) => cm(name, { labels, ownerReferences: [owner], annotations: { 'example.com/signature': 'sig-1' } });
 
 describe('Applier adopts nothing', () => {
   it.each<[string, KubeObject | undefined, boolean]>([
     ['nothing there yet', undefined, true],
     ['ours: labelled and owned by the same owner', desired('x'), true],
-    ['someone else\'s, with no labels', cm('x'), false],
-    ['labelled as ours but owned by another owner (a re-created one, or a copy)', cm('x', { labels, ownerReferences: [{ ...owner, uid: 'owner-2' }] }), false],
+    ["someone else's, with no labels", cm('x'), false],
+    [
+      'labelled as ours but owned by another owner (a re-created one, or a copy)',
+      cm('x', { labels, ownerReferences: [{ ...owner, uid: 'owner-2' }] }),
+      false,
+    ],
     ['owned by us but without our labels', cm('x', { ownerReferences: [owner] }), false],
-    ['released by us: our labels, no owner at all, and the signature of what we write (a stored key kept past its owner)', cm('x', { labels, annotations: { 'example.com/signature': 'sig-1' } }), true],
+    [
+      'released by us: our labels, no owner at all, and the signature of what we write (a stored key kept past its owner)',
+      cm('x', { labels, annotations: { 'example.com/signature': 'sig-1' } }),
+      true,
+    ],
     ['our labels and no owner, but no signature: anybody can copy labels', cm('x', { labels }), false],
     ['our labels and no owner, with another signature', cm('x', { labels, annotations: { 'example.com/signature': 'forged' } }), false],
-    ['unowned with only the managed-by label (another component\'s, or a copy)', cm('x', { labels: { [ours.key]: ours.value } }), false],
+    ["unowned with only the managed-by label (another component's, or a copy)", cm('x', { labels: { [ours.key]: ours.value } }), false],
   ])('%s', async (_name, existing, applied) => {
     const { applier, writes } = fakeAPI(existing ? [existing] : []);
     const result = applier.apply(desired('x'));
@@ -65,19 +88,29 @@ describe('Applier adopts nothing', () => {
     }
   });
 
-  it('prunes and cleans up only what carries the owner\'s UID', async () => {
-    const { applier, store } = fakeAPI([desired('mine'), cm('copy', { labels, ownerReferences: [{ ...owner, uid: 'owner-2' }] }), cm('foreign', { labels: { other: 'x' } })]);
+  it("prunes and cleans up only what carries the owner's UID", async () => {
+    const { applier, store } = fakeAPI([
+      desired('mine'),
+      cm('copy', { labels, ownerReferences: [{ ...owner, uid: 'owner-2' }] }),
+      cm('foreign', { labels: { other: 'x' } }),
+    ]);
     const kinds = [{ apiVersion: 'v1', kind: 'ConfigMap' }];
     expect(await applier.deleteComponent('c', kinds, log, 'owner-1')).toEqual(['ConfigMap ns/mine']);
     expect([...store.keys()].sort()).toEqual(['copy', 'foreign']);
   });
 
-  it('on the owner\'s deletion deletes the rest and releases what it keeps: the owner reference goes, with the resourceVersion as precondition', async () => {
-    const { applier, writes } = fakeAPI([desired('key'), desired('other')]);
-    const kinds = [{ apiVersion: 'v1', kind: 'ConfigMap' }];
-    expect(await applier.retire('c', [cm('key')], kinds, log, 'owner-1')).toEqual({ deleted: ['ConfigMap ns/other'], released: ['ConfigMap ns/key'] });
-    expect(writes.sort()).toEqual(['DELETE other', 'PATCH key']);
-  });
+  it(
+    "on the owner's deletion deletes the rest and releases what it keeps: the owner reference goes, with the resourceVersion as " + 'precondition',
+    async () => {
+      const { applier, writes } = fakeAPI([desired('key'), desired('other')]);
+      const kinds = [{ apiVersion: 'v1', kind: 'ConfigMap' }];
+      expect(await applier.retire('c', [cm('key')], kinds, log, 'owner-1')).toEqual({
+        deleted: ['ConfigMap ns/other'],
+        released: ['ConfigMap ns/key'],
+      });
+      expect(writes.sort()).toEqual(['DELETE other', 'PATCH key']);
+    },
+  );
 
   it('looks in the given namespaces only, and a namespace it may not list holds nothing of ours', async () => {
     const seen: string[] = [];
@@ -91,7 +124,12 @@ describe('Applier adopts nothing', () => {
       },
       watch: async () => {},
     };
-    const applier = new Applier(client, new RESTMapper(client, new FakeClock()), { managedBy: ours, componentKey: 'example.com/component', signatureKey: 'example.com/signature' }, 'me');
+    const applier = new Applier(
+      client,
+      new RESTMapper(client, new FakeClock()),
+      { managedBy: ours, componentKey: 'example.com/component', signatureKey: 'example.com/signature' },
+      'me',
+    );
     expect(await applier.deleteComponent('c', [{ apiVersion: 'v1', kind: 'Secret', namespaces: ['a', 'forbidden'] }], log, 'owner-1')).toEqual([]);
     expect(seen).toEqual(['/api/v1/namespaces/a/secrets', '/api/v1/namespaces/forbidden/secrets']);
   });
@@ -116,7 +154,12 @@ describe('Applier adopts nothing', () => {
       },
       watch: async () => {},
     };
-    const applier = new Applier(client, new RESTMapper(client, new FakeClock()), { managedBy: ours, componentKey: 'example.com/component', signatureKey: 'example.com/signature' }, 'me');
+    const applier = new Applier(
+      client,
+      new RESTMapper(client, new FakeClock()),
+      { managedBy: ours, componentKey: 'example.com/component', signatureKey: 'example.com/signature' },
+      'me',
+    );
     const withData = (v: string) => ({ ...desired('x'), data: { v } });
     await applier.apply(withData('1'));
     await applier.apply(withData('1'));

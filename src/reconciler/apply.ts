@@ -37,7 +37,10 @@ export interface KindRef {
 /** An object of the same name exists and is not ours: it is left untouched. */
 export class NotOwnedError extends Error {
   constructor(readonly object: string) {
-    super(`${object} exists and was not made by this controller (no ownership label and owner reference, nor the signature of what it releases): it is left untouched; delete or rename it to let the controller create its own`);
+    super(
+      `${object} exists and was not made by this controller (no ownership label and owner reference, nor the signature of what it ` +
+        `releases): it is left untouched; delete or rename it to let the controller create its own`,
+    );
     this.name = 'NotOwnedError';
   }
 }
@@ -109,7 +112,8 @@ export class Applier {
     if (!existing) return undefined;
     const component = obj.metadata?.labels?.[this.ownership.componentKey] ?? '';
     const released = this.labelled(existing, component) && (existing.metadata?.ownerReferences ?? []).length === 0 && this.signed(existing, obj);
-    if (!released && !this.owns({ ...existing, kind: obj.kind }, component, ownerUID)) throw new NotOwnedError(identity({ ...existing, kind: obj.kind }));
+    if (!released && !this.owns({ ...existing, kind: obj.kind }, component, ownerUID))
+      throw new NotOwnedError(identity({ ...existing, kind: obj.kind }));
     return existing;
   }
 
@@ -118,7 +122,14 @@ export class Applier {
    * `kept` (removes the owner references, so the garbage collector leaves them; the labels
    * stay, so a later owner adopts them, see {@link apply}). One listing serves both.
    */
-  async retire(component: string, kept: readonly KubeObject[], kinds: readonly KindRef[], log: Logger, ownerUID: string, signal?: AbortSignal): Promise<{ deleted: string[]; released: string[] }> {
+  async retire(
+    component: string,
+    kept: readonly KubeObject[],
+    kinds: readonly KindRef[],
+    log: Logger,
+    ownerUID: string,
+    signal?: AbortSignal,
+  ): Promise<{ deleted: string[]; released: string[] }> {
     const keep = new Set(kept.map(identity));
     const deleted: string[] = [];
     const released: string[] = [];
@@ -129,7 +140,11 @@ export class Applier {
         deleted.push(identity(owned.object));
         continue;
       }
-      await this.client.request('PATCH', owned.path, { signal, contentType: 'application/merge-patch+json', body: { metadata: { ownerReferences: null, resourceVersion: owned.object.metadata?.resourceVersion } } });
+      await this.client.request('PATCH', owned.path, {
+        signal,
+        contentType: 'application/merge-patch+json',
+        body: { metadata: { ownerReferences: null, resourceVersion: owned.object.metadata?.resourceVersion } },
+      });
       released.push(identity(owned.object));
     }
     if (deleted.length > 0 || released.length > 0) log.info({ component, deleted, released }, 'cleaned up; what is released outlives the owner');
@@ -153,7 +168,14 @@ export class Applier {
    * the ownership labels and an owner reference with `ownerUID`. Kinds the server does not
    * serve are skipped. Returns what was deleted, as `Kind ns/name`.
    */
-  async prune(component: string, desired: readonly KubeObject[], kinds: readonly KindRef[], log: Logger, ownerUID: string, signal?: AbortSignal): Promise<string[]> {
+  async prune(
+    component: string,
+    desired: readonly KubeObject[],
+    kinds: readonly KindRef[],
+    log: Logger,
+    ownerUID: string,
+    signal?: AbortSignal,
+  ): Promise<string[]> {
     const keep = new Set(desired.map(identity));
     const deleted: string[] = [];
     for (const owned of await this.listOwned(component, kinds, ownerUID)) {
@@ -182,7 +204,10 @@ export class Applier {
       // A cluster-scoped kind is listed cluster-wide whatever the namespaces say.
       for (const namespace of info.namespaced ? (ref.namespaces ?? [undefined]) : [undefined]) {
         try {
-          items.push(...(await this.client.request<{ items: KubeObject[] }>('GET', resourcePath(info, namespace), { query: { labelSelector: selector } })).items);
+          items.push(
+            ...(await this.client.request<{ items: KubeObject[] }>('GET', resourcePath(info, namespace), { query: { labelSelector: selector } }))
+              .items,
+          );
         } catch (err) {
           // Without list there, there was no create there either: nothing of ours to find.
           if (namespace === undefined || !isForbidden(err)) throw err;

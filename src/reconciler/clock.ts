@@ -67,10 +67,14 @@ export class FakeClock implements Clock {
     return new Promise((resolve) => {
       if (signal?.aborted) return resolve();
       const timer = this.after(ms, resolve);
-      signal?.addEventListener('abort', () => {
-        timer.cancel();
-        resolve();
-      }, { once: true });
+      signal?.addEventListener(
+        'abort',
+        () => {
+          timer.cancel();
+          resolve();
+        },
+        { once: true },
+      );
     });
   }
 

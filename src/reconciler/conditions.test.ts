@@ -4,16 +4,51 @@ import { changedConditions, firstFailure, maxConditionMessageBytes, setCondition
 const t0 = '2026-01-01T00:00:00Z';
 const t1 = '2026-01-01T00:05:00Z';
 const licence = (status: Condition['status'], reason: string, message = 'm'): Condition => ({
-  type: 'LicenseValid', status, reason, message, lastTransitionTime: t0, observedGeneration: 1,
+  type: 'LicenseValid',
+  status,
+  reason,
+  message,
+  lastTransitionTime: t0,
+  observedGeneration: 1,
 });
 
 describe('setCondition', () => {
   const cases: Array<{ name: string; before: Condition[]; input: Omit<Condition, 'lastTransitionTime'>; time: string; generation: number }> = [
-    { name: 'adds a new condition with now', before: [], input: { type: 'LicenseValid', status: 'True', reason: 'LicenseFound', message: 'm' }, time: t1, generation: 1 },
-    { name: 'keeps the time when only the message changes', before: [licence('False', 'SecretNotFound', 'a')], input: { type: 'LicenseValid', status: 'False', reason: 'SecretNotFound', message: 'b' }, time: t0, generation: 1 },
-    { name: 'keeps the time when only the reason changes', before: [licence('False', 'SecretNotFound')], input: { type: 'LicenseValid', status: 'False', reason: 'KeyNotFound', message: 'm' }, time: t0, generation: 1 },
-    { name: 'moves the time when the status flips', before: [licence('False', 'SecretNotFound')], input: { type: 'LicenseValid', status: 'True', reason: 'LicenseFound', message: 'm' }, time: t1, generation: 1 },
-    { name: 'stamps the generation', before: [licence('True', 'LicenseFound')], input: { type: 'LicenseValid', status: 'True', reason: 'LicenseFound', message: 'm' }, time: t0, generation: 7 },
+    {
+      name: 'adds a new condition with now',
+      before: [],
+      input: { type: 'LicenseValid', status: 'True', reason: 'LicenseFound', message: 'm' },
+      time: t1,
+      generation: 1,
+    },
+    {
+      name: 'keeps the time when only the message changes',
+      before: [licence('False', 'SecretNotFound', 'a')],
+      input: { type: 'LicenseValid', status: 'False', reason: 'SecretNotFound', message: 'b' },
+      time: t0,
+      generation: 1,
+    },
+    {
+      name: 'keeps the time when only the reason changes',
+      before: [licence('False', 'SecretNotFound')],
+      input: { type: 'LicenseValid', status: 'False', reason: 'KeyNotFound', message: 'm' },
+      time: t0,
+      generation: 1,
+    },
+    {
+      name: 'moves the time when the status flips',
+      before: [licence('False', 'SecretNotFound')],
+      input: { type: 'LicenseValid', status: 'True', reason: 'LicenseFound', message: 'm' },
+      time: t1,
+      generation: 1,
+    },
+    {
+      name: 'stamps the generation',
+      before: [licence('True', 'LicenseFound')],
+      input: { type: 'LicenseValid', status: 'True', reason: 'LicenseFound', message: 'm' },
+      time: t0,
+      generation: 7,
+    },
   ];
 
   it.each(cases)('$name', ({ before, input, time, generation }) => {
@@ -23,7 +58,12 @@ describe('setCondition', () => {
 
   it('keeps other conditions and their order', () => {
     const ready: Condition = { type: 'Ready', status: 'False', reason: 'R', message: '', lastTransitionTime: t0 };
-    const after = setCondition([ready, licence('False', 'SecretNotFound')], { type: 'LicenseValid', status: 'True', reason: 'LicenseFound', message: 'm' }, 1, t1);
+    const after = setCondition(
+      [ready, licence('False', 'SecretNotFound')],
+      { type: 'LicenseValid', status: 'True', reason: 'LicenseFound', message: 'm' },
+      1,
+      t1,
+    );
     expect(after.map((c) => c.type)).toEqual(['Ready', 'LicenseValid']);
     expect(after[0]).toBe(ready);
   });

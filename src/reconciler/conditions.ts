@@ -39,7 +39,10 @@ export interface ConditionInput {
 export function setCondition(conditions: readonly Condition[], input: ConditionInput, generation: number, now: string): Condition[] {
   const existing = conditions.find((c) => c.type === input.type);
   const lastTransitionTime = existing && existing.status === input.status ? existing.lastTransitionTime : now;
-  const message = Buffer.byteLength(input.message) > maxConditionMessageBytes ? truncateBytes(input.message, maxConditionMessageBytes - Buffer.byteLength(cutMark)) + cutMark : input.message;
+  const message =
+    Buffer.byteLength(input.message) > maxConditionMessageBytes
+      ? truncateBytes(input.message, maxConditionMessageBytes - Buffer.byteLength(cutMark)) + cutMark
+      : input.message;
   const next: Condition = { ...input, message, lastTransitionTime, observedGeneration: generation };
   return existing ? conditions.map((c) => (c.type === input.type ? next : c)) : [...conditions, next];
 }

@@ -18,7 +18,6 @@ export interface Result {
   readonly requeueAfterMs?: number;
 }
 
-
 /** The one thing a controller calls. */
 export interface Reconciler {
   /**
@@ -92,7 +91,11 @@ export class Controller {
       this.scheduleResync();
       return Array.from({ length: count }, () => this.work(queue, term.signal));
     };
-    this.workers = [Promise.all(previous).then(() => Promise.all(begin())).then(() => undefined)];
+    this.workers = [
+      Promise.all(previous)
+        .then(() => Promise.all(begin()))
+        .then(() => undefined),
+    ];
   }
 
   /**

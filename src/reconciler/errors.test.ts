@@ -9,7 +9,11 @@ describe('isTerminal', () => {
   it.each([
     ['a TerminalError', new TerminalError('bad'), true],
     ['an Error caused by one', new Error('wrapped', { cause: new TerminalError('bad') }), true],
-    ['an aggregate of terminal errors only', new AggregateError([new TerminalError('a'), new Error('b', { cause: new TerminalError('c') })], 'both'), true],
+    [
+      'an aggregate of terminal errors only',
+      new AggregateError([new TerminalError('a'), new Error('b', { cause: new TerminalError('c') })], 'both'),
+      true,
+    ],
     ['an aggregate with one retryable error', new AggregateError([new TerminalError('a'), new Error('api down')], 'mixed'), false],
     ['a plain Error', new Error('api down'), false],
     ['an Error caused by an aggregate of terminal errors', new Error('outer', { cause: new AggregateError([new TerminalError('a')]) }), true],
@@ -51,11 +55,20 @@ describe('Controller on the errors a reconcile ends with', () => {
     await flush();
     await s.controller.stop(0);
     const metrics = await s.metrics.registry.metrics();
-    return { calls: s.calls(), lines: s.lines.join(''), terminal: /controller_runtime_terminal_reconcile_errors_total\{controller="test"\} (\d+)/.exec(metrics)?.[1] ?? '0' };
+    return {
+      calls: s.calls(),
+      lines: s.lines.join(''),
+      terminal: /controller_runtime_terminal_reconcile_errors_total\{controller="test"\} (\d+)/.exec(metrics)?.[1] ?? '0',
+    };
   }
 
   it('does not retry an aggregate of component failures that are all terminal, and counts it apart', async () => {
-    const r = await run(new AggregateError([new TerminalError('the spec names a kind we cannot write')], 'components failed: toy: the spec names a kind we cannot write'));
+    const r = await run(
+      new AggregateError(
+        [new TerminalError('the spec names a kind we cannot write')],
+        'components failed: toy: the spec names a kind we cannot write',
+      ),
+    );
     expect(r.calls).toBe(1);
     expect(r.terminal).toBe('1');
     expect(r.lines).toContain('will not be retried');

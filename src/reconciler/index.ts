@@ -4,12 +4,32 @@
  */
 export { Applier, identity, NotOwnedError, type KindRef, type Ownership } from './apply.js';
 export { FakeClock, flush, realClock, rfc3339, type Clock, type Timer } from './clock.js';
-export { changedConditions, findCondition, firstFailure, removeCondition, setCondition, type Check, type Condition, type ConditionInput } from './conditions.js';
+export {
+  changedConditions,
+  findCondition,
+  firstFailure,
+  removeCondition,
+  setCondition,
+  type Check,
+  type Condition,
+  type ConditionInput,
+} from './conditions.js';
 export { Controller, type ControllerOptions, type Reconciler, type Result } from './controller.js';
 export { fence, isLeadershipLost, isTerminal, LeadershipLostError, TerminalError } from './errors.js';
 export { EventRecorder, type EventSource } from './events.js';
 export { errorText, Informer, objectKey, type InformerEvent, type InformerOptions } from './informer.js';
-export { describeNetworkError, isConflict, isNotFound, KubeApiError, kubeClient, type KubeClient, type KubeList, type KubeObject, type OwnerReference, type WatchEvent } from './kube.js';
+export {
+  describeNetworkError,
+  isConflict,
+  isNotFound,
+  KubeApiError,
+  kubeClient,
+  type KubeClient,
+  type KubeList,
+  type KubeObject,
+  type OwnerReference,
+  type WatchEvent,
+} from './kube.js';
 export { LeaderElector, microTime, type LeaderElectionOptions } from './leaderelection.js';
 export { createLogger, redactPaths, type LoggerOptions } from './log.js';
 export { groupVersionPath, resourcePath, RESTMapper, type ResourceInfo } from './mapper.js';

@@ -9,10 +9,7 @@ import type { Clock } from './clock.js';
 import { KubeApiError, type KubeClient, type KubeList, type KubeObject, type WatchEvent } from './kube.js';
 
 /** What changed in the cache. */
-export type InformerEvent<T extends KubeObject> =
-  | { type: 'add'; object: T }
-  | { type: 'update'; object: T; old: T }
-  | { type: 'delete'; object: T };
+export type InformerEvent<T extends KubeObject> = { type: 'add'; object: T } | { type: 'update'; object: T; old: T } | { type: 'delete'; object: T };
 
 /** Options of an informer. */
 export interface InformerOptions {

@@ -101,7 +101,12 @@ export interface KubeClient {
    * Opens a watch and calls `onEvent` for each event until the server closes the stream
    * (resolves) or the connection fails (rejects). Aborting `signal` resolves it.
    */
-  watch(path: string, query: Record<string, string | number | boolean | undefined>, onEvent: (event: WatchEvent) => void, signal: AbortSignal): Promise<void>;
+  watch(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    onEvent: (event: WatchEvent) => void,
+    signal: AbortSignal,
+  ): Promise<void>;
   /** Base URL of the API server, for messages. */
   readonly server: string;
 }

@@ -66,7 +66,7 @@ describe('LeaderElector', () => {
     b.abort.abort();
   });
 
-  it('takes over a dead leader\'s lease after the lease duration, not before', async () => {
+  it("takes over a dead leader's lease after the lease duration, not before", async () => {
     const clock = new FakeClock();
     const store = new LeaseStore();
     const a = elector(store, clock, 'a');
@@ -125,7 +125,7 @@ describe('LeaderElector', () => {
     let down = false;
     const slow: KubeClient = {
       server: 'slow',
-      request: async <T,>(method: string, path: string, options: RequestOptions = {}) => {
+      request: async <T>(method: string, path: string, options: RequestOptions = {}) => {
         if (down) throw new Error('connection refused');
         if (delayMs > 0 && method === 'GET') await clock.sleep(delayMs, options.signal);
         return store.request<T>(method, path, options);
@@ -157,7 +157,7 @@ describe('LeaderElector', () => {
     let delayMs = 0;
     const slow: KubeClient = {
       server: 'slow',
-      request: async <T,>(method: string, path: string, options: RequestOptions = {}) => {
+      request: async <T>(method: string, path: string, options: RequestOptions = {}) => {
         if (delayMs > 0) await clock.sleep(delayMs, options.signal);
         if (options.signal?.aborted) throw new Error('aborted');
         return store.request<T>(method, path, options);

@@ -31,6 +31,10 @@ export function redactPaths(fields: readonly string[]): string[] {
 /** Creates the root logger. */
 export function createLogger(options: LoggerOptions): Logger {
   const { pino } = load('pino') as typeof import('pino');
-  const config = { level: options.level ?? 'info', base: { app: options.app }, redact: { paths: redactPaths(options.secretFields), censor: '[REDACTED]' } };
+  const config = {
+    level: options.level ?? 'info',
+    base: { app: options.app },
+    redact: { paths: redactPaths(options.secretFields), censor: '[REDACTED]' },
+  };
   return options.destination ? pino(config, options.destination) : pino(config);
 }

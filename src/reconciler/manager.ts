@@ -107,7 +107,10 @@ export class Manager {
   async run(signal: AbortSignal): Promise<void> {
     const log = this.options.log;
     const [probes, metrics] = await Promise.all([
-      serve(this.options.healthProbeBindAddress ?? ':8081', probeRoutes(() => this.notReady())),
+      serve(
+        this.options.healthProbeBindAddress ?? ':8081',
+        probeRoutes(() => this.notReady()),
+      ),
       serve(this.options.metricsBindAddress ?? ':8080', metricsRoutes(this.metrics.registry)),
     ]);
     this.listeners = [probes, metrics].filter((l): l is Listener => l !== undefined);

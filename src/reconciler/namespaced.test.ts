@@ -13,7 +13,10 @@ function fakeClient(objects: Record<string, string[]>) {
     async request<T>(_method: string, path: string) {
       paths.push(path);
       const ns = /namespaces\/([^/]+)\//.exec(path)?.[1] ?? '';
-      return { metadata: { resourceVersion: '1' }, items: (objects[ns] ?? []).map((name) => ({ metadata: { name, namespace: ns, resourceVersion: '1' } })) } as T;
+      return {
+        metadata: { resourceVersion: '1' },
+        items: (objects[ns] ?? []).map((name) => ({ metadata: { name, namespace: ns, resourceVersion: '1' } })),
+      } as T;
     },
     async watch(_path: string, _query: unknown, _onEvent: (e: WatchEvent) => void, signal: AbortSignal) {
       await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
@@ -97,7 +100,12 @@ describe('NamespacedInformers with an access check', () => {
       asked.push(ns);
       return !forbidden.has(ns);
     };
-    const set = new NamespacedInformers(client, { path: (ns) => `/api/v1/namespaces/${ns}/secrets`, canList, recheckMs: 60_000 }, clock, pino({ level: 'silent' }));
+    const set = new NamespacedInformers(
+      client,
+      { path: (ns) => `/api/v1/namespaces/${ns}/secrets`, canList, recheckMs: 60_000 },
+      clock,
+      pino({ level: 'silent' }),
+    );
     const changes: string[] = [];
     set.onAccess((c) => changes.push(`${c.namespace}=${c.allowed}`));
     set.setNamespaces(['d8-system', 'workloads']);
@@ -136,7 +144,12 @@ describe('NamespacedInformers with an access check', () => {
       }
       return Promise.resolve(!forbidden.has(ns));
     };
-    const set = new NamespacedInformers(client, { path: (ns) => `/api/v1/namespaces/${ns}/secrets`, canList, recheckMs: 60_000 }, clock, pino({ level: 'silent' }));
+    const set = new NamespacedInformers(
+      client,
+      { path: (ns) => `/api/v1/namespaces/${ns}/secrets`, canList, recheckMs: 60_000 },
+      clock,
+      pino({ level: 'silent' }),
+    );
     const changes: string[] = [];
     set.onAccess((c) => changes.push(`${c.namespace}=${c.allowed}`));
     set.setNamespaces(['a']);
@@ -172,7 +185,12 @@ describe('NamespacedInformers: a denied namespace asked again', () => {
       asked++;
       return allowed;
     };
-    const set = new NamespacedInformers(client, { path: (ns) => `/api/v1/namespaces/${ns}/secrets`, canList, recheckMs: 600_000 }, clock, pino({ level: 'silent' }));
+    const set = new NamespacedInformers(
+      client,
+      { path: (ns) => `/api/v1/namespaces/${ns}/secrets`, canList, recheckMs: 600_000 },
+      clock,
+      pino({ level: 'silent' }),
+    );
     set.setNamespaces(['a']);
     const stop = new AbortController();
     const run = set.run(stop.signal);
@@ -193,7 +211,12 @@ describe('NamespacedInformers: what is not known yet', () => {
   it('names a namespace whose access is being asked, until the answer and the first list', async () => {
     let answer: (allowed: boolean) => void = () => undefined;
     const { client } = fakeClient({ a: ['s'] });
-    const set = new NamespacedInformers(client, { path: (ns) => `/api/v1/namespaces/${ns}/secrets`, canList: () => new Promise<boolean>((r) => (answer = r)) }, new FakeClock(), pino({ level: 'silent' }));
+    const set = new NamespacedInformers(
+      client,
+      { path: (ns) => `/api/v1/namespaces/${ns}/secrets`, canList: () => new Promise<boolean>((r) => (answer = r)) },
+      new FakeClock(),
+      pino({ level: 'silent' }),
+    );
     set.setNamespaces(['a']);
     const stop = new AbortController();
     const run = set.run(stop.signal);

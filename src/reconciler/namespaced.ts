@@ -23,7 +23,10 @@ export interface NamespacedInformerOptions {
   readonly fieldSelector?: string;
   /** @default none */
   readonly labelSelector?: string;
-  /** Whether this process may list in `namespace` (a SelfSubjectAccessReview); a watch refused later counts as denied too. @default every namespace is allowed */
+  /**
+   * Whether this process may list in `namespace` (a SelfSubjectAccessReview); a watch refused later counts as denied too. @default every namespace is
+   * allowed
+   */
   readonly canList?: (namespace: string, signal: AbortSignal) => Promise<boolean>;
   /** How often a denied namespace is asked again. @default 120000 */
   readonly recheckMs?: number;
@@ -73,7 +76,10 @@ export class NamespacedInformers<T extends KubeObject = KubeObject> {
 
   /** The wanted namespaces this process may not list in. */
   denied(): string[] {
-    return [...this.pending].filter(([, p]) => p.state === 'denied').map(([ns]) => ns).sort();
+    return [...this.pending]
+      .filter(([, p]) => p.state === 'denied')
+      .map(([ns]) => ns)
+      .sort();
   }
 
   /** The namespaces to cache from now on; those denied are asked again at once (a Role may have been granted). */
@@ -106,7 +112,10 @@ export class NamespacedInformers<T extends KubeObject = KubeObject> {
   /** Path and namespaces, for logs. */
   describe(): string {
     const denied = this.denied();
-    return `${this.options.path('*')} in ${this.namespaces().join(', ') || 'no namespace'}${denied.length ? ` (not allowed in ${denied.join(', ')})` : ''}`;
+    return (
+      `${this.options.path('*')} in ` +
+      `${this.namespaces().join(', ') || 'no namespace'}${denied.length ? ` (not allowed in ${denied.join(', ')})` : ''}`
+    );
   }
 
   /** Runs until `signal` aborts. */
@@ -136,7 +145,12 @@ export class NamespacedInformers<T extends KubeObject = KubeObject> {
     void this.ask(namespace, canList, stop, askNow);
   }
 
-  private async ask(namespace: string, canList: (namespace: string, signal: AbortSignal) => Promise<boolean>, stop: AbortController, askNow: boolean): Promise<void> {
+  private async ask(
+    namespace: string,
+    canList: (namespace: string, signal: AbortSignal) => Promise<boolean>,
+    stop: AbortController,
+    askNow: boolean,
+  ): Promise<void> {
     if (!askNow) await this.clock.sleep(this.options.recheckMs ?? 120_000, stop.signal);
     for (;;) {
       if (stop.signal.aborted) return;
@@ -144,7 +158,11 @@ export class NamespacedInformers<T extends KubeObject = KubeObject> {
       try {
         allowed = await canList(namespace, stop.signal);
       } catch (err) {
-        if (!stop.signal.aborted) this.log.warn({ namespace, err: err instanceof Error ? err.message : String(err) }, 'could not ask whether this namespace may be listed, asking again');
+        if (!stop.signal.aborted)
+          this.log.warn(
+            { namespace, err: err instanceof Error ? err.message : String(err) },
+            'could not ask whether this namespace may be listed, asking again',
+          );
       }
       if (stop.signal.aborted) return;
       if (allowed === true) {
@@ -187,13 +205,21 @@ export class NamespacedInformers<T extends KubeObject = KubeObject> {
       // The Role went away while it ran: drop its objects from the cache and ask again later.
       if (!this.running.has(namespace)) return;
       this.stop(namespace);
-      this.log.warn({ resource: this.options.path(namespace) }, 'listing in this namespace is forbidden now: left out of the cache, asked again later');
+      this.log.warn(
+        { resource: this.options.path(namespace) },
+        'listing in this namespace is forbidden now: left out of the cache, asked again later',
+      );
       this.admit(namespace, 'denied');
       this.emitAccess({ namespace, allowed: false });
     };
     const informer = new Informer<T>(
       this.client,
-      { path: this.options.path(namespace), fieldSelector: this.options.fieldSelector, labelSelector: this.options.labelSelector, onForbidden: this.options.canList ? onForbidden : undefined },
+      {
+        path: this.options.path(namespace),
+        fieldSelector: this.options.fieldSelector,
+        labelSelector: this.options.labelSelector,
+        onForbidden: this.options.canList ? onForbidden : undefined,
+      },
       this.clock,
       this.log,
     );

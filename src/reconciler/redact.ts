@@ -12,7 +12,9 @@ const minimumLength = 4;
 /** `text` with every occurrence of each of `values` replaced by {@link redacted}. */
 export function redactValues(text: string, values: Iterable<string | undefined>): string {
   let out = text;
-  for (const value of [...values].filter((v): v is string => typeof v === 'string' && v.length >= minimumLength).sort((a, b) => b.length - a.length)) {
+  for (const value of [...values]
+    .filter((v): v is string => typeof v === 'string' && v.length >= minimumLength)
+    .sort((a, b) => b.length - a.length)) {
     out = out.split(value).join(redacted);
   }
   return out;

@@ -4,10 +4,12 @@ import { parseBindAddress, serve } from './server.js';
 
 function get(host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    http.get({ host, port, path: '/healthz' }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    }).on('error', reject);
+    http
+      .get({ host, port, path: '/healthz' }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+      .on('error', reject);
   });
 }
 

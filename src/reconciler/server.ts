@@ -25,7 +25,10 @@ export interface Listener {
 }
 
 /** Serves `routes` (path -> handler giving status and body) on `address`; undefined when turned off. */
-export async function serve(address: string, routes: Record<string, () => Promise<{ status: number; body: string; type?: string }>>): Promise<Listener | undefined> {
+export async function serve(
+  address: string,
+  routes: Record<string, () => Promise<{ status: number; body: string; type?: string }>>,
+): Promise<Listener | undefined> {
   const bind = parseBindAddress(address);
   if (!bind) return undefined;
   const server = http.createServer((req, res) => {

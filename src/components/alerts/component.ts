@@ -29,7 +29,9 @@ export class AlertsComponent implements Component<AlertsFacts> {
   }
 
   offlineFacts(offline: OfflineFacts): AlertsFacts {
-    z.object({}).strict().parse(offline.section ?? {});
+    z.object({})
+      .strict()
+      .parse(offline.section ?? {});
     return { apiVersion: offline.served('PrometheusRule') };
   }
 

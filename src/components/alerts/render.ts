@@ -40,7 +40,9 @@ export function alertRules(namespace: string): AlertRule[] {
       labels: labels('5'),
       annotations: {
         summary: 'FlantIntegration {{ $labels.name }}: {{ $labels.type }} is not ready ({{ $labels.reason }})',
-        description: 'The condition {{ $labels.type }} of FlantIntegration {{ $labels.name }} has been False for 15 minutes with reason {{ $labels.reason }}. `kubectl describe fi {{ $labels.name }}` says why; the README lists every reason and what to do.',
+        description:
+          'The condition {{ $labels.type }} of FlantIntegration {{ $labels.name }} has been False for 15 minutes with reason {{ ' +
+          '$labels.reason }}. `kubectl describe fi {{ $labels.name }}` says why; the README lists every reason and what to do.',
       },
     },
     {
@@ -51,7 +53,11 @@ export function alertRules(namespace: string): AlertRule[] {
       labels: labels('6'),
       annotations: {
         summary: 'Pricing metrics are not being delivered to Flant',
-        description: `For 30 minutes the metrics agent in ${namespace} has reported no remote-write progress: prometheus_remote_storage_queue_highest_sent_timestamp_seconds is absent (its pods are down, not scraped, or never sent a sample) or stopped increasing (the agent's log says why: network, proxy, license refused by Connect). Check \`kubectl -n ${namespace} get pods -l app=pricing\` and the agent's log.`,
+        description:
+          `For 30 minutes the metrics agent in ${namespace} has reported no remote-write progress: ` +
+          `prometheus_remote_storage_queue_highest_sent_timestamp_seconds is absent (its pods are down, not scraped, or never sent a ` +
+          `sample) or stopped increasing (the agent's log says why: network, proxy, license refused by Connect). Check \`kubectl -n ` +
+          `${namespace} get pods -l app=pricing\` and the agent's log.`,
       },
     },
     {
@@ -61,7 +67,10 @@ export function alertRules(namespace: string): AlertRule[] {
       labels: labels('4'),
       annotations: {
         summary: 'madison-proxy cannot deliver alerts to Madison backend {{ $labels.backend }} ({{ $labels.reason }})',
-        description: `The madison-proxy for backend {{ $labels.backend }} in ${namespace} failed to forward alert batches in the last 10 minutes (reason {{ $labels.reason }}: unreachable, timeout, rejected by Madison, or aborted). Alerts may not reach Flant's duty engineers; check the proxy's log and egress to the backend.`,
+        description:
+          `The madison-proxy for backend {{ $labels.backend }} in ${namespace} failed to forward alert batches in the last 10 ` +
+          `minutes (reason {{ $labels.reason }}: unreachable, timeout, rejected by Madison, or aborted). Alerts may not reach Flant's ` +
+          `duty engineers; check the proxy's log and egress to the backend.`,
       },
     },
   ];

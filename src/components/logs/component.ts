@@ -14,7 +14,8 @@ const shipping: ConditionChain<ReadinessInput<LogsFacts>> = {
   // Applying is the whole job: log-shipper reports nothing back on these objects.
   checks: [],
   ready: ({ spec, facts }) =>
-    `ClusterLogDestination ${destinationName} and ClusterLoggingConfig ${loggingConfigName} (${facts.loggingConfigVersion}) are applied: the Deckhouse operator's logs go to ${lokiEndpoint(spec)}`,
+    `ClusterLogDestination ${destinationName} and ClusterLoggingConfig ${loggingConfigName} (${facts.loggingConfigVersion}) are applied: ` +
+    `the Deckhouse operator's logs go to ${lokiEndpoint(spec)}`,
 };
 
 /** The logs component. */
@@ -39,7 +40,9 @@ export class LogsComponent implements Component<LogsFacts> {
   }
 
   offlineFacts(offline: OfflineFacts): LogsFacts {
-    z.object({}).strict().parse(offline.section ?? {});
+    z.object({})
+      .strict()
+      .parse(offline.section ?? {});
     return this.facts(offline.licenceKey, offline.clusterUUID, offline.served);
   }
 

@@ -29,7 +29,10 @@ describe('renderLogs', () => {
         metadata: { name: 'flant-integration-d8-logs' },
         spec: {
           type: 'KubernetesPods',
-          kubernetesPods: { namespaceSelector: { labelSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'd8-system' } } }, labelSelector: { matchLabels: { app: 'deckhouse' } } },
+          kubernetesPods: {
+            namespaceSelector: { labelSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'd8-system' } } },
+            labelSelector: { matchLabels: { app: 'deckhouse' } },
+          },
           destinationRefs: ['flant-integration-loki-storage'],
         },
       },
@@ -58,7 +61,7 @@ describe('renderLogs', () => {
     expect(lokiEndpoint(spec(over))).toBe(endpoint);
   });
 
-  it('labels both objects as the logs component\'s, as the controller applies them', () => {
+  it("labels both objects as the logs component's, as the controller applies them", () => {
     for (const o of renderComponent(new LogsComponent(), spec(), facts('deckhouse.io/v1alpha2'))) {
       expect(o.metadata?.labels).toEqual({ 'app.kubernetes.io/managed-by': 'flant-integration', 'integration.flant.com/component': 'logs' });
     }

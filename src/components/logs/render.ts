@@ -68,7 +68,10 @@ export function renderLogs(spec: FlantIntegrationSpec, facts: LogsFacts): Chart 
       spec: {
         type: ClusterLoggingConfigV1Alpha2SpecType.KUBERNETES_PODS,
         // v1alpha2's namespaceSelector has only a label selector: the namespace's own name label.
-        kubernetesPods: { namespaceSelector: { labelSelector: { matchLabels: { 'kubernetes.io/metadata.name': deckhouseLogs.namespace } } }, labelSelector },
+        kubernetesPods: {
+          namespaceSelector: { labelSelector: { matchLabels: { 'kubernetes.io/metadata.name': deckhouseLogs.namespace } } },
+          labelSelector,
+        },
         destinationRefs,
       },
     });

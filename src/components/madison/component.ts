@@ -5,7 +5,15 @@
  */
 import { ConditionType, durationToMillis, Reason, type FlantIntegrationSpec, type FlantIntegrationStatus } from '../../api/index.js';
 import { ConnectClient, displayURL, type ConnectOptions, type MadisonKeyState, type MadisonRegistration } from '../../connect/index.js';
-import { managedByLabel, componentLabel, readSecretKey, type Component, type GatherContext, type Gathered, type OfflineFacts } from '../../flantintegration/index.js';
+import {
+  managedByLabel,
+  componentLabel,
+  readSecretKey,
+  type Component,
+  type GatherContext,
+  type Gathered,
+  type OfflineFacts,
+} from '../../flantintegration/index.js';
 import { errorText, NotOwnedError, rfc3339, type KindRef, type KubeObject } from '../../reconciler/index.js';
 import { resolveEgress, type Egress } from '../egress.js';
 import { discoverBackends, sortByteWise, type BackendResolver } from './discovery.js';
@@ -112,7 +120,10 @@ export class MadisonComponent implements Component<MadisonFacts> {
     } catch (err) {
       // A Secret of that name that is not ours: the reconciler says Conflict, naming it.
       if (err instanceof NotOwnedError) throw err;
-      return { blocked: [{ type: ConditionType.MadisonRegistered, status: 'False', reason: Reason.RegistrationFailed, message: errorText(err) }], error: err };
+      return {
+        blocked: [{ type: ConditionType.MadisonRegistered, status: 'False', reason: Reason.RegistrationFailed, message: errorText(err) }],
+        error: err,
+      };
     }
     if (!('key' in key)) {
       return {
@@ -199,12 +210,19 @@ export class MadisonComponent implements Component<MadisonFacts> {
   private async relabelTarget(ctx: GatherContext): Promise<boolean> {
     if (!(await ctx.cluster.namespaceExists(deckhousePrometheusNamespace))) return false;
     if (await ctx.cluster.mayCreate(deckhousePrometheusNamespace, 'secrets')) return true;
-    ctx.log.debug({ namespace: deckhousePrometheusNamespace }, 'Prometheus main\'s namespace exists but the controller may not write Secrets there: no alert relabel Secret');
+    ctx.log.debug(
+      { namespace: deckhousePrometheusNamespace },
+      "Prometheus main's namespace exists but the controller may not write Secrets there: no alert relabel Secret",
+    );
     return false;
   }
 
   /** The key: from `authKeySecretRef`, else the stored Secret, else issued once by Connect and stored at once. */
-  private async authKey(ctx: GatherContext, licence: string, egress: Egress): Promise<{ key: string; source: string } | { reason: string; message: string }> {
+  private async authKey(
+    ctx: GatherContext,
+    licence: string,
+    egress: Egress,
+  ): Promise<{ key: string; source: string } | { reason: string; message: string }> {
     const spec = ctx.spec;
     const ref = spec.madison.authKeySecretRef;
     if (ref) {
@@ -212,7 +230,12 @@ export class MadisonComponent implements Component<MadisonFacts> {
       return found.found ? { key: found.key, source: `Madison key read from ${found.source}` } : { reason: found.reason, message: found.message };
     }
     const storedIn = `Secret ${spec.namespace}/${madisonProxyName}`;
-    const stored = readSecretKey({ namespace: spec.namespace, name: madisonProxyName, key: authKeyField }, ctx.secrets, ctx.secretNamespaces, ctx.forbiddenSecretNamespaces);
+    const stored = readSecretKey(
+      { namespace: spec.namespace, name: madisonProxyName, key: authKeyField },
+      ctx.secrets,
+      ctx.secretNamespaces,
+      ctx.forbiddenSecretNamespaces,
+    );
     if (stored.found && ours(ctx.secrets(spec.namespace, madisonProxyName), licence, stored.key)) {
       this.issued.delete(spec.namespace);
       return { key: stored.key, source: `Madison key stored in ${storedIn}` };
@@ -280,19 +303,27 @@ export class MadisonComponent implements Component<MadisonFacts> {
     const { backendsHost } = ctx.spec.madison;
     const now = ctx.clock.now();
     const last = this.lastDiscovery?.host === backendsHost ? this.lastDiscovery : undefined;
-    if (last && now - last.at < this.discoveryInterval(ctx.spec)) return { backends: last.backends, discoveredAt: last.discoveredAt, note: last.note };
+    if (last && now - last.at < this.discoveryInterval(ctx.spec))
+      return { backends: last.backends, discoveredAt: last.discoveredAt, note: last.note };
     const known = last?.backends ?? sortByteWise(ctx.status?.madison?.backends ?? []);
     const knownAt = last?.discoveredAt ?? ctx.status?.madison?.lastDiscoveryTime;
     try {
       const { backends, dropped } = await discoverBackends(this.options.resolver, backendsHost, ctx.signal);
       const discoveredAt = backends.join(',') === known.join(',') && knownAt ? knownAt : rfc3339(now);
-      const note = dropped > 0 ? `${backendsHost} has ${backends.length + dropped} addresses; only the first ${backends.length} (byte-wise) are used` : undefined;
+      const note =
+        dropped > 0
+          ? `${backendsHost} has ${backends.length + dropped} addresses; only the first ${backends.length} (byte-wise) are used`
+          : undefined;
       if (note) ctx.log.warn({ host: backendsHost, dropped }, 'more Madison backends than are used');
       this.lastDiscovery = { at: now, host: backendsHost, backends, discoveredAt, note };
       return { backends, discoveredAt, note };
     } catch (err) {
       ctx.log.warn({ host: backendsHost, err: errorText(err) }, 'Madison backend discovery failed');
-      return { backends: known, failure: `cannot resolve ${backendsHost}: ${errorText(err)}; keeping the ${known.length} last known backends`, discoveredAt: knownAt };
+      return {
+        backends: known,
+        failure: `cannot resolve ${backendsHost}: ${errorText(err)}; keeping the ${known.length} last known backends`,
+        discoveredAt: knownAt,
+      };
     }
   }
 }

@@ -19,7 +19,10 @@ describe('discoverBackends against a local DNS server', () => {
 
   it('returns the A records sorted, whatever order DNS gives', async () => {
     dns.setA('madison.test', ['203.0.113.20', '203.0.113.3', '198.51.100.7']);
-    expect(await discoverBackends(dnsResolver([dns.address]), 'madison.test')).toEqual({ backends: ['198.51.100.7', '203.0.113.20', '203.0.113.3'], dropped: 0 });
+    expect(await discoverBackends(dnsResolver([dns.address]), 'madison.test')).toEqual({
+      backends: ['198.51.100.7', '203.0.113.20', '203.0.113.3'],
+      dropped: 0,
+    });
   });
 
   it('uses at most 64 addresses, the first byte-wise, and counts the rest', async () => {

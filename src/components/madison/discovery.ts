@@ -36,7 +36,11 @@ export function sortByteWise(values: readonly string[]): string[] {
 export const maxBackends = 64;
 
 /** The Madison backends behind `host`, sorted byte-wise, at most {@link maxBackends}; `dropped` counts the rest. */
-export async function discoverBackends(resolver: BackendResolver, host: string, signal?: AbortSignal): Promise<{ backends: string[]; dropped: number }> {
+export async function discoverBackends(
+  resolver: BackendResolver,
+  host: string,
+  signal?: AbortSignal,
+): Promise<{ backends: string[]; dropped: number }> {
   const all = sortByteWise(await resolver.resolve4(host, signal));
   return { backends: all.slice(0, maxBackends), dropped: Math.max(0, all.length - maxBackends) };
 }

@@ -10,7 +10,14 @@ const deployment = (name: string, available: boolean, generation = 1, observed =
   metadata: { name, namespace: 'ns', generation },
   status: { observedGeneration: observed, conditions: [{ type: 'Available', status: available ? 'True' : 'False' }] },
 });
-const facts: MadisonFacts = { backends: ['10.0.0.1', '10.0.0.2'], authKey: 'K', licenceKey: 'L', keySource: 'Madison key stored in Secret ns/madison-proxy', customAlertmanagerServed: true, image: 'i' };
+const facts: MadisonFacts = {
+  backends: ['10.0.0.1', '10.0.0.2'],
+  authKey: 'K',
+  licenceKey: 'L',
+  keySource: 'Madison key stored in Secret ns/madison-proxy',
+  customAlertmanagerServed: true,
+  image: 'i',
+};
 const bothUp = [deployment(a, true), deployment(b, true)];
 
 function conditions(over: Partial<MadisonFacts>, deployments: Deployment[] = bothUp) {
@@ -25,9 +32,19 @@ describe('Madison readiness', () => {
     { name: 'a failed lookup', facts: { discoveryFailure: 'cannot resolve' }, registered: 'Ready', proxy: 'DiscoveryFailed' },
     { name: 'no backend', facts: { backends: [] }, deployments: [], registered: 'Ready', proxy: 'NoBackends' },
     { name: 'a proxy not Available', deployments: [deployment(a, true), deployment(b, false)], registered: 'Ready', proxy: 'Progressing' },
-    { name: 'a proxy whose status is stale', deployments: [deployment(a, true), deployment(b, true, 2, 1)], registered: 'Ready', proxy: 'Progressing' },
+    {
+      name: 'a proxy whose status is stale',
+      deployments: [deployment(a, true), deployment(b, true, 2, 1)],
+      registered: 'Ready',
+      proxy: 'Progressing',
+    },
     { name: 'a proxy missing', deployments: [deployment(a, true)], registered: 'Ready', proxy: 'Progressing' },
-    { name: 'a proxy in another namespace', deployments: [deployment(a, true), { ...deployment(b, true), metadata: { name: b, namespace: 'other' } }], registered: 'Ready', proxy: 'Progressing' },
+    {
+      name: 'a proxy in another namespace',
+      deployments: [deployment(a, true), { ...deployment(b, true), metadata: { name: b, namespace: 'other' } }],
+      registered: 'Ready',
+      proxy: 'Progressing',
+    },
   ])('$name: MadisonRegistered $registered, MadisonProxyReady $proxy', ({ facts: over, deployments, registered, proxy }) => {
     const [reg, prox] = conditions(over ?? {}, deployments);
     expect(reg).toMatchObject({ type: 'MadisonRegistered', reason: registered, status: registered === 'Ready' ? 'True' : 'False' });
@@ -38,6 +55,9 @@ describe('Madison readiness', () => {
     expect(conditions({})[0]?.message).toBe('Madison key stored in Secret ns/madison-proxy');
     expect(conditions({}, [deployment(a, true)])[1]?.message).toBe('1 of 2 madison-proxy Deployments are Available');
     expect(conditions({})[1]?.message).toBe('2 madison-proxy Deployments are Available, one per backend');
-    expect(conditions({ discoveryNote: 'h has 70 addresses; only the first 64 (byte-wise) are used' })[1]).toMatchObject({ status: 'True', message: '2 madison-proxy Deployments are Available, one per backend (h has 70 addresses; only the first 64 (byte-wise) are used)' });
+    expect(conditions({ discoveryNote: 'h has 70 addresses; only the first 64 (byte-wise) are used' })[1]).toMatchObject({
+      status: 'True',
+      message: '2 madison-proxy Deployments are Available, one per backend (h has 70 addresses; only the first 64 (byte-wise) are used)',
+    });
   });
 });

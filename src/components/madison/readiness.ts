@@ -18,7 +18,9 @@ type Input = ReadinessInput<MadisonFacts>;
 function proxies(input: Input): { wanted: number; available: number } {
   const deployments = input.cache.list(deploymentsCache) as Deployment[];
   const wanted = input.facts.backends.map(proxyDeploymentName);
-  const ready = wanted.filter((name) => deployments.some((d) => d.metadata?.name === name && d.metadata?.namespace === input.spec.namespace && deploymentAvailable(d)));
+  const ready = wanted.filter((name) =>
+    deployments.some((d) => d.metadata?.name === name && d.metadata?.namespace === input.spec.namespace && deploymentAvailable(d)),
+  );
   return { wanted: wanted.length, available: ready.length };
 }
 
@@ -39,10 +41,14 @@ const proxyReady: ConditionChain<Input> = {
     ({ facts }) => (facts.backends.length === 0 ? { reason: Reason.NoBackends, message: 'DNS gave no Madison backend address' } : undefined),
     (input) => {
       const p = proxies(input);
-      return p.available === p.wanted ? undefined : { reason: Reason.Progressing, message: `${p.available} of ${p.wanted} madison-proxy Deployments are Available` };
+      return p.available === p.wanted
+        ? undefined
+        : { reason: Reason.Progressing, message: `${p.available} of ${p.wanted} madison-proxy Deployments are Available` };
     },
   ],
-  ready: (input) => `${proxies(input).wanted} madison-proxy Deployments are Available, one per backend${input.facts.discoveryNote ? ` (${input.facts.discoveryNote})` : ''}`,
+  ready: (input) =>
+    `${proxies(input).wanted} madison-proxy Deployments are Available, one per ` +
+    `backend${input.facts.discoveryNote ? ` (${input.facts.discoveryNote})` : ''}`,
 };
 
 /** Madison's conditions, in display order. */

@@ -3,13 +3,35 @@ import { flantIntegrationSpecSchema } from '../../api/index.js';
 import { renderComponent } from '../../flantintegration/index.js';
 import { MadisonComponent } from './component.js';
 import { dnsResolver } from './discovery.js';
-import { alertRelabels, keyChecksum, keySecret, keySignature, madisonObjects, proxyDeploymentName, signedKeySecret, type MadisonFacts } from './render.js';
+import {
+  alertRelabels,
+  keyChecksum,
+  keySecret,
+  keySignature,
+  madisonObjects,
+  proxyDeploymentName,
+  signedKeySecret,
+  type MadisonFacts,
+} from './render.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered manifests are read as plain JSON
-type Obj = { kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; ownerReferences?: unknown[] }; spec?: any; data?: Record<string, string> };
+/* eslint-disable @typescript-eslint/no-explicit-any -- rendered manifests are read as plain JSON */
+type Obj = {
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; ownerReferences?: unknown[] };
+  spec?: any;
+  data?: Record<string, string>;
+};
+/* eslint-enable @typescript-eslint/no-explicit-any */
 
 const spec = flantIntegrationSpecSchema.parse({ namespace: 'fi-ns' });
-const facts: MadisonFacts = { backends: ['10.1.0.1', '10.1.0.2'], authKey: 'KEY-1', licenceKey: 'LIC-1', keySource: 'test', customAlertmanagerServed: true, image: 'registry/flant-integration:1.0' };
+const facts: MadisonFacts = {
+  backends: ['10.1.0.1', '10.1.0.2'],
+  authKey: 'KEY-1',
+  licenceKey: 'LIC-1',
+  keySource: 'test',
+  customAlertmanagerServed: true,
+  image: 'registry/flant-integration:1.0',
+};
 const component = new MadisonComponent({ resolver: dnsResolver(), image: 'unused' });
 
 function render(over: Partial<MadisonFacts> = {}, s = spec): Obj[] {
@@ -25,7 +47,7 @@ describe('renderMadison', () => {
     expect(deployments.every((d) => d.metadata.namespace === 'fi-ns')).toBe(true);
   });
 
-  it('labels every object as ours and as Madison\'s, as the controller applies them', () => {
+  it("labels every object as ours and as Madison's, as the controller applies them", () => {
     for (const o of renderComponent(component, spec, { ...facts, prometheusNamespace: 'd8-monitoring' }) as unknown as Obj[]) {
       expect(o.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'flant-integration', 'integration.flant.com/component': 'madison' });
     }
@@ -36,7 +58,11 @@ describe('renderMadison', () => {
     const pod = d?.spec.template;
     const container = pod.spec.containers[0];
     expect(d?.metadata.labels).toEqual({ app: 'madison-proxy', 'madison-backend': '10.1.0.1' });
-    expect(d?.spec).toMatchObject({ replicas: 1, strategy: { type: 'Recreate' }, selector: { matchLabels: { app: 'madison-proxy', 'madison-backend': '10.1.0.1' } } });
+    expect(d?.spec).toMatchObject({
+      replicas: 1,
+      strategy: { type: 'Recreate' },
+      selector: { matchLabels: { app: 'madison-proxy', 'madison-backend': '10.1.0.1' } },
+    });
     expect(pod.metadata.labels).toEqual({ app: 'madison-proxy', 'madison-backend': '10.1.0.1' });
     expect(container).toMatchObject({
       image: 'registry/flant-integration:1.0',
@@ -58,11 +84,15 @@ describe('renderMadison', () => {
     ]);
   });
 
-  it('spreads the proxies over nodes and keeps two old ReplicaSets, as Deckhouse\'s render does', () => {
+  it("spreads the proxies over nodes and keeps two old ReplicaSets, as Deckhouse's render does", () => {
     for (const d of byKind(render(), 'Deployment')) {
       expect(d.spec.revisionHistoryLimit).toBe(2);
       expect(d.spec.template.spec.affinity).toEqual({
-        podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { app: 'madison-proxy' } } } }] },
+        podAntiAffinity: {
+          preferredDuringSchedulingIgnoredDuringExecution: [
+            { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { app: 'madison-proxy' } } } },
+          ],
+        },
       });
     }
   });
@@ -97,18 +127,28 @@ describe('renderMadison', () => {
   it('renders a headless Service and a PodDisruptionBudget over every proxy', () => {
     const [service] = byKind(render(), 'Service');
     expect(service?.spec).toMatchObject({ clusterIP: 'None', selector: { app: 'madison-proxy' }, ports: [{ name: 'http', port: 8080 }] });
-    expect(byKind(render(), 'PodDisruptionBudget')[0]?.spec).toMatchObject({ maxUnavailable: 1, selector: { matchLabels: { app: 'madison-proxy' } } });
+    expect(byKind(render(), 'PodDisruptionBudget')[0]?.spec).toMatchObject({
+      maxUnavailable: 1,
+      selector: { matchLabels: { app: 'madison-proxy' } },
+    });
   });
 
   it('renders the CustomAlertmanager only when its CRD is served', () => {
-    expect(byKind(render(), 'CustomAlertmanager')[0]?.spec).toEqual({ type: 'External', external: { service: { namespace: 'fi-ns', name: 'madison-proxy' } } });
+    expect(byKind(render(), 'CustomAlertmanager')[0]?.spec).toEqual({
+      type: 'External',
+      external: { service: { namespace: 'fi-ns', name: 'madison-proxy' } },
+    });
     expect(byKind(render({ customAlertmanagerServed: false }), 'CustomAlertmanager')).toEqual([]);
   });
 
   it('renders the alert relabeling for Prometheus main when it is there', () => {
     expect(byKind(render(), 'Secret')).toHaveLength(1);
     const relabel = byKind(render({ prometheusNamespace: 'd8-monitoring' }), 'Secret')[1];
-    expect(relabel?.metadata).toMatchObject({ name: 'prometheus-main-additional-configs-alert-relable-tier', namespace: 'd8-monitoring', labels: { 'additional-configs-for-prometheus': 'main' } });
+    expect(relabel?.metadata).toMatchObject({
+      name: 'prometheus-main-additional-configs-alert-relable-tier',
+      namespace: 'd8-monitoring',
+      labels: { 'additional-configs-for-prometheus': 'main' },
+    });
     expect(Buffer.from(relabel?.data?.['alert-relabels.yaml'] ?? '', 'base64').toString()).toBe(alertRelabels);
   });
 
@@ -119,10 +159,12 @@ describe('renderMadison', () => {
   it('passes the egress proxy to the proxies in both cases', () => {
     const withProxy = flantIntegrationSpecSchema.parse({ proxy: { httpsProxy: 'http://proxy:3128', noProxy: ['.cluster.local', '10.0.0.0/8'] } });
     const env = byKind(render({}, withProxy), 'Deployment')[0]?.spec.template.spec.containers[0].env;
-    expect(env).toEqual(expect.arrayContaining([
-      { name: 'HTTPS_PROXY', value: 'http://proxy:3128' },
-      { name: 'https_proxy', value: 'http://proxy:3128' },
-      { name: 'NO_PROXY', value: '.cluster.local,10.0.0.0/8' },
-    ]));
+    expect(env).toEqual(
+      expect.arrayContaining([
+        { name: 'HTTPS_PROXY', value: 'http://proxy:3128' },
+        { name: 'https_proxy', value: 'http://proxy:3128' },
+        { name: 'NO_PROXY', value: '.cluster.local,10.0.0.0/8' },
+      ]),
+    );
   });
 });

@@ -51,7 +51,9 @@ export interface MadisonFacts {
   readonly discoveryNote?: string;
   /** When the current backend list was discovered (RFC 3339). */
   readonly lastDiscoveryTime?: string;
-  /** The egress proxy's `user:password` (URL-encoded) when `spec.proxy.credentialsSecretRef` names it: the proxies read it from their egress Secret. */
+  /**
+   * The egress proxy's `user:password` (URL-encoded) when `spec.proxy.credentialsSecretRef` names it: the proxies read it from their egress Secret.
+   */
   readonly egressUserinfo?: string;
   /** The credential values, for scrubbing. */
   readonly egressSecrets?: readonly string[];
@@ -109,13 +111,21 @@ export function renderMadison(spec: FlantIntegrationSpec, facts: MadisonFacts): 
   const meta = (name: string, namespace?: string) => ({ name, ...(namespace ? { namespace } : {}) });
   addKeySecret(chart, meta(madisonProxyName, ns), facts.authKey, keySignature(facts.licenceKey, ns, facts.authKey));
   if (facts.egressUserinfo !== undefined && !facts.revoked) {
-    new k8s.KubeSecret(chart, 'egress', { metadata: meta(egressSecretName, ns), type: 'Opaque', data: { [userinfoKey]: Buffer.from(facts.egressUserinfo).toString('base64') } });
+    new k8s.KubeSecret(chart, 'egress', {
+      metadata: meta(egressSecretName, ns),
+      type: 'Opaque',
+      data: { [userinfoKey]: Buffer.from(facts.egressUserinfo).toString('base64') },
+    });
   }
   if (facts.revoked) return chart;
   for (const ip of facts.backends) proxyDeployment(chart, spec, facts, ip, meta(proxyDeploymentName(ip), ns));
   new k8s.KubeService(chart, 'service', {
     metadata: meta(madisonProxyName, ns),
-    spec: { clusterIp: 'None', selector: { app: madisonProxyName }, ports: [{ name: 'http', port: proxyPort, targetPort: k8s.IntOrString.fromString('http') }] },
+    spec: {
+      clusterIp: 'None',
+      selector: { app: madisonProxyName },
+      ports: [{ name: 'http', port: proxyPort, targetPort: k8s.IntOrString.fromString('http') }],
+    },
   });
   new k8s.KubePodDisruptionBudget(chart, 'pdb', {
     metadata: meta(madisonProxyName, ns),
@@ -135,7 +145,12 @@ export function renderMadison(spec: FlantIntegrationSpec, facts: MadisonFacts): 
       spec: {
         podSelector: { matchLabels: { app: madisonProxyName } },
         policyTypes: ['Ingress'],
-        ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': facts.networkPolicyFrom } } }], ports: [{ port: k8s.IntOrString.fromNumber(proxyPort), protocol: 'TCP' }] }],
+        ingress: [
+          {
+            from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': facts.networkPolicyFrom } } }],
+            ports: [{ port: k8s.IntOrString.fromNumber(proxyPort), protocol: 'TCP' }],
+          },
+        ],
       },
     });
   }
@@ -172,7 +187,11 @@ export function signedKeySecret(secret: KubeObject | undefined, licence: string,
 }
 
 function addKeySecret(chart: Chart, metadata: ObjectMeta, authKey: string, signature: string): void {
-  new k8s.KubeSecret(chart, 'key', { metadata: { ...metadata, annotations: { [signatureAnnotation]: signature } }, type: 'Opaque', data: { [authKeyField]: Buffer.from(authKey).toString('base64') } });
+  new k8s.KubeSecret(chart, 'key', {
+    metadata: { ...metadata, annotations: { [signatureAnnotation]: signature } },
+    type: 'Opaque',
+    data: { [authKeyField]: Buffer.from(authKey).toString('base64') },
+  });
 }
 
 /** The key Secret alone, to store a key the moment Connect issues it. */
@@ -196,13 +215,24 @@ function proxyDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Madiso
       revisionHistoryLimit: 2,
       selector: { matchLabels: labels },
       template: {
-        metadata: { labels, annotations: { 'checksum/auth-key': keyChecksum(facts.authKey), ...(facts.egressUserinfo !== undefined ? { 'checksum/egress': keyChecksum(facts.egressUserinfo) } : {}) } },
+        metadata: {
+          labels,
+          annotations: {
+            'checksum/auth-key': keyChecksum(facts.authKey),
+            ...(facts.egressUserinfo !== undefined ? { 'checksum/egress': keyChecksum(facts.egressUserinfo) } : {}),
+          },
+        },
         spec: {
           automountServiceAccountToken: false,
           // One proxy per backend, spread over nodes where it can be (as Deckhouse's render): a node lost takes one path to Madison, not all.
           affinity: {
             podAntiAffinity: {
-              preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { app: madisonProxyName } } } }],
+              preferredDuringSchedulingIgnoredDuringExecution: [
+                {
+                  weight: 100,
+                  podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { app: madisonProxyName } } },
+                },
+              ],
             },
           },
           securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
@@ -223,7 +253,10 @@ function proxyDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Madiso
               // Measured by npm run bench (bench/results/2026-12-02.json, 2 cores): 48-49 MiB RSS idle,
               // a 64-66 MiB peak at ~6,000 batches/s with proxyRuntimeEnv; the limit leaves room
               // for a burst of large batches (up to PROXY_MAX_CONCURRENT in flight).
-              resources: { requests: { cpu: k8s.Quantity.fromString('25m'), memory: k8s.Quantity.fromString('64Mi') }, limits: { memory: k8s.Quantity.fromString('128Mi') } },
+              resources: {
+                requests: { cpu: k8s.Quantity.fromString('25m'), memory: k8s.Quantity.fromString('64Mi') },
+                limits: { memory: k8s.Quantity.fromString('128Mi') },
+              },
               securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
             },
           ],

@@ -19,7 +19,11 @@ describe('the Prometheus CA bundle the controller copies for the exporter', () =
     ['a certificate with its key', () => `${server}${key}`, /PRIVATE KEY block/],
     ['a token', () => 'eyJhbGciOiJSUzI1NiJ9.secret-token', 'no PEM block'],
     ['a certificate with a token after it', () => `${ca}\nsecret-token`, 'text outside the PEM blocks'],
-    ['a CERTIFICATE block that is not one', () => '-----BEGIN CERTIFICATE-----\nc2VjcmV0IHZhbHVl\n-----END CERTIFICATE-----\n', 'a certificate that does not parse'],
+    [
+      'a CERTIFICATE block that is not one',
+      () => '-----BEGIN CERTIFICATE-----\nc2VjcmV0IHZhbHVl\n-----END CERTIFICATE-----\n',
+      'a certificate that does not parse',
+    ],
     ['a huge value', () => ca.repeat(400), /over 262144 bytes/],
   ])('refuses %s', (_name, value, problem) => {
     expect(certificateBundleProblem(value())).toMatch(problem);

@@ -5,7 +5,17 @@
 import { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import { ConditionType, Reason, type FlantIntegrationSpec } from '../../api/index.js';
-import { componentLabel, managedByLabel, readSecretKey, type Component, type ConditionChain, type GatherContext, type Gathered, type OfflineFacts, type ReadinessInput } from '../../flantintegration/index.js';
+import {
+  componentLabel,
+  managedByLabel,
+  readSecretKey,
+  type Component,
+  type ConditionChain,
+  type GatherContext,
+  type Gathered,
+  type OfflineFacts,
+  type ReadinessInput,
+} from '../../flantintegration/index.js';
 import { deploymentAvailable, type DeploymentObject, type KindRef } from '../../reconciler/index.js';
 import { resolveEgress } from '../egress.js';
 import { metricsURL } from './config.js';
@@ -44,11 +54,16 @@ const shipping: ConditionChain<Input> = {
   type: ConditionType.MetricsShippingReady,
   checks: [
     ({ spec, cache }) => {
-      const d = (cache.list(metricsDeploymentsCache) as DeploymentObject[]).find((o) => o.metadata?.name === pricingName && o.metadata?.namespace === spec.namespace);
-      return d && deploymentAvailable(d) ? undefined : { reason: 'Progressing', message: `Deployment ${spec.namespace}/${pricingName} is not Available yet` };
+      const d = (cache.list(metricsDeploymentsCache) as DeploymentObject[]).find(
+        (o) => o.metadata?.name === pricingName && o.metadata?.namespace === spec.namespace,
+      );
+      return d && deploymentAvailable(d)
+        ? undefined
+        : { reason: 'Progressing', message: `Deployment ${spec.namespace}/${pricingName} is not Available yet` };
     },
   ],
-  ready: ({ spec }) => `Deployment ${spec.namespace}/${pricingName} is Available: pricing metrics go to ${metricsURL(spec)} every ${spec.metrics.scrapeInterval}`,
+  ready: ({ spec }) =>
+    `Deployment ${spec.namespace}/${pricingName} is Available: pricing metrics go to ${metricsURL(spec)} every ${spec.metrics.scrapeInterval}`,
 };
 
 /** The metrics component. */
@@ -59,7 +74,11 @@ export class MetricsComponent implements Component<MetricsFacts> {
   readonly kinds = metricsKinds;
   readonly crds = [{ group: 'monitoring.coreos.com', kind: 'PodMonitor', plural: 'podmonitors', versions: ['v1'], optional: true }];
   readonly informers = [
-    { name: metricsDeploymentsCache, path: '/apis/apps/v1/deployments', labelSelector: `${managedByLabel.key}=${managedByLabel.value},${componentLabel}=${metricsComponent}` },
+    {
+      name: metricsDeploymentsCache,
+      path: '/apis/apps/v1/deployments',
+      labelSelector: `${managedByLabel.key}=${managedByLabel.value},${componentLabel}=${metricsComponent}`,
+    },
   ];
   readonly readiness = [shipping];
 
@@ -78,7 +97,17 @@ export class MetricsComponent implements Component<MetricsFacts> {
     let prometheusCA: string | undefined;
     if (ca) {
       const read = readSecretKey(ca, ctx.secrets, ctx.secretNamespaces, ctx.forbiddenSecretNamespaces);
-      if (!read.found) return { blocked: [{ type: ConditionType.MetricsShippingReady, status: 'False', reason: read.reason, message: `spec.prometheus.caSecretRef: ${read.message}` }] };
+      if (!read.found)
+        return {
+          blocked: [
+            {
+              type: ConditionType.MetricsShippingReady,
+              status: 'False',
+              reason: read.reason,
+              message: `spec.prometheus.caSecretRef: ${read.message}`,
+            },
+          ],
+        };
       const problem = certificateBundleProblem(read.key);
       if (problem) {
         const message = `spec.prometheus.caSecretRef: ${read.source} is not a CA bundle (${problem}): it must hold PEM certificates only`;
@@ -113,7 +142,14 @@ export class MetricsComponent implements Component<MetricsFacts> {
       })
       .strict()
       .parse(offline.section ?? {});
-    return { licenceKey: offline.licenceKey, clusterUUID: offline.clusterUUID, image: offline.image, podMonitorServed: offline.served('PodMonitor') !== undefined, networkPolicyFrom: this.options.networkPolicyFrom, ...section };
+    return {
+      licenceKey: offline.licenceKey,
+      clusterUUID: offline.clusterUUID,
+      image: offline.image,
+      podMonitorServed: offline.served('PodMonitor') !== undefined,
+      networkPolicyFrom: this.options.networkPolicyFrom,
+      ...section,
+    };
   }
 
   secretValues(facts: MetricsFacts): string[] {

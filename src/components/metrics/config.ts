@@ -52,7 +52,12 @@ export interface MetricsJob {
 export function metricsJobs(facts: AgentConfigFacts): MetricsJob[] {
   const jobs: MetricsJob[] = [{ name: 'flant-pricing', target: pricingTarget, path: '/metrics', keep: 'flant_pricing_.+' }];
   if (facts.deckhouseTelemetry) {
-    jobs.push({ name: 'deckhouse-telemetry', target: `deckhouse.d8-system.svc.${facts.clusterDomain}:8080`, path: '/metrics/hooks', keep: 'd8_telemetry_.+' });
+    jobs.push({
+      name: 'deckhouse-telemetry',
+      target: `deckhouse.d8-system.svc.${facts.clusterDomain}:8080`,
+      path: '/metrics/hooks',
+      keep: 'd8_telemetry_.+',
+    });
   }
   return jobs;
 }
@@ -69,7 +74,12 @@ function relabels(keep: string, clusterUUID: string) {
 }
 
 function scrapeConfig(job: MetricsJob, clusterUUID: string) {
-  return { job_name: job.name, metrics_path: job.path, static_configs: [{ targets: [job.target] }], metric_relabel_configs: relabels(job.keep, clusterUUID) };
+  return {
+    job_name: job.name,
+    metrics_path: job.path,
+    static_configs: [{ targets: [job.target] }],
+    metric_relabel_configs: relabels(job.keep, clusterUUID),
+  };
 }
 
 /** grafana-agent's static-mode config as an object. */

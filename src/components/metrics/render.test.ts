@@ -5,9 +5,23 @@ import { alloyConfig } from './alloy.js';
 import { agentConfig } from './config.js';
 import { metricsObjects, type MetricsFacts } from './render.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered manifests are read as plain JSON
-type Obj = { kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: any; data?: Record<string, string>; rules?: any[] };
-const facts: MetricsFacts = { licenceKey: 'LIC-9', clusterUUID: 'uuid-9', image: 'registry/flant-integration:1.0', podMonitorServed: true, deckhouseTelemetry: false, clusterDomain: 'cluster.local' };
+/* eslint-disable @typescript-eslint/no-explicit-any -- rendered manifests are read as plain JSON */
+type Obj = {
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  spec?: any;
+  data?: Record<string, string>;
+  rules?: any[];
+};
+/* eslint-enable @typescript-eslint/no-explicit-any */
+const facts: MetricsFacts = {
+  licenceKey: 'LIC-9',
+  clusterUUID: 'uuid-9',
+  image: 'registry/flant-integration:1.0',
+  podMonitorServed: true,
+  deckhouseTelemetry: false,
+  clusterDomain: 'cluster.local',
+};
 const spec = (over: Record<string, unknown> = {}) => flantIntegrationSpecSchema.parse({ namespace: 'fi-ns', ...over });
 const render = (s = spec(), f: Partial<MetricsFacts> = {}) => metricsObjects(s, { ...facts, ...f }) as unknown as Obj[];
 const byKind = (objs: Obj[], kind: string) => objs.filter((o) => o.kind === kind);
@@ -32,8 +46,21 @@ describe('metrics config (grafana-agent static mode)', () => {
             name: 'agent',
             host_filter: false,
             max_wal_time: '360h',
-            scrape_configs: [{ job_name: 'flant-pricing', metrics_path: '/metrics', static_configs: [{ targets: ['127.0.0.1:9115'] }], metric_relabel_configs: relabels }],
-            remote_write: [{ url: 'https://connect.deckhouse.io/v1/remote_write', bearer_token_file: '/etc/pricing-agent/license/license', metadata_config: { send: false } }],
+            scrape_configs: [
+              {
+                job_name: 'flant-pricing',
+                metrics_path: '/metrics',
+                static_configs: [{ targets: ['127.0.0.1:9115'] }],
+                metric_relabel_configs: relabels,
+              },
+            ],
+            remote_write: [
+              {
+                url: 'https://connect.deckhouse.io/v1/remote_write',
+                bearer_token_file: '/etc/pricing-agent/license/license',
+                metadata_config: { send: false },
+              },
+            ],
           },
         ],
       },
@@ -42,10 +69,20 @@ describe('metrics config (grafana-agent static mode)', () => {
 
   it('adds the Deckhouse telemetry job only when its Service exists, and the proxy when one is set (https wins)', () => {
     const s = spec({ proxy: { httpProxy: 'http://p1:3128', httpsProxy: 'http://p2:3128' }, metrics: { url: 'https://metrics.example.com/write' } });
-    const config = agentConfig(s, { ...facts, deckhouseTelemetry: true, clusterDomain: 'k8s.example' }) as { metrics: { configs: Array<{ scrape_configs: Array<Record<string, unknown>>; remote_write: Array<Record<string, unknown>> }> } };
+    const config = agentConfig(s, { ...facts, deckhouseTelemetry: true, clusterDomain: 'k8s.example' }) as {
+      metrics: { configs: Array<{ scrape_configs: Array<Record<string, unknown>>; remote_write: Array<Record<string, unknown>> }> };
+    };
     const [instance] = config.metrics.configs;
-    expect(instance?.scrape_configs[1]).toMatchObject({ job_name: 'deckhouse-telemetry', metrics_path: '/metrics/hooks', static_configs: [{ targets: ['deckhouse.d8-system.svc.k8s.example:8080'] }] });
-    expect((instance?.scrape_configs[1]?.metric_relabel_configs as unknown[])[0]).toEqual({ source_labels: ['__name__'], regex: 'd8_telemetry_.+', action: 'keep' });
+    expect(instance?.scrape_configs[1]).toMatchObject({
+      job_name: 'deckhouse-telemetry',
+      metrics_path: '/metrics/hooks',
+      static_configs: [{ targets: ['deckhouse.d8-system.svc.k8s.example:8080'] }],
+    });
+    expect((instance?.scrape_configs[1]?.metric_relabel_configs as unknown[])[0]).toEqual({
+      source_labels: ['__name__'],
+      regex: 'd8_telemetry_.+',
+      action: 'keep',
+    });
     expect(instance?.remote_write[0]).toMatchObject({ url: 'https://metrics.example.com/write', proxy_url: 'http://p2:3128' });
   });
 });
@@ -70,7 +107,9 @@ describe('renderMetrics', () => {
     const [d] = byKind(render(), 'Deployment');
     const pod = d?.spec.template.spec;
     expect(d?.spec.replicas).toBe(2);
-    expect(pod.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.topologyKey).toBe('kubernetes.io/hostname');
+    expect(pod.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.topologyKey).toBe(
+      'kubernetes.io/hostname',
+    );
     expect(pod.affinity.nodeAffinity).toBeUndefined();
     expect(pod.nodeSelector).toBeUndefined();
     expect(pod.tolerations.map((t: { key: string }) => t.key)).toEqual(['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master']);
@@ -80,8 +119,23 @@ describe('renderMetrics', () => {
       expect(c.resources.limits.memory).toBeDefined();
     }
     const [pricing, agent] = pod.containers;
-    expect(pricing).toMatchObject({ name: 'pricing', image: 'registry/flant-integration:1.0', args: ['pricing', '--probe-listen=:9116'], readinessProbe: { httpGet: { path: '/readyz' } } });
-    expect(agent).toMatchObject({ name: 'agent', image: 'grafana/alloy:v1.19.0', args: ['run', '--server.http.listen-addr=0.0.0.0:12345', '--storage.path=/data/agent', '--disable-reporting', '/etc/pricing-agent/config/config.alloy'] });
+    expect(pricing).toMatchObject({
+      name: 'pricing',
+      image: 'registry/flant-integration:1.0',
+      args: ['pricing', '--probe-listen=:9116'],
+      readinessProbe: { httpGet: { path: '/readyz' } },
+    });
+    expect(agent).toMatchObject({
+      name: 'agent',
+      image: 'grafana/alloy:v1.19.0',
+      args: [
+        'run',
+        '--server.http.listen-addr=0.0.0.0:12345',
+        '--storage.path=/data/agent',
+        '--disable-reporting',
+        '/etc/pricing-agent/config/config.alloy',
+      ],
+    });
     expect(agent.env.map((e: { name: string }) => e.name)).toEqual(['NODE_NAME', 'POD_NAME']);
     expect(agent.volumeMounts).toContainEqual({ name: 'data', mountPath: '/data/agent' });
     expect(pod.volumes).toContainEqual({ name: 'data', emptyDir: {} });
@@ -89,7 +143,10 @@ describe('renderMetrics', () => {
 
   it('runs grafana-agent in static mode on its own file when asked, or the image given', () => {
     const [d] = byKind(render(spec({ metrics: { agent: 'GrafanaAgent' } })), 'Deployment');
-    expect(d?.spec.template.spec.containers[1]).toMatchObject({ image: 'grafana/agent:v0.44.2', args: ['-config.file=/etc/pricing-agent/config/agent-scraping-service.yaml', '-config.expand-env', '-server.http.address=:12345'] });
+    expect(d?.spec.template.spec.containers[1]).toMatchObject({
+      image: 'grafana/agent:v0.44.2',
+      args: ['-config.file=/etc/pricing-agent/config/agent-scraping-service.yaml', '-config.expand-env', '-server.http.address=:12345'],
+    });
     const [mirrored] = byKind(render(spec({ metrics: { image: 'mirror.example.com/agent:1' } })), 'Deployment');
     expect(mirrored?.spec.template.spec.containers[1].image).toBe('mirror.example.com/agent:1');
   });
@@ -106,21 +163,39 @@ describe('renderMetrics', () => {
   it('grants the exporter exactly what it reads, with no wildcard', () => {
     const [role] = byKind(render(), 'ClusterRole');
     expect(JSON.stringify(role?.rules)).not.toContain('*');
-    expect(role?.rules).toContainEqual({ apiGroups: [''], resources: ['secrets'], resourceNames: ['deckhouse-discovery', 'd8-provider-cluster-configuration', 'd8-cluster-configuration'], verbs: ['list', 'watch'] });
+    expect(role?.rules).toContainEqual({
+      apiGroups: [''],
+      resources: ['secrets'],
+      resourceNames: ['deckhouse-discovery', 'd8-provider-cluster-configuration', 'd8-cluster-configuration'],
+      verbs: ['list', 'watch'],
+    });
     expect(byKind(render(), 'ClusterRoleBinding')[0]?.spec).toBeUndefined();
   });
 
   it('copies the checked Prometheus CA into its own Secret, and lets the exporter get exactly that one, never the Secret the spec names', () => {
     expect(byKind(render(), 'Role')).toEqual([]);
     const objs = render(spec({ prometheus: { caSecretRef: { namespace: 'fi-ns', name: 'prom-ca', key: 'ca.crt' } } }), { prometheusCA: 'PEM' });
-    expect(byKind(objs, 'Role')[0]).toMatchObject({ metadata: { name: 'flant-integration-pricing-ca', namespace: 'fi-ns' }, rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['pricing-prometheus-ca'], verbs: ['get'] }] });
-    expect((byKind(objs, 'RoleBinding')[0] as unknown as { subjects: unknown[] }).subjects).toEqual([{ kind: 'ServiceAccount', name: 'pricing', namespace: 'fi-ns' }]);
-    expect(secretText(byKind(objs, 'Secret').find((o) => o.metadata.name === 'pricing-prometheus-ca'), 'ca.crt')).toBe('PEM');
+    expect(byKind(objs, 'Role')[0]).toMatchObject({
+      metadata: { name: 'flant-integration-pricing-ca', namespace: 'fi-ns' },
+      rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['pricing-prometheus-ca'], verbs: ['get'] }],
+    });
+    expect((byKind(objs, 'RoleBinding')[0] as unknown as { subjects: unknown[] }).subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'pricing', namespace: 'fi-ns' },
+    ]);
+    expect(
+      secretText(
+        byKind(objs, 'Secret').find((o) => o.metadata.name === 'pricing-prometheus-ca'),
+        'ca.crt',
+      ),
+    ).toBe('PEM');
     expect(JSON.stringify(objs)).not.toContain('prom-ca"');
   });
 
   it('renders the PodMonitor only when its CRD is served', () => {
-    expect(byKind(render(), 'PodMonitor')[0]?.spec).toEqual({ selector: { matchLabels: { app: 'pricing' } }, podMetricsEndpoints: [{ port: 'agent-http', path: '/metrics' }] });
+    expect(byKind(render(), 'PodMonitor')[0]?.spec).toEqual({
+      selector: { matchLabels: { app: 'pricing' } },
+      podMetricsEndpoints: [{ port: 'agent-http', path: '/metrics' }],
+    });
     expect(byKind(render(spec(), { podMonitorServed: false }), 'PodMonitor')).toEqual([]);
   });
 });

@@ -38,7 +38,10 @@ export interface MetricsFacts extends AgentConfigFacts {
   readonly egressSecrets?: readonly string[];
   /** Prometheus's CA bundle (PEM certificates, checked) from `spec.prometheus.caSecretRef`; none: the cluster CA. */
   readonly prometheusCA?: string;
-  /** Render a NetworkPolicy: the pricing pods accept connections only from this namespace (Prometheus', for the agent's own metrics); the exporter listens on loopback. */
+  /**
+   * Render a NetworkPolicy: the pricing pods accept connections only from this namespace (Prometheus', for the agent's own metrics); the exporter
+   * listens on loopback.
+   */
   readonly networkPolicyFrom?: string;
 }
 
@@ -87,10 +90,22 @@ export function renderMetrics(spec: FlantIntegrationSpec, facts: MetricsFacts): 
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: pricingRoleName },
     subjects: [{ kind: 'ServiceAccount', name: pricingName, namespace: ns }],
   });
-  new k8s.KubeSecret(chart, 'config', { metadata: { name: configSecret.name, namespace: ns }, type: 'Opaque', data: { [config.key]: b64(config.text) } });
-  new k8s.KubeSecret(chart, 'license', { metadata: { name: licenceSecretName, namespace: ns }, type: 'Opaque', data: { [licenceMount.key]: b64(facts.licenceKey) } });
+  new k8s.KubeSecret(chart, 'config', {
+    metadata: { name: configSecret.name, namespace: ns },
+    type: 'Opaque',
+    data: { [config.key]: b64(config.text) },
+  });
+  new k8s.KubeSecret(chart, 'license', {
+    metadata: { name: licenceSecretName, namespace: ns },
+    type: 'Opaque',
+    data: { [licenceMount.key]: b64(facts.licenceKey) },
+  });
   if (facts.egressUserinfo !== undefined) {
-    new k8s.KubeSecret(chart, 'egress', { metadata: { name: egressSecretName, namespace: ns }, type: 'Opaque', data: { [userinfoKey]: b64(facts.egressUserinfo) } });
+    new k8s.KubeSecret(chart, 'egress', {
+      metadata: { name: egressSecretName, namespace: ns },
+      type: 'Opaque',
+      data: { [userinfoKey]: b64(facts.egressUserinfo) },
+    });
   }
   pricingDeployment(chart, spec, facts, { config: checksum(config.text), licence: checksum(facts.licenceKey) });
   if (facts.prometheusCA !== undefined) caSecretAccess(chart, ns, facts.prometheusCA);
@@ -113,10 +128,20 @@ function exporterRules(): PolicyRule[] {
     { apiGroups: [''], resources: ['nodes'], verbs: watch },
     { apiGroups: ['deckhouse.io'], resources: ['nodegroups', 'ingressnginxcontrollers'], verbs: watch },
     { apiGroups: [fiGroup], resources: [fiPlural], verbs: watch },
-    { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], resourceNames: ['nodegroups.deckhouse.io', 'ingressnginxcontrollers.deckhouse.io'], verbs: watch },
+    {
+      apiGroups: ['apiextensions.k8s.io'],
+      resources: ['customresourcedefinitions'],
+      resourceNames: ['nodegroups.deckhouse.io', 'ingressnginxcontrollers.deckhouse.io'],
+      verbs: watch,
+    },
     // At start-up: is the FlantIntegration CRD installed?
     { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], resourceNames: [`${fiPlural}.${fiGroup}`], verbs: ['get'] },
-    { apiGroups: [''], resources: ['secrets'], resourceNames: ['deckhouse-discovery', 'd8-provider-cluster-configuration', 'd8-cluster-configuration'], verbs: watch },
+    {
+      apiGroups: [''],
+      resources: ['secrets'],
+      resourceNames: ['deckhouse-discovery', 'd8-provider-cluster-configuration', 'd8-cluster-configuration'],
+      verbs: watch,
+    },
     { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['deckhouse'], verbs: watch },
     // Not an API request: Deckhouse's Prometheus (kube-rbac-proxy) asks the API server, by a
     // SubjectAccessReview, whether the token may get prometheuses/http main.
@@ -141,7 +166,13 @@ function pricingDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Metr
           serviceAccountName: pricingName,
           securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
           // Spread over nodes, and allowed (not required) on control-plane nodes: on managed clusters they are hidden.
-          affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { ...podLabels } } } }] } },
+          affinity: {
+            podAntiAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [
+                { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { ...podLabels } } } },
+              ],
+            },
+          },
           tolerations: controlPlane.map((key) => ({ key, operator: 'Exists', effect: 'NoSchedule' })),
           containers: [
             {
@@ -160,7 +191,11 @@ function pricingDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Metr
               name: 'agent',
               image: agentImage(spec),
               args: agentArgs(spec),
-              env: [{ name: 'NODE_NAME', ...fieldRef('spec.nodeName') }, { name: 'POD_NAME', ...fieldRef('metadata.name') }, ...proxyEnv(spec, facts.egressUserinfo !== undefined ? egressSecretName : undefined)],
+              env: [
+                { name: 'NODE_NAME', ...fieldRef('spec.nodeName') },
+                { name: 'POD_NAME', ...fieldRef('metadata.name') },
+                ...proxyEnv(spec, facts.egressUserinfo !== undefined ? egressSecretName : undefined),
+              ],
               ports: [{ name: 'agent-http', containerPort: ports.agent }],
               // Not measured: no container runtime here runs the agent; a guess for a few hundred series, to be measured on a cluster.
               resources: { requests: { cpu: quantity('50m'), memory: quantity('128Mi') }, limits: { memory: quantity('512Mi') } },
@@ -185,9 +220,16 @@ function pricingDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Metr
 
 /** The copy of Prometheus's CA and a Role letting the exporter `get` exactly that Secret. */
 function caSecretAccess(chart: Chart, namespace: string, ca: string): void {
-  new k8s.KubeSecret(chart, 'prometheus-ca', { metadata: { name: prometheusCASecret.name, namespace }, type: 'Opaque', data: { [prometheusCASecret.key]: b64(ca) } });
+  new k8s.KubeSecret(chart, 'prometheus-ca', {
+    metadata: { name: prometheusCASecret.name, namespace },
+    type: 'Opaque',
+    data: { [prometheusCASecret.key]: b64(ca) },
+  });
   const name = `${pricingRoleName}-ca`;
-  new k8s.KubeRole(chart, 'ca-role', { metadata: { name, namespace }, rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: [prometheusCASecret.name], verbs: ['get'] }] });
+  new k8s.KubeRole(chart, 'ca-role', {
+    metadata: { name, namespace },
+    rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: [prometheusCASecret.name], verbs: ['get'] }],
+  });
   new k8s.KubeRoleBinding(chart, 'ca-binding', {
     metadata: { name, namespace },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
@@ -202,7 +244,12 @@ function networkPolicy(chart: Chart, namespace: string, from: string): void {
     spec: {
       podSelector: { matchLabels: { ...podLabels } },
       policyTypes: ['Ingress'],
-      ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': from } } }], ports: [{ port: k8s.IntOrString.fromNumber(ports.agent), protocol: 'TCP' }] }],
+      ingress: [
+        {
+          from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': from } } }],
+          ports: [{ port: k8s.IntOrString.fromNumber(ports.agent), protocol: 'TCP' }],
+        },
+      ],
     },
   });
 }

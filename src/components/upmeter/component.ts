@@ -14,7 +14,8 @@ const shipping: ConditionChain<ReadinessInput<UpmeterFacts>> = {
   // Applying is the whole job: upmeter reports nothing back on the object.
   checks: [],
   ready: ({ spec, facts }) =>
-    `UpmeterRemoteWrite ${remoteWriteName} (${facts.apiVersion}) is applied: SLA metrics go to ${remoteWriteURL(spec)} every ${spec.upmeter.intervalSeconds} s`,
+    `UpmeterRemoteWrite ${remoteWriteName} (${facts.apiVersion}) is applied: SLA metrics go to ${remoteWriteURL(spec)} every ` +
+    `${spec.upmeter.intervalSeconds} s`,
 };
 
 /** The upmeter component. */
@@ -36,7 +37,9 @@ export class UpmeterComponent implements Component<UpmeterFacts> {
   }
 
   offlineFacts(offline: OfflineFacts): UpmeterFacts {
-    z.object({}).strict().parse(offline.section ?? {});
+    z.object({})
+      .strict()
+      .parse(offline.section ?? {});
     return this.facts(offline.licenceKey, offline.clusterUUID, offline.served);
   }
 

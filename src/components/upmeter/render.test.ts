@@ -22,6 +22,9 @@ describe('renderUpmeter', () => {
 
   it('sends to metrics.url at upmeter.intervalSeconds', () => {
     const spec = flantIntegrationSpecSchema.parse({ metrics: { url: 'https://metrics.example.com/write' }, upmeter: { intervalSeconds: 30 } });
-    expect(upmeterObjects(spec, facts('deckhouse.io/v1'))[0]?.spec).toMatchObject({ config: { url: 'https://metrics.example.com/write' }, intervalSeconds: 30 });
+    expect(upmeterObjects(spec, facts('deckhouse.io/v1'))[0]?.spec).toMatchObject({
+      config: { url: 'https://metrics.example.com/write' },
+      intervalSeconds: 30,
+    });
   });
 });

@@ -13,6 +13,9 @@ import { App, Chart, type ChartProps } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { group, plural } from '../src/api/index.js';
+import { components as allComponents } from '../src/cmd/components.js';
+import { ingressFromNamespace, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../src/components/workloads.js';
+import { componentsRBAC, uncovered } from '../src/flantintegration/index.js';
 
 /** Namespace the controller runs in. */
 export const controllerNamespace = 'flant-integration-system';
@@ -31,85 +34,46 @@ const labels = { 'app.kubernetes.io/name': controllerName, 'app.kubernetes.io/pa
 /** Pod Security admission: our namespaces run only pods that pass the `restricted` profile. */
 const restricted = { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' };
 
-/** Server-side apply: get (is it ours?), patch (apply), create (an apply that creates needs it too), list and delete (prune). */
-const write = ['get', 'list', 'create', 'patch', 'delete'];
-/** {@link write}, and watch: the kinds watched by our labels in the workloads namespace, so a change by hand is healed at once (src/cmd/owned.ts). */
-const writeWatched = [...write, 'watch'];
+/** What the components' declarations need (src/flantintegration/rbac.ts): derived, never listed here by hand. */
+const components = componentsRBAC(allComponents({ image: controllerImage }), controllerImage);
 
-/**
- * The cluster-scoped objects the components write, by name: get, patch and delete only those.
- * Create cannot be limited by name in RBAC, and prune lists by label, so those two stay wide.
- */
-const ownClusterObjects: ReadonlyArray<{ readonly group: string; readonly resource: string; readonly names: readonly string[] }> = [
-  { group: 'rbac.authorization.k8s.io', resource: 'clusterroles', names: ['flant-integration-pricing'] },
-  { group: 'rbac.authorization.k8s.io', resource: 'clusterrolebindings', names: ['flant-integration-pricing'] },
-  { group: 'deckhouse.io', resource: 'customalertmanagers', names: ['madison-proxy'] },
-  { group: 'deckhouse.io', resource: 'clusterlogdestinations', names: ['flant-integration-loki-storage'] },
-  { group: 'deckhouse.io', resource: 'clusterloggingconfigs', names: ['flant-integration-d8-logs'] },
-  { group: 'deckhouse.io', resource: 'upmeterremotewrites', names: ['flant-integration-promscale'] },
-];
-
-/** Everything the controller may do cluster-wide, and why. Writes of namespaced objects are in {@link workloadsRules}, a Role per namespace. */
-const clusterRules: k8s.PolicyRule[] = [
+/** What the spine itself needs cluster-wide, whatever the components. */
+const spineRules: k8s.PolicyRule[] = [
   // Its own resource: an informer, the finalizer (merge patch), and the status (merge patch).
   { apiGroups: [group], resources: [plural], verbs: ['list', 'watch', 'patch'] },
   { apiGroups: [group], resources: [`${plural}/status`], verbs: ['patch'] },
   // Not a call: the OwnerReferencesPermissionEnforcement admission plugin asks for it when an
   // object we write names the FlantIntegration as owner with blockOwnerDeletion.
   { apiGroups: [group], resources: [`${plural}/finalizers`], verbs: ['update'] },
-  // Does d8-monitoring (Prometheus main) exist? Namespaces are never written.
+  // Does spec.namespace, or d8-monitoring (Prometheus main), exist? Namespaces are never written.
   { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] },
-  // Does the Service d8-system/deckhouse exist (its telemetry is shipped then)? By name only.
+  // Does the Service d8-system/deckhouse exist (metrics ships its telemetry then)? By name only.
   { apiGroups: [''], resources: ['services'], resourceNames: ['deckhouse'], verbs: ['get'] },
-  // The informer over the components' Deployments (by label): readiness.
-  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch'] },
-  // The cluster-scoped objects it writes: watched and found by label (drift, prune), created, and otherwise touched by name only.
-  ...[...new Set(ownClusterObjects.map((o) => o.group))].map((g) => ({
-    apiGroups: [g],
-    resources: ownClusterObjects.filter((o) => o.group === g).map((o) => o.resource),
-    verbs: ['list', 'watch', 'create'],
-  })),
-  ...ownClusterObjects.map((o) => ({
-    apiGroups: [o.group],
-    resources: [o.resource],
-    resourceNames: [...o.names],
-    verbs: ['get', 'patch', 'delete'],
-  })),
-  // The PodMonitors and PrometheusRule it writes in spec.namespace, watched and found by label (drift, prune).
-  { apiGroups: ['monitoring.coreos.com'], resources: ['podmonitors', 'prometheusrules'], verbs: ['list', 'watch'] },
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
   // One informer per CRD a component writes, by name: a CRD appearing is used at once.
   { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], verbs: ['list', 'watch'] },
   // At start-up: is our own CRD installed? (a clear error instead of a failing informer)
   { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], resourceNames: [`${plural}.${group}`], verbs: ['get'] },
-  // Only to grant them to the pricing exporter's ClusterRole (the controller never reads them).
-  { apiGroups: [''], resources: ['nodes'], verbs: ['list', 'watch'] },
-  { apiGroups: ['deckhouse.io'], resources: ['nodegroups', 'ingressnginxcontrollers'], verbs: ['list', 'watch'] },
-  {
-    apiGroups: [''],
-    resources: ['secrets'],
-    resourceNames: ['deckhouse-discovery', 'd8-provider-cluster-configuration', 'd8-cluster-configuration'],
-    verbs: ['list', 'watch'],
-  },
-  { apiGroups: ['monitoring.coreos.com'], resources: ['prometheuses/http'], resourceNames: ['main'], verbs: ['get'] },
 ];
 
 /**
- * What the controller writes in a workloads namespace (`spec.namespace`), as a Role there: its
- * Secrets (licence and key read, the Madison key and the agent's Secrets stored), the proxies'
- * and the pricing Deployments, Services, ServiceAccounts, PodDisruptionBudgets,
- * NetworkPolicies, the exporter's CA Role and binding, the PodMonitors and the PrometheusRule.
+ * Everything the controller may do cluster-wide: the spine's needs, the components' (their
+ * cluster-scoped objects by name, their informers), and what the components' objects grant that
+ * nothing above holds yet (the pricing exporter's reads: the controller never makes them itself).
+ * Writes of namespaced objects are in {@link workloadsRules}, a Role per namespace.
+ */
+const clusterRules: k8s.PolicyRule[] = [
+  ...spineRules,
+  ...components.cluster,
+  ...uncovered(components.grants, [...spineRules, ...components.cluster]),
+];
+
+/**
+ * What the controller writes in a workloads namespace (`spec.namespace`), as a Role there:
+ * every namespaced kind a component declares (its Secrets, Deployments, Services, ...).
  * Nothing of the kind anywhere else.
  */
-export const workloadsRules: k8s.PolicyRule[] = [
-  { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
-  { apiGroups: [''], resources: ['services', 'serviceaccounts'], verbs: writeWatched },
-  { apiGroups: ['apps'], resources: ['deployments'], verbs: write },
-  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: writeWatched },
-  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: writeWatched },
-  { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: writeWatched },
-  { apiGroups: ['monitoring.coreos.com'], resources: ['podmonitors', 'prometheusrules'], verbs: write },
-];
+export const workloadsRules: k8s.PolicyRule[] = components.workloads;
 
 /** The Role of {@link workloadsRules} and its binding to the controller's ServiceAccount, in `namespace`. */
 function workloadsRole(scope: Construct, namespace: string): void {
@@ -283,7 +247,7 @@ export class ControllerInstall extends Chart {
           spec: {
             serviceAccountName: controllerName,
             terminationGracePeriodSeconds: 40,
-            securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+            securityContext: restrictedPodSecurityContext(),
             containers: [
               {
                 name: 'manager',
@@ -303,7 +267,7 @@ export class ControllerInstall extends Chart {
                 livenessProbe: probe('/healthz'),
                 readinessProbe: probe('/readyz'),
                 resources: this.options.resources ?? controllerResources,
-                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+                securityContext: restrictedContainerSecurityContext,
               },
             ],
           },
@@ -331,16 +295,7 @@ export function controllerServiceMonitor(): Record<string, unknown> {
 export function controllerNetworkPolicy(monitoring = monitoringNamespace): Record<string, unknown> {
   return new k8s.KubeNetworkPolicy(new Chart(new App(), 'np'), 'np', {
     metadata: { name: controllerName, namespace: controllerNamespace, labels },
-    spec: {
-      podSelector: { matchLabels: labels },
-      policyTypes: ['Ingress'],
-      ingress: [
-        {
-          from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': monitoring } } }],
-          ports: [{ port: k8s.IntOrString.fromString('metrics'), protocol: 'TCP' }],
-        },
-      ],
-    },
+    spec: ingressFromNamespace(labels, monitoring, 'metrics'),
   }).toJson() as Record<string, unknown>;
 }
 

@@ -298,3 +298,18 @@ export type FlantIntegrationStatus = z.infer<typeof flantIntegrationStatusSchema
 export type FlantIntegration = z.infer<typeof flantIntegrationSchema>;
 /** Where a secret value lives. */
 export type SecretKeyRef = z.infer<ReturnType<typeof secretKeyRef>>;
+
+/** Connect's base URL without trailing slashes. */
+function connectBase(spec: Pick<FlantIntegrationSpec, 'connect'>): string {
+  return spec.connect.url.replace(/\/+$/, '');
+}
+
+/** Where metrics (the agent's remote_write, upmeter's) go: `metrics.url`, by default `{connect.url}/v1/remote_write`. */
+export function metricsURL(spec: Pick<FlantIntegrationSpec, 'connect' | 'metrics'>): string {
+  return spec.metrics.url ?? `${connectBase(spec)}/v1/remote_write`;
+}
+
+/** Where logs go: `logs.url`, by default `{connect.url}/v1/loki_push`. */
+export function logsURL(spec: Pick<FlantIntegrationSpec, 'connect' | 'logs'>): string {
+  return spec.logs.url ?? `${connectBase(spec)}/v1/loki_push`;
+}

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 // Light imports only: every subcommand loads what it runs (the proxy must not load the schema or prom-client).
 import { durationToMillis } from '../api/duration.js';
+import { defaults } from './defaults.js';
 import type { RunOptions } from './run.js';
 import { programVersion } from './version.js';
 
@@ -13,20 +14,22 @@ const usage = `Usage: flant-integration <command> [options]
 Commands:
   run     run the controller
             --kubeconfig PATH               cluster to manage (default: $KUBECONFIG, else in-cluster)
-            --metrics-bind-address ADDR     /metrics listener (default: :8080; 0 turns it off)
-            --health-probe-bind-address ADDR  /healthz and /readyz listener (default: :8081)
+            --metrics-bind-address ADDR     /metrics listener (default: ${defaults.metricsBindAddress}; 0 turns it off)
+            --health-probe-bind-address ADDR  /healthz and /readyz listener (default: ${defaults.healthProbeBindAddress})
             --leader-elect                  take part in leader election (default: off)
             --leader-election-namespace NS  namespace of the Lease (default: $POD_NAMESPACE, else default)
-            --sync-period DURATION          reconcile everything again this often (default: 10m)
-            --log-level LEVEL               pino level (default: $LOG_LEVEL, else info)
+            --sync-period DURATION          reconcile everything again this often (default: ${defaults.syncPeriod})
+            --log-level LEVEL               pino level (default: $LOG_LEVEL, else ${defaults.logLevel})
             --dns-server HOST:PORT[,...]    DNS servers for Madison backend discovery (default: the system's)
             --secret-namespaces NS[,...]    more namespaces whose Secrets references may point into (always: spec.namespace,
                                             d8-system and the controller's own namespace)
-            --madison-status-check-interval DURATION  how often Connect is asked whether the Madison key was revoked (default: 5m)
+            --madison-status-check-interval DURATION  how often Connect is asked whether the Madison key was revoked
+                                            (default: ${defaults.madisonStatusCheckInterval})
             --madison-discovery-interval DURATION     re-resolve Madison backends this often instead of spec.madison.discoveryInterval
-            --image IMAGE                   image of the madison-proxy Deployments (default: $CONTROLLER_IMAGE, else flant-integration-controller:dev)
+            --image IMAGE                   image of the madison-proxy Deployments (default: $CONTROLLER_IMAGE, else ${defaults.image})
             --network-policies true|false   render NetworkPolicies for madison-proxy and pricing (default: true)
-            --monitoring-namespace NS       the cluster's Prometheus namespace, the one the NetworkPolicies admit (default: d8-monitoring)
+            --monitoring-namespace NS       the cluster's Prometheus namespace, the one the NetworkPolicies admit
+                                            (default: ${defaults.monitoringNamespace})
             --prometheus-rule true|false    render the PrometheusRule of alerts on ourselves when its CRD is served (default: true)
   render  print every manifest the controller would apply, with no cluster
             -f FILE                         the FlantIntegration (YAML)
@@ -35,11 +38,11 @@ Commands:
   proxy   run the madison-proxy program (settings from MADISON_* and LISTEN_* variables)
   pricing run the pricing exporter (the pricing container beside the metrics agent)
             --kubeconfig PATH               cluster to read (default: $KUBECONFIG, else in-cluster)
-            --listen HOST:PORT              /metrics, /healthz and /readyz (default: 127.0.0.1:9115)
-            --probe-listen HOST:PORT        /healthz and /readyz alone, for the kubelet (default: :9116; 0 turns it off)
+            --listen HOST:PORT              /metrics, /healthz and /readyz (default: ${defaults.pricingListen})
+            --probe-listen HOST:PORT        /healthz and /readyz alone, for the kubelet (default: ${defaults.pricingProbeListen}; 0 turns it off)
             --token-file FILE               bearer token for Prometheus (default: the ServiceAccount token)
             --ca-file FILE                  CA of Prometheus when spec.prometheus.caSecretRef is not set (default: the cluster CA)
-            --query-interval DURATION       how often Prometheus is queried (default: 20m)
+            --query-interval DURATION       how often Prometheus is queried (default: ${defaults.pricingQueryInterval})
   crd     print the FlantIntegration CRD as YAML (npm run generate writes it to crds/)
   version print this program's version and the Node.js version it runs on
   help    print this text
@@ -85,20 +88,20 @@ class UsageError extends Error {}
 function runOptions(args: readonly string[], env: NodeJS.ProcessEnv): RunOptions {
   const { values } = parse(args, {
     kubeconfig: { type: 'string' },
-    'metrics-bind-address': { type: 'string', default: ':8080' },
-    'health-probe-bind-address': { type: 'string', default: ':8081' },
+    'metrics-bind-address': { type: 'string', default: defaults.metricsBindAddress },
+    'health-probe-bind-address': { type: 'string', default: defaults.healthProbeBindAddress },
     'leader-elect': { type: 'boolean', default: false },
     'leader-election-namespace': { type: 'string' },
-    'sync-period': { type: 'string', default: '10m' },
+    'sync-period': { type: 'string', default: defaults.syncPeriod },
     'dns-server': { type: 'string' },
     'secret-namespaces': { type: 'string' },
-    'madison-status-check-interval': { type: 'string', default: '5m' },
+    'madison-status-check-interval': { type: 'string', default: defaults.madisonStatusCheckInterval },
     'madison-discovery-interval': { type: 'string' },
-    image: { type: 'string', default: env.CONTROLLER_IMAGE ?? 'flant-integration-controller:dev' },
+    image: { type: 'string', default: env.CONTROLLER_IMAGE ?? defaults.image },
     'network-policies': { type: 'string', default: 'true' },
-    'monitoring-namespace': { type: 'string', default: 'd8-monitoring' },
+    'monitoring-namespace': { type: 'string', default: defaults.monitoringNamespace },
     'prometheus-rule': { type: 'string', default: 'true' },
-    'log-level': { type: 'string', default: env.LOG_LEVEL ?? 'info' },
+    'log-level': { type: 'string', default: env.LOG_LEVEL ?? defaults.logLevel },
   });
   return {
     kubeconfig: typeof values.kubeconfig === 'string' ? values.kubeconfig : env.KUBECONFIG || undefined,
@@ -166,14 +169,14 @@ async function proxyCommand(args: readonly string[], env: NodeJS.ProcessEnv): Pr
 }
 
 async function pricingCommand(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { defaultPricingListen, defaultPricingProbeListen, pricingCommand: run, serviceAccountDir } = await import('./pricing.js');
+  const { pricingCommand: run, serviceAccountDir } = await import('./pricing.js');
   const { values } = parse(args, {
     kubeconfig: { type: 'string' },
-    listen: { type: 'string', default: defaultPricingListen },
-    'probe-listen': { type: 'string', default: defaultPricingProbeListen },
+    listen: { type: 'string', default: defaults.pricingListen },
+    'probe-listen': { type: 'string', default: defaults.pricingProbeListen },
     'token-file': { type: 'string', default: `${serviceAccountDir}/token` },
     'ca-file': { type: 'string', default: `${serviceAccountDir}/ca.crt` },
-    'query-interval': { type: 'string', default: '20m' },
+    'query-interval': { type: 'string', default: defaults.pricingQueryInterval },
   });
   return run({
     kubeconfig: typeof values.kubeconfig === 'string' ? values.kubeconfig : env.KUBECONFIG || undefined,

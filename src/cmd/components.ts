@@ -3,6 +3,7 @@
  * A module of its own so that `render` loads the components and not the controller's
  * machinery (informers, manager, prom-client).
  */
+import { defaults } from './defaults.js';
 import { AlertsComponent, dnsResolver, LogsComponent, MadisonComponent, MetricsComponent, UpmeterComponent } from '../components/index.js';
 import { defineComponent, type AnyComponent } from '../flantintegration/index.js';
 
@@ -25,9 +26,14 @@ export interface ComponentOptions {
 }
 
 /** Where Deckhouse runs Prometheus. */
-export const defaultMonitoringNamespace = 'd8-monitoring';
+export const defaultMonitoringNamespace = defaults.monitoringNamespace;
 
-/** Every component, in display order. Adding a component is one line here. */
+/**
+ * Every component, in display order. A new component is its folder under src/components/ and
+ * one line here (plus its spec section in src/api/schema.ts and its condition type in
+ * src/api/conditions.ts, if it has them): its RBAC, its drift watch and `render` follow from
+ * what it declares.
+ */
 export function components(options: ComponentOptions): AnyComponent[] {
   const networkPolicyFrom = options.networkPolicies === false ? undefined : (options.monitoringNamespace ?? defaultMonitoringNamespace);
   return [

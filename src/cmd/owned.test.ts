@@ -27,7 +27,7 @@ describe('ownedWatches', () => {
     ]);
     // Every declared kind is covered: the components' built-in kinds are all in the table or cached elsewhere.
     const covered = new Set([...watches.namespaced, ...watches.cluster].map((r) => `${r.apiVersion} ${r.kind}`));
-    for (const k of all.flatMap((c) => c.kinds))
+    for (const k of all.flatMap((c) => c.kinds ?? []))
       expect(covered.has(`${k.apiVersion} ${k.kind}`) || ['Secret', 'Deployment'].includes(k.kind), k.kind).toBe(true);
   });
 

@@ -11,32 +11,16 @@
  * Secrets and Deployments are not watched here: the Secret cache and the components' own
  * Deployment informers already see them.
  */
-import { bestServedVersion, managedByLabel, type AnyComponent, type CRDObject, type CRDRequirement } from '../flantintegration/index.js';
-
-/** A built-in resource: its REST group, version, plural and scope. */
-export interface BuiltinResource {
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly plural: string;
-  readonly namespaced: boolean;
-}
-
-/** The built-in kinds components may write (`apiVersion kind` → resource); a kind missing here fails the wiring. */
-const builtins: readonly BuiltinResource[] = [
-  { apiVersion: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true },
-  { apiVersion: 'v1', kind: 'Service', plural: 'services', namespaced: true },
-  { apiVersion: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true },
-  { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true },
-  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', namespaced: true },
-  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', plural: 'networkpolicies', namespaced: true },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', plural: 'roles', namespaced: true },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', plural: 'rolebindings', namespaced: true },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', plural: 'clusterroles', namespaced: false },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', namespaced: false },
-];
-
-/** Kinds another cache already watches: Secrets (the Secret cache), Deployments (the components' informers). */
-const watchedElsewhere = new Set(['v1 Secret', 'apps/v1 Deployment']);
+import {
+  bestServedVersion,
+  builtinResource,
+  managedByLabel,
+  watchedElsewhere,
+  type AnyComponent,
+  type BuiltinResource,
+  type CRDObject,
+  type CRDRequirement,
+} from '../flantintegration/index.js';
 
 /** The label selector of everything we write. */
 export const ownedSelector = `${managedByLabel.key}=${managedByLabel.value}`;
@@ -55,22 +39,15 @@ export interface OwnedWatches {
 export function ownedWatches(components: readonly AnyComponent[]): OwnedWatches {
   const kinds = new Map<string, BuiltinResource>();
   for (const c of components) {
-    for (const k of c.kinds) {
-      const id = `${k.apiVersion} ${k.kind}`;
-      const resource = builtins.find((b) => `${b.apiVersion} ${b.kind}` === id);
-      if (!resource) throw new Error(`component ${c.name} writes ${id}, which src/cmd/owned.ts does not know: add its resource there`);
-      if (!watchedElsewhere.has(id)) kinds.set(id, resource);
+    for (const k of c.kinds ?? []) {
+      const resource = builtinResource(c.name, k);
+      if (!watchedElsewhere(resource)) kinds.set(`${k.apiVersion} ${k.kind}`, resource);
     }
   }
   const crds = new Map<string, CRDRequirement>();
   for (const c of components) for (const r of c.crds) if (!crds.has(`${r.plural}.${r.group}`)) crds.set(`${r.plural}.${r.group}`, r);
   const sorted = [...kinds.values()].sort((a, b) => a.plural.localeCompare(b.plural));
   return { namespaced: sorted.filter((r) => r.namespaced), cluster: sorted.filter((r) => !r.namespaced), crds: [...crds.values()] };
-}
-
-/** The API group of a built-in resource (`''` for the core group). */
-export function groupOf(resource: Pick<BuiltinResource, 'apiVersion'>): string {
-  return resource.apiVersion.includes('/') ? (resource.apiVersion.split('/')[0] ?? '') : '';
 }
 
 /**

@@ -8,10 +8,6 @@ import { errorText, realClock } from '../reconciler/index.js';
 import { connectToCluster, loadKubeConfig } from './cluster.js';
 import { programLogger } from './logging.js';
 
-/** Default of `--listen`: only the agent in the same pod scrapes it. */
-export const defaultPricingListen = '127.0.0.1:9115';
-/** Default of `--probe-listen`: health alone, on every address, for the kubelet. */
-export const defaultPricingProbeListen = ':9116';
 /** Where the kubelet mounts the pod's ServiceAccount token and the cluster CA. */
 export const serviceAccountDir = '/var/run/secrets/kubernetes.io/serviceaccount';
 

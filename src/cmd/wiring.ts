@@ -12,6 +12,7 @@ import {
   crdsPath,
   declaredCRDs,
   FlantIntegrationReconciler,
+  groupOf,
   formerNamespace,
   managedByLabel,
   registrySecret,
@@ -39,7 +40,7 @@ import {
   type KubeObject,
   type LeaderElectionOptions,
 } from '../reconciler/index.js';
-import { groupOf, ownedSelector, ownedWatches, watchedVersion } from './owned.js';
+import { ownedSelector, ownedWatches, watchedVersion } from './owned.js';
 import { programVersion } from './version.js';
 
 /** REST path of the FlantIntegration collection. */
@@ -113,7 +114,7 @@ export function setupController(setup: ControllerSetup): Manager {
     declaredCRDs(setup.components).map((name) => [name, manager.informer<CRDObject>({ path: crdsPath, fieldSelector: `metadata.name=${name}` })]),
   );
   const caches = new Map<string, Informer>();
-  for (const c of setup.components) for (const w of c.informers) caches.set(w.name, manager.informer(w));
+  for (const c of setup.components) for (const w of c.informers ?? []) caches.set(w.name, manager.informer(w));
   const reconciler = new FlantIntegrationReconciler({
     api: flantIntegrationAPI(client),
     writer: new Applier(client, mapper, { managedBy: managedByLabel, componentKey: componentLabel, signatureKey: signatureAnnotation }, fieldManager),
@@ -147,7 +148,7 @@ export function setupController(setup: ControllerSetup): Manager {
     });
     controller.watch(informer, everyFlantIntegration);
   }
-  for (const c of setup.components) for (const w of c.informers) controller.watch(caches.get(w.name) as Informer, w.keys ?? ownerKeys);
+  for (const c of setup.components) for (const w of c.informers ?? []) controller.watch(caches.get(w.name) as Informer, w.keys ?? ownerKeys);
   watchOwned(manager, controller, setup, { flantIntegrations, crds, follow: (f) => flantIntegrations.on(f) });
   return manager;
 }
@@ -166,7 +167,7 @@ function watchOwned(
   const clock = setup.clock ?? realClock;
   const watches = ownedWatches(setup.components);
   for (const resource of watches.namespaced) {
-    const group = groupOf(resource);
+    const group = groupOf(resource.apiVersion);
     const informers = manager.source(
       new NamespacedInformers(
         client,

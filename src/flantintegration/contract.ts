@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { ConditionTypeName, FlantIntegrationSpec, FlantIntegrationStatus } from '../api/index.js';
 import type { Check, Clock, ConditionInput, KindRef, KubeObject, OwnerReference } from '../reconciler/index.js';
+import { z } from 'zod';
 import type { SecretLookup } from './licence.js';
 
 /** Labels every object the controller creates carries (docs/architecture.md section 2). */
@@ -32,6 +33,8 @@ export interface CRDRequirement {
   readonly versions: readonly string[];
   /** The component works without it (the kind is just not rendered). @default false */
   readonly optional?: boolean;
+  /** Its objects live in a namespace (written through the workloads Role). @default false: cluster-scoped */
+  readonly namespaced?: boolean;
 }
 
 /** The name of the CRD of `req`: `<plural>.<group>`. */
@@ -146,12 +149,12 @@ export interface Component<F> {
   readonly needsLicence: boolean;
   /** The CRDs it writes; a missing one that is not optional gives `CRDNotInstalled`. */
   readonly crds: readonly CRDRequirement[];
-  /** The built-in kinds it renders, so prune and cleanup know where to look (CRD kinds come from {@link crds}). */
-  readonly kinds: readonly KindRef[];
+  /** The built-in kinds it renders, so prune, cleanup, RBAC and the drift watch know them (CRD kinds come from {@link crds}). @default none */
+  readonly kinds?: readonly KindRef[];
   /** Namespaces besides `spec.namespace` it writes Secrets in: prune and cleanup look there too. @default none */
   readonly writesSecretsIn?: readonly string[];
-  /** Informers it needs. */
-  readonly informers: readonly WatchSpec[];
+  /** Informers it needs. @default none */
+  readonly informers?: readonly WatchSpec[];
   /** Secrets besides the licence whose change must reconcile, e.g. a key reference. */
   secretRefs?(spec: FlantIntegrationSpec): ReadonlyArray<{ readonly namespace: string; readonly name: string }>;
   /** Its I/O: Connect, DNS, cache reads. Throwing marks its conditions failed and retries. */
@@ -212,4 +215,15 @@ export function stamp(component: string, objects: readonly KubeObject[], owner?:
 /** The objects a component renders for `spec` and `facts`, labelled as the controller applies them. */
 export function renderComponent<F>(component: Component<F>, spec: FlantIntegrationSpec, facts: F): KubeObject[] {
   return stamp(component.name, component.render(spec, facts));
+}
+
+/**
+ * `offlineFacts` of a component that reads nothing from the facts file but what every component
+ * gets: refuses a section for it (a typo would be silently ignored otherwise) and returns `offline`.
+ */
+export function noOfflineSection(offline: OfflineFacts): OfflineFacts {
+  z.object({})
+    .strict()
+    .parse(offline.section ?? {});
+  return offline;
 }

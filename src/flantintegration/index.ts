@@ -1,6 +1,7 @@
 /** The FlantIntegration reconciler and the contract its components implement. */
 export {
   cleanupFinalizer,
+  noOfflineSection,
   componentLabel,
   conditionTypes,
   crdName,
@@ -43,3 +44,14 @@ export {
   type ObjectWriter,
 } from './reconciler.js';
 export { evaluate, type ComponentOutcome } from './outcomes.js';
+export {
+  builtinResource,
+  componentsRBAC,
+  groupOf,
+  uncovered,
+  watchedElsewhere,
+  writeVerbs,
+  type BuiltinResource,
+  type ComponentsRBAC,
+  type PolicyRule,
+} from './rbac.js';

@@ -189,7 +189,7 @@ export class FlantIntegrationReconciler implements Reconciler {
     for (const component of this.deps.components) outcomes.push(await this.runComponent(component, shared));
     // Moved in: once every component pruned the former namespace, it holds nothing of ours (only
     // Secrets are looked for by namespace; every other kind is found cluster-wide by its labels).
-    const settled = this.deps.components.every((c) => shared.swept.has(c.name) || !c.kinds.some(isSecretKind));
+    const settled = this.deps.components.every((c) => shared.swept.has(c.name) || !(c.kinds ?? []).some(isSecretKind));
     await this.writeStatus(raw, shared, outcomes, { namespace: settled ? fi.spec.namespace : (fi.status?.namespace ?? fi.spec.namespace) });
     // Each failure keeps its type (a TerminalError is not retried) under a message with no secret in it.
     const failed = outcomes.filter((o) => o.error !== undefined);
@@ -337,7 +337,7 @@ export class FlantIntegrationReconciler implements Reconciler {
     const secretsIn = [...new Set([...readable, ...(component.writesSecretsIn ?? [])])].sort();
     // Every other namespaced kind it writes lives in spec.namespace (and, until moved, the former one): its Role is there.
     const workloads = [...new Set([shared.workloads, ...former])].filter((ns) => !shared.forbidden.includes(ns)).sort();
-    const kinds = component.kinds.map((k) => (isSecretKind(k) ? { ...k, namespaces: secretsIn } : { ...k, namespaces: workloads }));
+    const kinds = (component.kinds ?? []).map((k) => (isSecretKind(k) ? { ...k, namespaces: secretsIn } : { ...k, namespaces: workloads }));
     return [...kinds, ...crdKinds.map((k) => ({ ...k, namespaces: workloads }))];
   }
 

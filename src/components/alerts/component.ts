@@ -3,9 +3,8 @@
  * its own (a cluster without the Prometheus Operator's CRD is not a failure: the rule is just
  * not rendered), needs no licence, and is switched by the controller's `--prometheus-rule`.
  */
-import { z } from 'zod';
 import type { FlantIntegrationSpec } from '../../api/index.js';
-import type { Component, GatherContext, Gathered, OfflineFacts } from '../../flantintegration/index.js';
+import { noOfflineSection, type Component, type GatherContext, type Gathered, type OfflineFacts } from '../../flantintegration/index.js';
 import { alertsComponent, alertsObjects, type AlertsFacts } from './render.js';
 
 /** The alerts component. */
@@ -13,9 +12,9 @@ export class AlertsComponent implements Component<AlertsFacts> {
   readonly name = alertsComponent;
   readonly enabledField = '--prometheus-rule';
   readonly needsLicence = false;
-  readonly kinds = [];
-  readonly informers = [];
-  readonly crds = [{ group: 'monitoring.coreos.com', kind: 'PrometheusRule', plural: 'prometheusrules', versions: ['v1'], optional: true }];
+  readonly crds = [
+    { group: 'monitoring.coreos.com', kind: 'PrometheusRule', plural: 'prometheusrules', versions: ['v1'], optional: true, namespaced: true },
+  ];
   readonly readiness = [];
 
   constructor(private readonly on: boolean = true) {}
@@ -29,10 +28,7 @@ export class AlertsComponent implements Component<AlertsFacts> {
   }
 
   offlineFacts(offline: OfflineFacts): AlertsFacts {
-    z.object({})
-      .strict()
-      .parse(offline.section ?? {});
-    return { apiVersion: offline.served('PrometheusRule') };
+    return { apiVersion: noOfflineSection(offline).served('PrometheusRule') };
   }
 
   render(spec: FlantIntegrationSpec, facts: AlertsFacts) {

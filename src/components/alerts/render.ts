@@ -6,6 +6,7 @@
 import { ApiObject, App, Chart } from '../../imports/cdk8s.js';
 import type { FlantIntegrationSpec } from '../../api/index.js';
 import type { KubeObject } from '../../reconciler/index.js';
+import { objectsOf } from '../workloads.js';
 
 /** Component name, the value of the component label. */
 export const alertsComponent = 'alerts';
@@ -87,5 +88,5 @@ export function alertsObjects(spec: FlantIntegrationSpec, facts: AlertsFacts): K
     metadata: { name: ruleName, namespace: spec.namespace, labels: { prometheus: 'main', component: 'rules' } },
     spec: { groups: [{ name: 'flant-integration', rules: alertRules(spec.namespace) }] },
   });
-  return chart.toJson() as KubeObject[];
+  return objectsOf(chart);
 }

@@ -2,9 +2,16 @@
  * The logs component: ships the Deckhouse operator's logs to Flant's Loki through
  * Deckhouse's log-shipper, by writing its ClusterLogDestination and ClusterLoggingConfig.
  */
-import { z } from 'zod';
 import { ConditionType, type FlantIntegrationSpec } from '../../api/index.js';
-import type { Component, ConditionChain, GatherContext, Gathered, OfflineFacts, ReadinessInput } from '../../flantintegration/index.js';
+import {
+  noOfflineSection,
+  type Component,
+  type ConditionChain,
+  type GatherContext,
+  type Gathered,
+  type OfflineFacts,
+  type ReadinessInput,
+} from '../../flantintegration/index.js';
 import { destinationName, loggingConfigName, logsComponent, logsObjects, lokiEndpoint, type LogsFacts } from './render.js';
 
 const deckhouse = 'deckhouse.io';
@@ -23,8 +30,6 @@ export class LogsComponent implements Component<LogsFacts> {
   readonly name = logsComponent;
   readonly enabledField = 'spec.logs.enabled';
   readonly needsLicence = true;
-  readonly kinds = [];
-  readonly informers = [];
   readonly crds = [
     { group: deckhouse, kind: 'ClusterLogDestination', plural: 'clusterlogdestinations', versions: ['v1alpha1'] },
     { group: deckhouse, kind: 'ClusterLoggingConfig', plural: 'clusterloggingconfigs', versions: ['v1alpha2', 'v1alpha1'] },
@@ -40,10 +45,8 @@ export class LogsComponent implements Component<LogsFacts> {
   }
 
   offlineFacts(offline: OfflineFacts): LogsFacts {
-    z.object({})
-      .strict()
-      .parse(offline.section ?? {});
-    return this.facts(offline.licenceKey, offline.clusterUUID, offline.served);
+    const { licenceKey, clusterUUID, served } = noOfflineSection(offline);
+    return this.facts(licenceKey, clusterUUID, served);
   }
 
   render(spec: FlantIntegrationSpec, facts: LogsFacts) {

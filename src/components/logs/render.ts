@@ -4,7 +4,7 @@
  * Deckhouse operator's logs (pods `app=deckhouse` in `d8-system`) there.
  */
 import { App, Chart } from '../../imports/cdk8s.js';
-import type { FlantIntegrationSpec } from '../../api/index.js';
+import { logsURL, type FlantIntegrationSpec } from '../../api/index.js';
 import {
   ClusterLogDestination,
   ClusterLogDestinationSpecBufferType,
@@ -17,6 +17,7 @@ import {
   ClusterLoggingConfigV1Alpha2SpecType,
 } from '../../imports/deckhouse.io.js';
 import type { KubeObject } from '../../reconciler/index.js';
+import { objectsOf } from '../workloads.js';
 
 /** Component name, the value of the component label. */
 export const logsComponent = 'logs';
@@ -40,8 +41,7 @@ export interface LogsFacts {
 
 /** `logs.url` (default `{connect.url}/v1/loki_push`) with trailing `/` trimmed, then one `/` added. */
 export function lokiEndpoint(spec: FlantIntegrationSpec): string {
-  const url = spec.logs.url ?? `${spec.connect.url.replace(/\/+$/, '')}/v1/loki_push`;
-  return `${url.replace(/\/+$/, '')}/`;
+  return `${logsURL(spec).replace(/\/+$/, '')}/`;
 }
 
 /** Renders the log-shipper chart. */
@@ -90,5 +90,5 @@ export function renderLogs(spec: FlantIntegrationSpec, facts: LogsFacts): Chart 
 
 /** The chart as plain objects, in apply order. */
 export function logsObjects(spec: FlantIntegrationSpec, facts: LogsFacts): KubeObject[] {
-  return renderLogs(spec, facts).toJson() as KubeObject[];
+  return objectsOf(renderLogs(spec, facts));
 }

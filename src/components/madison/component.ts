@@ -5,20 +5,12 @@
  */
 import { ConditionType, durationToMillis, Reason, type FlantIntegrationSpec, type FlantIntegrationStatus } from '../../api/index.js';
 import { ConnectClient, displayURL, type ConnectOptions, type MadisonKeyState, type MadisonRegistration } from '../../connect/index.js';
-import {
-  managedByLabel,
-  componentLabel,
-  readSecretKey,
-  type Component,
-  type GatherContext,
-  type Gathered,
-  type OfflineFacts,
-} from '../../flantintegration/index.js';
+import { readSecretKey, type Component, type GatherContext, type Gathered, type OfflineFacts } from '../../flantintegration/index.js';
 import { errorText, NotOwnedError, rfc3339, type KindRef, type KubeObject } from '../../reconciler/index.js';
 import { resolveEgress, type Egress } from '../egress.js';
 import { discoverBackends, sortByteWise, type BackendResolver } from './discovery.js';
 import { madisonOfflineSchema } from './offline.js';
-import { deploymentsCache, madisonReadiness } from './readiness.js';
+import { madisonDeployments, madisonReadiness } from './readiness.js';
 import { authKeyField, keySecret, madisonComponent, madisonObjects, madisonProxyName, signedKeySecret, type MadisonFacts } from './render.js';
 
 /** What the Madison component talks to. */
@@ -76,15 +68,9 @@ export class MadisonComponent implements Component<MadisonFacts> {
   readonly writesSecretsIn = [deckhousePrometheusNamespace];
   readonly crds = [
     { group: 'deckhouse.io', kind: 'CustomAlertmanager', plural: 'customalertmanagers', versions: ['v1alpha1'], optional: true },
-    { group: 'monitoring.coreos.com', kind: 'PodMonitor', plural: 'podmonitors', versions: ['v1'], optional: true },
+    { group: 'monitoring.coreos.com', kind: 'PodMonitor', plural: 'podmonitors', versions: ['v1'], optional: true, namespaced: true },
   ];
-  readonly informers = [
-    {
-      name: deploymentsCache,
-      path: '/apis/apps/v1/deployments',
-      labelSelector: `${managedByLabel.key}=${managedByLabel.value},${componentLabel}=${madisonComponent}`,
-    },
-  ];
+  readonly informers = [madisonDeployments.watch];
   readonly readiness = madisonReadiness;
   /** The last lookup, kept in memory so a re-created FlantIntegration (empty status) does not forget the backends. */
   private lastDiscovery?: { at: number; host: string; backends: string[]; discoveredAt: string; note?: string };

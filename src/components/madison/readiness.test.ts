@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { flantIntegrationSpecSchema } from '../../api/index.js';
 import { evaluate } from '../../flantintegration/index.js';
-import { deploymentsCache, madisonReadiness, type Deployment } from './readiness.js';
+import type { DeploymentObject as Deployment } from '../../reconciler/index.js';
+import { madisonDeployments, madisonReadiness } from './readiness.js';
 import { proxyDeploymentName, type MadisonFacts } from './render.js';
 
 const spec = flantIntegrationSpecSchema.parse({ namespace: 'ns' });
@@ -21,7 +22,7 @@ const facts: MadisonFacts = {
 const bothUp = [deployment(a, true), deployment(b, true)];
 
 function conditions(over: Partial<MadisonFacts>, deployments: Deployment[] = bothUp) {
-  const cache = { list: (name: string) => (name === deploymentsCache ? deployments : []) };
+  const cache = { list: (name: string) => (name === madisonDeployments.watch.name ? deployments : []) };
   return evaluate(madisonReadiness, { spec, facts: { ...facts, ...over }, cache });
 }
 

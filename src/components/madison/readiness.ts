@@ -3,24 +3,22 @@
  */
 import { ConditionType, Reason } from '../../api/index.js';
 import type { ConditionChain, ReadinessInput } from '../../flantintegration/index.js';
-import { deploymentAvailable, type Check, type DeploymentObject } from '../../reconciler/index.js';
-import { proxyDeploymentName, type MadisonFacts } from './render.js';
+import { deploymentAvailable, type Check } from '../../reconciler/index.js';
+import { ownedDeployments } from '../workloads.js';
+import { madisonComponent, proxyDeploymentName, type MadisonFacts } from './render.js';
 
-/** Name of the informer cache of Madison's Deployments. */
-export const deploymentsCache = 'madison-deployments';
-
-/** A Deployment as the cache holds it. */
-export type Deployment = DeploymentObject;
+/** The informer over Madison's own Deployments (the proxies). */
+export const madisonDeployments = ownedDeployments(madisonComponent);
 
 type Input = ReadinessInput<MadisonFacts>;
 
 /** The proxy Deployments that should exist and how many of them are Available. */
 function proxies(input: Input): { wanted: number; available: number } {
-  const deployments = input.cache.list(deploymentsCache) as Deployment[];
   const wanted = input.facts.backends.map(proxyDeploymentName);
-  const ready = wanted.filter((name) =>
-    deployments.some((d) => d.metadata?.name === name && d.metadata?.namespace === input.spec.namespace && deploymentAvailable(d)),
-  );
+  const ready = wanted.filter((name) => {
+    const d = madisonDeployments.find(input.cache, input.spec.namespace, name);
+    return d !== undefined && deploymentAvailable(d);
+  });
   return { wanted: wanted.length, available: ready.length };
 }
 

@@ -11,6 +11,7 @@ import { CustomAlertmanager, CustomAlertmanagerSpecType } from '../../imports/de
 import { signatureAnnotation } from '../../flantintegration/index.js';
 import type { KubeObject } from '../../reconciler/index.js';
 import { proxyEnv, userinfoKey } from '../egress.js';
+import { ingressFromNamespace, objectsOf, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../workloads.js';
 
 /** Component name, the value of the component label. */
 export const madisonComponent = 'madison';
@@ -142,16 +143,7 @@ export function renderMadison(spec: FlantIntegrationSpec, facts: MadisonFacts): 
   if (facts.networkPolicyFrom) {
     new k8s.KubeNetworkPolicy(chart, 'networkpolicy', {
       metadata: meta(madisonProxyName, ns),
-      spec: {
-        podSelector: { matchLabels: { app: madisonProxyName } },
-        policyTypes: ['Ingress'],
-        ingress: [
-          {
-            from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': facts.networkPolicyFrom } } }],
-            ports: [{ port: k8s.IntOrString.fromNumber(proxyPort), protocol: 'TCP' }],
-          },
-        ],
-      },
+      spec: ingressFromNamespace({ app: madisonProxyName }, facts.networkPolicyFrom, proxyPort),
     });
   }
   if (facts.customAlertmanagerServed) {
@@ -235,7 +227,7 @@ function proxyDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Madiso
               ],
             },
           },
-          securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+          securityContext: restrictedPodSecurityContext(),
           containers: [
             {
               name: 'madison-proxy',
@@ -257,7 +249,7 @@ function proxyDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Madiso
                 requests: { cpu: k8s.Quantity.fromString('25m'), memory: k8s.Quantity.fromString('64Mi') },
                 limits: { memory: k8s.Quantity.fromString('128Mi') },
               },
-              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+              securityContext: restrictedContainerSecurityContext,
             },
           ],
         },
@@ -268,5 +260,5 @@ function proxyDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Madiso
 
 /** The chart as plain objects, in apply order. */
 export function madisonObjects(spec: FlantIntegrationSpec, facts: MadisonFacts): KubeObject[] {
-  return renderMadison(spec, facts).toJson() as KubeObject[];
+  return objectsOf(renderMadison(spec, facts));
 }

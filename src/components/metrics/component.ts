@@ -6,8 +6,6 @@ import { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import { ConditionType, Reason, type FlantIntegrationSpec } from '../../api/index.js';
 import {
-  componentLabel,
-  managedByLabel,
   readSecretKey,
   type Component,
   type ConditionChain,
@@ -16,13 +14,14 @@ import {
   type OfflineFacts,
   type ReadinessInput,
 } from '../../flantintegration/index.js';
-import { deploymentAvailable, type DeploymentObject, type KindRef } from '../../reconciler/index.js';
+import { deploymentAvailable, type KindRef } from '../../reconciler/index.js';
 import { resolveEgress } from '../egress.js';
+import { ownedDeployments } from '../workloads.js';
 import { metricsURL } from './config.js';
 import { metricsComponent, metricsObjects, pricingName, type MetricsFacts } from './render.js';
 
-/** Name of the informer cache of the metrics Deployment. */
-export const metricsDeploymentsCache = 'metrics-deployments';
+/** The informer over the metrics component's own Deployment (`pricing`). */
+export const metricsDeployments = ownedDeployments(metricsComponent);
 /** The Deckhouse Service whose hook telemetry is shipped when it exists. */
 export const deckhouseService = { namespace: 'd8-system', name: 'deckhouse' } as const;
 /** The cluster DNS domain when Deckhouse does not say. */
@@ -54,9 +53,7 @@ const shipping: ConditionChain<Input> = {
   type: ConditionType.MetricsShippingReady,
   checks: [
     ({ spec, cache }) => {
-      const d = (cache.list(metricsDeploymentsCache) as DeploymentObject[]).find(
-        (o) => o.metadata?.name === pricingName && o.metadata?.namespace === spec.namespace,
-      );
+      const d = metricsDeployments.find(cache, spec.namespace, pricingName);
       return d && deploymentAvailable(d)
         ? undefined
         : { reason: 'Progressing', message: `Deployment ${spec.namespace}/${pricingName} is not Available yet` };
@@ -72,14 +69,8 @@ export class MetricsComponent implements Component<MetricsFacts> {
   readonly enabledField = 'spec.metrics.enabled';
   readonly needsLicence = true;
   readonly kinds = metricsKinds;
-  readonly crds = [{ group: 'monitoring.coreos.com', kind: 'PodMonitor', plural: 'podmonitors', versions: ['v1'], optional: true }];
-  readonly informers = [
-    {
-      name: metricsDeploymentsCache,
-      path: '/apis/apps/v1/deployments',
-      labelSelector: `${managedByLabel.key}=${managedByLabel.value},${componentLabel}=${metricsComponent}`,
-    },
-  ];
+  readonly crds = [{ group: 'monitoring.coreos.com', kind: 'PodMonitor', plural: 'podmonitors', versions: ['v1'], optional: true, namespaced: true }];
+  readonly informers = [metricsDeployments.watch];
   readonly readiness = [shipping];
 
   constructor(private readonly options: MetricsOptions) {}

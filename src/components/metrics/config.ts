@@ -3,7 +3,7 @@
  * static-mode file for it (`metrics:` block), field by field. Alloy's file is alloy.ts. Pure.
  */
 import { yaml } from '../../imports/cdk8s.js';
-import type { FlantIntegrationSpec } from '../../api/index.js';
+import { metricsURL, type FlantIntegrationSpec } from '../../api/index.js';
 import { insertUserinfo } from '../egress.js';
 
 /** Where the exporter beside the agent serves its metrics. */
@@ -24,10 +24,8 @@ export interface AgentConfigFacts {
   readonly egressUserinfo?: string;
 }
 
-/** The remote_write target: `metrics.url`, by default `{connect.url}/v1/remote_write`. */
-export function metricsURL(spec: FlantIntegrationSpec): string {
-  return spec.metrics.url ?? `${spec.connect.url.replace(/\/+$/, '')}/v1/remote_write`;
-}
+/** The remote_write target (src/api: `metrics.url`, by default `{connect.url}/v1/remote_write`). */
+export { metricsURL };
 
 /** The egress proxy the agent uses for remote_write: the https one wins; with its credentials when the spec names them. */
 export function proxyURL(spec: FlantIntegrationSpec, facts: Pick<AgentConfigFacts, 'egressUserinfo'> = {}): string | undefined {

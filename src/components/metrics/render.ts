@@ -11,6 +11,7 @@ import type { KubeObject } from '../../reconciler/index.js';
 import { proxyEnv, userinfoKey } from '../egress.js';
 import { alloyConfig } from './alloy.js';
 import { agentConfigYaml, dataDir, licenceMount, type AgentConfigFacts } from './config.js';
+import { ingressFromNamespace, objectsOf, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../workloads.js';
 
 /** Component name, the value of the component label. */
 export const metricsComponent = 'metrics';
@@ -151,7 +152,6 @@ function exporterRules(): PolicyRule[] {
 
 function pricingDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: MetricsFacts, sums: { config: string; licence: string }): void {
   const fieldRef = (fieldPath: string) => ({ valueFrom: { fieldRef: { fieldPath } } });
-  const restricted = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } };
   const probe = (path: string) => ({ httpGet: { path, port: k8s.IntOrString.fromString('probes') }, periodSeconds: 10, timeoutSeconds: 5 });
   const quantity = (v: string) => k8s.Quantity.fromString(v);
   const controlPlane = ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master'];
@@ -164,7 +164,7 @@ function pricingDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Metr
         metadata: { labels: { ...podLabels }, annotations: { 'checksum/config': sums.config, 'checksum/license': sums.licence } },
         spec: {
           serviceAccountName: pricingName,
-          securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+          securityContext: restrictedPodSecurityContext({ fsGroup: true }),
           // Spread over nodes, and allowed (not required) on control-plane nodes: on managed clusters they are hidden.
           affinity: {
             podAntiAffinity: {
@@ -185,7 +185,7 @@ function pricingDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Metr
               livenessProbe: probe('/healthz'),
               // Measured by npm run bench (bench/pricing.ts): ~100 MiB RSS at 10,000 nodes in 200 NodeGroups.
               resources: { requests: { cpu: quantity('20m'), memory: quantity('96Mi') }, limits: { memory: quantity('256Mi') } },
-              securityContext: restricted,
+              securityContext: restrictedContainerSecurityContext,
             },
             {
               name: 'agent',
@@ -199,7 +199,7 @@ function pricingDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Metr
               ports: [{ name: 'agent-http', containerPort: ports.agent }],
               // Not measured: no container runtime here runs the agent; a guess for a few hundred series, to be measured on a cluster.
               resources: { requests: { cpu: quantity('50m'), memory: quantity('128Mi') }, limits: { memory: quantity('512Mi') } },
-              securityContext: restricted,
+              securityContext: restrictedContainerSecurityContext,
               volumeMounts: [
                 { name: 'config', mountPath: configDir, readOnly: true },
                 { name: 'license', mountPath: licenceMount.dir, readOnly: true },
@@ -241,16 +241,7 @@ function caSecretAccess(chart: Chart, namespace: string, ca: string): void {
 function networkPolicy(chart: Chart, namespace: string, from: string): void {
   new k8s.KubeNetworkPolicy(chart, 'networkpolicy', {
     metadata: { name: pricingName, namespace },
-    spec: {
-      podSelector: { matchLabels: { ...podLabels } },
-      policyTypes: ['Ingress'],
-      ingress: [
-        {
-          from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': from } } }],
-          ports: [{ port: k8s.IntOrString.fromNumber(ports.agent), protocol: 'TCP' }],
-        },
-      ],
-    },
+    spec: ingressFromNamespace({ ...podLabels }, from, ports.agent),
   });
 }
 
@@ -266,5 +257,5 @@ function podMonitor(chart: Chart, namespace: string): void {
 
 /** The chart as plain objects, in apply order. */
 export function metricsObjects(spec: FlantIntegrationSpec, facts: MetricsFacts): KubeObject[] {
-  return renderMetrics(spec, facts).toJson() as KubeObject[];
+  return objectsOf(renderMetrics(spec, facts));
 }

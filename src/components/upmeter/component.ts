@@ -2,9 +2,16 @@
  * The upmeter component: ships the cluster's SLA metrics through Deckhouse's upmeter, by
  * writing its UpmeterRemoteWrite.
  */
-import { z } from 'zod';
 import { ConditionType, type FlantIntegrationSpec } from '../../api/index.js';
-import type { Component, ConditionChain, GatherContext, Gathered, OfflineFacts, ReadinessInput } from '../../flantintegration/index.js';
+import {
+  noOfflineSection,
+  type Component,
+  type ConditionChain,
+  type GatherContext,
+  type Gathered,
+  type OfflineFacts,
+  type ReadinessInput,
+} from '../../flantintegration/index.js';
 import { remoteWriteName, remoteWriteURL, upmeterComponent, upmeterObjects, type UpmeterFacts } from './render.js';
 
 const deckhouse = 'deckhouse.io';
@@ -23,8 +30,6 @@ export class UpmeterComponent implements Component<UpmeterFacts> {
   readonly name = upmeterComponent;
   readonly enabledField = 'spec.upmeter.enabled';
   readonly needsLicence = true;
-  readonly kinds = [];
-  readonly informers = [];
   readonly crds = [{ group: deckhouse, kind: 'UpmeterRemoteWrite', plural: 'upmeterremotewrites', versions: ['v1', 'v1alpha1'] }];
   readonly readiness = [shipping];
 
@@ -37,10 +42,8 @@ export class UpmeterComponent implements Component<UpmeterFacts> {
   }
 
   offlineFacts(offline: OfflineFacts): UpmeterFacts {
-    z.object({})
-      .strict()
-      .parse(offline.section ?? {});
-    return this.facts(offline.licenceKey, offline.clusterUUID, offline.served);
+    const { licenceKey, clusterUUID, served } = noOfflineSection(offline);
+    return this.facts(licenceKey, clusterUUID, served);
   }
 
   render(spec: FlantIntegrationSpec, facts: UpmeterFacts) {

@@ -3,9 +3,10 @@
  * an UpmeterRemoteWrite that ships the cluster's SLA metrics to the metrics URL.
  */
 import { App, Chart } from '../../imports/cdk8s.js';
-import type { FlantIntegrationSpec } from '../../api/index.js';
+import { metricsURL, type FlantIntegrationSpec } from '../../api/index.js';
 import { UpmeterRemoteWrite, UpmeterRemoteWriteV1 } from '../../imports/deckhouse.io.js';
 import type { KubeObject } from '../../reconciler/index.js';
+import { objectsOf } from '../workloads.js';
 
 /** Component name, the value of the component label. */
 export const upmeterComponent = 'upmeter';
@@ -21,10 +22,8 @@ export interface UpmeterFacts {
   readonly apiVersion: string;
 }
 
-/** `metrics.url`, by default `{connect.url}/v1/remote_write`. */
-export function remoteWriteURL(spec: FlantIntegrationSpec): string {
-  return spec.metrics.url ?? `${spec.connect.url.replace(/\/+$/, '')}/v1/remote_write`;
-}
+/** Where upmeter writes: the metrics URL (src/api). */
+export const remoteWriteURL = metricsURL;
 
 /** Renders the upmeter chart. */
 export function renderUpmeter(spec: FlantIntegrationSpec, facts: UpmeterFacts): Chart {
@@ -45,5 +44,5 @@ export function renderUpmeter(spec: FlantIntegrationSpec, facts: UpmeterFacts): 
 
 /** The chart as plain objects. */
 export function upmeterObjects(spec: FlantIntegrationSpec, facts: UpmeterFacts): KubeObject[] {
-  return renderUpmeter(spec, facts).toJson() as KubeObject[];
+  return objectsOf(renderUpmeter(spec, facts));
 }

@@ -241,6 +241,22 @@ describe('log-shipper and upmeter components', () => {
       `edited ClusterLogDestination ` +
         `${await eventually('the destination points to Connect again', async () => (await endpoint()) === ours, 2000, 25)} ms`,
     );
+    // A port list replaced by hand: our entry clashes with the new one by name, so the object is replaced.
+    const servicePath = `/api/v1/namespaces/${ns}/services/madison-proxy`;
+    const servicePorts = async () => ((await read(servicePath))?.spec.ports as Array<{ port: number }> | undefined)?.map((p) => p.port).join(',');
+    const portsBefore = await servicePorts();
+    await kubectlOk(kc, [
+      'patch',
+      'service',
+      '-n',
+      ns,
+      'madison-proxy',
+      '--type=merge',
+      '-p',
+      '{"spec":{"ports":[{"name":"http","port":9999,"targetPort":"http"}]}}',
+    ]);
+    const portsBack = await eventually('the Service has its own port again', async () => (await servicePorts()) === portsBefore, 2000, 25);
+    took.push(`Service ports replaced ${portsBack} ms`);
     process.stderr.write(`e2e: deleted or edited by hand, back after: ${took.join(', ')}\n`);
     expect(await theirs()).toEqual(theirsBefore);
     await kubectlOk(kc, ['delete', 'service', '-n', ns, 'not-ours']);

@@ -172,3 +172,30 @@ describe('Applier adopts nothing', () => {
     expect(writes).toEqual(['PATCH', 'PATCH', 'PATCH']);
   });
 });
+
+describe('Applier replaces an object of ours an edit made unmergeable', () => {
+  it('deletes it (preconditioned on what it checked) and applies it anew when the apply is answered 422', async () => {
+    const api = fakeAPI([cm('ours', { labels, ownerReferences: [owner], uid: 'u-1', resourceVersion: '5' })]);
+    let patches = 0;
+    const request = api.applier['client'].request.bind(api.applier['client']);
+    const deletes: unknown[] = [];
+    api.applier['client'].request = async <T>(method: string, path: string, options?: { body?: unknown }) => {
+      if (method === 'PATCH' && ++patches === 1) throw new KubeApiError(422, 'Invalid', 'spec.ports[1].name: Duplicate value: "http"');
+      if (method === 'DELETE') deletes.push(options?.body);
+      return request<T>(method, path, options);
+    };
+    await api.applier.apply(desired('ours'));
+    expect(patches).toBe(2);
+    expect(deletes).toEqual([expect.objectContaining({ preconditions: { uid: 'u-1', resourceVersion: '5' } })]);
+    expect(api.applier.replaced).toBe(1);
+  });
+
+  it('never replaces an object it did not check as its own', async () => {
+    const api = fakeAPI([]);
+    api.applier['client'].request = async () => {
+      throw new KubeApiError(422, 'Invalid', 'bad');
+    };
+    await expect(api.applier.apply(cm('plain'))).rejects.toThrow('bad');
+    expect(api.applier.replaced).toBe(0);
+  });
+});

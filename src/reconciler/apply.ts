@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { isForbidden, isNotFound, type KubeClient, type KubeObject } from './kube.js';
+import { isForbidden, isNotFound, KubeApiError, type KubeClient, type KubeObject } from './kube.js';
 import { resourcePath, type RESTMapper } from './mapper.js';
 
 /** Labels that mark what a controller owns. */
@@ -67,6 +67,9 @@ export class Applier {
    * object this controller released ({@link retire}): our labels, no owner at all, and the
    * signature annotation the desired object carries (see {@link Ownership.signatureKey}).
    */
+  /** How many objects of ours were replaced because an edit by hand made them unmergeable; for tests and logs. */
+  replaced = 0;
+
   async apply(obj: KubeObject, signal?: AbortSignal): Promise<KubeObject> {
     const info = await this.mapper.resourceOf(obj);
     const path = resourcePath(info, obj.metadata?.namespace, obj.metadata?.name);
@@ -78,12 +81,32 @@ export class Applier {
     // Nothing to write: we applied exactly this, and nobody has changed the object since (same
     // resourceVersion). A resync at rest costs reads, not writes.
     if (existing && last && last.digest === digest && existing.metadata?.resourceVersion === last.resourceVersion) return existing;
-    const applied = await this.client.request<KubeObject>('PATCH', path, {
-      signal,
-      query: { fieldManager: this.fieldManager, force: true, fieldValidation: 'Strict' },
-      body,
-      contentType: 'application/apply-patch+yaml',
-    });
+    const patch = () =>
+      this.client.request<KubeObject>('PATCH', path, {
+        signal,
+        query: { fieldManager: this.fieldManager, force: true, fieldValidation: 'Strict' },
+        body,
+        contentType: 'application/apply-patch+yaml',
+      });
+    let applied: KubeObject;
+    try {
+      applied = await patch();
+    } catch (err) {
+      // An object of ours that someone else's edit made unmergeable with what we apply (a list
+      // entry under another field manager: a Service port edited by hand clashes by name with
+      // ours) is replaced: deleted while it is still the one we checked, and applied anew.
+      if (!(ownerUID && existing?.metadata?.uid && err instanceof KubeApiError && err.code === 422)) throw err;
+      await this.client.request('DELETE', path, {
+        signal,
+        body: {
+          apiVersion: 'v1',
+          kind: 'DeleteOptions',
+          preconditions: { uid: existing.metadata.uid, resourceVersion: existing.metadata.resourceVersion },
+        },
+      });
+      this.replaced++;
+      applied = await patch();
+    }
     const resourceVersion = applied?.metadata?.resourceVersion;
     if (resourceVersion) this.lastApplied.set(path, { digest, resourceVersion });
     else this.lastApplied.delete(path);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { defineComponent, type AnyComponent } from '../flantintegration/index.js';
 import { components } from './components.js';
-import { ownedWatches, watchedVersion } from './owned.js';
+import { servedAPIVersion } from '../flantintegration/index.js';
+import { ownedWatches } from './owned.js';
 
 describe('ownedWatches', () => {
   const all = components({ image: 'x' });
@@ -42,9 +43,9 @@ describe('ownedWatches', () => {
       spec: { versions: ['v1alpha1', 'v1alpha2'].map((name) => ({ name, served: served.includes(name) })) },
       status: { conditions: [{ type: 'Established', status: 'True' }] },
     });
-    expect(watchedVersion(req, crd(['v1alpha1', 'v1alpha2']))).toBe('deckhouse.io/v1alpha2');
-    expect(watchedVersion(req, crd(['v1alpha1']))).toBe('deckhouse.io/v1alpha1');
-    expect(watchedVersion(req, crd([]))).toBeUndefined();
-    expect(watchedVersion(req, undefined)).toBeUndefined();
+    expect(servedAPIVersion(req, crd(['v1alpha1', 'v1alpha2']))).toBe('deckhouse.io/v1alpha2');
+    expect(servedAPIVersion(req, crd(['v1alpha1']))).toBe('deckhouse.io/v1alpha1');
+    expect(servedAPIVersion(req, crd([]))).toBeUndefined();
+    expect(servedAPIVersion(req, undefined)).toBeUndefined();
   });
 });

@@ -12,18 +12,16 @@
  * Deployment informers already see them.
  */
 import {
-  bestServedVersion,
   builtinResource,
-  managedByLabel,
+  managedBySelector,
   watchedElsewhere,
   type AnyComponent,
   type BuiltinResource,
-  type CRDObject,
   type CRDRequirement,
 } from '../flantintegration/index.js';
 
 /** The label selector of everything we write. */
-export const ownedSelector = `${managedByLabel.key}=${managedByLabel.value}`;
+export const ownedSelector = managedBySelector;
 
 /** What to watch for the components' objects. */
 export interface OwnedWatches {
@@ -48,13 +46,4 @@ export function ownedWatches(components: readonly AnyComponent[]): OwnedWatches 
   for (const c of components) for (const r of c.crds) if (!crds.has(`${r.plural}.${r.group}`)) crds.set(`${r.plural}.${r.group}`, r);
   const sorted = [...kinds.values()].sort((a, b) => a.plural.localeCompare(b.plural));
   return { namespaced: sorted.filter((r) => r.namespaced), cluster: sorted.filter((r) => !r.namespaced), crds: [...crds.values()] };
-}
-
-/**
- * The apiVersion to watch a CRD kind in: the best version every component declaring it can
- * write that the CRD serves (all our objects of the kind are written in it), else none.
- */
-export function watchedVersion(req: CRDRequirement, crd: CRDObject | undefined): string | undefined {
-  const version = bestServedVersion(req, crd);
-  return version ? `${req.group}/${version}` : undefined;
 }

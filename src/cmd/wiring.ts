@@ -18,6 +18,7 @@ import {
   registrySecret,
   resourceInfos,
   secretNamespaces,
+  servedAPIVersion,
   signatureAnnotation,
   type AnyComponent,
   type CRDObject,
@@ -40,7 +41,7 @@ import {
   type KubeObject,
   type LeaderElectionOptions,
 } from '../reconciler/index.js';
-import { ownedSelector, ownedWatches, watchedVersion } from './owned.js';
+import { ownedSelector, ownedWatches } from './owned.js';
 import { programVersion } from './version.js';
 
 /** REST path of the FlantIntegration collection. */
@@ -203,7 +204,7 @@ function watchOwned(
     );
     const crd = sources.crds.get(crdName(req));
     const follow = () => {
-      const version = watchedVersion(req, crd?.get(crdName(req)));
+      const version = servedAPIVersion(req, crd?.get(crdName(req)));
       informers.setNamespaces(version ? [version] : []);
     };
     crd?.on(follow);

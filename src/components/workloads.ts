@@ -6,7 +6,7 @@
  */
 import type { NetworkPolicySpec, PodSecurityContext, SecurityContext } from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { k8s, type Chart } from '../imports/cdk8s.js';
-import { componentLabel, managedByLabel, type CacheView, type WatchSpec } from '../flantintegration/index.js';
+import { componentLabel, managedBySelector, type CacheView, type WatchSpec } from '../flantintegration/index.js';
 import type { DeploymentObject, KubeObject } from '../reconciler/index.js';
 
 /** The non-root user and group every container of ours runs as (distroless' `nonroot`). */
@@ -61,7 +61,7 @@ export interface OwnedDeployments {
 export function ownedDeployments(component: string): OwnedDeployments {
   const name = `${component}-deployments`;
   return {
-    watch: { name, path: '/apis/apps/v1/deployments', labelSelector: `${managedByLabel.key}=${managedByLabel.value},${componentLabel}=${component}` },
+    watch: { name, path: '/apis/apps/v1/deployments', labelSelector: `${managedBySelector},${componentLabel}=${component}` },
     // The cache holds what this watch lists: Deployments only.
     find: (cache, namespace, deployment) =>
       (cache.list(name) as DeploymentObject[]).find((d) => d.metadata?.name === deployment && d.metadata?.namespace === namespace),

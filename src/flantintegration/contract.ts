@@ -18,6 +18,8 @@ export const managedByLabel = { key: 'app.kubernetes.io/managed-by', value: 'fla
  * could make by copying our labels. A released object is adopted only with the same value.
  */
 export const signatureAnnotation = 'integration.flant.com/signature';
+/** The label selector of every object the controller creates. */
+export const managedBySelector = `${managedByLabel.key}=${managedByLabel.value}`;
 /** Label naming the component that rendered an object. */
 export const componentLabel = 'integration.flant.com/component';
 /** Finalizer that makes the controller delete what it owns before the FlantIntegration goes. */

@@ -33,6 +33,12 @@ export function bestServedVersion(req: CRDRequirement, crd: CRDObject | undefine
   return req.versions.find((v) => served.includes(v));
 }
 
+/** The apiVersion (`group/version`) to write `req` in: its best version `crd` serves, or undefined. */
+export function servedAPIVersion(req: CRDRequirement, crd: CRDObject | undefined): string | undefined {
+  const version = bestServedVersion(req, crd);
+  return version ? `${req.group}/${version}` : undefined;
+}
+
 /** REST facts of every served version of `crd`, for the mapper. */
 export function resourceInfos(crd: CRDObject): ResourceInfo[] {
   const plural = crd.spec?.names?.plural ?? '';

@@ -7,6 +7,7 @@ export {
   crdName,
   defineComponent,
   managedByLabel,
+  managedBySelector,
   renderComponent,
   signatureAnnotation,
   stamp,
@@ -22,7 +23,7 @@ export {
   type ReadinessInput,
   type WatchSpec,
 } from './contract.js';
-export { bestServedVersion, crdsPath, declaredCRDs, resourceInfos, servedVersions, type CRDObject } from './crds.js';
+export { bestServedVersion, crdsPath, declaredCRDs, resourceInfos, servedAPIVersion, servedVersions, type CRDObject } from './crds.js';
 export {
   forbiddenMessage,
   readSecretKey,

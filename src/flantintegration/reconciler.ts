@@ -25,7 +25,7 @@ import {
   type Result,
 } from '../reconciler/index.js';
 import { cleanupFinalizer, crdName, stamp, type AnyComponent, type CacheView, type GatherContext } from './contract.js';
-import { bestServedVersion, type CRDObject } from './crds.js';
+import { servedAPIVersion, type CRDObject } from './crds.js';
 import { forbiddenMessage, resolveLicence, secretNamespaces, type LicenceResult, type Secret, type SecretLookup } from './licence.js';
 import { blockedOutcome, conflictOutcome, disabledOutcome, failedOutcome, heldOutcome, readyOutcome, type ComponentOutcome } from './outcomes.js';
 import { buildStatus, canonical, licenceCondition } from './status.js';
@@ -317,8 +317,7 @@ export class FlantIntegrationReconciler implements Reconciler {
   private served(crdKind: string, component: AnyComponent): string | undefined {
     const req = component.crds.find((r) => r.kind === crdKind);
     if (!req) return undefined;
-    const version = bestServedVersion(req, this.deps.crds.get(crdName(req)));
-    return version ? `${req.group}/${version}` : undefined;
+    return servedAPIVersion(req, this.deps.crds.get(crdName(req)));
   }
 
   /**

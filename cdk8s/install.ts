@@ -15,7 +15,13 @@ import type { Construct } from 'constructs';
 import { group, plural } from '../src/api/index.js';
 import { components as allComponents } from '../src/cmd/components.js';
 import { ingressFromNamespace, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../src/components/workloads.js';
-import { componentsRBAC, uncovered } from '../src/flantintegration/index.js';
+import {
+  clusterConfigurationSecret,
+  componentsRBAC,
+  deckhouseMonitorLabels,
+  deckhouseNamespaceLabels,
+  uncovered,
+} from '../src/flantintegration/index.js';
 
 /** Namespace the controller runs in. */
 export const controllerNamespace = 'flant-integration-system';
@@ -50,6 +56,8 @@ const spineRules: k8s.PolicyRule[] = [
   // Does the Service d8-system/deckhouse exist (metrics ships its telemetry then)? By name only.
   { apiGroups: [''], resources: ['services'], resourceNames: ['deckhouse'], verbs: ['get'] },
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
+  // Deckhouse's ClusterConfiguration (kube-system), by name and read-only: the cluster's global proxy.
+  { apiGroups: [''], resources: ['secrets'], resourceNames: [clusterConfigurationSecret.name], verbs: ['list', 'watch'] },
   // One informer per CRD a component writes, by name: a CRD appearing is used at once.
   { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], verbs: ['list', 'watch'] },
   // At start-up: is our own CRD installed? (a clear error instead of a failing informer)
@@ -176,13 +184,13 @@ export class ControllerInstall extends Chart {
     props: ChartProps = {},
   ) {
     super(scope, id, { ...props, labels });
-    new k8s.KubeNamespace(this, 'namespace', { metadata: { name: controllerNamespace, labels: restricted } });
+    new k8s.KubeNamespace(this, 'namespace', { metadata: { name: controllerNamespace, labels: { ...restricted, ...deckhouseNamespaceLabels } } });
     // Kept on uninstall (the stored Madison key lives there): `kubectl delete -k ... -l 'integration.flant.com/keep!=true'`, and Helm's resource
     // policy.
     new k8s.KubeNamespace(this, 'workloads-namespace', {
       metadata: {
         name: workloadsNamespace,
-        labels: { ...restricted, 'integration.flant.com/keep': 'true' },
+        labels: { ...restricted, ...deckhouseNamespaceLabels, 'integration.flant.com/keep': 'true' },
         annotations: { 'helm.sh/resource-policy': 'keep' },
       },
     });
@@ -282,7 +290,7 @@ export function controllerServiceMonitor(): Record<string, unknown> {
   return {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'ServiceMonitor',
-    metadata: { name: controllerName, namespace: controllerNamespace, labels: { ...labels, prometheus: 'main' } },
+    metadata: { name: controllerName, namespace: controllerNamespace, labels: { ...labels, ...deckhouseMonitorLabels } },
     spec: {
       selector: { matchLabels: labels },
       namespaceSelector: { matchNames: [controllerNamespace] },

@@ -25,7 +25,8 @@ export const defaultConnectURL = 'https://connect.deckhouse.io';
 /** Default DNS name resolved to find Madison backends. */
 export const defaultBackendsHost = 'madison-direct.flant.com';
 
-const proxySchema = z
+/** `spec.proxy`: also what a cluster-wide proxy found elsewhere (Deckhouse's ClusterConfiguration) must pass. */
+export const proxySchema = z
   .object({
     httpProxy: httpURL('Proxy for plain HTTP requests (HTTP_PROXY).').optional(),
     httpsProxy: httpURL('Proxy for HTTPS requests (HTTPS_PROXY); wins over httpProxy where only one proxy can be set.').optional(),
@@ -289,6 +290,8 @@ export const flantIntegrationSchema = z
 
 /** `spec` after defaults: every field with a default is present. */
 export type FlantIntegrationSpec = z.infer<typeof flantIntegrationSpecSchema>;
+/** `spec.proxy`, defaults applied. */
+export type ProxySpec = z.infer<typeof proxySchema>;
 /** `spec` as a user may write it. */
 export type FlantIntegrationSpecInput = z.input<typeof flantIntegrationSpecSchema>;
 /** `status` as the controller writes it. */

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { z, ZodError } from 'zod';
 import { flantIntegrationSchema, type FlantIntegration } from '../api/index.js';
-import { crdName, renderComponent, type AnyComponent } from '../flantintegration/index.js';
+import { crdName, renderComponent, workloadsNamespaceObject, type AnyComponent } from '../flantintegration/index.js';
 import type { KubeObject } from '../reconciler/index.js';
 import { yaml } from '../imports/cdk8s.js';
 import { components } from './components.js';
@@ -39,7 +39,7 @@ export function renderAll(
   const known = new Set([...Object.keys(renderFactsSchema.shape), ...all.map((c) => c.name)]);
   const unknown = Object.keys(facts).find((k) => !known.has(k));
   if (unknown !== undefined) throw new Error(`facts: unknown field "${unknown}" (fields: ${[...known].join(', ')})`);
-  const objects: KubeObject[] = [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: fi.spec.namespace } }];
+  const objects: KubeObject[] = [workloadsNamespaceObject(fi.spec.namespace)];
   const notes: string[] = [];
   for (const component of all) {
     if (!component.enabled(fi.spec)) continue;

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import { flantIntegrationSpecSchema, group, plural, version } from '../api/index.js';
 import {
+  clusterConfigurationSecret,
   componentLabel,
   crdName,
   crdsPath,
@@ -114,6 +115,11 @@ export function setupController(setup: ControllerSetup): Manager {
   const crds = new Map(
     declaredCRDs(setup.components).map((name) => [name, manager.informer<CRDObject>({ path: crdsPath, fieldSelector: `metadata.name=${name}` })]),
   );
+  // Deckhouse's ClusterConfiguration, by name and read-only: its global proxy, when the spec names none.
+  const clusterConfiguration = manager.informer<Secret>({
+    path: `/api/v1/namespaces/${clusterConfigurationSecret.namespace}/secrets`,
+    fieldSelector: `metadata.name=${clusterConfigurationSecret.name}`,
+  });
   const caches = new Map<string, Informer>();
   for (const c of setup.components) for (const w of c.informers ?? []) caches.set(w.name, manager.informer(w));
   const reconciler = new FlantIntegrationReconciler({
@@ -129,6 +135,7 @@ export function setupController(setup: ControllerSetup): Manager {
     extraSecretNamespaces: extra,
     forbiddenSecretNamespaces: () => secrets.denied(),
     unsettledSecretNamespaces: () => secrets.unsettled(),
+    clusterConfiguration: () => clusterConfiguration.list()[0],
   });
   const controller = manager.controller('flantintegration', reconciler, { resyncPeriodMs: setup.syncPeriodMs });
   const everyFlantIntegration = () => flantIntegrations.list().map((fi) => fi.metadata?.name ?? '');
@@ -142,6 +149,7 @@ export function setupController(setup: ControllerSetup): Manager {
   controller.watch(secrets, (secret) =>
     isReferenced(secret, flantIntegrations.list(), setup.components) ? everyFlantIntegration() : ownerKeys(secret),
   );
+  controller.watch(clusterConfiguration, everyFlantIntegration);
   for (const informer of crds.values()) {
     informer.on((event) => {
       const crd = event.object;

@@ -26,6 +26,16 @@ describe('the egress proxy', () => {
     expect('secrets' in egress && egress.secrets).toEqual(['al ice', 'p@ss:w', 'al%20ice:p%40ss%3Aw']);
   });
 
+  it("uses the credentials the cluster's global proxy carried (Deckhouse's ClusterConfiguration) as those of a Secret", () => {
+    const egress = resolveEgress({ ...ctx(spec({ httpsProxy: 'http://proxy:3128' })), proxyUserinfo: 'al%20ice:p%40ss' });
+    expect(egress).toMatchObject({ settings: { httpsProxy: 'http://al%20ice:p%40ss@proxy:3128' }, userinfo: 'al%20ice:p%40ss' });
+    expect('secrets' in egress && egress.secrets).toEqual(['al%20ice:p%40ss', 'al ice', 'p@ss']);
+    expect(proxyEnv(spec({ httpsProxy: 'http://proxy:3128' }), 'pricing-egress')).toContainEqual({
+      name: 'HTTPS_PROXY',
+      value: 'http://$(EGRESS_PROXY_USERINFO)@proxy:3128',
+    });
+  });
+
   it('says which Secret or key is missing', () => {
     const missing = resolveEgress(ctx(spec({ httpsProxy: 'http://proxy:3128', credentialsSecretRef: { namespace: 'ns', name: 'egress' } }), []));
     expect(missing).toMatchObject({

@@ -27,25 +27,30 @@ export interface Egress {
   readonly secrets: readonly string[];
 }
 
-/** Reads the proxy's credentials when the spec names them; or says, naming the Secret, why it cannot. */
+/**
+ * Reads the proxy's credentials when the spec names them, or takes those the cluster's proxy
+ * carried ({@link GatherContext.proxyUserinfo}); or says, naming the Secret, why it cannot.
+ */
 export function resolveEgress(
-  ctx: Pick<GatherContext, 'spec' | 'secrets' | 'secretNamespaces' | 'forbiddenSecretNamespaces'>,
+  ctx: Pick<GatherContext, 'spec' | 'secrets' | 'secretNamespaces' | 'forbiddenSecretNamespaces' | 'proxyUserinfo'>,
 ): Egress | { reason: string; message: string } {
   const proxy = ctx.spec.proxy;
   const ref = proxy?.credentialsSecretRef;
-  if (!proxy || !ref) return { settings: proxy, secrets: [] };
-  const read = (key: string) => readSecretKey({ ...ref, key }, ctx.secrets, ctx.secretNamespaces, ctx.forbiddenSecretNamespaces);
-  const username = read(proxyCredentialKeys.username);
-  if (!username.found) return { reason: username.reason, message: `spec.proxy.credentialsSecretRef: ${username.message}` };
-  const password = read(proxyCredentialKeys.password);
-  if (!password.found) return { reason: password.reason, message: `spec.proxy.credentialsSecretRef: ${password.message}` };
-  const userinfo = `${encodeURIComponent(username.key)}:${encodeURIComponent(password.key)}`;
-  const withUserinfo = (url: string | undefined) => (url ? insertUserinfo(url, userinfo) : undefined);
-  return {
-    settings: { ...proxy, httpProxy: withUserinfo(proxy.httpProxy), httpsProxy: withUserinfo(proxy.httpsProxy) },
-    userinfo,
-    secrets: [username.key, password.key, userinfo],
-  };
+  if (!proxy) return { settings: undefined, secrets: [] };
+  let userinfo = ctx.proxyUserinfo;
+  let secrets: string[] = userinfo === undefined ? [] : [userinfo, ...userinfo.split(':').map(decodeURIComponent)];
+  if (ref) {
+    const read = (key: string) => readSecretKey({ ...ref, key }, ctx.secrets, ctx.secretNamespaces, ctx.forbiddenSecretNamespaces);
+    const username = read(proxyCredentialKeys.username);
+    if (!username.found) return { reason: username.reason, message: `spec.proxy.credentialsSecretRef: ${username.message}` };
+    const password = read(proxyCredentialKeys.password);
+    if (!password.found) return { reason: password.reason, message: `spec.proxy.credentialsSecretRef: ${password.message}` };
+    userinfo = `${encodeURIComponent(username.key)}:${encodeURIComponent(password.key)}`;
+    secrets = [username.key, password.key, userinfo];
+  }
+  if (userinfo === undefined) return { settings: proxy, secrets: [] };
+  const withUserinfo = (url: string | undefined) => (url && userinfo !== undefined ? insertUserinfo(url, userinfo) : undefined);
+  return { settings: { ...proxy, httpProxy: withUserinfo(proxy.httpProxy), httpsProxy: withUserinfo(proxy.httpsProxy) }, userinfo, secrets };
 }
 
 /** `scheme://userinfo@rest` from `scheme://rest` (the API refuses URLs that carry credentials already). */
@@ -55,14 +60,14 @@ export function insertUserinfo(url: string, userinfo: string): string {
 }
 
 /**
- * HTTP_PROXY, HTTPS_PROXY and NO_PROXY (both cases) from `spec.proxy`. With credentials, the
- * URLs take them from {@link userinfoEnv}, read from `secretName` (the component's egress
- * Secret): Kubernetes expands `$(EGRESS_PROXY_USERINFO)` when it starts the container.
+ * HTTP_PROXY, HTTPS_PROXY and NO_PROXY (both cases) from `spec.proxy`. With credentials (the
+ * caller names `secretName`, the component's egress Secret, only then), the URLs take them
+ * from {@link userinfoEnv}: Kubernetes expands `$(EGRESS_PROXY_USERINFO)` when it starts the container.
  */
 export function proxyEnv(spec: FlantIntegrationSpec, secretName?: string): EnvVar[] {
   const p = spec.proxy;
   if (!p) return [];
-  const secret = p.credentialsSecretRef && secretName ? secretName : undefined;
+  const secret = secretName;
   const url = (value: string | undefined) => (value && secret ? insertUserinfo(value, `$(${userinfoEnv})`) : value);
   const pairs: Array<[string, string | undefined]> = [
     ['HTTP_PROXY', url(p.httpProxy)],

@@ -78,8 +78,10 @@ export interface ClusterView {
 
 /** What `gather` gets. */
 export interface GatherContext {
-  /** The spec, defaults applied. */
+  /** The spec, defaults applied; `proxy` is the cluster's global proxy when the spec names none (src/flantintegration/clusterproxy.ts). */
   readonly spec: FlantIntegrationSpec;
+  /** The credentials (`user:password`, URL-encoded) the cluster's global proxy URLs carried, when `spec.proxy` came from there. */
+  readonly proxyUserinfo?: string;
   /** The status as stored now. */
   readonly status: FlantIntegrationStatus | undefined;
   /** The licence key; undefined only for components that do not need it. */

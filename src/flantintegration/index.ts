@@ -46,6 +46,22 @@ export {
 } from './reconciler.js';
 export { evaluate, type ComponentOutcome } from './outcomes.js';
 export {
+  alwaysDirect,
+  clusterConfigurationSecret,
+  clusterProxy,
+  withClusterProxy,
+  type ClusterProxy,
+  type ClusterProxyResult,
+} from './clusterproxy.js';
+export {
+  deckhouseMonitorLabels,
+  deckhouseNamespaceLabels,
+  deckhouseRuleLabels,
+  monitorWatcherLabel,
+  rulesWatcherLabel,
+  workloadsNamespaceObject,
+} from './namespace.js';
+export {
   builtinResource,
   componentsRBAC,
   groupOf,

@@ -155,6 +155,8 @@ interface World {
   readonly forbidden?: string[];
   /** Namespaces whose Secrets are not known yet. */
   readonly unsettled?: string[];
+  /** The Secret kube-system/d8-cluster-configuration. */
+  readonly clusterConfiguration?: Secret;
 }
 
 function setup(world: World) {
@@ -182,6 +184,7 @@ function setup(world: World) {
     components: world.components ?? [defineComponent(toy()), defineComponent(plain)],
     forbiddenSecretNamespaces: () => world.forbidden ?? [],
     unsettledSecretNamespaces: () => world.unsettled ?? [],
+    clusterConfiguration: () => world.clusterConfiguration,
   });
   const condition = (type: string) => ((fi.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).find((c) => c.type === type);
   return { fi, secrets, crds, writer, api, events, clock, reconciler, condition, run: () => reconciler.reconcile('default', log) };
@@ -408,7 +411,17 @@ describe('FlantIntegration reconciler: the same steps for every component', () =
     const kept = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'toy-key', namespace: 'ns' } };
     const w = setup({ crd: crd(['v2']), components: [defineComponent({ ...toy(), keptWithoutLicence: () => [kept] })] });
     await w.run();
-    expect(w.writer.applied).toEqual([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns' } }]);
+    // The namespace we create carries what Deckhouse's Prometheus selects our rules and monitors by.
+    expect(w.writer.applied).toEqual([
+      {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: {
+          name: 'ns',
+          labels: { 'prometheus.deckhouse.io/rules-watcher-enabled': 'true', 'prometheus.deckhouse.io/monitor-watcher-enabled': 'true' },
+        },
+      },
+    ]);
     expect(w.writer.pruned).toEqual([
       {
         component: 'toy',
@@ -589,5 +602,52 @@ describe('FlantIntegration reconciler: failures keep their type', () => {
         ),
       ),
     ).toBe(false);
+  });
+});
+
+describe("FlantIntegration reconciler: the cluster's global proxy", () => {
+  const configuration = (proxy: string): Secret => ({
+    metadata: { namespace: 'kube-system', name: 'd8-cluster-configuration' },
+    data: { 'cluster-configuration.yaml': Buffer.from(`clusterDomain: cluster.local\nproxy:\n${proxy}`).toString('base64') },
+  });
+  const seen: Array<{ proxy: unknown; userinfo: unknown }> = [];
+  const looking = defineComponent({
+    ...plain,
+    gather: async (ctx) => {
+      seen.push({ proxy: ctx.spec.proxy, userinfo: ctx.proxyUserinfo });
+      return { facts: null };
+    },
+  });
+
+  it('gives the components the cluster proxy as spec.proxy when the spec names none, its credentials apart', async () => {
+    seen.length = 0;
+    const w = setup({ licence: 'LIC', components: [looking], clusterConfiguration: configuration('  httpsProxy: http://u:pw@proxy.corp:3128\n') });
+    await w.run();
+    expect(seen).toEqual([
+      {
+        proxy: { httpsProxy: 'http://proxy.corp:3128', noProxy: ['127.0.0.1', '169.254.169.254', 'cluster.local'] },
+        userinfo: 'u:pw',
+      },
+    ]);
+  });
+
+  it('leaves spec.proxy as it is, and gives no credentials, when the spec names one', async () => {
+    seen.length = 0;
+    const w = setup({
+      licence: 'LIC',
+      components: [looking],
+      spec: { proxy: { httpProxy: 'http://mine:8080' } },
+      clusterConfiguration: configuration('  httpsProxy: http://u:pw@proxy.corp:3128\n'),
+    });
+    await w.run();
+    expect(seen).toEqual([{ proxy: { httpProxy: 'http://mine:8080' }, userinfo: undefined }]);
+  });
+
+  it('uses no proxy when the cluster proxy is refused, and goes on', async () => {
+    seen.length = 0;
+    const w = setup({ licence: 'LIC', components: [looking], clusterConfiguration: configuration('  httpsProxy: ftp://proxy.corp\n') });
+    await w.run();
+    expect(seen).toEqual([{ proxy: undefined, userinfo: undefined }]);
+    expect(w.condition('Ready')?.status).toBe('True');
   });
 });

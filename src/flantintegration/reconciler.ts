@@ -5,7 +5,16 @@
  * (only when it changed) and an Event per condition change.
  */
 import type { Logger } from 'pino';
-import { apiVersion, ConditionType, flantIntegrationSchema, kind, Reason, type FlantIntegration, type FlantIntegrationStatus } from '../api/index.js';
+import {
+  apiVersion,
+  ConditionType,
+  flantIntegrationSchema,
+  kind,
+  Reason,
+  type FlantIntegration,
+  type FlantIntegrationSpec,
+  type FlantIntegrationStatus,
+} from '../api/index.js';
 import {
   changedConditions,
   errorText,
@@ -28,6 +37,8 @@ import { cleanupFinalizer, crdName, stamp, type AnyComponent, type CacheView, ty
 import { servedAPIVersion, type CRDObject } from './crds.js';
 import { forbiddenMessage, resolveLicence, secretNamespaces, type LicenceResult, type Secret, type SecretLookup } from './licence.js';
 import { blockedOutcome, conflictOutcome, disabledOutcome, failedOutcome, heldOutcome, readyOutcome, type ComponentOutcome } from './outcomes.js';
+import { clusterProxy, withClusterProxy, type ClusterProxyResult } from './clusterproxy.js';
+import { workloadsNamespaceObject } from './namespace.js';
 import { buildStatus, canonical, licenceCondition } from './status.js';
 
 /** Reads cached objects by key (`namespace/name`, or `name` when cluster-scoped). */
@@ -102,6 +113,8 @@ export interface FlantIntegrationDeps {
   readonly forbiddenSecretNamespaces?: () => readonly string[];
   /** The namespaces whose Secrets are not known yet (access being asked, first list pending). @default none */
   readonly unsettledSecretNamespaces?: () => readonly string[];
+  /** The cached Secret `kube-system/d8-cluster-configuration` (Deckhouse's ClusterConfiguration: its global proxy), when it exists. @default none */
+  readonly clusterConfiguration?: () => Secret | undefined;
 }
 
 /** Facts every component shares in one reconcile. */
@@ -121,6 +134,8 @@ interface Shared {
   readonly swept: Set<string>;
   /** Secret values known in this reconcile (the licence, keys): scrubbed out of every message written. */
   readonly secretValues: Set<string>;
+  /** The credentials of the cluster's global proxy, when the spec's proxy came from there. */
+  readonly proxyUserinfo?: string;
   readonly log: Logger;
   /** Aborts when this process stops leading: no write may follow. */
   readonly signal: AbortSignal;
@@ -129,6 +144,8 @@ interface Shared {
 /** Reconciles the one FlantIntegration. */
 export class FlantIntegrationReconciler implements Reconciler {
   private kubeSystemUID?: string;
+  /** The last problem with the cluster's proxy logged; '' once it is in use. */
+  private clusterProxyProblem?: string;
   /**
    * The last status written, and the resourceVersion it was written over: a reconcile that runs
    * before the cache shows the write (the object still at that version) compares with what was
@@ -146,7 +163,8 @@ export class FlantIntegrationReconciler implements Reconciler {
     await this.ensureFinalizer(raw, signal);
     const parsed = flantIntegrationSchema.safeParse(raw);
     if (!parsed.success) return this.specInvalid(raw, parsed.error.issues, log, signal);
-    const fi = parsed.data;
+    const cluster = this.clusterProxy(parsed.data.spec, log);
+    const fi = { ...parsed.data, spec: withClusterProxy(parsed.data.spec, cluster) };
     const allowed = secretNamespaces(fi.spec.namespace, this.deps.extraSecretNamespaces ?? []);
     // A namespace just added to the Secret cache (spec.namespace changed) is not known yet: decide nothing on an empty view of it.
     const unsettled = (this.deps.unsettledSecretNamespaces?.() ?? []).filter((ns) => allowed.includes(ns));
@@ -166,7 +184,8 @@ export class FlantIntegrationReconciler implements Reconciler {
       workloads: fi.spec.namespace,
       former,
       swept: new Set(),
-      secretValues: new Set(),
+      secretValues: new Set(cluster.userinfo !== undefined ? [cluster.userinfo] : []),
+      ...(cluster.userinfo !== undefined ? { proxyUserinfo: cluster.userinfo } : {}),
       log,
       signal,
     };
@@ -183,7 +202,7 @@ export class FlantIntegrationReconciler implements Reconciler {
     // The namespace is made only when missing (as an admin runs it): with the install's RBAC it exists, its Role in it.
     if (!(await this.deps.api.namespaceExists(fi.spec.namespace))) {
       fence(signal);
-      await this.deps.writer.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: fi.spec.namespace } }, signal);
+      await this.deps.writer.apply(workloadsNamespaceObject(fi.spec.namespace), signal);
     }
     const outcomes: ComponentOutcome[] = [];
     for (const component of this.deps.components) outcomes.push(await this.runComponent(component, shared));
@@ -202,6 +221,22 @@ export class FlantIntegrationReconciler implements Reconciler {
     }
     const requeues = outcomes.map((o) => o.requeueAfterMs).filter((ms): ms is number => ms !== undefined);
     return requeues.length > 0 ? { requeueAfterMs: Math.min(...requeues) } : undefined;
+  }
+
+  /**
+   * The cluster's global proxy when the spec names none; one that cannot be used is logged once
+   * per change (its reason names the Secret and the field, never a value).
+   */
+  private clusterProxy(spec: FlantIntegrationSpec, log: Logger): ClusterProxyResult {
+    if (spec.proxy) return {};
+    const found = clusterProxy(this.deps.clusterConfiguration?.());
+    const problem = found.problem;
+    if (problem !== undefined && problem !== this.clusterProxyProblem)
+      log.warn({ problem }, "the cluster's global proxy cannot be used; set spec.proxy, or fix the ClusterConfiguration");
+    else if (found.proxy && this.clusterProxyProblem !== '')
+      log.info({ proxy: found.proxy.httpsProxy ?? found.proxy.httpProxy }, "using the cluster's global proxy");
+    this.clusterProxyProblem = problem ?? (found.proxy ? '' : undefined);
+    return found;
   }
 
   /** One component through the same steps as every other. */
@@ -287,6 +322,7 @@ export class FlantIntegrationReconciler implements Reconciler {
     const { api, writer, clock } = this.deps;
     return {
       spec: shared.fi.spec,
+      ...(shared.proxyUserinfo !== undefined ? { proxyUserinfo: shared.proxyUserinfo } : {}),
       status: shared.fi.status,
       licenceKey: shared.licence.found ? shared.licence.key : undefined,
       clusterUUID: shared.clusterUUID,

@@ -8,7 +8,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { ApiObject, App, Chart, k8s, type ObjectMeta } from '../../imports/cdk8s.js';
 import type { FlantIntegrationSpec } from '../../api/index.js';
 import { CustomAlertmanager, CustomAlertmanagerSpecType } from '../../imports/deckhouse.io.js';
-import { signatureAnnotation } from '../../flantintegration/index.js';
+import { deckhouseMonitorLabels, signatureAnnotation } from '../../flantintegration/index.js';
 import type { KubeObject } from '../../reconciler/index.js';
 import { proxyEnv, userinfoKey } from '../egress.js';
 import { ingressFromNamespace, objectsOf, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../workloads.js';
@@ -136,7 +136,7 @@ export function renderMadison(spec: FlantIntegrationSpec, facts: MadisonFacts): 
     new ApiObject(chart, 'podmonitor', {
       apiVersion: 'monitoring.coreos.com/v1',
       kind: 'PodMonitor',
-      metadata: { ...meta(madisonProxyName, ns), labels: { prometheus: 'main' } },
+      metadata: { ...meta(madisonProxyName, ns), labels: { ...deckhouseMonitorLabels } },
       spec: { selector: { matchLabels: { app: madisonProxyName } }, podMetricsEndpoints: [{ port: 'http', path: '/metrics' }] },
     });
   }

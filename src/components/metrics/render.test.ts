@@ -191,7 +191,8 @@ describe('renderMetrics', () => {
     expect(JSON.stringify(objs)).not.toContain('prom-ca"');
   });
 
-  it('renders the PodMonitor only when its CRD is served', () => {
+  it("renders the PodMonitor only when its CRD is served, labelled as Deckhouse's Prometheus main selects monitors", () => {
+    expect(byKind(render(), 'PodMonitor')[0]?.metadata?.labels).toEqual({ prometheus: 'main' });
     expect(byKind(render(), 'PodMonitor')[0]?.spec).toEqual({
       selector: { matchLabels: { app: 'pricing' } },
       podMetricsEndpoints: [{ port: 'agent-http', path: '/metrics' }],

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { ApiObject, App, Chart, k8s, type PolicyRule } from '../../imports/cdk8s.js';
 import { defaultAgentImages, group as fiGroup, plural as fiPlural, prometheusCASecret, type FlantIntegrationSpec } from '../../api/index.js';
 import type { KubeObject } from '../../reconciler/index.js';
+import { deckhouseMonitorLabels } from '../../flantintegration/index.js';
 import { proxyEnv, userinfoKey } from '../egress.js';
 import { alloyConfig } from './alloy.js';
 import { agentConfigYaml, dataDir, licenceMount, type AgentConfigFacts } from './config.js';
@@ -250,7 +251,7 @@ function podMonitor(chart: Chart, namespace: string): void {
   new ApiObject(chart, 'podmonitor', {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PodMonitor',
-    metadata: { name: pricingName, namespace },
+    metadata: { name: pricingName, namespace, labels: { ...deckhouseMonitorLabels } },
     spec: { selector: { matchLabels: { ...podLabels } }, podMetricsEndpoints: [{ port: 'agent-http', path: '/metrics' }] },
   });
 }

@@ -34,6 +34,7 @@ const replicasPlaceholder = 424242;
 /** The chart's default values: config/'s settings. */
 export const defaultValues = {
   image: { repository: 'flant-integration-controller', tag: 'dev', pullPolicy: 'IfNotPresent' },
+  imagePullSecrets: [] as Array<{ name: string }>,
   replicas: 1,
   resources: {
     requests: { cpu: '50m', memory: '160Mi' },
@@ -52,6 +53,9 @@ const valuesComments = `# Values of the flant-integration-controller chart. Ever
 # config/ (kubectl apply -k) installs.
 #
 # image: the controller's image; the madison-proxy and pricing workloads run it too.
+# imagePullSecrets: Secrets in the controller's namespace to pull its image with (a private
+#   registry or a mirror); the workloads get theirs from the FlantIntegration's
+#   spec.imagePullSecrets, in spec.namespace.
 # replicas: more than one only with leaderElection.enabled (one leads, the others wait).
 # resources: measured in npm run bench (README, Performance).
 # secretNamespaces: namespaces besides spec.namespace, d8-system and the controller's own
@@ -87,6 +91,11 @@ function templated(yaml: string): string {
     /^(\s*)- --metrics-bind-address=:8080$/m,
     (line, indent: string) =>
       `${line}\n${indent}{{- with .Values.secretNamespaces }}\n${indent}- --secret-namespaces={{ join "," . }}\n${indent}{{- end }}`,
+  );
+  out = out.replace(
+    /^(\s*)serviceAccountName: flant-integration-controller$/m,
+    (line, indent: string) =>
+      `${line}\n${indent}{{- with .Values.imagePullSecrets }}\n${indent}imagePullSecrets:\n${indent}  {{- toYaml . | nindent ${indent.length + 2} }}\n${indent}{{- end }}`,
   );
   out = out.replace('--network-policies=true', '--network-policies={{ .Values.networkPolicy.enabled }}');
   out = out.replace('--prometheus-rule=true', '--prometheus-rule={{ .Values.prometheusRule.enabled }}');

@@ -14,7 +14,12 @@ import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { group, plural } from '../src/api/index.js';
 import { components as allComponents } from '../src/cmd/components.js';
-import { ingressFromNamespace, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../src/components/workloads.js';
+import {
+  imagePullSecrets,
+  ingressFromNamespace,
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+} from '../src/components/workloads.js';
 import {
   clusterConfigurationSecret,
   componentsRBAC,
@@ -149,6 +154,8 @@ function deckhouseRoles(scope: Construct): void {
 export interface InstallOptions {
   readonly image?: string;
   readonly imagePullPolicy?: string;
+  /** Secrets in the controller's namespace its image is pulled with. @default none */
+  readonly imagePullSecrets?: ReadonlyArray<{ readonly name: string }>;
   readonly replicas?: number;
   /** @default true */
   readonly leaderElect?: boolean;
@@ -254,6 +261,7 @@ export class ControllerInstall extends Chart {
           metadata: { labels },
           spec: {
             serviceAccountName: controllerName,
+            ...imagePullSecrets({ imagePullSecrets: this.options.imagePullSecrets?.map((s) => ({ name: s.name })) }),
             terminationGracePeriodSeconds: 40,
             securityContext: restrictedPodSecurityContext(),
             containers: [

@@ -49,6 +49,7 @@ describe('the Helm chart', () => {
     const options: InstallOptions = {
       image: 'registry.example/fic:1.2.3',
       imagePullPolicy: 'Always',
+      imagePullSecrets: [{ name: 'mirror-pull' }],
       replicas: 2,
       leaderElect: false,
       secretNamespaces: ['team-a', 'team-b'],
@@ -64,6 +65,8 @@ describe('the Helm chart', () => {
       'image.tag=1.2.3',
       '--set',
       'image.pullPolicy=Always',
+      '--set',
+      'imagePullSecrets[0].name=mirror-pull',
       '--set',
       'replicas=2',
       '--set',

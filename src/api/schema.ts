@@ -196,6 +196,19 @@ export const flantIntegrationSpecSchema = z
     ).optional(),
     connect: connectSchema,
     proxy: proxySchema.optional(),
+    imagePullSecrets: z
+      .array(
+        z
+          .object({ name: dnsName('Name of a Secret of type kubernetes.io/dockerconfigjson in spec.namespace.') })
+          .strict()
+          .describe('A Secret to pull images with.'),
+      )
+      .max(16)
+      .optional()
+      .describe(
+        'Secrets in spec.namespace the kubelet pulls the images of every generated workload with (madison-proxy, pricing): for a private ' +
+          'registry or a mirror. On Deckhouse, a copy of d8-system/deckhouse-registry there.',
+      ),
     madison: madisonSchema,
     metrics: metricsSchema,
     logs: logsSchema,

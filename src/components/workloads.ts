@@ -6,6 +6,7 @@
  */
 import type { NetworkPolicySpec, PodSecurityContext, SecurityContext } from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { k8s, type Chart } from '../imports/cdk8s.js';
+import type { FlantIntegrationSpec } from '../api/index.js';
 import { componentLabel, managedBySelector, type CacheView, type WatchSpec } from '../flantintegration/index.js';
 import type { DeploymentObject, KubeObject } from '../reconciler/index.js';
 
@@ -21,6 +22,11 @@ export function restrictedPodSecurityContext(options: { fsGroup?: boolean } = {}
     ...(options.fsGroup ? { fsGroup: nonRootId } : {}),
     seccompProfile: { type: 'RuntimeDefault' },
   };
+}
+
+/** The pod spec's `imagePullSecrets` of `spec.imagePullSecrets`: none when it names none. */
+export function imagePullSecrets(spec: Pick<FlantIntegrationSpec, 'imagePullSecrets'>): { imagePullSecrets?: Array<{ name: string }> } {
+  return spec.imagePullSecrets?.length ? { imagePullSecrets: spec.imagePullSecrets.map((s) => ({ name: s.name })) } : {};
 }
 
 /** A container security context that passes the `restricted` profile, with a read-only root file system. */

@@ -167,4 +167,10 @@ describe('renderMadison', () => {
       ]),
     );
   });
+
+  it('pulls the proxies with the Secrets spec.imagePullSecrets names, and with none when it names none', () => {
+    const pulled = flantIntegrationSpecSchema.parse({ namespace: 'fi-ns', imagePullSecrets: [{ name: 'mirror' }] });
+    for (const d of byKind(render({}, pulled), 'Deployment')) expect(d.spec.template.spec.imagePullSecrets).toEqual([{ name: 'mirror' }]);
+    for (const d of byKind(render(), 'Deployment')) expect(d.spec.template.spec).not.toHaveProperty('imagePullSecrets');
+  });
 });

@@ -11,7 +11,7 @@ import { CustomAlertmanager, CustomAlertmanagerSpecType } from '../../imports/de
 import { deckhouseMonitorLabels, signatureAnnotation } from '../../flantintegration/index.js';
 import type { KubeObject } from '../../reconciler/index.js';
 import { proxyEnv, userinfoKey } from '../egress.js';
-import { ingressFromNamespace, objectsOf, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../workloads.js';
+import { imagePullSecrets, ingressFromNamespace, objectsOf, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../workloads.js';
 
 /** Component name, the value of the component label. */
 export const madisonComponent = 'madison';
@@ -227,6 +227,7 @@ function proxyDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Madiso
               ],
             },
           },
+          ...imagePullSecrets(spec),
           securityContext: restrictedPodSecurityContext(),
           containers: [
             {

@@ -199,4 +199,10 @@ describe('renderMetrics', () => {
     });
     expect(byKind(render(spec(), { podMonitorServed: false }), 'PodMonitor')).toEqual([]);
   });
+
+  it('pulls the pricing pods with the Secrets spec.imagePullSecrets names, and with none when it names none', () => {
+    const [pulled] = byKind(render(spec({ imagePullSecrets: [{ name: 'mirror' }, { name: 'agent-mirror' }] })), 'Deployment');
+    expect(pulled?.spec.template.spec.imagePullSecrets).toEqual([{ name: 'mirror' }, { name: 'agent-mirror' }]);
+    expect(byKind(render(), 'Deployment')[0]?.spec.template.spec).not.toHaveProperty('imagePullSecrets');
+  });
 });

@@ -12,7 +12,7 @@ import { deckhouseMonitorLabels } from '../../flantintegration/index.js';
 import { proxyEnv, userinfoKey } from '../egress.js';
 import { alloyConfig } from './alloy.js';
 import { agentConfigYaml, dataDir, licenceMount, type AgentConfigFacts } from './config.js';
-import { ingressFromNamespace, objectsOf, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../workloads.js';
+import { imagePullSecrets, ingressFromNamespace, objectsOf, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../workloads.js';
 
 /** Component name, the value of the component label. */
 export const metricsComponent = 'metrics';
@@ -165,6 +165,7 @@ function pricingDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Metr
         metadata: { labels: { ...podLabels }, annotations: { 'checksum/config': sums.config, 'checksum/license': sums.licence } },
         spec: {
           serviceAccountName: pricingName,
+          ...imagePullSecrets(spec),
           securityContext: restrictedPodSecurityContext({ fsGroup: true }),
           // Spread over nodes, and allowed (not required) on control-plane nodes: on managed clusters they are hidden.
           affinity: {

@@ -92,10 +92,14 @@ function templated(yaml: string): string {
     (line, indent: string) =>
       `${line}\n${indent}{{- with .Values.secretNamespaces }}\n${indent}- --secret-namespaces={{ join "," . }}\n${indent}{{- end }}`,
   );
-  out = out.replace(
-    /^(\s*)serviceAccountName: flant-integration-controller$/m,
-    (line, indent: string) =>
-      `${line}\n${indent}{{- with .Values.imagePullSecrets }}\n${indent}imagePullSecrets:\n${indent}  {{- toYaml . | nindent ${indent.length + 2} }}\n${indent}{{- end }}`,
+  out = out.replace(/^(\s*)serviceAccountName: flant-integration-controller$/m, (line, indent: string) =>
+    [
+      line,
+      `${indent}{{- with .Values.imagePullSecrets }}`,
+      `${indent}imagePullSecrets:`,
+      `${indent}  {{- toYaml . | nindent ${indent.length + 2} }}`,
+      `${indent}{{- end }}`,
+    ].join('\n'),
   );
   out = out.replace('--network-policies=true', '--network-policies={{ .Values.networkPolicy.enabled }}');
   out = out.replace('--prometheus-rule=true', '--prometheus-rule={{ .Values.prometheusRule.enabled }}');

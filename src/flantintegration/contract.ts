@@ -98,6 +98,8 @@ export interface GatherContext {
   readonly formerSecrets: SecretLookup;
   /** The apiVersion written for a kind of {@link Component.crds}, or undefined when none is served. */
   readonly served: (kind: string) => string | undefined;
+  /** The caches of the components' informers. */
+  readonly cache: CacheView;
   readonly cluster: ClusterView;
   readonly clock: Clock;
   readonly log: Logger;

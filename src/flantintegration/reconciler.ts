@@ -333,6 +333,7 @@ export class FlantIntegrationReconciler implements Reconciler {
       formerSecrets: (namespace, name) =>
         namespace === shared.former && !shared.forbidden.includes(namespace) ? this.deps.secrets.get(`${namespace}/${name}`) : undefined,
       served: (k) => this.served(k, component),
+      cache: this.deps.cache,
       cluster: {
         namespaceExists: (name) => api.namespaceExists(name),
         serviceExists: (namespace, name) => api.serviceExists(namespace, name),

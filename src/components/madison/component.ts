@@ -7,6 +7,7 @@ import { ConditionType, durationToMillis, Reason, type FlantIntegrationSpec, typ
 import { ConnectClient, displayURL, type ConnectOptions, type MadisonKeyState, type MadisonRegistration } from '../../connect/index.js';
 import { readSecretKey, type Component, type GatherContext, type Gathered, type OfflineFacts } from '../../flantintegration/index.js';
 import { errorText, NotOwnedError, rfc3339, type KindRef, type KubeObject } from '../../reconciler/index.js';
+import { placementOf, placementWatches } from '../placement.js';
 import { resolveEgress, type Egress } from '../egress.js';
 import { discoverBackends, sortByteWise, type BackendResolver } from './discovery.js';
 import { madisonOfflineSchema } from './offline.js';
@@ -70,7 +71,7 @@ export class MadisonComponent implements Component<MadisonFacts> {
     { group: 'deckhouse.io', kind: 'CustomAlertmanager', plural: 'customalertmanagers', versions: ['v1alpha1'], optional: true },
     { group: 'monitoring.coreos.com', kind: 'PodMonitor', plural: 'podmonitors', versions: ['v1'], optional: true, namespaced: true },
   ];
-  readonly informers = [madisonDeployments.watch];
+  readonly informers = [madisonDeployments.watch, ...placementWatches];
   readonly readiness = madisonReadiness;
   /** The last lookup, kept in memory so a re-created FlantIntegration (empty status) does not forget the backends. */
   private lastDiscovery?: { at: number; host: string; backends: string[]; discoveredAt: string; note?: string };
@@ -132,6 +133,7 @@ export class MadisonComponent implements Component<MadisonFacts> {
       prometheusNamespace: (await this.relabelTarget(ctx)) ? deckhousePrometheusNamespace : undefined,
       image: this.options.image,
       podMonitorServed: ctx.served('PodMonitor') !== undefined,
+      placement: placementOf(ctx.cache),
       networkPolicyFrom: this.options.networkPolicyFrom,
       discoveryFailure: discovery.failure,
       discoveryNote: discovery.note,

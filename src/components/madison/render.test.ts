@@ -173,4 +173,15 @@ describe('renderMadison', () => {
     for (const d of byKind(render({}, pulled), 'Deployment')) expect(d.spec.template.spec.imagePullSecrets).toEqual([{ name: 'mirror' }]);
     for (const d of byKind(render(), 'Deployment')) expect(d.spec.template.spec).not.toHaveProperty('imagePullSecrets');
   });
+
+  it("places the proxies on Deckhouse's system nodes with its PriorityClass where they exist, and adds nothing where they do not", () => {
+    const [placed] = byKind(render({ placement: { systemNodes: true, priorityClass: true } }), 'Deployment');
+    expect(placed?.spec.template.spec).toMatchObject({
+      nodeSelector: { 'node-role.deckhouse.io/system': '' },
+      tolerations: [{ key: 'dedicated.deckhouse.io', operator: 'Equal', value: 'system' }],
+      priorityClassName: 'cluster-medium',
+    });
+    const [bare] = byKind(render(), 'Deployment');
+    for (const field of ['nodeSelector', 'tolerations', 'priorityClassName']) expect(bare?.spec.template.spec).not.toHaveProperty(field);
+  });
 });

@@ -11,6 +11,7 @@ import { CustomAlertmanager, CustomAlertmanagerSpecType } from '../../imports/de
 import { deckhouseMonitorLabels, signatureAnnotation } from '../../flantintegration/index.js';
 import type { KubeObject } from '../../reconciler/index.js';
 import { proxyEnv, userinfoKey } from '../egress.js';
+import { placementSpec, type Placement } from '../placement.js';
 import { imagePullSecrets, ingressFromNamespace, objectsOf, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../workloads.js';
 
 /** Component name, the value of the component label. */
@@ -58,6 +59,8 @@ export interface MadisonFacts {
   readonly egressUserinfo?: string;
   /** The credential values, for scrubbing. */
   readonly egressSecrets?: readonly string[];
+  /** Deckhouse's system nodes and PriorityClass, where they exist (src/components/placement.ts). @default none */
+  readonly placement?: Placement;
 }
 
 /** The Secret the proxies read the egress proxy's credentials from. */
@@ -227,6 +230,7 @@ function proxyDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Madiso
               ],
             },
           },
+          ...placementSpec(facts.placement),
           ...imagePullSecrets(spec),
           securityContext: restrictedPodSecurityContext(),
           containers: [

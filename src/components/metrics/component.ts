@@ -15,6 +15,7 @@ import {
   type ReadinessInput,
 } from '../../flantintegration/index.js';
 import { deploymentAvailable, type KindRef } from '../../reconciler/index.js';
+import { placementOf, placementWatches } from '../placement.js';
 import { resolveEgress } from '../egress.js';
 import { ownedDeployments } from '../workloads.js';
 import { metricsURL } from './config.js';
@@ -70,7 +71,7 @@ export class MetricsComponent implements Component<MetricsFacts> {
   readonly needsLicence = true;
   readonly kinds = metricsKinds;
   readonly crds = [{ group: 'monitoring.coreos.com', kind: 'PodMonitor', plural: 'podmonitors', versions: ['v1'], optional: true, namespaced: true }];
-  readonly informers = [metricsDeployments.watch];
+  readonly informers = [metricsDeployments.watch, ...placementWatches];
   readonly readiness = [shipping];
 
   constructor(private readonly options: MetricsOptions) {}
@@ -118,6 +119,7 @@ export class MetricsComponent implements Component<MetricsFacts> {
         ...(prometheusCA !== undefined ? { prometheusCA } : {}),
         ...(egress.userinfo !== undefined ? { egressUserinfo: egress.userinfo, egressSecrets: egress.secrets } : {}),
         podMonitorServed: ctx.served('PodMonitor') !== undefined,
+        placement: placementOf(ctx.cache),
         networkPolicyFrom: this.options.networkPolicyFrom,
         deckhouseTelemetry: await ctx.cluster.serviceExists(deckhouseService.namespace, deckhouseService.name),
         clusterDomain: domain ? Buffer.from(domain, 'base64').toString('utf8').trim() : defaultClusterDomain,

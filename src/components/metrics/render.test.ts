@@ -205,4 +205,26 @@ describe('renderMetrics', () => {
     expect(pulled?.spec.template.spec.imagePullSecrets).toEqual([{ name: 'mirror' }, { name: 'agent-mirror' }]);
     expect(byKind(render(), 'Deployment')[0]?.spec.template.spec).not.toHaveProperty('imagePullSecrets');
   });
+
+  it("probes the agent's liveness at /-/healthy on its own port", () => {
+    const [deployment] = byKind(render(), 'Deployment');
+    const agent = (deployment?.spec.template.spec.containers as Array<{ name: string; livenessProbe?: unknown }>).find((c) => c.name === 'agent');
+    expect(agent?.livenessProbe).toMatchObject({ httpGet: { path: '/-/healthy', port: 'agent-http' } });
+  });
+
+  it("places the pricing pods on Deckhouse's system nodes with its PriorityClass where they exist, and adds nothing where they do not", () => {
+    const pod = (placement?: { systemNodes: boolean; priorityClass: boolean }) =>
+      byKind(render(spec(), { placement }), 'Deployment')[0]?.spec.template.spec;
+    const placed = pod({ systemNodes: true, priorityClass: true });
+    expect(placed).toMatchObject({ nodeSelector: { 'node-role.deckhouse.io/system': '' }, priorityClassName: 'cluster-medium' });
+    expect(placed.tolerations).toContainEqual({ key: 'dedicated.deckhouse.io', operator: 'Equal', value: 'system' });
+    for (const bare of [pod(), pod({ systemNodes: false, priorityClass: false })]) {
+      expect(bare).not.toHaveProperty('nodeSelector');
+      expect(bare).not.toHaveProperty('priorityClassName');
+      expect(bare.tolerations.map((t: { key: string }) => t.key)).toEqual([
+        'node-role.kubernetes.io/control-plane',
+        'node-role.kubernetes.io/master',
+      ]);
+    }
+  });
 });

@@ -10,6 +10,7 @@ import { defaultAgentImages, group as fiGroup, plural as fiPlural, prometheusCAS
 import type { KubeObject } from '../../reconciler/index.js';
 import { deckhouseMonitorLabels } from '../../flantintegration/index.js';
 import { proxyEnv, userinfoKey } from '../egress.js';
+import { placementSpec, type Placement } from '../placement.js';
 import { alloyConfig } from './alloy.js';
 import { agentConfigYaml, dataDir, licenceMount, type AgentConfigFacts } from './config.js';
 import { imagePullSecrets, ingressFromNamespace, objectsOf, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../workloads.js';
@@ -26,6 +27,8 @@ export const configSecret = { name: 'pricing-agent-config', keys: { Alloy: 'conf
 export const licenceSecretName = 'pricing-agent-license';
 /** The Secret the pricing pods read the egress proxy's credentials from. */
 export const egressSecretName = 'pricing-egress';
+/** The agent's liveness endpoint (Alloy's and grafana-agent's). */
+export const agentHealthPath = '/-/healthy';
 /** Port of the exporter's probe listener and of the agent's own HTTP server. */
 export const ports = { probes: 9116, agent: 12345 } as const;
 
@@ -45,6 +48,8 @@ export interface MetricsFacts extends AgentConfigFacts {
    * listens on loopback.
    */
   readonly networkPolicyFrom?: string;
+  /** Deckhouse's system nodes and PriorityClass, where they exist (src/components/placement.ts). @default none */
+  readonly placement?: Placement;
 }
 
 const podLabels = { app: pricingName } as const;
@@ -158,6 +163,7 @@ function pricingDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Metr
   const probe = (path: string) => ({ httpGet: { path, port: k8s.IntOrString.fromString('probes') }, periodSeconds: 10, timeoutSeconds: 5 });
   const quantity = (v: string) => k8s.Quantity.fromString(v);
   const controlPlane = ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master'];
+  const placed = placementSpec(facts.placement);
   new k8s.KubeDeployment(chart, 'deployment', {
     metadata: { name: pricingName, namespace: spec.namespace, labels: { ...podLabels } },
     spec: {
@@ -177,7 +183,8 @@ function pricingDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Metr
               ],
             },
           },
-          tolerations: controlPlane.map((key) => ({ key, operator: 'Exists', effect: 'NoSchedule' })),
+          ...placed,
+          tolerations: [...(placed.tolerations ?? []), ...controlPlane.map((key) => ({ key, operator: 'Exists', effect: 'NoSchedule' }))],
           containers: [
             {
               name: 'pricing',
@@ -201,6 +208,13 @@ function pricingDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Metr
                 ...proxyEnv(spec, facts.egressUserinfo !== undefined ? egressSecretName : undefined),
               ],
               ports: [{ name: 'agent-http', containerPort: ports.agent }],
+              // Alloy and grafana-agent both answer /-/healthy while they run; lenient, since a restart is cheap but not free.
+              livenessProbe: {
+                httpGet: { path: agentHealthPath, port: k8s.IntOrString.fromString('agent-http') },
+                periodSeconds: 30,
+                timeoutSeconds: 5,
+                failureThreshold: 4,
+              },
               // Not measured: no container runtime here runs the agent; a guess for a few hundred series, to be measured on a cluster.
               resources: { requests: { cpu: quantity('50m'), memory: quantity('128Mi') }, limits: { memory: quantity('512Mi') } },
               securityContext: restrictedContainerSecurityContext,

@@ -28,7 +28,7 @@ afterAll(async () => {
 /** The alert's annotations with `{{ $labels.x }}` filled in, as Prometheus expands them. */
 function expanded(rule: AlertRule, labels: Record<string, string>): Record<string, string> {
   const fill = (text: string) => text.replace(/\{\{ \$labels\.(\w+) \}\}/g, (_m, name: string) => labels[name] ?? '');
-  return { summary: fill(rule.annotations.summary), description: fill(rule.annotations.description) };
+  return Object.fromEntries(Object.entries(rule.annotations).map(([key, text]) => [key, fill(text)]));
 }
 
 describe('alerts on ourselves', () => {

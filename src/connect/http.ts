@@ -43,10 +43,15 @@ function bypasses(entry: string, target: URL): boolean {
   return host === domain || host.endsWith(`.${domain}`);
 }
 
+/** True when a NO_PROXY list (hosts, domain suffixes, `host:port`, CIDRs, `*`) sends `target` direct. */
+export function noProxyCovers(noProxy: readonly string[] | undefined, target: URL): boolean {
+  return (noProxy ?? []).some((entry) => bypasses(entry, target));
+}
+
 /** The proxy to use for `target`, honouring NO_PROXY (hosts, domain suffixes, `host:port`, CIDRs, `*`). */
 export function proxyFor(target: URL, proxy: ProxySettings | undefined): URL | undefined {
   if (!proxy) return undefined;
-  if ((proxy.noProxy ?? []).some((entry) => bypasses(entry, target))) return undefined;
+  if (noProxyCovers(proxy.noProxy, target)) return undefined;
   const chosen = target.protocol === 'https:' ? (proxy.httpsProxy ?? proxy.httpProxy) : (proxy.httpProxy ?? proxy.httpsProxy);
   return chosen ? new URL(chosen) : undefined;
 }

@@ -8,4 +8,4 @@ export {
   type MadisonKeyState,
   type MadisonRegistration,
 } from './client.js';
-export { displayURL, maxAnswerBytes, proxyAuthorization, proxyFor, tunnel, type ProxySettings } from './http.js';
+export { displayURL, maxAnswerBytes, noProxyCovers, proxyAuthorization, proxyFor, tunnel, type ProxySettings } from './http.js';

@@ -4,6 +4,7 @@
  */
 import { yaml } from '../../imports/cdk8s.js';
 import { metricsURL, type FlantIntegrationSpec } from '../../api/index.js';
+import { noProxyCovers } from '../../connect/index.js';
 import { insertUserinfo } from '../egress.js';
 
 /** Where the exporter beside the agent serves its metrics. */
@@ -27,8 +28,13 @@ export interface AgentConfigFacts {
 /** The remote_write target (src/api: `metrics.url`, by default `{connect.url}/v1/remote_write`). */
 export { metricsURL };
 
-/** The egress proxy the agent uses for remote_write: the https one wins; with its credentials when the spec names them. */
+/**
+ * The egress proxy the agent uses for remote_write: the https one wins; with its credentials
+ * when the spec names them; none when `noProxy` covers `metrics.url` (as NO_PROXY would for the
+ * other workloads: the agent's `proxy_url` applies to its one target only).
+ */
 export function proxyURL(spec: FlantIntegrationSpec, facts: Pick<AgentConfigFacts, 'egressUserinfo'> = {}): string | undefined {
+  if (noProxyCovers(spec.proxy?.noProxy, new URL(metricsURL(spec)))) return undefined;
   const url = spec.proxy?.httpsProxy ?? spec.proxy?.httpProxy;
   return url && facts.egressUserinfo !== undefined ? insertUserinfo(url, facts.egressUserinfo) : url;
 }

@@ -2,7 +2,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { flantIntegrationSpecSchema } from '../../api/index.js';
 import { alloyConfig } from './alloy.js';
-import { agentConfig } from './config.js';
+import { agentConfig, proxyURL } from './config.js';
 import { metricsObjects, type MetricsFacts } from './render.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- rendered manifests are read as plain JSON */
@@ -226,5 +226,14 @@ describe('renderMetrics', () => {
         'node-role.kubernetes.io/master',
       ]);
     }
+  });
+
+  it('gives the agent no proxy_url when noProxy covers metrics.url (an in-cluster Connect), as NO_PROXY does for the other workloads', () => {
+    const s = spec({
+      proxy: { httpsProxy: 'http://p:3128', noProxy: ['.svc', '10.0.0.0/8'] },
+      metrics: { url: 'https://connect.standins.svc/v1/remote_write' },
+    });
+    expect(proxyURL(s)).toBeUndefined();
+    expect(proxyURL(spec({ proxy: { httpsProxy: 'http://p:3128', noProxy: ['.svc'] } }))).toBe('http://p:3128');
   });
 });

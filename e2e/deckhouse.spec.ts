@@ -169,11 +169,20 @@ describe('on a Deckhouse cluster', () => {
       expect(envOf(pod, container, 'HTTP_PROXY')).toBe('http://$(EGRESS_PROXY_USERINFO)@proxy.corp.test:3128');
       expect(envOf(pod, container, 'NO_PROXY')).toBe(direct);
     }
-    const agentConfig = Buffer.from(
-      await kubectlOk(kc, ['get', 'secret', '-n', ns, 'pricing-agent-config', '-o', 'jsonpath={.data.config\\.alloy}']),
-      'base64',
-    ).toString();
-    expect(agentConfig).toMatch(new RegExp(`proxy_url += "http://fi-user:${proxyPassword}@proxy\\.corp\\.test:3129"`));
+    const agentConfig = async () =>
+      Buffer.from(
+        await kubectlOk(kc, ['get', 'secret', '-n', ns, 'pricing-agent-config', '-o', 'jsonpath={.data.config\\.alloy}']),
+        'base64',
+      ).toString();
+    // metrics.url is Connect's, on 127.0.0.1, which NO_PROXY sends direct: the agent gets no proxy_url.
+    expect(await agentConfig()).not.toContain('proxy_url');
+    await apply(kc, spec({ metrics: { scrapeInterval: '10s', url: 'https://metrics.example.test/v1/remote_write' } }));
+    const withCredentials = new RegExp(`proxy_url += "http://fi-user:${proxyPassword}@proxy\\.corp\\.test:3129"`);
+    await eventually(
+      'an outside metrics.url goes through the proxy, its credentials in the Secret',
+      async () => withCredentials.test(await agentConfig()),
+      30_000,
+    );
     // Connect is on 127.0.0.1, which NO_PROXY sends direct, as on Deckhouse: the registration went through.
     expect(connect.requests('/v1/madison_register').length).toBeGreaterThan(0);
     const deployments = await kubectlOk(kc, ['get', 'deployments', '-n', ns, '-o', 'json']);

@@ -67,14 +67,13 @@ export function insertUserinfo(url: string, userinfo: string): string {
 export function proxyEnv(spec: FlantIntegrationSpec, secretName?: string): EnvVar[] {
   const p = spec.proxy;
   if (!p) return [];
-  const secret = secretName;
-  const url = (value: string | undefined) => (value && secret ? insertUserinfo(value, `$(${userinfoEnv})`) : value);
+  const url = (value: string | undefined) => (value && secretName ? insertUserinfo(value, `$(${userinfoEnv})`) : value);
   const pairs: Array<[string, string | undefined]> = [
     ['HTTP_PROXY', url(p.httpProxy)],
     ['HTTPS_PROXY', url(p.httpsProxy)],
     ['NO_PROXY', p.noProxy?.join(',')],
   ];
-  const first: EnvVar[] = secret ? [{ name: userinfoEnv, valueFrom: { secretKeyRef: { name: secret, key: userinfoKey } } }] : [];
+  const first: EnvVar[] = secretName ? [{ name: userinfoEnv, valueFrom: { secretKeyRef: { name: secretName, key: userinfoKey } } }] : [];
   return [
     ...first,
     ...pairs

@@ -18,7 +18,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['src/**/*.test.ts', 'e2e/**/*.test.ts', 'cdk8s/**/*.test.ts', 'image/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'e2e/**/*.test.ts', 'cdk8s/**/*.test.ts', 'image/**/*.test.ts', 'bench/**/*.test.ts'],
           environment: 'node',
         },
       },

@@ -11,6 +11,7 @@
  * in the same run, on the machine's Node 20 (`BENCH_BASELINE_NODE`, else the first Node 20 on
  * PATH outside node_modules) for comparison; the controller needs Node 22+ (client-node 2.x),
  * so convergence is Node 24 only.
+ * `-- scale` runs the scale bench instead (bench/scale-report.ts): thousands of kwok nodes on the local control plane.
  * `-- --all` makes the idle window 10 minutes (default 20 s) and the load phases 30 s (default 10 s).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -127,6 +128,12 @@ function baselineNode(): { node?: string; why: string } {
     if (version.startsWith('v20.')) return { node, why: `${version} at ${node}` };
   }
   return { why: 'no Node 20 found (set BENCH_BASELINE_NODE)' };
+}
+
+if (process.argv.includes('scale')) {
+  const { scaleMain } = await import('./scale-report.js');
+  await scaleMain();
+  process.exit(0);
 }
 
 const all = process.argv.includes('--all');

@@ -1,0 +1,512 @@
+/**
+ * `npm run bench -- scale`: the controller and the pricing exporter on the real local control
+ * plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok) as the cluster
+ * grows in steps (BENCH_SCALE_STEPS, default 100,1000,5000 nodes): kwok nodes with 10 pods
+ * each (bound to their node, made Running by kwok), and 5,000 Secrets and 5,000 ConfigMaps in
+ * namespaces that are none of ours. Both programs run as in production: separate processes of
+ * the runtime we ship, each with its own ServiceAccount token and the RBAC the install and
+ * the controller generate, the controller with leader election.
+ * For each step, once the cluster has settled:
+ * - memory of both processes from /proc: RSS and RssAnon at rest, VmHWM and the highest RssAnon sampled;
+ * - each one's requests in a window at rest, from kube-apiserver's audit log, by verb; watches
+ *   (long-running, logged when they end) and the Lease are counted apart, as the targets say;
+ * - a node's group label changed -> the changed `flant_pricing_nodes` on the exporter's /metrics
+ *   (polled every 10 ms), BENCH_SCALE_SAMPLES times, the node's group flipping each time;
+ * - a spec change (`spec.billing.contacts`) -> `Ready=True` with the new observedGeneration, seen
+ *   by one watch, BENCH_SCALE_SAMPLES times.
+ * Prints one JSON object. Heap snapshots of both processes at the last step when
+ * BENCH_SCALE_HEAP=1 (written beside the results, summarised by bench/heap.ts).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, open, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { ControlPlane, kwokNodeAnnotation } from '../e2e/controlplane/controlplane.js';
+import { ensureKubectl } from '../e2e/controlplane/binaries.js';
+import { FakeConnect } from '../e2e/fakes/connect.js';
+import { FakeDNS } from '../e2e/fakes/dns.js';
+import { installSamples } from '../e2e/embedded.js';
+import { controllerKubeconfig, serviceAccountKubeconfig, untilAllowed } from '../e2e/support/credentials.js';
+import { loadKubeConfig } from '../src/cmd/cluster.js';
+import { nodeGroupLabel } from '../src/pricing/rules.js';
+import { kubeClient, type KubeClient } from '../src/reconciler/index.js';
+import { procMemory, sampleAnonPeak } from './proc.js';
+import { percentile } from './stats.js';
+
+const licence = 'scale-bench-licence';
+const workloads = 'd8-flant-integration';
+const podsPerNode = 10;
+const builtinNodes = 2;
+const unrelatedObjects = 5000;
+const unrelatedNamespaces = 50;
+const podNamespaces = 10;
+const controllerUser = 'system:serviceaccount:flant-integration-system:flant-integration-controller';
+const exporterUser = `system:serviceaccount:${workloads}:pricing`;
+const fiPath = '/apis/integration.flant.com/v1alpha1/flantintegrations';
+/** NodeGroups the nodes belong to: a node moved between them changes `flant_pricing_nodes{type}`. */
+const groups = { ephemeral: 'CloudEphemeral', permanent: 'CloudPermanent' } as const;
+
+/** One step's figures. */
+export interface StepResult {
+  readonly nodes: number;
+  readonly pods: number;
+  readonly createSeconds: number;
+  readonly settleSeconds: number;
+  readonly controller: MemoryFigures;
+  readonly exporter: MemoryFigures;
+  readonly rest: { readonly seconds: number; readonly controller: RestRequests; readonly exporter: RestRequests };
+  /** Cores used at rest by each process (seconds of CPU per second). */
+  readonly cpuAtRest: Record<string, number>;
+  readonly labelToMetricMs: Latency;
+  readonly specToReadyMs: Latency;
+}
+
+interface MemoryFigures {
+  readonly rssMiB: number;
+  readonly anonMiB: number;
+  readonly peakRssMiB: number;
+  readonly peakAnonMiB: number;
+}
+
+interface RestRequests {
+  /** Requests other than watches and the Lease, per minute. */
+  readonly perMinute: number;
+  readonly writes: number;
+  readonly byVerb: Record<string, number>;
+  /** Lease requests (leader election) in the window. */
+  readonly lease: number;
+  /** Watches that ended (and were re-opened) in the window. */
+  readonly watches: number;
+}
+
+interface Latency {
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly n: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function latency(values: readonly number[]): Latency {
+  return { p50: percentile(values, 0.5), p95: percentile(values, 0.95), p99: percentile(values, 0.99), max: Math.max(...values), n: values.length };
+}
+
+async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number, intervalMs = 100): Promise<void> {
+  const started = performance.now();
+  while (!(await check())) {
+    if (performance.now() - started > timeoutMs) throw new Error(`scale bench: timed out after ${timeoutMs} ms waiting until ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+/** Runs `make(i)` for i in [from, to) with `concurrency` requests in flight. */
+async function inParallel(from: number, to: number, concurrency: number, make: (i: number) => Promise<unknown>): Promise<void> {
+  let next = from;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < to) await make(next++);
+    }),
+  );
+}
+
+function create(client: KubeClient, path: string, body: Record<string, unknown>): Promise<unknown> {
+  return client.request('POST', path, { body }).catch((err: unknown) => {
+    if ((err as { code?: number }).code === 409) return undefined;
+    throw err;
+  });
+}
+
+const nodeName = (i: number) => `scale-node-${i}`;
+
+function node(i: number): Record<string, unknown> {
+  const name = nodeName(i);
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name,
+      annotations: { [kwokNodeAnnotation]: 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+      labels: {
+        'kubernetes.io/hostname': name,
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': 'amd64',
+        type: 'kwok',
+        [nodeGroupLabel]: i % 2 === 0 ? 'ephemeral' : 'permanent',
+      },
+    },
+    status: { allocatable: { cpu: '32', memory: '256Gi', pods: '110' }, capacity: { cpu: '32', memory: '256Gi', pods: '110' } },
+  };
+}
+
+function pod(nodeIndex: number, k: number): [string, Record<string, unknown>] {
+  const namespace = `scale-pods-${nodeIndex % podNamespaces}`;
+  return [
+    `/api/v1/namespaces/${namespace}/pods`,
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `app-${nodeIndex}-${k}`, namespace, labels: { app: `app-${k}` } },
+      spec: { nodeName: nodeName(nodeIndex), containers: [{ name: 'app', image: 'registry.invalid/app:1' }] },
+    },
+  ];
+}
+
+/** The audit log from `offset` on: requests of `user`, split as the targets count them. */
+async function auditSince(path: string, offset: number): Promise<{ text: string; end: number }> {
+  const end = (await stat(path)).size;
+  const file = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(end - offset);
+    await file.read(buffer, 0, buffer.length, offset);
+    return { text: buffer.toString('utf8'), end };
+  } finally {
+    await file.close();
+  }
+}
+
+function restRequests(text: string, user: string, seconds: number): RestRequests {
+  const byVerb: Record<string, number> = {};
+  let lease = 0;
+  let watches = 0;
+  let writes = 0;
+  let counted = 0;
+  for (const line of text.split('\n')) {
+    if (!line.includes(`"username":"${user}"`)) continue;
+    const e = JSON.parse(line) as { verb: string; stage?: string; objectRef?: { resource?: string } };
+    if (e.stage === 'RequestReceived') continue;
+    if (e.verb === 'watch') {
+      watches++;
+      continue;
+    }
+    if (e.objectRef?.resource === 'leases') {
+      lease++;
+      continue;
+    }
+    counted++;
+    byVerb[e.verb] = (byVerb[e.verb] ?? 0) + 1;
+    if (['create', 'update', 'patch', 'delete', 'deletecollection'].includes(e.verb)) writes++;
+  }
+  return { perMinute: (counted * 60) / seconds, writes, byVerb, lease, watches };
+}
+
+/** A process of ours: the runtime we ship, stderr and stdout kept for the ports it logs. */
+function start(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; lines: string[] } {
+  const lines: string[] = [];
+  const child = spawn(process.execPath, ['bin/flant-integration.js', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  const collect = (c: Buffer) => lines.push(...c.toString().split('\n').filter(Boolean));
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  return { child, lines };
+}
+
+export async function scaleBench(options: {
+  steps: number[];
+  samples: number;
+  restSeconds: number;
+  heapDir?: string;
+}): Promise<Record<string, unknown>> {
+  const kubectl = await ensureKubectl();
+  process.env.E2E_KUBECTL = kubectl;
+  if (options.heapDir) await mkdir(options.heapDir, { recursive: true });
+  // A heap snapshot on SIGUSR2, into heapDir, when asked for; nothing else differs from production.
+  const heapEnv: NodeJS.ProcessEnv = options.heapDir ? { NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${options.heapDir}` } : {};
+  const connect = new FakeConnect(licence);
+  const dns = new FakeDNS();
+  dns.setA('madison-direct.local', ['192.0.2.10', '192.0.2.11']);
+  const [connectURL, dnsServer] = await Promise.all([connect.start(), dns.start()]);
+  // Two kwok nodes of the control plane's own (no NodeGroup) for the workloads to start on; the steps add the rest.
+  const plane = await ControlPlane.start({ nodes: builtinNodes, kwokParallelism: 32 });
+  const children: ChildProcess[] = [];
+  const watching = new AbortController();
+  try {
+    const kc = plane.kubeconfigPath;
+    const admin = await kubeClient(loadKubeConfig({ kubeconfig: kc, inCluster: false }));
+    await installSamples(admin, { connect: { url: connectURL }, madison: { backendsHost: 'madison-direct.local' } });
+    await admin.request('PUT', `/api/v1/namespaces/${workloads}/secrets/flant-license`, {
+      body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'flant-license', namespace: workloads }, stringData: { 'license-key': licence } },
+    });
+    for (const [name, nodeType] of Object.entries(groups)) {
+      await create(admin, '/apis/deckhouse.io/v1/nodegroups', {
+        apiVersion: 'deckhouse.io/v1',
+        kind: 'NodeGroup',
+        metadata: { name },
+        spec: { nodeType },
+      });
+    }
+    for (let i = 0; i < Math.max(podNamespaces, unrelatedNamespaces); i++) {
+      for (const name of [...(i < podNamespaces ? [`scale-pods-${i}`] : []), ...(i < unrelatedNamespaces ? [`scale-other-${i}`] : [])]) {
+        await create(admin, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+      }
+    }
+    // Unrelated objects, in namespaces of nobody's: neither program may cache them.
+    await inParallel(0, unrelatedObjects, 32, async (i) => {
+      const namespace = `scale-other-${i % unrelatedNamespaces}`;
+      const metadata = { name: `other-${i}`, namespace, labels: { app: 'unrelated' } };
+      await create(admin, `/api/v1/namespaces/${namespace}/secrets`, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata,
+        data: { token: Buffer.from(`value-${i}`).toString('base64') },
+      });
+      await create(admin, `/api/v1/namespaces/${namespace}/configmaps`, {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata,
+        data: { config: `value ${i}\n`.repeat(8) },
+      });
+    });
+
+    const auditPath = join(plane.dir, 'logs', 'audit.log');
+    const ckc = await controllerKubeconfig(kc, join(plane.dir, 'controller.kubeconfig'));
+    const controller = start(
+      [
+        'run',
+        '--leader-elect',
+        `--kubeconfig=${ckc}`,
+        `--dns-server=${dnsServer}`,
+        '--metrics-bind-address=127.0.0.1:0',
+        '--health-probe-bind-address=127.0.0.1:0',
+        '--image=flant-integration-controller:bench',
+        '--log-level=warn',
+      ],
+      { ...heapEnv, POD_NAMESPACE: 'flant-integration-system', POD_NAME: 'flant-integration-controller-bench' },
+    );
+    children.push(controller.child);
+
+    // The FlantIntegration as one watch sees it: stamped on arrival.
+    let fiState = { generation: 0, observed: 0, ready: false, at: 0 };
+    const seen: Array<typeof fiState> = [];
+    void (async () => {
+      while (!watching.signal.aborted) {
+        await admin
+          .watch(
+            fiPath,
+            { allowWatchBookmarks: true },
+            (e) => {
+              if (e.type === 'BOOKMARK' || e.type === 'ERROR') return;
+              const o = e.object as {
+                metadata?: { generation?: number };
+                status?: { observedGeneration?: number; conditions?: Array<{ type: string; status: string }> };
+              };
+              fiState = {
+                generation: o.metadata?.generation ?? 0,
+                observed: o.status?.observedGeneration ?? 0,
+                ready: o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+                at: performance.now(),
+              };
+              seen.push(fiState);
+            },
+            watching.signal,
+          )
+          .catch(() => sleep(200));
+      }
+    })();
+    await until('the sample FlantIntegration is Ready', () => fiState.ready && fiState.observed === fiState.generation, 180_000).catch(
+      (err: unknown) => {
+        throw new Error(`${String(err)}; last seen: ${JSON.stringify(fiState)}; controller: ${controller.lines.slice(-5).join(' | ')}`);
+      },
+    );
+
+    // The exporter: the ServiceAccount and ClusterRole binding the controller made.
+    await until(
+      'the controller made the exporter ServiceAccount',
+      async () =>
+        await admin.request('GET', `/api/v1/namespaces/${workloads}/serviceaccounts/pricing`).then(
+          () => true,
+          () => false,
+        ),
+      60_000,
+    );
+    const ekc = await serviceAccountKubeconfig(kc, workloads, 'pricing', join(plane.dir, 'pricing.kubeconfig'));
+    await untilAllowed(kc, exporterUser, ['list', 'nodes']);
+    const exporter = start(
+      ['pricing', `--kubeconfig=${ekc}`, '--listen=127.0.0.1:0', '--probe-listen=0', `--token-file=${join(plane.dir, 'no-prometheus-token')}`],
+      heapEnv,
+    );
+    children.push(exporter.child);
+    let metricsURL = '';
+    await until(
+      'the exporter serves /metrics',
+      () => {
+        const line = exporter.lines.find((l) => l.includes('"msg":"serving the pricing metrics"'));
+        if (line) metricsURL = `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}/metrics`;
+        return metricsURL !== '';
+      },
+      60_000,
+    ).catch((err: unknown) => {
+      throw new Error(`${String(err)}; the exporter said: ${exporter.lines.slice(-5).join(' | ')}`);
+    });
+    const pricingNodes = async () => {
+      const text = await fetch(metricsURL).then((r) => r.text());
+      return text
+        .split('\n')
+        .filter((l) => l.startsWith('flant_pricing_nodes{'))
+        .sort()
+        .join('\n');
+    };
+    const totalNodes = (text: string) => text.split('\n').reduce((sum, l) => sum + Number(l.split(' ').at(-1) ?? 0), 0);
+
+    const processes = () => ({ controller: controller.child.pid ?? 0, exporter: exporter.child.pid ?? 0 });
+    const steps: StepResult[] = [];
+    let nodes = builtinNodes;
+    let firstNodeGroup = 'ephemeral';
+    let contacts = 2;
+    for (const target of options.steps) {
+      const controllerPeak = sampleAnonPeak(controller.child.pid ?? 0);
+      const exporterPeak = sampleAnonPeak(exporter.child.pid ?? 0);
+      process.stderr.write(`scale bench: growing to ${target} nodes and ${target * podsPerNode} pods...\n`);
+      const createStarted = performance.now();
+      await inParallel(nodes, target, 32, (i) => create(admin, '/api/v1/nodes', node(i)));
+      await inParallel(nodes * podsPerNode, target * podsPerNode, 48, (j) => {
+        if (j < builtinNodes * podsPerNode) return Promise.resolve();
+        const [path, body] = pod(Math.floor(j / podsPerNode), j % podsPerNode);
+        return create(admin, path, body);
+      });
+      const createSeconds = (performance.now() - createStarted) / 1000;
+      nodes = target;
+      const settleStarted = performance.now();
+      // The control plane's own two nodes are in no NodeGroup: pricing does not count them.
+      await until(
+        `the exporter counts ${target - builtinNodes} nodes`,
+        async () => totalNodes(await pricingNodes()) === target - builtinNodes,
+        300_000,
+        500,
+      );
+      await until(
+        'kwok made every pod Running',
+        async () =>
+          (await admin.request<{ items: unknown[] }>('GET', '/api/v1/pods', { query: { fieldSelector: 'status.phase=Pending', limit: 1 } })).items
+            .length === 0,
+        600_000,
+        2000,
+      );
+      // Node Ready conditions, pod statuses and the controller's own resync settle.
+      await sleep(15_000);
+      const settleSeconds = (performance.now() - settleStarted) / 1000;
+
+      process.stderr.write(`scale bench: ${target} nodes: ${options.restSeconds} s at rest...\n`);
+      const restStart = (await stat(auditPath)).size;
+      const cpuBefore = await cpuSeconds(processes());
+      const restStarted = performance.now();
+      await sleep(options.restSeconds * 1000);
+      const { text } = await auditSince(auditPath, restStart);
+      const restSeconds = (performance.now() - restStarted) / 1000;
+      const cpuAfter = await cpuSeconds(processes());
+      const cpuAtRest = Object.fromEntries(Object.entries(cpuAfter).map(([k, v]) => [k, (v - (cpuBefore[k] ?? 0)) / restSeconds]));
+      const cm = procMemory(controller.child.pid ?? 0);
+      const em = procMemory(exporter.child.pid ?? 0);
+      const rest = {
+        seconds: restSeconds,
+        controller: restRequests(text, controllerUser, restSeconds),
+        exporter: restRequests(text, exporterUser, restSeconds),
+      };
+
+      process.stderr.write(`scale bench: ${target} nodes: label -> metric and spec -> Ready, ${options.samples} times each...\n`);
+      const labelTimes: number[] = [];
+      for (let s = 0; s < options.samples; s++) {
+        const before = await pricingNodes();
+        // The first scale node moves to the other NodeGroup each time.
+        firstNodeGroup = firstNodeGroup === 'ephemeral' ? 'permanent' : 'ephemeral';
+        const started = performance.now();
+        await admin.request('PATCH', `/api/v1/nodes/${nodeName(builtinNodes)}`, {
+          body: { metadata: { labels: { [nodeGroupLabel]: firstNodeGroup } } },
+          contentType: 'application/merge-patch+json',
+        });
+        await until('the label change is on /metrics', async () => (await pricingNodes()) !== before, 30_000, 10);
+        labelTimes.push(performance.now() - started);
+      }
+      const specTimes: number[] = [];
+      for (let s = 0; s < options.samples; s++) {
+        const patched = await admin.request<{ metadata: { generation: number } }>('PATCH', `${fiPath}/default`, {
+          body: { spec: { billing: { contacts: ++contacts } } },
+          contentType: 'application/merge-patch+json',
+        });
+        const started = performance.now();
+        const generation = patched.metadata.generation;
+        await until(`Ready=True at generation ${generation}`, () => fiState.observed >= generation && fiState.ready, 60_000, 5);
+        const ready = seen.find((x) => x.observed >= generation && x.ready);
+        specTimes.push((ready?.at ?? performance.now()) - started);
+      }
+      const step: StepResult = {
+        nodes: target,
+        pods: (target - builtinNodes) * podsPerNode,
+        createSeconds,
+        settleSeconds,
+        controller: {
+          rssMiB: cm.rssMiB,
+          anonMiB: cm.anonMiB,
+          peakRssMiB: procMemory(controller.child.pid ?? 0).peakMiB,
+          peakAnonMiB: controllerPeak(),
+        },
+        exporter: { rssMiB: em.rssMiB, anonMiB: em.anonMiB, peakRssMiB: procMemory(exporter.child.pid ?? 0).peakMiB, peakAnonMiB: exporterPeak() },
+        rest,
+        cpuAtRest,
+        labelToMetricMs: latency(labelTimes),
+        specToReadyMs: latency(specTimes),
+      };
+      steps.push(step);
+      process.stderr.write(`scale bench: ${JSON.stringify(step)}\n`);
+    }
+    if (options.heapDir) {
+      const dir = options.heapDir;
+      for (const [name, child] of [
+        ['controller', controller.child],
+        ['exporter', exporter.child],
+      ] as const) {
+        const before = (await readdir(dir)).filter((f) => f.endsWith('.heapsnapshot')).length;
+        child.kill('SIGUSR2');
+        // Written when complete: the count goes up and the size stops changing.
+        await until(
+          `the ${name}'s heap snapshot`,
+          async () => (await readdir(dir)).filter((f) => f.endsWith('.heapsnapshot')).length > before,
+          120_000,
+          500,
+        );
+        await sleep(5000);
+        process.stderr.write(`scale bench: the ${name}'s heap snapshot is in ${dir}\n`);
+      }
+    }
+    return { steps, podsPerNode, unrelatedSecrets: unrelatedObjects, unrelatedConfigMaps: unrelatedObjects, samples: options.samples };
+  } finally {
+    watching.abort();
+    for (const c of children) c.kill('SIGKILL');
+    await plane.stop();
+    await Promise.all([connect.stop(), dns.stop()]);
+  }
+}
+
+if (process.argv[1] && new URL(import.meta.url).pathname === process.argv[1]) {
+  const steps = (process.env.BENCH_SCALE_STEPS ?? '100,1000,5000').split(',').map(Number);
+  const result = await scaleBench({
+    steps,
+    samples: Number(process.env.BENCH_SCALE_SAMPLES ?? 30),
+    restSeconds: Number(process.env.BENCH_SCALE_REST_SECONDS ?? 60),
+    heapDir: process.env.BENCH_SCALE_HEAP_DIR,
+  });
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+/** CPU seconds (user + system) of `pids` and of the control plane's processes (found by name in /proc). */
+async function cpuSeconds(pids: Record<string, number>): Promise<Record<string, number>> {
+  const { readFile, readdir } = await import('node:fs/promises');
+  const names = ['etcd', 'kube-apiserver', 'kube-controller', 'kube-scheduler', 'kwok'];
+  const all: Record<string, number> = {};
+  const ticks = async (pid: string) => {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), seconds: (Number(rest[11] ?? 0) + Number(rest[12] ?? 0)) / 100 };
+  };
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const { comm, seconds } = await ticks(pid);
+    const name = names.find((n) => comm.startsWith(n));
+    if (name) all[name] = (all[name] ?? 0) + seconds;
+  }
+  for (const [name, pid] of Object.entries(pids)) all[name] = (await ticks(String(pid))).seconds;
+  return all;
+}

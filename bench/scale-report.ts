@@ -55,13 +55,21 @@ export async function scaleMain(): Promise<void> {
   const rest = steps.map((s) => s.controller.rssMiB);
   const flat = (Math.max(...rest) - Math.min(...rest)) / Math.min(...rest);
 
-  const header = ['nodes', 'pods', 'controller RSS / RssAnon at rest', 'controller high-water RSS / RssAnon', 'exporter RSS at rest / high-water'];
+  const header = [
+    'nodes',
+    'pods',
+    'controller RSS / RssAnon at rest',
+    'controller high-water RSS / RssAnon',
+    'exporter RSS at rest / high-water',
+    'agent RSS at rest / high-water',
+  ];
   const rows = steps.map((s) => [
     String(s.nodes),
     String(s.pods),
     `${f(s.controller.rssMiB)} / ${f(s.controller.anonMiB)} MiB`,
     `${f(s.controller.peakRssMiB)} / ${f(s.controller.peakAnonMiB)} MiB`,
     `${f(s.exporter.rssMiB)} / ${f(s.exporter.peakRssMiB)} MiB`,
+    `${f(s.agent.rssMiB)} / ${f(s.agent.peakRssMiB)} MiB`,
   ]);
   const header2 = [
     'nodes',
@@ -75,7 +83,13 @@ export async function scaleMain(): Promise<void> {
     `${f(s.rest.controller.perMinute, 1)} (${s.rest.controller.writes}), ${f(s.rest.exporter.perMinute, 1)} (${s.rest.exporter.writes})`,
     `${f(s.labelToMetricMs.p50)} / ${f(s.labelToMetricMs.p99)} ms`,
     `${f(s.specToReadyMs.p50)} / ${f(s.specToReadyMs.p95)} ms`,
-    `${f(s.cpuAtRest['kube-apiserver'] ?? NaN, 2)} cores`,
+    `${f(s.perSpecChange.requests, 1)} (${Object.entries(s.perSpecChange.byVerb)
+      .map(([verb, n]) => `${verb} ${f(n, 1)}`)
+      .join(', ')})`,
+    `${f(s.cpuAtRest['kube-apiserver'] ?? NaN, 2)} cores (${Object.entries(s.servedAtRest)
+      .slice(0, 3)
+      .map(([what, n]) => `${what} ${f(n, 1)}/s`)
+      .join(', ')})`,
   ]);
   const markdown = (h: string[], r: string[][]) => [
     `| ${h.join(' | ')} |`,
@@ -131,6 +145,7 @@ export async function scaleMain(): Promise<void> {
           { label: 'controller high-water RSS', color: '#9ecae1', values: steps.map((s) => s.controller.peakRssMiB) },
           { label: 'exporter RSS at rest', color: '#d62728', values: steps.map((s) => s.exporter.rssMiB) },
           { label: 'exporter high-water RSS', color: '#ff9896', values: steps.map((s) => s.exporter.peakRssMiB) },
+          { label: 'agent (Alloy) RSS at rest', color: '#8c564b', values: steps.map((s) => s.agent.rssMiB) },
         ],
         targets: [
           { label: 'target: controller 100 MiB', value: targets.controllerRssMiB, color: '#1f77b4' },

@@ -18,11 +18,13 @@
  * BENCH_SCALE_HEAP=1 (written beside the results, summarised by bench/heap.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, open, readdir, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ControlPlane, kwokNodeAnnotation } from '../e2e/controlplane/controlplane.js';
 import { ensureKubectl } from '../e2e/controlplane/binaries.js';
+import { freePort } from '../e2e/controlplane/process.js';
+import { ensureAlloy } from '../e2e/alloy/build.js';
 import { FakeConnect } from '../e2e/fakes/connect.js';
 import { FakeDNS } from '../e2e/fakes/dns.js';
 import { installSamples } from '../e2e/embedded.js';
@@ -37,6 +39,13 @@ const licence = 'scale-bench-licence';
 const workloads = 'd8-flant-integration';
 const podsPerNode = 10;
 const builtinNodes = 2;
+/**
+ * kwok's node Lease, renewed every quarter of it: 20 minutes here, where a kubelet's is 40 s.
+ * 5,000 nodes renewing every 10 s are 500 writes/s, which take this 2-core machine's API server
+ * from everything else (1.2 cores at 1,000 nodes measured with 40 s); a real control plane
+ * serves them on machines of its own. Stretched, they are 4 writes/s at 5,000 nodes.
+ */
+const nodeLeaseSeconds = Number(process.env.BENCH_SCALE_NODE_LEASE_SECONDS ?? 1200);
 const unrelatedObjects = 5000;
 const unrelatedNamespaces = 50;
 const podNamespaces = 10;
@@ -54,11 +63,17 @@ export interface StepResult {
   readonly settleSeconds: number;
   readonly controller: MemoryFigures;
   readonly exporter: MemoryFigures;
+  /** The metrics agent (Grafana Alloy) on the generated config, scraping the exporter. */
+  readonly agent: MemoryFigures;
   readonly rest: { readonly seconds: number; readonly controller: RestRequests; readonly exporter: RestRequests };
   /** Cores used at rest by each process (seconds of CPU per second). */
   readonly cpuAtRest: Record<string, number>;
+  /** What the API server served at rest, from everyone (kwok's node Leases included): the six largest, per second. */
+  readonly servedAtRest: Record<string, number>;
   readonly labelToMetricMs: Latency;
   readonly specToReadyMs: Latency;
+  /** The controller's requests per spec change, by verb, and its CPU time per change. */
+  readonly perSpecChange: { readonly requests: number; readonly byVerb: Record<string, number>; readonly controllerCpuMs: number };
 }
 
 interface MemoryFigures {
@@ -220,13 +235,17 @@ export async function scaleBench(options: {
   dns.setA('madison-direct.local', ['192.0.2.10', '192.0.2.11']);
   const [connectURL, dnsServer] = await Promise.all([connect.start(), dns.start()]);
   // Two kwok nodes of the control plane's own (no NodeGroup) for the workloads to start on; the steps add the rest.
-  const plane = await ControlPlane.start({ nodes: builtinNodes, kwokParallelism: 32 });
+  const plane = await ControlPlane.start({ nodes: builtinNodes, kwokParallelism: 32, nodeLeaseSeconds });
   const children: ChildProcess[] = [];
   const watching = new AbortController();
   try {
     const kc = plane.kubeconfigPath;
     const admin = await kubeClient(loadKubeConfig({ kubeconfig: kc, inCluster: false }));
-    await installSamples(admin, { connect: { url: connectURL }, madison: { backendsHost: 'madison-direct.local' } });
+    await installSamples(admin, {
+      connect: { url: connectURL },
+      madison: { backendsHost: 'madison-direct.local' },
+      metrics: { scrapeInterval: '30s' },
+    });
     await admin.request('PUT', `/api/v1/namespaces/${workloads}/secrets/flant-license`, {
       body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'flant-license', namespace: workloads }, stringData: { 'license-key': licence } },
     });
@@ -341,6 +360,45 @@ export async function scaleBench(options: {
     ).catch((err: unknown) => {
       throw new Error(`${String(err)}; the exporter said: ${exporter.lines.slice(-5).join(' | ')}`);
     });
+    // The metrics agent: the generated config and arguments, on local addresses and paths.
+    const alloy = await ensureAlloy();
+    const agentSecret = await admin.request<{ data: Record<string, string> }>('GET', `/api/v1/namespaces/${workloads}/secrets/pricing-agent-config`);
+    await writeFile(join(plane.dir, 'license'), licence);
+    const agentConfig = join(plane.dir, 'config.alloy');
+    await writeFile(
+      agentConfig,
+      Buffer.from(agentSecret.data['config.alloy'] ?? '', 'base64')
+        .toString()
+        .replace('"127.0.0.1:9115"', `"${new URL(metricsURL).host}"`)
+        .replace('"/etc/pricing-agent/license/license"', `"${join(plane.dir, 'license')}"`),
+    );
+    const deployment = await admin.request<{ spec: { template: { spec: { containers: Array<{ name: string; args?: string[] }> } } } }>(
+      'GET',
+      `/apis/apps/v1/namespaces/${workloads}/deployments/pricing`,
+    );
+    const agentArgs = deployment.spec.template.spec.containers.find((c) => c.name === 'agent')?.args ?? [];
+    const agentPort = await freePort();
+    const agent = spawn(
+      alloy,
+      [
+        ...agentArgs
+          .slice(0, -1)
+          .map((a) => a.replace('0.0.0.0:12345', `127.0.0.1:${agentPort}`).replace('=/data/agent', `=${join(plane.dir, 'alloy-data')}`)),
+        agentConfig,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, POD_NAME: 'pricing-bench-0' } },
+    );
+    let agentLog = '';
+    agent.stderr.on('data', (c: Buffer) => (agentLog = (agentLog + c.toString()).slice(-4000)));
+    children.push(agent);
+    await until(
+      'the agent shipped the pricing series to Connect',
+      () => connect.latest('flant_pricing_nodes', `Bearer ${licence}`).size > 0,
+      120_000,
+      500,
+    ).catch((err: unknown) => {
+      throw new Error(`${String(err)}; the agent said: ${agentLog}`);
+    });
     const pricingNodes = async () => {
       const text = await fetch(metricsURL).then((r) => r.text());
       return text
@@ -359,6 +417,7 @@ export async function scaleBench(options: {
     for (const target of options.steps) {
       const controllerPeak = sampleAnonPeak(controller.child.pid ?? 0);
       const exporterPeak = sampleAnonPeak(exporter.child.pid ?? 0);
+      const agentPeak = sampleAnonPeak(agent.pid ?? 0);
       process.stderr.write(`scale bench: growing to ${target} nodes and ${target * podsPerNode} pods...\n`);
       const createStarted = performance.now();
       await inParallel(nodes, target, 32, (i) => create(admin, '/api/v1/nodes', node(i)));
@@ -392,14 +451,24 @@ export async function scaleBench(options: {
       process.stderr.write(`scale bench: ${target} nodes: ${options.restSeconds} s at rest...\n`);
       const restStart = (await stat(auditPath)).size;
       const cpuBefore = await cpuSeconds(processes());
+      const servedBefore = servedRequests(await plane.apiGet('/metrics'));
       const restStarted = performance.now();
       await sleep(options.restSeconds * 1000);
       const { text } = await auditSince(auditPath, restStart);
       const restSeconds = (performance.now() - restStarted) / 1000;
       const cpuAfter = await cpuSeconds(processes());
+      const servedAfter = servedRequests(await plane.apiGet('/metrics'));
+      const servedAtRest = Object.fromEntries(
+        [...servedAfter]
+          .map(([k, v]) => [k, (v - (servedBefore.get(k) ?? 0)) / restSeconds] as const)
+          .filter(([, perSecond]) => perSecond > 0)
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 6),
+      );
       const cpuAtRest = Object.fromEntries(Object.entries(cpuAfter).map(([k, v]) => [k, (v - (cpuBefore[k] ?? 0)) / restSeconds]));
       const cm = procMemory(controller.child.pid ?? 0);
       const em = procMemory(exporter.child.pid ?? 0);
+      const am = procMemory(agent.pid ?? 0);
       const rest = {
         seconds: restSeconds,
         controller: restRequests(text, controllerUser, restSeconds),
@@ -421,6 +490,8 @@ export async function scaleBench(options: {
         labelTimes.push(performance.now() - started);
       }
       const specTimes: number[] = [];
+      const specAudit = (await stat(auditPath)).size;
+      const specCpu = (await cpuSeconds(processes())).controller ?? 0;
       for (let s = 0; s < options.samples; s++) {
         const patched = await admin.request<{ metadata: { generation: number } }>('PATCH', `${fiPath}/default`, {
           body: { spec: { billing: { contacts: ++contacts } } },
@@ -432,6 +503,9 @@ export async function scaleBench(options: {
         const ready = seen.find((x) => x.observed >= generation && x.ready);
         specTimes.push((ready?.at ?? performance.now()) - started);
       }
+      const specUses = restRequests((await auditSince(auditPath, specAudit)).text, controllerUser, 60);
+      const specCpuMs = (((await cpuSeconds(processes())).controller ?? 0) - specCpu) * 1000;
+      const perVerb = Object.fromEntries(Object.entries(specUses.byVerb).map(([verb, n]) => [verb, n / options.samples]));
       const step: StepResult = {
         nodes: target,
         pods: (target - builtinNodes) * podsPerNode,
@@ -444,8 +518,15 @@ export async function scaleBench(options: {
           peakAnonMiB: controllerPeak(),
         },
         exporter: { rssMiB: em.rssMiB, anonMiB: em.anonMiB, peakRssMiB: procMemory(exporter.child.pid ?? 0).peakMiB, peakAnonMiB: exporterPeak() },
+        agent: { rssMiB: am.rssMiB, anonMiB: am.anonMiB, peakRssMiB: procMemory(agent.pid ?? 0).peakMiB, peakAnonMiB: agentPeak() },
+        perSpecChange: {
+          requests: Object.values(specUses.byVerb).reduce((a, b) => a + b, 0) / options.samples,
+          byVerb: perVerb,
+          controllerCpuMs: specCpuMs / options.samples,
+        },
         rest,
         cpuAtRest,
+        servedAtRest,
         labelToMetricMs: latency(labelTimes),
         specToReadyMs: latency(specTimes),
       };
@@ -509,4 +590,16 @@ async function cpuSeconds(pids: Record<string, number>): Promise<Record<string, 
   }
   for (const [name, pid] of Object.entries(pids)) all[name] = (await ticks(String(pid))).seconds;
   return all;
+}
+
+/** kube-apiserver's apiserver_request_total by verb and resource (summed over the other labels). */
+function servedRequests(metrics: string): Map<string, number> {
+  const totals = new Map<string, number>();
+  for (const line of metrics.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const label = (name: string) => new RegExp(`[{,]${name}="([^"]*)"`).exec(line)?.[1] ?? '';
+    const key = `${label('verb')} ${label('resource')}${label('subresource') ? `/${label('subresource')}` : ''}`;
+    totals.set(key, (totals.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return totals;
 }

@@ -33,6 +33,12 @@ export interface ControlPlaneOptions extends BinaryOptions {
    * tens of thousands of pods become Running in minutes. @default kwok's defaults
    */
   readonly kwokParallelism?: number;
+  /**
+   * The Lease duration of kwok's nodes; each renews it every quarter of that, as a kubelet
+   * does. kube-controller-manager's node monitor grace period follows, so a node is never
+   * marked unreachable between two renewals. @default 40 (the kubelet's)
+   */
+  readonly nodeLeaseSeconds?: number;
 }
 
 /** Audit policy: every request of a ServiceAccount at Metadata level (verb, user, object reference, response code), nothing else. */
@@ -233,6 +239,7 @@ export class ControlPlane {
       '--kube-api-qps=200',
       '--kube-api-burst=400',
       '--concurrent-deployment-syncs=10',
+      ...(this.options.nodeLeaseSeconds ? [`--node-monitor-grace-period=${Math.max(50, Math.ceil(this.options.nodeLeaseSeconds * 1.5))}s`] : []),
     ];
   }
 
@@ -252,7 +259,7 @@ export class ControlPlane {
       `--manage-nodes-with-annotation-selector=${kwokNodeAnnotation}=fake`,
       '--cidr=10.244.0.0/16',
       '--node-ip=10.244.0.1',
-      '--node-lease-duration-seconds=40',
+      `--node-lease-duration-seconds=${this.options.nodeLeaseSeconds ?? 40}`,
       `--server-address=127.0.0.1:${this.ports.kwok}`,
     ];
   }

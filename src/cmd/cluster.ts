@@ -1,9 +1,9 @@
 /**
  * Finding and checking the cluster the controller manages.
  */
-import { KubeConfig } from '@kubernetes/client-node';
 import { group, plural } from '../api/index.js';
 import { describeNetworkError, isNotFound, kubeClient, type KubeClient } from '../reconciler/index.js';
+import { inClusterConfig, kubeconfigFile, type ClusterConfig } from '../reconciler/kubeconfig.js';
 
 /** Where the kubeconfig comes from. */
 export interface ClusterSource {
@@ -14,24 +14,20 @@ export interface ClusterSource {
 }
 
 /** Loads the kubeconfig named by `source`, or fails with a sentence saying what to give. */
-export function loadKubeConfig(source: ClusterSource): KubeConfig {
-  const config = new KubeConfig();
+export function loadKubeConfig(source: ClusterSource): ClusterConfig {
   if (source.kubeconfig) {
     try {
-      config.loadFromFile(source.kubeconfig);
+      return kubeconfigFile(source.kubeconfig);
     } catch (err) {
       throw new Error(`cannot read kubeconfig ${source.kubeconfig}: ${describeNetworkError(err)}`, { cause: err });
     }
-  } else if (source.inCluster) {
-    config.loadFromCluster();
-  } else {
-    throw new Error('no cluster given: pass --kubeconfig PATH or set KUBECONFIG (`npm start` in a checkout starts a local control plane)');
   }
-  return config;
+  if (source.inCluster) return inClusterConfig();
+  throw new Error('no cluster given: pass --kubeconfig PATH or set KUBECONFIG (`npm start` in a checkout starts a local control plane)');
 }
 
 /** Connects and checks that the API server answers and serves the FlantIntegration CRD. */
-export async function connectToCluster(config: KubeConfig): Promise<KubeClient> {
+export async function connectToCluster(config: ClusterConfig): Promise<KubeClient> {
   const client = await kubeClient(config);
   try {
     await client.request('GET', '/version', { timeoutMs: 10_000 });

@@ -9,7 +9,7 @@ import { connectToCluster, loadKubeConfig } from './cluster.js';
 import { programLogger } from './logging.js';
 
 /** Where the kubelet mounts the pod's ServiceAccount token and the cluster CA. */
-export const serviceAccountDir = '/var/run/secrets/kubernetes.io/serviceaccount';
+export { serviceAccountDir } from '../reconciler/kubeconfig.js';
 
 /** Options of `flant-integration pricing`, as the CLI parsed them. */
 export interface PricingOptions {

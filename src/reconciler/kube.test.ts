@@ -3,9 +3,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { kubeClient } from './kube.js';
+import { kubeconfigFile } from './kubeconfig.js';
 
 const seen: string[] = [];
 const server = http.createServer((req, res) => {
@@ -28,18 +28,43 @@ describe('kubeClient credentials', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const tokenFile = join(mkdtempSync(join(tmpdir(), 'token-')), 'token');
     writeFileSync(tokenFile, 'token-one');
-    const config = new KubeConfig();
-    config.loadFromOptions({
-      clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-      users: [{ name: 'u', authProvider: { name: 'tokenFile', config: { tokenFile } } }],
-      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-      currentContext: 'x',
-    });
+    const dir = mkdtempSync(join(tmpdir(), 'kubeconfig-'));
+    writeFileSync(
+      join(dir, 'config'),
+      JSON.stringify({
+        clusters: [{ name: 'c', cluster: { server: `http://127.0.0.1:${port}` } }],
+        users: [{ name: 'u', user: { tokenFile } }],
+        contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+        'current-context': 'x',
+      }),
+    );
+    const config = kubeconfigFile(join(dir, 'config'));
     const client = await kubeClient(config);
     await client.request('GET', '/version');
     writeFileSync(tokenFile, 'token-two');
     vi.setSystemTime(Date.now() + 61_000);
     await client.request('GET', '/version');
     expect(seen).toEqual(['Bearer token-one', 'Bearer token-two']);
+  });
+
+  it("takes an exec plugin's token through client-node, loaded only for such a kubeconfig", async () => {
+    seen.length = 0;
+    const dir = mkdtempSync(join(tmpdir(), 'kubeconfig-'));
+    const credential = { apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: 'from-exec' } };
+    writeFileSync(join(dir, 'plugin.sh'), `#!/bin/sh\necho '${JSON.stringify(credential)}'\n`, { mode: 0o755 });
+    writeFileSync(
+      join(dir, 'config'),
+      JSON.stringify({
+        clusters: [{ name: 'c', cluster: { server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } }],
+        users: [
+          { name: 'u', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: join(dir, 'plugin.sh'), interactiveMode: 'Never' } } },
+        ],
+        contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+        'current-context': 'x',
+      }),
+    );
+    const client = await kubeClient(kubeconfigFile(join(dir, 'config')));
+    await client.request('GET', '/version');
+    expect(seen).toEqual(['Bearer from-exec']);
   });
 });

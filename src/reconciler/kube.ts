@@ -1,12 +1,12 @@
 /**
- * A small JSON client of the Kubernetes API. Authentication and TLS come from
- * client-node's KubeConfig; requests are plain HTTPS with JSON bodies, so what we send is
+ * A small JSON client of the Kubernetes API. Authentication and TLS come from a loaded
+ * kubeconfig (./kubeconfig.ts); requests are plain HTTPS with JSON bodies, so what we send is
  * exactly what we built (client-node 1.4's typed serialisers drop fields such as
  * `x-kubernetes-*` and `default`), and every content type is explicit.
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { ClusterConfig } from './kubeconfig.js';
 
 /** A Kubernetes object as JSON: enough structure to address it. */
 export interface KubeObject {
@@ -111,27 +111,18 @@ export interface KubeClient {
   readonly server: string;
 }
 
-/** Creates a {@link KubeClient} from a loaded KubeConfig. */
-export async function kubeClient(config: KubeConfig): Promise<KubeClient> {
-  const cluster = config.getCurrentCluster();
-  if (!cluster) throw new Error('the kubeconfig has no current cluster');
-  const base = new URL(cluster.server);
-  const tls: https.RequestOptions = {};
-  await config.applyToHTTPSOptions(tls);
-  const { ca, cert, key, rejectUnauthorized, servername } = tls;
+/** Creates a {@link KubeClient} from a loaded kubeconfig. */
+export async function kubeClient(config: ClusterConfig): Promise<KubeClient> {
+  const base = new URL(config.server);
+  const { ca, cert, key, rejectUnauthorized, servername } = await config.tls();
   const agent =
     base.protocol === 'https:'
       ? new https.Agent({ ca, cert, key, rejectUnauthorized, servername, keepAlive: true })
       : new http.Agent({ keepAlive: true });
-  // Credentials are taken for every request, as client-node does: a projected ServiceAccount
-  // token rotated by the kubelet, or an exec/OIDC kubeconfig, is re-read (client-node caches
-  // a token file for 60 s, like client-go). TLS material stays on the agent.
-  const credentials = async (): Promise<Record<string, string>> => {
-    const options: https.RequestOptions = {};
-    await config.applyToHTTPSOptions(options);
-    return { ...((options.headers as Record<string, string> | undefined) ?? {}) };
-  };
-  return new JSONClient(base, agent, credentials);
+  // Credentials are taken for every request: a projected ServiceAccount token rotated by the
+  // kubelet, or an exec/OIDC kubeconfig, is re-read (a token file at most a minute late, like
+  // client-go). TLS material stays on the agent.
+  return new JSONClient(base, agent, () => config.credentials());
 }
 
 class JSONClient implements KubeClient {

@@ -20,7 +20,7 @@ import {
 import { configuredType, deckhouseObjects, deckhouseVersion, discoveryFacts, ingressController, providerFacts, type SecretObject } from './facts.js';
 import { pricingRegistry, type ClusterFacts, type ExporterView } from './metrics.js';
 import { instantQuery, QueryResults } from './prometheus.js';
-import { PricingState, type NodeGroupObject, type NodeObject } from './state.js';
+import { nodeFields, PricingState, type NodeGroupObject, type NodeObject } from './state.js';
 import { CRDWatchedInformer } from './watched.js';
 import {
   deckhouseControllers,
@@ -78,7 +78,7 @@ export class Exporter implements ExporterView {
 
   constructor(private readonly options: ExporterOptions) {
     const { client, clock, log } = options;
-    const nodes = this.informer<NodeObject & KubeObject>('/api/v1/nodes');
+    const nodes = this.informer<NodeObject & KubeObject>('/api/v1/nodes', undefined, undefined, nodeFields);
     nodes.on((e) => (e.type === 'delete' ? this.state.deleteNode(e.object.metadata?.name ?? '') : this.state.upsertNode(e.object)));
     this.fi = this.informer(flantIntegrationsPath);
     for (const [key, ref] of Object.entries(deckhouseObjects)) {
@@ -161,10 +161,15 @@ export class Exporter implements ExporterView {
     }
   }
 
-  private informer<T extends KubeObject>(path: string, fieldSelector?: string, labelSelector?: string): Informer<T> {
+  private informer<T extends KubeObject>(
+    path: string,
+    fieldSelector?: string,
+    labelSelector?: string,
+    transform?: (object: KubeObject) => KubeObject,
+  ): Informer<T> {
     const informer = new Informer<T>(
       this.options.client,
-      { path, fieldSelector, labelSelector },
+      { path, fieldSelector, labelSelector, transform },
       this.options.clock,
       this.options.log.child({ component: 'informer' }),
     );

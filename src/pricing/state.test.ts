@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PricingState, type NodeGroupObject, type NodeObject } from './state.js';
+import { nodeFields, PricingState, type NodeGroupObject, type NodeObject } from './state.js';
 
 function node(
   name: string,
@@ -139,5 +139,62 @@ describe('PricingState', () => {
     expect(s.groupFlags().get('w')).toEqual({ is_master: false, is_system: false, is_monitoring: false, is_frontend: true });
     s.deleteNode('m2');
     expect(s.minimalKubeletVersion()).toBe('v1.30.2');
+  });
+});
+
+describe('nodeFields (what the node cache keeps)', () => {
+  /** A Node as a kubelet serves it: everything pricing ignores too. */
+  function served(name: string, groupName: string, extra: Parameters<typeof node>[2] = {}): NodeObject {
+    const n = node(name, groupName, { ...extra, labels: { 'kubernetes.io/hostname': name, 'node.deckhouse.io/type': 'Static', ...extra.labels } });
+    const whole = {
+      ...n,
+      metadata: {
+        ...n.metadata,
+        resourceVersion: '42',
+        uid: 'u',
+        managedFields: [{ manager: 'kubelet', fieldsV1: { 'f:status': {} } }],
+        annotations: { ...n.metadata?.annotations, 'node.alpha.kubernetes.io/ttl': '0' },
+      },
+      status: {
+        ...n.status,
+        capacity: { ...n.status?.capacity, pods: '110', 'ephemeral-storage': '100Gi' },
+        conditions: [{ type: 'Ready', status: 'True' }],
+        images: [{ names: ['registry.example/app:1'], sizeBytes: 1 }],
+      },
+    };
+    return whole;
+  }
+
+  it('counts every node exactly as the whole object does', () => {
+    const nodes = [
+      served('m', 'master', { taints: ['node-role.kubernetes.io/control-plane'], kubelet: 'v1.29.1' }),
+      served('w', 'workers', { annotations: { 'pricing.flant.com/nodeType': 'VM', 'node.deckhouse.io/virtualization': 'kvm' }, cpu: '3500m' }),
+      served('s', 'workers', { annotations: { 'pricing.flant.com/nodeType': 'bogus' }, memory: '9e307' }),
+    ];
+    const whole = new PricingState();
+    const kept = new PricingState();
+    for (const s of [whole, kept]) {
+      s.upsertGroup(group('master', 'CloudPermanent'));
+      s.upsertGroup(group('workers', 'Static'));
+    }
+    for (const n of nodes) {
+      whole.upsertNode(n);
+      kept.upsertNode(nodeFields(n));
+    }
+    expect(kept).toEqual(whole);
+  });
+
+  it('keeps the name, resourceVersion and read fields, and drops managedFields, images, conditions and other labels', () => {
+    const kept = nodeFields(served('w', 'workers', { annotations: { 'pricing.flant.com/nodeType': 'VM' }, taints: ['x'] }));
+    expect(kept).toEqual({
+      metadata: {
+        name: 'w',
+        resourceVersion: '42',
+        labels: { 'node.deckhouse.io/group': 'workers', 'node.deckhouse.io/type': 'Static' },
+        annotations: { 'pricing.flant.com/nodeType': 'VM' },
+      },
+      spec: { taints: [{ key: 'x', value: undefined, effect: 'NoSchedule' }] },
+      status: { capacity: { cpu: '4', memory: '8Gi' }, allocatable: { cpu: '4', memory: '8Gi' }, nodeInfo: { kubeletVersion: 'v1.30.14' } },
+    });
   });
 });

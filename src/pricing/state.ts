@@ -248,6 +248,37 @@ export class PricingState {
 }
 
 /** What a node brings, or undefined when it has no NodeGroup label (not counted at all). */
+/** Picks `keys` of `record` that it has; undefined when it has none. */
+function pick(record: Record<string, string> | undefined, keys: readonly string[]): Record<string, string> | undefined {
+  const picked = Object.fromEntries(keys.filter((k) => record?.[k] !== undefined).map((k) => [k, record?.[k] ?? '']));
+  return Object.keys(picked).length > 0 ? picked : undefined;
+}
+
+/**
+ * What the exporter's node cache keeps of a Node: the fields {@link nodeInput} reads, and the
+ * name and resourceVersion the informer keys and compares by. A Node as served carries its
+ * managedFields, images, conditions and every label (tens of kilobytes on a real kubelet's);
+ * the cache of 5,000 of them would otherwise hold it all.
+ */
+export function nodeFields<T extends NodeObject & { metadata?: { resourceVersion?: string } }>(node: T): T {
+  const { metadata, spec, status } = node;
+  const quantities = ['cpu', 'memory'];
+  return {
+    metadata: {
+      name: metadata?.name,
+      resourceVersion: metadata?.resourceVersion,
+      labels: pick(metadata?.labels, [nodeGroupLabel, nodeTypeLabel]),
+      annotations: pick(metadata?.annotations, [nodeTypeAnnotation, virtualizationAnnotation]),
+    },
+    spec: { taints: spec?.taints?.map(({ key, value, effect }) => ({ key, value, effect })) },
+    status: {
+      capacity: pick(status?.capacity, quantities),
+      allocatable: pick(status?.allocatable, quantities),
+      nodeInfo: { kubeletVersion: status?.nodeInfo?.kubeletVersion },
+    },
+  } as T;
+}
+
 function nodeInput(node: NodeObject): NodeInput | undefined {
   const group = node.metadata?.labels?.[nodeGroupLabel];
   if (!group) return undefined;

@@ -39,6 +39,23 @@ function setup(options = {}) {
 }
 
 describe('Informer', () => {
+  it('caches and hands out what transform keeps, of listed and watched objects alike', async () => {
+    const slim = (o: KubeObject): KubeObject => ({ metadata: { name: o.metadata?.name, resourceVersion: o.metadata?.resourceVersion } });
+    const { api, informer, abort, run } = setup({ transform: slim });
+    const seen: KubeObject[] = [];
+    informer.on((e) => seen.push(e.object));
+    api.lists.push([{ ...obj('a', '1'), data: { big: 'x'.repeat(1000) } }]);
+    api.watches.push(async (emit) => {
+      emit({ type: 'MODIFIED', object: { ...obj('a', '2'), data: { big: 'y' } } });
+    });
+    const done = run();
+    await flush();
+    expect(seen).toEqual([{ metadata: { name: 'a', resourceVersion: '1' } }, { metadata: { name: 'a', resourceVersion: '2' } }]);
+    expect(informer.list()).toEqual([{ metadata: { name: 'a', resourceVersion: '2' } }]);
+    abort.abort();
+    await done;
+  });
+
   it('syncs after the first list and follows watch events', async () => {
     const { api, informer, events, abort, run } = setup();
     api.lists.push([obj('a', '1')]);

@@ -27,6 +27,12 @@ export interface InformerOptions {
   readonly initialBackoffMs?: number;
   /** Longest backoff. @default 30000 */
   readonly maxBackoffMs?: number;
+  /**
+   * What the cache keeps of each listed or watched object, when not all of it (client-go's
+   * SetTransform): the result must keep `metadata.name`, `namespace` and `resourceVersion`.
+   * @default the whole object
+   */
+  readonly transform?: (object: KubeObject) => KubeObject;
   /** Called instead of retrying when the list or the watch is answered 403 Forbidden; the caller stops the informer. @default retry like any error */
   readonly onForbidden?: () => void;
 }
@@ -136,7 +142,8 @@ export class Informer<T extends KubeObject = KubeObject> {
         query: { ...this.query(), limit: 500, continue: cont },
         signal,
       });
-      items.push(...page.items);
+      const transform = this.options.transform;
+      items.push(...(transform ? page.items.map((item) => transform(item) as T) : page.items));
       cont = page.metadata.continue || undefined;
       resourceVersion = page.metadata.resourceVersion ?? '';
     } while (cont);
@@ -189,14 +196,15 @@ export class Informer<T extends KubeObject = KubeObject> {
     const rv = event.object.metadata?.resourceVersion;
     if (rv) this.resourceVersion = rv;
     if (event.type === 'BOOKMARK') return;
-    const key = objectKey(event.object);
+    const object = this.options.transform ? (this.options.transform(event.object) as T) : event.object;
+    const key = objectKey(object);
     const old = this.store.get(key);
     if (event.type === 'DELETED') {
       this.store.delete(key);
-      this.emit({ type: 'delete', object: old ?? event.object });
+      this.emit({ type: 'delete', object: old ?? object });
     } else {
-      this.store.set(key, event.object);
-      this.emit(old ? { type: 'update', object: event.object, old } : { type: 'add', object: event.object });
+      this.store.set(key, object);
+      this.emit(old ? { type: 'update', object, old } : { type: 'add', object });
     }
   }
 

@@ -219,29 +219,33 @@ export class Applier {
   private async listOwned(component: string, kinds: readonly KindRef[], ownerUID: string): Promise<Array<{ object: KubeObject; path: string }>> {
     const { managedBy, componentKey } = this.ownership;
     const selector = `${managedBy.key}=${managedBy.value},${componentKey}=${component}`;
-    const found: Array<{ object: KubeObject; path: string }> = [];
-    for (const ref of kinds) {
-      const info = await this.mapper.resource(ref.apiVersion, ref.kind);
-      if (!info) continue;
-      const items: KubeObject[] = [];
-      // A cluster-scoped kind is listed cluster-wide whatever the namespaces say.
-      for (const namespace of info.namespaced ? (ref.namespaces ?? [undefined]) : [undefined]) {
-        try {
-          items.push(
-            ...(await this.client.request<{ items: KubeObject[] }>('GET', resourcePath(info, namespace), { query: { labelSelector: selector } }))
-              .items,
-          );
-        } catch (err) {
-          // Without list there, there was no create there either: nothing of ours to find.
-          if (namespace === undefined || !isForbidden(err)) throw err;
-        }
-      }
-      for (const item of items) {
-        const object = { ...item, apiVersion: ref.apiVersion, kind: ref.kind };
-        if (this.owns(object, component, ownerUID)) found.push({ object, path: resourcePath(info, item.metadata?.namespace, item.metadata?.name) });
-      }
-    }
-    return found;
+    // One list per kind and namespace, all at once: a reconcile waits for the slowest, not for their sum.
+    const perKind = await Promise.all(
+      kinds.map(async (ref) => {
+        const info = await this.mapper.resource(ref.apiVersion, ref.kind);
+        if (!info) return [];
+        // A cluster-scoped kind is listed cluster-wide whatever the namespaces say.
+        const lists = await Promise.all(
+          (info.namespaced ? (ref.namespaces ?? [undefined]) : [undefined]).map(async (namespace) => {
+            try {
+              return (
+                await this.client.request<{ items: KubeObject[] }>('GET', resourcePath(info, namespace), { query: { labelSelector: selector } })
+              ).items;
+            } catch (err) {
+              // Without list there, there was no create there either: nothing of ours to find.
+              if (namespace === undefined || !isForbidden(err)) throw err;
+              return [];
+            }
+          }),
+        );
+        return lists
+          .flat()
+          .map((item) => ({ item, object: { ...item, apiVersion: ref.apiVersion, kind: ref.kind } }))
+          .filter(({ object }) => this.owns(object, component, ownerUID))
+          .map(({ item, object }) => ({ object, path: resourcePath(info, item.metadata?.namespace, item.metadata?.name) }));
+      }),
+    );
+    return perKind.flat();
   }
 
   /** Ours: the ownership labels (checked again client-side, should a server ignore the selector) and an owner reference with `ownerUID`. */

@@ -41,11 +41,17 @@ const podsPerNode = 10;
 const builtinNodes = 2;
 /**
  * kwok's node Lease, renewed every quarter of it: 20 minutes here, where a kubelet's is 40 s.
- * 5,000 nodes renewing every 10 s are 500 writes/s, which take this 2-core machine's API server
- * from everything else (1.2 cores at 1,000 nodes measured with 40 s); a real control plane
- * serves them on machines of its own. Stretched, they are 4 writes/s at 5,000 nodes.
+ * 5,000 nodes renewing every 10 s are 500 writes/s, which would take this 2-core machine's API
+ * server from everything else; a real control plane serves them on machines of its own.
+ * Stretched, they are 4 writes/s at 5,000 nodes.
  */
 const nodeLeaseSeconds = Number(process.env.BENCH_SCALE_NODE_LEASE_SECONDS ?? 1200);
+/**
+ * How often each node's status is rewritten, as a kubelet's nodeStatusReportFrequency (5 min).
+ * kwok's own stage rewrites it every 20-45 s when Leases are on: 59 writes/s at 1,000 nodes,
+ * 1.2 cores of the API server, measured.
+ */
+const nodeStatusSeconds = Number(process.env.BENCH_SCALE_NODE_STATUS_SECONDS ?? 300);
 const unrelatedObjects = 5000;
 const unrelatedNamespaces = 50;
 const podNamespaces = 10;
@@ -181,7 +187,17 @@ async function auditSince(path: string, offset: number): Promise<{ text: string;
   }
 }
 
-function restRequests(text: string, user: string, seconds: number): RestRequests {
+/** What a user asked in an audit log excerpt: watches and the Lease apart, the rest by verb. */
+interface AuditCounts {
+  readonly counted: number;
+  readonly writes: number;
+  readonly byVerb: Record<string, number>;
+  readonly lease: number;
+  readonly watches: number;
+}
+
+/** What `user` asked in an audit log excerpt: watches and the Lease apart, the rest by verb. */
+function auditCounts(text: string, user: string): AuditCounts {
   const byVerb: Record<string, number> = {};
   let lease = 0;
   let watches = 0;
@@ -203,7 +219,33 @@ function restRequests(text: string, user: string, seconds: number): RestRequests
     byVerb[e.verb] = (byVerb[e.verb] ?? 0) + 1;
     if (['create', 'update', 'patch', 'delete', 'deletecollection'].includes(e.verb)) writes++;
   }
+  return { counted, writes, byVerb, lease, watches };
+}
+
+/** `user`'s requests in a window of `seconds` at rest, as the targets count them. */
+function restRequests(text: string, user: string, seconds: number): RestRequests {
+  const { counted, writes, byVerb, lease, watches } = auditCounts(text, user);
   return { perMinute: (counted * 60) / seconds, writes, byVerb, lease, watches };
+}
+
+/** Resolves when a new `.heapsnapshot` in `dir` has stopped growing (Node writes it in pieces). */
+async function newHeapSnapshot(dir: string, known: ReadonlySet<string>, what: string): Promise<string> {
+  let file: string | undefined;
+  await until(what, async () => (file = (await readdir(dir)).find((f) => f.endsWith('.heapsnapshot') && !known.has(f))) !== undefined, 120_000, 500);
+  const path = join(dir, file!);
+  let size = -1;
+  await until(
+    `${what} is complete`,
+    async () => {
+      const now = (await stat(path)).size;
+      const stable = now > 0 && now === size;
+      size = now;
+      return stable;
+    },
+    120_000,
+    1000,
+  );
+  return path;
 }
 
 /** A process of ours: the runtime we ship, stderr and stdout kept for the ports it logs. */
@@ -235,7 +277,7 @@ export async function scaleBench(options: {
   dns.setA('madison-direct.local', ['192.0.2.10', '192.0.2.11']);
   const [connectURL, dnsServer] = await Promise.all([connect.start(), dns.start()]);
   // Two kwok nodes of the control plane's own (no NodeGroup) for the workloads to start on; the steps add the rest.
-  const plane = await ControlPlane.start({ nodes: builtinNodes, kwokParallelism: 32, nodeLeaseSeconds });
+  const plane = await ControlPlane.start({ nodes: builtinNodes, kwokParallelism: 32, nodeLeaseSeconds, nodeStatusSeconds });
   const children: ChildProcess[] = [];
   const watching = new AbortController();
   try {
@@ -503,7 +545,7 @@ export async function scaleBench(options: {
         const ready = seen.find((x) => x.observed >= generation && x.ready);
         specTimes.push((ready?.at ?? performance.now()) - started);
       }
-      const specUses = restRequests((await auditSince(auditPath, specAudit)).text, controllerUser, 60);
+      const specUses = auditCounts((await auditSince(auditPath, specAudit)).text, controllerUser);
       const specCpuMs = (((await cpuSeconds(processes())).controller ?? 0) - specCpu) * 1000;
       const perVerb = Object.fromEntries(Object.entries(specUses.byVerb).map(([verb, n]) => [verb, n / options.samples]));
       const step: StepResult = {
@@ -539,17 +581,10 @@ export async function scaleBench(options: {
         ['controller', controller.child],
         ['exporter', exporter.child],
       ] as const) {
-        const before = (await readdir(dir)).filter((f) => f.endsWith('.heapsnapshot')).length;
+        const known = new Set(await readdir(dir));
         child.kill('SIGUSR2');
-        // Written when complete: the count goes up and the size stops changing.
-        await until(
-          `the ${name}'s heap snapshot`,
-          async () => (await readdir(dir)).filter((f) => f.endsWith('.heapsnapshot')).length > before,
-          120_000,
-          500,
-        );
-        await sleep(5000);
-        process.stderr.write(`scale bench: the ${name}'s heap snapshot is in ${dir}\n`);
+        const path = await newHeapSnapshot(dir, known, `the ${name}'s heap snapshot`);
+        process.stderr.write(`scale bench: the ${name}'s heap snapshot is ${path}\n`);
       }
     }
     return { steps, podsPerNode, unrelatedSecrets: unrelatedObjects, unrelatedConfigMaps: unrelatedObjects, samples: options.samples };

@@ -39,6 +39,14 @@ export interface ControlPlaneOptions extends BinaryOptions {
    * marked unreachable between two renewals. @default 40 (the kubelet's)
    */
   readonly nodeLeaseSeconds?: number;
+  /**
+   * How often kwok rewrites each node's status when nothing changed (a kubelet's
+   * nodeStatusReportFrequency is 5 minutes). kwok v0.7.0 picks its 20-45 s heartbeat stage
+   * exactly when node Leases are on (its test of the lease option is inverted), so 1,000
+   * nodes cost the API server about 50 status writes a second; with this set, kwok runs our
+   * own two node stages instead (`kwokNodeStages`). @default kwok's own stages
+   */
+  readonly nodeStatusSeconds?: number;
 }
 
 /** Audit policy: every request of a ServiceAccount at Metadata level (verb, user, object reference, response code), nothing else. */
@@ -112,7 +120,7 @@ export class ControlPlane {
     await writeFile(this.kubeconfigPath, await this.kubeconfig(), { mode: 0o600 });
     this.startComponent('kube-controller-manager', this.binaries.kubeControllerManager, this.controllerManagerArgs());
     this.startComponent('kube-scheduler', this.binaries.kubeScheduler, this.schedulerArgs());
-    if (this.options.kwokParallelism) await writeFile(this.kwokConfigPath, kwokConfiguration(this.options.kwokParallelism));
+    if (this.usesKwokConfig) await writeFile(this.kwokConfigPath, kwokConfiguration(this.options.kwokParallelism, this.options.nodeStatusSeconds));
     this.startComponent('kwok', this.binaries.kwok, this.kwokArgs());
     await this.createNodes(this.options.nodes ?? 2);
     await this.waitForReadyNodes(this.options.nodes ?? 2);
@@ -251,9 +259,13 @@ export class ControlPlane {
     return join(this.dir, 'kwok.yaml');
   }
 
+  private get usesKwokConfig(): boolean {
+    return this.options.kwokParallelism !== undefined || this.options.nodeStatusSeconds !== undefined;
+  }
+
   private kwokArgs(): string[] {
     return [
-      ...(this.options.kwokParallelism ? [`--config=${this.kwokConfigPath}`] : []),
+      ...(this.usesKwokConfig ? [`--config=${this.kwokConfigPath}`] : []),
       `--kubeconfig=${this.kubeconfigPath}`,
       '--manage-all-nodes=false',
       `--manage-nodes-with-annotation-selector=${kwokNodeAnnotation}=fake`,
@@ -346,17 +358,101 @@ export class ControlPlane {
   }
 }
 
-/** kwok's configuration file with its parallelism options set to `n`. */
-function kwokConfiguration(n: number): string {
-  return [
-    'apiVersion: config.kwok.x-k8s.io/v1alpha1',
-    'kind: KwokConfiguration',
-    'options:',
-    `  podPlayStageParallelism: ${n}`,
-    `  nodePlayStageParallelism: ${n}`,
-    `  nodeLeaseParallelism: ${n}`,
-    '',
-  ].join('\n');
+/**
+ * kwok's configuration file: its parallelism options set to `parallelism` (when given) and,
+ * when `statusSeconds` is given, the node stages of `kwokNodeStages` in place of kwok's own.
+ */
+export function kwokConfiguration(parallelism: number | undefined, statusSeconds: number | undefined): string {
+  const documents: string[] = [];
+  if (parallelism !== undefined) {
+    documents.push(
+      [
+        'apiVersion: config.kwok.x-k8s.io/v1alpha1',
+        'kind: KwokConfiguration',
+        'options:',
+        `  podPlayStageParallelism: ${parallelism}`,
+        `  nodePlayStageParallelism: ${parallelism}`,
+        `  nodeLeaseParallelism: ${parallelism}`,
+      ].join('\n'),
+    );
+  }
+  if (statusSeconds !== undefined) documents.push(...kwokNodeStages(statusSeconds));
+  return `${documents.join('\n---\n')}\n`;
+}
+
+/**
+ * Two kwok Stages for Nodes. `node-up` makes a node that is not Ready Ready and Running, with
+ * large capacity unless the node states its own; `node-status-refresh` rewrites a Ready node's
+ * condition times every `statusSeconds` (spread over the next tenth of that, so that thousands
+ * of nodes do not write at the same instant). Liveness in between comes from the node Leases.
+ */
+export function kwokNodeStages(statusSeconds: number): string[] {
+  const conditions = [
+    '      conditions:',
+    '      {{ range NodeConditions }}',
+    '      - type: {{ .type | Quote }}',
+    '        status: {{ .status | Quote }}',
+    '        reason: {{ .reason | Quote }}',
+    '        message: {{ .message | Quote }}',
+    '        lastHeartbeatTime: {{ Now | Quote }}',
+    '        lastTransitionTime: {{ or $.metadata.creationTimestamp Now | Quote }}',
+    '      {{ end }}',
+  ];
+  const readySelector = (operator: string): string[] => [
+    '  selector:',
+    '    matchExpressions:',
+    '    - key: \'.status.conditions.[] | select( .type == "Ready" ) | .status\'',
+    `      operator: '${operator}'`,
+    "      values: ['True']",
+  ];
+  const head = (name: string): string[] => [
+    'apiVersion: kwok.x-k8s.io/v1alpha1',
+    'kind: Stage',
+    'metadata:',
+    `  name: ${name}`,
+    'spec:',
+    '  resourceRef:',
+    '    apiGroup: v1',
+    '    kind: Node',
+  ];
+  const resources = (field: string): string[] => [
+    `      ${field}:`,
+    `      {{ with .status.${field} }}{{ YAML . 1 }}{{ else }}`,
+    '        cpu: 1k',
+    '        memory: 1Ti',
+    '        pods: 1M',
+    '      {{ end }}',
+  ];
+  const up = [
+    ...head('node-up'),
+    ...readySelector('NotIn'),
+    '  next:',
+    '    statusTemplate: |',
+    ...conditions,
+    '      addresses:',
+    '      - type: InternalIP',
+    '        address: {{ NodeIP | Quote }}',
+    '      - type: Hostname',
+    '        address: {{ .metadata.name | Quote }}',
+    ...resources('capacity'),
+    ...resources('allocatable'),
+    '      nodeInfo:',
+    '        architecture: amd64',
+    '        operatingSystem: linux',
+    '        kubeletVersion: {{ printf "kwok-%s" Version | Quote }}',
+    '      phase: Running',
+  ];
+  const refresh = [
+    ...head('node-status-refresh'),
+    ...readySelector('In'),
+    '  delay:',
+    `    durationMilliseconds: ${statusSeconds * 1000}`,
+    `    jitterDurationMilliseconds: ${Math.round(statusSeconds * 1100)}`,
+    '  next:',
+    '    statusTemplate: |',
+    ...conditions,
+  ];
+  return [up.join('\n'), refresh.join('\n')];
 }
 
 function get(url: string): Promise<string> {

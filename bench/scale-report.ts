@@ -76,6 +76,7 @@ export async function scaleMain(): Promise<void> {
     'requests/min at rest: controller, exporter (writes)',
     'label -> metric p50 / p99',
     'spec -> Ready p50 / p95',
+    'controller requests per spec change',
     'API server CPU at rest',
   ];
   const rows2 = steps.map((s) => [

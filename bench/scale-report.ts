@@ -73,7 +73,7 @@ export async function scaleMain(): Promise<void> {
   ]);
   const header2 = [
     'nodes',
-    'requests/min at rest: controller, exporter (writes)',
+    'requests/min at rest: controller (writes; periodic reconciles in the window), exporter (writes)',
     'label -> metric p50 / p99',
     'spec -> Ready p50 / p95',
     'controller requests per spec change',
@@ -81,7 +81,8 @@ export async function scaleMain(): Promise<void> {
   ];
   const rows2 = steps.map((s) => [
     String(s.nodes),
-    `${f(s.rest.controller.perMinute, 1)} (${s.rest.controller.writes}), ${f(s.rest.exporter.perMinute, 1)} (${s.rest.exporter.writes})`,
+    `${f(s.rest.controller.perMinute, 1)} (${s.rest.controller.writes}; ${s.rest.reconciles}), ` +
+      `${f(s.rest.exporter.perMinute, 1)} (${s.rest.exporter.writes})`,
     `${f(s.labelToMetricMs.p50)} / ${f(s.labelToMetricMs.p99)} ms`,
     `${f(s.specToReadyMs.p50)} / ${f(s.specToReadyMs.p95)} ms`,
     `${f(s.perSpecChange.requests, 1)} (${Object.entries(s.perSpecChange.byVerb)

@@ -19,6 +19,7 @@ import {
   type BuiltinResource,
   type CRDRequirement,
 } from '../flantintegration/index.js';
+import type { CachedKind, OwnedCache } from '../reconciler/index.js';
 
 /** The label selector of everything we write. */
 export const ownedSelector = managedBySelector;
@@ -46,4 +47,26 @@ export function ownedWatches(components: readonly AnyComponent[]): OwnedWatches 
   for (const c of components) for (const r of c.crds) if (!crds.has(`${r.plural}.${r.group}`)) crds.set(`${r.plural}.${r.group}`, r);
   const sorted = [...kinds.values()].sort((a, b) => a.plural.localeCompare(b.plural));
   return { namespaced: sorted.filter((r) => r.namespaced), cluster: sorted.filter((r) => !r.namespaced), crds: [...crds.values()] };
+}
+
+/** Finds the synced cache of one kind for an apiVersion, a namespace (undefined: cluster-wide) and a component. */
+type CacheFinder = (apiVersion: string, namespace: string | undefined, component: string) => CachedKind | undefined;
+
+/**
+ * The caches of what the controller writes, by API group and kind, for the Applier: the
+ * owned-objects watches, the Secret cache and the components' Deployment informers. A kind
+ * not registered, or not synced yet, is asked of the server.
+ */
+export class OwnedCaches implements OwnedCache {
+  private readonly finders = new Map<string, CacheFinder>();
+
+  /** Registers where objects of `kind` in `group` are cached. */
+  add(group: string, kind: string, find: CacheFinder): void {
+    this.finders.set(`${group} ${kind}`, find);
+  }
+
+  of(apiVersion: string, kind: string, namespace: string | undefined, component: string): CachedKind | undefined {
+    const group = apiVersion.includes('/') ? (apiVersion.split('/')[0] ?? '') : '';
+    return this.finders.get(`${group} ${kind}`)?.(apiVersion, namespace, component);
+  }
 }

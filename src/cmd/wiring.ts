@@ -42,7 +42,8 @@ import {
   type KubeObject,
   type LeaderElectionOptions,
 } from '../reconciler/index.js';
-import { ownedSelector, ownedWatches } from './owned.js';
+import { deploymentsCacheName } from '../components/workloads.js';
+import { OwnedCaches, ownedSelector, ownedWatches } from './owned.js';
 import { programVersion } from './version.js';
 
 /** REST path of the FlantIntegration collection. */
@@ -122,9 +123,24 @@ export function setupController(setup: ControllerSetup): Manager {
   });
   const caches = new Map<string, Informer>();
   for (const c of setup.components) for (const w of c.informers ?? []) caches.set(w.name, manager.informer(w));
+  // What the Applier reads before asking the server: our Secrets in the Secret cache (it holds
+  // every Opaque Secret of the namespaces we write to), each component's Deployments in its own
+  // informer, the rest in the owned-objects watches (watchOwned).
+  const owned = new OwnedCaches();
+  owned.add('', 'Secret', (apiVersion, namespace) => (apiVersion === 'v1' && namespace ? secrets.synced(namespace) : undefined));
+  owned.add('apps', 'Deployment', (apiVersion, _namespace, component) => {
+    const informer = caches.get(deploymentsCacheName(component));
+    return apiVersion === 'apps/v1' && informer?.hasSynced() ? informer : undefined;
+  });
   const reconciler = new FlantIntegrationReconciler({
     api: flantIntegrationAPI(client),
-    writer: new Applier(client, mapper, { managedBy: managedByLabel, componentKey: componentLabel, signatureKey: signatureAnnotation }, fieldManager),
+    writer: new Applier(
+      client,
+      mapper,
+      { managedBy: managedByLabel, componentKey: componentLabel, signatureKey: signatureAnnotation },
+      fieldManager,
+      owned,
+    ),
     events: new EventRecorder(client, { controller: eventsController, instance: setup.identity }, clock, log),
     clock,
     flantIntegrations,
@@ -158,7 +174,7 @@ export function setupController(setup: ControllerSetup): Manager {
     controller.watch(informer, everyFlantIntegration);
   }
   for (const c of setup.components) for (const w of c.informers ?? []) controller.watch(caches.get(w.name) as Informer, w.keys ?? ownerKeys);
-  watchOwned(manager, controller, setup, { flantIntegrations, crds, follow: (f) => flantIntegrations.on(f) });
+  watchOwned(manager, controller, setup, owned, { flantIntegrations, crds, follow: (f) => flantIntegrations.on(f) });
   return manager;
 }
 
@@ -170,6 +186,7 @@ function watchOwned(
   manager: Manager,
   controller: Controller,
   setup: ControllerSetup,
+  owned: OwnedCaches,
   sources: { flantIntegrations: Informer; crds: ReadonlyMap<string, Informer<CRDObject>>; follow: (f: () => void) => void },
 ): void {
   const { client, log } = setup;
@@ -193,11 +210,15 @@ function watchOwned(
     sources.follow(follow);
     follow();
     controller.watch(informers, ownerKeys);
+    owned.add(group, resource.kind, (apiVersion, namespace) =>
+      apiVersion === resource.apiVersion && namespace ? informers.synced(namespace) : undefined,
+    );
   }
   for (const resource of watches.cluster) {
-    controller.watch(
-      manager.informer({ path: `${groupVersionPath(resource.apiVersion)}/${resource.plural}`, labelSelector: ownedSelector }),
-      ownerKeys,
+    const informer = manager.informer({ path: `${groupVersionPath(resource.apiVersion)}/${resource.plural}`, labelSelector: ownedSelector });
+    controller.watch(informer, ownerKeys);
+    owned.add(groupOf(resource.apiVersion), resource.kind, (apiVersion) =>
+      apiVersion === resource.apiVersion && informer.hasSynced() ? informer : undefined,
     );
   }
   for (const req of watches.crds) {
@@ -218,6 +239,8 @@ function watchOwned(
     crd?.on(follow);
     follow();
     controller.watch(informers, ownerKeys);
+    // Keyed by the version watched: a version not watched is asked of the server.
+    owned.add(req.group, req.kind, (apiVersion) => informers.synced(apiVersion));
   }
 }
 

@@ -63,9 +63,14 @@ export interface OwnedDeployments {
   find(cache: CacheView, namespace: string, name: string): DeploymentObject | undefined;
 }
 
+/** The name of the cache of `component`'s own Deployments ({@link ownedDeployments}). */
+export function deploymentsCacheName(component: string): string {
+  return `${component}-deployments`;
+}
+
 /** {@link OwnedDeployments} of `component`: one informer for its Deployments cluster-wide, by its component label. */
 export function ownedDeployments(component: string): OwnedDeployments {
-  const name = `${component}-deployments`;
+  const name = deploymentsCacheName(component);
   return {
     watch: { name, path: '/apis/apps/v1/deployments', labelSelector: `${managedBySelector},${componentLabel}=${component}` },
     // The cache holds what this watch lists: Deployments only.

@@ -199,3 +199,139 @@ describe('Applier replaces an object of ours an edit made unmergeable', () => {
     expect(api.applier.replaced).toBe(0);
   });
 });
+
+describe('Applier reads the caches of our own objects before asking the server', () => {
+  /** A fake server that numbers resourceVersions, records every request, and a cache the test fills (or lets lag). */
+  function cachedAPI() {
+    const stored = new Map<string, KubeObject>();
+    const requests: string[] = [];
+    const deletes: unknown[] = [];
+    const conflicts = new Set<string>();
+    let rv = 1;
+    const client: KubeClient = {
+      server: 'https://fake',
+      async request<T>(method: string, path: string, options?: { body?: unknown }) {
+        if (path === '/api/v1') return { resources: [{ name: 'configmaps', kind: 'ConfigMap', namespaced: true }] } as T;
+        requests.push(`${method} ${path.split('/configmaps')[1] || '(list)'}`);
+        if (method === 'GET' && !path.includes('/configmaps/')) return { metadata: {}, items: [...stored.values()] } as T;
+        if (method === 'GET') {
+          const found = stored.get(path);
+          if (!found) throw new KubeApiError(404, 'NotFound', 'not found');
+          return found as T;
+        }
+        if (method === 'DELETE') {
+          deletes.push(options?.body);
+          if (conflicts.has(path)) throw new KubeApiError(409, 'Conflict', 'the resourceVersion in the precondition does not match');
+          stored.delete(path);
+          return {} as T;
+        }
+        const body = options?.body as KubeObject;
+        const obj = { ...body, metadata: { ...body.metadata, uid: `uid-${body.metadata?.name}`, resourceVersion: String(rv++) } };
+        stored.set(path, obj);
+        return obj as T;
+      },
+      watch: async () => {},
+    };
+    const cached = new Map<string, KubeObject>();
+    let synced = true;
+    const asked: string[] = [];
+    const applier = new Applier(
+      client,
+      new RESTMapper(client, new FakeClock()),
+      { managedBy: ours, componentKey: 'example.com/component', signatureKey: 'example.com/signature' },
+      'me',
+      {
+        of: (apiVersion, kind, namespace, component) => {
+          asked.push(`${apiVersion} ${kind} ${namespace ?? '*'} ${component}`);
+          return synced ? { get: (key) => cached.get(key), list: () => [...cached.values()] } : undefined;
+        },
+      },
+    );
+    const path = (name: string) => `/api/v1/namespaces/ns/configmaps/${name}`;
+    /** The cache catches up with the server. */
+    const catchUp = () => {
+      cached.clear();
+      for (const o of stored.values()) cached.set(`${o.metadata?.namespace}/${o.metadata?.name}`, o);
+    };
+    return {
+      applier,
+      requests,
+      deletes,
+      stored,
+      cached,
+      asked,
+      catchUp,
+      path,
+      conflict: (name: string) => conflicts.add(path(name)),
+      unsync: () => (synced = false),
+    };
+  }
+  const kinds = [{ apiVersion: 'v1', kind: 'ConfigMap', namespaces: ['ns'] }];
+
+  it('at rest an object the cache shows as our last apply left it costs no request at all', async () => {
+    const api = cachedAPI();
+    await api.applier.apply(desired('x'));
+    expect(api.requests).toEqual(['GET /x', 'PATCH /x']);
+    api.catchUp();
+    api.requests.length = 0;
+    await api.applier.apply(desired('x'));
+    await api.applier.prune('c', [desired('x')], kinds, log, 'owner-1');
+    expect(api.requests).toEqual([]);
+    expect(api.asked).toContain('v1 ConfigMap ns c');
+  });
+
+  it('asks the server when the cache has not seen our last apply, and writes only when the object changed', async () => {
+    const api = cachedAPI();
+    await api.applier.apply(desired('x'));
+    api.requests.length = 0;
+    // The cache lags (nothing yet): the server says it is as we left it, so nothing is written.
+    await api.applier.apply(desired('x'));
+    expect(api.requests).toEqual(['GET /x']);
+    // Edited by someone since: the cache shows another resourceVersion; it is read and applied again.
+    api.catchUp();
+    api.cached.set('ns/x', { ...api.cached.get('ns/x'), metadata: { ...api.cached.get('ns/x')?.metadata, resourceVersion: '99' } });
+    api.requests.length = 0;
+    await api.applier.apply(desired('x'));
+    expect(api.requests).toEqual(['GET /x']);
+    // A new body is always applied, whatever the cache says.
+    api.catchUp();
+    api.requests.length = 0;
+    await api.applier.apply({ ...desired('x'), data: { v: '2' } });
+    expect(api.requests).toEqual(['GET /x', 'PATCH /x']);
+  });
+
+  it('never skips the ownership check for an object the cache shows owned by another owner', async () => {
+    const api = cachedAPI();
+    await api.applier.apply(desired('x'));
+    api.catchUp();
+    const stored = api.stored.get(api.path('x'));
+    api.stored.set(api.path('x'), { ...stored, metadata: { ...stored?.metadata, ownerReferences: [{ ...owner, uid: 'owner-2' }] } });
+    api.cached.set('ns/x', api.stored.get(api.path('x')) as KubeObject);
+    await expect(api.applier.apply(desired('x'))).rejects.toBeInstanceOf(NotOwnedError);
+  });
+
+  it('prunes from the cache with the resourceVersion it saw; an object changed since (409) is left, not reported deleted', async () => {
+    const api = cachedAPI();
+    for (const name of ['keep', 'gone', 'changed']) await api.applier.apply(desired(name));
+    api.catchUp();
+    api.conflict('changed');
+    api.requests.length = 0;
+    expect(await api.applier.prune('c', [desired('keep')], kinds, log, 'owner-1')).toEqual(['ConfigMap ns/gone']);
+    expect(api.requests.sort()).toEqual(['DELETE /changed', 'DELETE /gone']);
+    expect(api.deletes).toContainEqual(expect.objectContaining({ preconditions: { uid: 'uid-gone', resourceVersion: '2' } }));
+    expect(api.stored.has(api.path('changed'))).toBe(true);
+  });
+
+  it('lists from the server while the cache has not synced, and always when it releases what it keeps', async () => {
+    const api = cachedAPI();
+    await api.applier.apply(desired('key'));
+    api.catchUp();
+    api.requests.length = 0;
+    await api.applier.retire('c', [cm('key')], kinds, log, 'owner-1');
+    expect(api.requests).toEqual(['GET (list)', 'PATCH /key']);
+    api.unsync();
+    api.requests.length = 0;
+    await api.applier.prune('c', [], kinds, log, 'owner-1');
+    expect(api.requests[0]).toBe('GET (list)');
+  });
+});

@@ -34,6 +34,26 @@ export interface KindRef {
   readonly namespaces?: readonly string[];
 }
 
+/** A synced cache of one kind (in one namespace, or cluster-wide), holding every object of ours it covers. */
+export interface CachedKind {
+  /** The object with key `namespace/name` (`name` when cluster-scoped). */
+  get(key: string): KubeObject | undefined;
+  /** Every cached object; it may hold other namespaces' objects and objects not ours. */
+  list(): readonly KubeObject[];
+}
+
+/**
+ * Where the {@link Applier} finds what it wrote without asking the API server: the watches of
+ * our own objects. A cache that lags is safe: an object it shows as we left it is skipped only
+ * when its resourceVersion is the one our own apply returned, an object it lacks is asked for,
+ * a delete carries the resourceVersion seen, and each change the cache has yet to show queues
+ * a reconcile when it arrives.
+ */
+export interface OwnedCache {
+  /** The synced cache of `apiVersion` `kind` objects of `component` in `namespace` (undefined: cluster-wide), or undefined: ask the server. */
+  of(apiVersion: string, kind: string, namespace: string | undefined, component: string): CachedKind | undefined;
+}
+
 /** An object of the same name exists and is not ours: it is left untouched. */
 export class NotOwnedError extends Error {
   constructor(readonly object: string) {
@@ -56,6 +76,8 @@ export class Applier {
     private readonly ownership: Ownership,
     /** Field manager of every apply. */
     private readonly fieldManager: string,
+    /** The caches of our own objects; without one, every check asks the server. @default none */
+    private readonly cache?: OwnedCache,
   ) {}
 
   /**
@@ -77,6 +99,12 @@ export class Applier {
     const body = withoutStatus(obj);
     const digest = createHash('sha256').update(JSON.stringify(body)).digest('base64');
     const last = this.lastApplied.get(path);
+    const component = obj.metadata?.labels?.[this.ownership.componentKey] ?? '';
+    // The cache shows the object as our last apply left it: nothing to write and nothing to ask.
+    const cached = last?.digest === digest ? this.cache?.of(obj.apiVersion ?? '', obj.kind ?? '', obj.metadata?.namespace, component) : undefined;
+    const seen = cached?.get(cacheKey(obj));
+    const unchanged = seen !== undefined && seen.metadata?.resourceVersion === last?.resourceVersion;
+    if (seen && unchanged && (!ownerUID || this.owns({ ...seen, kind: obj.kind }, component, ownerUID))) return seen;
     const existing = ownerUID ? await this.checkOwned(obj, path, ownerUID, signal) : last ? await this.get(path, signal) : undefined;
     // Nothing to write: we applied exactly this, and nobody has changed the object since (same
     // resourceVersion). A resync at rest costs reads, not writes.
@@ -156,11 +184,11 @@ export class Applier {
     const keep = new Set(kept.map(identity));
     const deleted: string[] = [];
     const released: string[] = [];
-    for (const owned of await this.listOwned(component, kinds, ownerUID)) {
+    // From the server, not the caches: a release writes with the resourceVersion it read.
+    for (const owned of await this.listOwned(component, kinds, ownerUID, false)) {
       if (signal?.aborted) break;
       if (!keep.has(identity(owned.object))) {
-        await this.delete(owned.object, owned.path, signal);
-        deleted.push(identity(owned.object));
+        if (await this.delete(owned.object, owned.path, signal)) deleted.push(identity(owned.object));
         continue;
       }
       await this.client.request('PATCH', owned.path, {
@@ -204,8 +232,7 @@ export class Applier {
     for (const owned of await this.listOwned(component, kinds, ownerUID)) {
       if (keep.has(identity(owned.object))) continue;
       if (signal?.aborted) break;
-      await this.delete(owned.object, owned.path, signal);
-      deleted.push(identity(owned.object));
+      if (await this.delete(owned.object, owned.path, signal)) deleted.push(identity(owned.object));
     }
     if (deleted.length > 0) log.info({ component, deleted }, 'pruned objects no longer rendered');
     return deleted;
@@ -216,7 +243,13 @@ export class Applier {
     return this.prune(component, [], kinds, log, ownerUID, signal);
   }
 
-  private async listOwned(component: string, kinds: readonly KindRef[], ownerUID: string): Promise<Array<{ object: KubeObject; path: string }>> {
+  /** The objects of `component` among `kinds` owned by `ownerUID`, from the caches where they are synced (`cached`), else from the server. */
+  private async listOwned(
+    component: string,
+    kinds: readonly KindRef[],
+    ownerUID: string,
+    cached = true,
+  ): Promise<Array<{ object: KubeObject; path: string }>> {
     const { managedBy, componentKey } = this.ownership;
     const selector = `${managedBy.key}=${managedBy.value},${componentKey}=${component}`;
     // One list per kind and namespace, all at once: a reconcile waits for the slowest, not for their sum.
@@ -227,6 +260,8 @@ export class Applier {
         // A cluster-scoped kind is listed cluster-wide whatever the namespaces say.
         const lists = await Promise.all(
           (info.namespaced ? (ref.namespaces ?? [undefined]) : [undefined]).map(async (namespace) => {
+            const cache = cached ? this.cache?.of(ref.apiVersion, ref.kind, namespace, component) : undefined;
+            if (cache) return cache.list().filter((item) => namespace === undefined || item.metadata?.namespace === namespace);
             try {
               return (
                 await this.client.request<{ items: KubeObject[] }>('GET', resourcePath(info, namespace), { query: { labelSelector: selector } })
@@ -253,17 +288,32 @@ export class Applier {
     return this.labelled(obj, component) && ownerUID !== '' && (obj.metadata?.ownerReferences ?? []).some((r) => r.uid === ownerUID);
   }
 
-  private async delete(obj: KubeObject, path: string, signal?: AbortSignal): Promise<void> {
+  /**
+   * Deletes `obj` if it is still the object that was found ours: the same UID and, when it was
+   * found in a cache, the same resourceVersion. Changed since (409), it is left: the change
+   * queues a reconcile that looks again.
+   */
+  private async delete(obj: KubeObject, path: string, signal?: AbortSignal): Promise<boolean> {
     this.lastApplied.delete(path);
+    const preconditions = { uid: obj.metadata?.uid, ...(this.cache ? { resourceVersion: obj.metadata?.resourceVersion } : {}) };
     try {
       await this.client.request('DELETE', path, {
         signal,
-        body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background', preconditions: { uid: obj.metadata?.uid } },
+        body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background', preconditions },
       });
+      return true;
     } catch (err) {
-      if (!isNotFound(err)) throw err;
+      if (isNotFound(err)) return true;
+      if (this.cache && err instanceof KubeApiError && err.code === 409) return false;
+      throw err;
     }
   }
+}
+
+/** The key of `obj` in a cache: `namespace/name`, or `name` when cluster-scoped. */
+function cacheKey(obj: KubeObject): string {
+  const ns = obj.metadata?.namespace;
+  return ns ? `${ns}/${obj.metadata?.name ?? ''}` : (obj.metadata?.name ?? '');
 }
 
 /** `Kind namespace/name`, or `Kind name` for cluster-scoped objects. */

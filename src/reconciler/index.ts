@@ -2,7 +2,7 @@
  * The reconciler library: what controller-runtime gives Go controllers, for TypeScript.
  * It knows nothing of Flant; controllers bring their own reconcile functions and labels.
  */
-export { Applier, identity, NotOwnedError, type KindRef, type Ownership } from './apply.js';
+export { Applier, identity, NotOwnedError, type CachedKind, type KindRef, type OwnedCache, type Ownership } from './apply.js';
 export { FakeClock, flush, realClock, rfc3339, type Clock, type Timer } from './clock.js';
 export {
   changedConditions,

@@ -104,6 +104,12 @@ export class NamespacedInformers<T extends KubeObject = KubeObject> {
     return this.running.get(key.split('/')[0] ?? '')?.informer.get(key);
   }
 
+  /** The informer of `namespace` once its first list is in, else undefined. */
+  synced(namespace: string): Informer<T> | undefined {
+    const informer = this.running.get(namespace)?.informer;
+    return informer?.hasSynced() ? informer : undefined;
+  }
+
   /** True once every running informer has listed and every wanted namespace's access is known. */
   hasSynced(): boolean {
     return [...this.pending.values()].every((p) => p.state === 'denied') && [...this.running.values()].every((r) => r.informer.hasSynced());

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defineComponent, type AnyComponent } from '../flantintegration/index.js';
 import { components } from './components.js';
 import { servedAPIVersion } from '../flantintegration/index.js';
-import { ownedWatches } from './owned.js';
+import { OwnedCaches, ownedWatches } from './owned.js';
 
 describe('ownedWatches', () => {
   const all = components({ image: 'x' });
@@ -47,5 +47,24 @@ describe('ownedWatches', () => {
     expect(servedAPIVersion(req, crd(['v1alpha1']))).toBe('deckhouse.io/v1alpha1');
     expect(servedAPIVersion(req, crd([]))).toBeUndefined();
     expect(servedAPIVersion(req, undefined)).toBeUndefined();
+  });
+});
+
+describe('OwnedCaches', () => {
+  const cache = (name: string) => ({ get: () => undefined, list: () => [{ metadata: { name } }] });
+  const caches = new OwnedCaches();
+  caches.add('apps', 'Deployment', (_v, _ns, component) => (component === 'madison' ? cache('madison-deployments') : undefined));
+  caches.add('apps', 'Deployment', (_v, _ns, component) => (component === 'metrics' ? cache('metrics-deployments') : undefined));
+  caches.add('', 'Secret', (apiVersion, namespace) => (apiVersion === 'v1' && namespace === 'ns' ? cache('secrets') : undefined));
+
+  it.each<[string, [string, string, string | undefined, string], string | undefined]>([
+    ["the first finder that answers: madison's Deployments", ['apps/v1', 'Deployment', 'ns', 'madison'], 'madison-deployments'],
+    ["the second: metrics' Deployments", ['apps/v1', 'Deployment', 'ns', 'metrics'], 'metrics-deployments'],
+    ['a component nobody caches: ask the server', ['apps/v1', 'Deployment', 'ns', 'logs'], undefined],
+    ['the core group by its bare apiVersion', ['v1', 'Secret', 'ns', 'madison'], 'secrets'],
+    ['a namespace not cached', ['v1', 'Secret', 'other', 'madison'], undefined],
+    ['a kind not registered', ['v1', 'ConfigMap', 'ns', 'madison'], undefined],
+  ])('%s', (_name, [apiVersion, kind, namespace, component], expected) => {
+    expect(caches.of(apiVersion, kind, namespace, component)?.list()[0]?.metadata?.name).toBe(expected);
   });
 });

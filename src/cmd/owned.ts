@@ -58,15 +58,20 @@ type CacheFinder = (apiVersion: string, namespace: string | undefined, component
  * not registered, or not synced yet, is asked of the server.
  */
 export class OwnedCaches implements OwnedCache {
-  private readonly finders = new Map<string, CacheFinder>();
+  private readonly finders = new Map<string, CacheFinder[]>();
 
-  /** Registers where objects of `kind` in `group` are cached. */
+  /** Registers where objects of `kind` in `group` are cached (for some components, namespaces or versions: the first that answers wins). */
   add(group: string, kind: string, find: CacheFinder): void {
-    this.finders.set(`${group} ${kind}`, find);
+    const key = `${group} ${kind}`;
+    this.finders.set(key, [...(this.finders.get(key) ?? []), find]);
   }
 
   of(apiVersion: string, kind: string, namespace: string | undefined, component: string): CachedKind | undefined {
     const group = apiVersion.includes('/') ? (apiVersion.split('/')[0] ?? '') : '';
-    return this.finders.get(`${group} ${kind}`)?.(apiVersion, namespace, component);
+    for (const find of this.finders.get(`${group} ${kind}`) ?? []) {
+      const found = find(apiVersion, namespace, component);
+      if (found) return found;
+    }
+    return undefined;
   }
 }

@@ -42,7 +42,6 @@ import {
   type KubeObject,
   type LeaderElectionOptions,
 } from '../reconciler/index.js';
-import { deploymentsCacheName } from '../components/workloads.js';
 import { OwnedCaches, ownedSelector, ownedWatches } from './owned.js';
 import { programVersion } from './version.js';
 
@@ -124,14 +123,20 @@ export function setupController(setup: ControllerSetup): Manager {
   const caches = new Map<string, Informer>();
   for (const c of setup.components) for (const w of c.informers ?? []) caches.set(w.name, manager.informer(w));
   // What the Applier reads before asking the server: our Secrets in the Secret cache (it holds
-  // every Opaque Secret of the namespaces we write to), each component's Deployments in its own
-  // informer, the rest in the owned-objects watches (watchOwned).
+  // every Opaque Secret of the namespaces we write to), the caches the components say hold their
+  // own objects (their Deployments), the rest in the owned-objects watches (watchOwned).
   const owned = new OwnedCaches();
   owned.add('', 'Secret', (apiVersion, namespace) => (apiVersion === 'v1' && namespace ? secrets.synced(namespace) : undefined));
-  owned.add('apps', 'Deployment', (apiVersion, _namespace, component) => {
-    const informer = caches.get(deploymentsCacheName(component));
-    return apiVersion === 'apps/v1' && informer?.hasSynced() ? informer : undefined;
-  });
+  for (const c of setup.components) {
+    for (const w of c.informers ?? []) {
+      const holds = w.holdsOwn;
+      const informer = caches.get(w.name);
+      if (!holds || !informer) continue;
+      owned.add(groupOf(holds.apiVersion), holds.kind, (apiVersion, _namespace, component) =>
+        component === c.name && apiVersion === holds.apiVersion && informer.hasSynced() ? informer : undefined,
+      );
+    }
+  }
   const reconciler = new FlantIntegrationReconciler({
     api: flantIntegrationAPI(client),
     writer: new Applier(

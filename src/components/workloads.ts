@@ -63,16 +63,16 @@ export interface OwnedDeployments {
   find(cache: CacheView, namespace: string, name: string): DeploymentObject | undefined;
 }
 
-/** The name of the cache of `component`'s own Deployments ({@link ownedDeployments}). */
-export function deploymentsCacheName(component: string): string {
-  return `${component}-deployments`;
-}
-
 /** {@link OwnedDeployments} of `component`: one informer for its Deployments cluster-wide, by its component label. */
 export function ownedDeployments(component: string): OwnedDeployments {
-  const name = deploymentsCacheName(component);
+  const name = `${component}-deployments`;
   return {
-    watch: { name, path: '/apis/apps/v1/deployments', labelSelector: `${managedBySelector},${componentLabel}=${component}` },
+    watch: {
+      name,
+      path: '/apis/apps/v1/deployments',
+      labelSelector: `${managedBySelector},${componentLabel}=${component}`,
+      holdsOwn: { apiVersion: 'apps/v1', kind: 'Deployment' },
+    },
     // The cache holds what this watch lists: Deployments only.
     find: (cache, namespace, deployment) =>
       (cache.list(name) as DeploymentObject[]).find((d) => d.metadata?.name === deployment && d.metadata?.namespace === namespace),

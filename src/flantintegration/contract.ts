@@ -56,6 +56,11 @@ export interface WatchSpec {
   readonly fieldSelector?: string;
   /** FlantIntegration keys an event on `obj` concerns. @default the FlantIntegrations in its owner references */
   readonly keys?: (obj: KubeObject) => string[];
+  /**
+   * The kind this cache holds every object of that the component writes (selected by our labels
+   * and its component label), so the apply reads it before asking the server. @default none
+   */
+  readonly holdsOwn?: { readonly apiVersion: string; readonly kind: string };
 }
 
 /** The caches of a component's informers. */

@@ -124,6 +124,15 @@ export async function scaleMain(): Promise<void> {
     '',
     ...verdicts,
     '',
+    ...steps.map(
+      (s) =>
+        `controller at rest, ${s.nodes} nodes, ${f(s.rest.seconds)} s, ${s.rest.reconciles} periodic reconciles: ` +
+        (Object.entries(s.rest.controller.byObject ?? {})
+          .sort((a, b) => b[1] - a[1])
+          .map(([what, n]) => `${what} x${n}`)
+          .join(', ') || 'no request'),
+    ),
+    '',
     ...Object.entries((result.heap ?? {}) as Record<string, string[]>).flatMap(([who, lines]) => [
       `heap snapshot of the ${who} at ${last?.nodes} nodes:`,
       ...lines,

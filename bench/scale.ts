@@ -30,6 +30,7 @@ import { FakeDNS } from '../e2e/fakes/dns.js';
 import { installSamples } from '../e2e/embedded.js';
 import { controllerKubeconfig, serviceAccountKubeconfig, untilAllowed } from '../e2e/support/credentials.js';
 import { loadKubeConfig } from '../src/cmd/cluster.js';
+import { nodeRuntimeEnv } from '../src/components/workloads.js';
 import { nodeGroupLabel } from '../src/pricing/rules.js';
 import { kubeClient, type KubeClient } from '../src/reconciler/index.js';
 import { procMemory, sampleAnonPeak } from './proc.js';
@@ -100,8 +101,11 @@ interface MemoryFigures {
 interface RestRequests {
   /** Requests other than watches and the Lease, per minute. */
   readonly perMinute: number;
+  /** Requests that change what is stored (an access review's create does not). */
   readonly writes: number;
   readonly byVerb: Record<string, number>;
+  /** By verb, resource and object, as counted in the window. */
+  readonly byObject: Record<string, number>;
   /** Lease requests (leader election) in the window. */
   readonly lease: number;
   /** Watches that ended (and were re-opened) in the window. */
@@ -198,8 +202,11 @@ async function auditSince(path: string, offset: number): Promise<{ text: string;
 /** What a user asked in an audit log excerpt: watches and the Lease apart, the rest by verb. */
 interface AuditCounts {
   readonly counted: number;
+  /** Requests that change what is stored (an access review's create does not). */
   readonly writes: number;
   readonly byVerb: Record<string, number>;
+  /** The same requests by verb, resource and object (`get services d8-system/deckhouse`). */
+  readonly byObject: Record<string, number>;
   readonly lease: number;
   readonly watches: number;
 }
@@ -207,13 +214,14 @@ interface AuditCounts {
 /** What `user` asked in an audit log excerpt: watches and the Lease apart, the rest by verb. */
 function auditCounts(text: string, user: string): AuditCounts {
   const byVerb: Record<string, number> = {};
+  const byObject: Record<string, number> = {};
   let lease = 0;
   let watches = 0;
   let writes = 0;
   let counted = 0;
   for (const line of text.split('\n')) {
     if (!line.includes(`"username":"${user}"`)) continue;
-    const e = JSON.parse(line) as { verb: string; stage?: string; objectRef?: { resource?: string } };
+    const e = JSON.parse(line) as { verb: string; stage?: string; objectRef?: { resource?: string; namespace?: string; name?: string } };
     if (e.stage === 'RequestReceived') continue;
     if (e.verb === 'watch') {
       watches++;
@@ -225,15 +233,19 @@ function auditCounts(text: string, user: string): AuditCounts {
     }
     counted++;
     byVerb[e.verb] = (byVerb[e.verb] ?? 0) + 1;
-    if (['create', 'update', 'patch', 'delete', 'deletecollection'].includes(e.verb)) writes++;
+    const ref = e.objectRef;
+    const object = `${e.verb} ${ref?.resource ?? '(no resource)'} ${[ref?.namespace, ref?.name].filter(Boolean).join('/')}`.trim();
+    byObject[object] = (byObject[object] ?? 0) + 1;
+    // An access review is a create that stores nothing: asked, not written.
+    if (['create', 'update', 'patch', 'delete', 'deletecollection'].includes(e.verb) && !e.objectRef?.resource?.endsWith('reviews')) writes++;
   }
-  return { counted, writes, byVerb, lease, watches };
+  return { counted, writes, byVerb, byObject, lease, watches };
 }
 
 /** `user`'s requests in a window of `seconds` at rest, as the targets count them. */
 function restRequests(text: string, user: string, seconds: number): RestRequests {
-  const { counted, writes, byVerb, lease, watches } = auditCounts(text, user);
-  return { perMinute: (counted * 60) / seconds, writes, byVerb, lease, watches };
+  const { counted, writes, byVerb, byObject, lease, watches } = auditCounts(text, user);
+  return { perMinute: (counted * 60) / seconds, writes, byVerb, byObject, lease, watches };
 }
 
 /** Resolves when a new `.heapsnapshot` in `dir` has stopped growing (Node writes it in pieces). */
@@ -274,18 +286,32 @@ export async function scaleBench(options: {
   samples: number;
   restSeconds: number;
   heapDir?: string;
+  /** Keep the control plane's data folder (its logs and audit log) after the run. */
+  keepData?: boolean;
 }): Promise<Record<string, unknown>> {
   const kubectl = await ensureKubectl();
   process.env.E2E_KUBECTL = kubectl;
   if (options.heapDir) await mkdir(options.heapDir, { recursive: true });
   // A heap snapshot on SIGUSR2, into heapDir, when asked for; nothing else differs from production.
-  const heapEnv: NodeJS.ProcessEnv = options.heapDir ? { NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${options.heapDir}` } : {};
+  // What the Deployments set (nodeRuntimeEnv), and the heap snapshot signal when asked.
+  const runtime = Object.fromEntries(nodeRuntimeEnv.map((e) => [e.name, e.value]));
+  const heapEnv: NodeJS.ProcessEnv = {
+    ...runtime,
+    NODE_OPTIONS: [runtime.NODE_OPTIONS, ...(options.heapDir ? [`--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${options.heapDir}`] : [])].join(' '),
+  };
   const connect = new FakeConnect(licence);
   const dns = new FakeDNS();
   dns.setA('madison-direct.local', ['192.0.2.10', '192.0.2.11']);
   const [connectURL, dnsServer] = await Promise.all([connect.start(), dns.start()]);
   // Two kwok nodes of the control plane's own (no NodeGroup) for the workloads to start on; the steps add the rest.
-  const plane = await ControlPlane.start({ nodes: builtinNodes, kwokParallelism: 32, nodeLeaseSeconds, nodeStatusSeconds });
+  const plane = await ControlPlane.start({
+    nodes: builtinNodes,
+    kwokParallelism: 32,
+    nodeLeaseSeconds,
+    nodeStatusSeconds,
+    keepData: options.keepData,
+  });
+  if (options.keepData) process.stderr.write(`scale bench: the control plane's data stays in ${plane.dir}\n`);
   const children: ChildProcess[] = [];
   const watching = new AbortController();
   try {
@@ -624,6 +650,7 @@ if (process.argv[1] && new URL(import.meta.url).pathname === process.argv[1]) {
     samples: Number(process.env.BENCH_SCALE_SAMPLES ?? 30),
     restSeconds: Number(process.env.BENCH_SCALE_REST_SECONDS ?? 60),
     heapDir: process.env.BENCH_SCALE_HEAP_DIR,
+    keepData: process.env.BENCH_SCALE_KEEP_DATA === '1',
   });
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

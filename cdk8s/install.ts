@@ -17,6 +17,7 @@ import { components as allComponents } from '../src/cmd/components.js';
 import {
   imagePullSecrets,
   ingressFromNamespace,
+  nodeRuntimeEnv,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
 } from '../src/components/workloads.js';
@@ -275,6 +276,7 @@ export class ControllerInstall extends Chart {
                   { name: 'POD_NAMESPACE', ...fieldRef('metadata.namespace') },
                   // The madison-proxy and pricing Deployments run this same image.
                   { name: 'CONTROLLER_IMAGE', value: image },
+                  ...nodeRuntimeEnv,
                 ],
                 ports: [
                   { name: 'metrics', containerPort: 8080 },

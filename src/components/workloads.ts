@@ -29,6 +29,17 @@ export function imagePullSecrets(spec: Pick<FlantIntegrationSpec, 'imagePullSecr
   return spec.imagePullSecrets?.length ? { imagePullSecrets: spec.imagePullSecrets.map((s) => ({ name: s.name })) } : {};
 }
 
+/**
+ * Runtime settings of the controller and the pricing exporter containers, the same the scale
+ * bench runs them with. V8's young generation of 1 MiB semi-spaces (its default grows to 16 MiB
+ * each) keeps ~15-20 MiB less resident, for more frequent minor GCs that these programs' small
+ * allocations barely notice: at 100 kwok nodes the controller went from 113-120 to 100 MiB RSS,
+ * the exporter from 88 to 81, spec -> Ready p50 from 33 to 48 ms (`npm run bench -- scale`).
+ */
+export const nodeRuntimeEnv: ReadonlyArray<{ readonly name: string; readonly value: string }> = [
+  { name: 'NODE_OPTIONS', value: '--max-semi-space-size=1' },
+];
+
 /** A container security context that passes the `restricted` profile, with a read-only root file system. */
 export const restrictedContainerSecurityContext: SecurityContext = {
   allowPrivilegeEscalation: false,

@@ -13,7 +13,14 @@ import { proxyEnv, userinfoKey } from '../egress.js';
 import { placementSpec, type Placement } from '../placement.js';
 import { alloyConfig } from './alloy.js';
 import { agentConfigYaml, dataDir, licenceMount, type AgentConfigFacts } from './config.js';
-import { imagePullSecrets, ingressFromNamespace, objectsOf, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../workloads.js';
+import {
+  imagePullSecrets,
+  ingressFromNamespace,
+  nodeRuntimeEnv,
+  objectsOf,
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+} from '../workloads.js';
 
 /** Component name, the value of the component label. */
 export const metricsComponent = 'metrics';
@@ -190,7 +197,7 @@ function pricingDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Metr
               name: 'pricing',
               image: facts.image,
               args: ['pricing', `--probe-listen=:${ports.probes}`],
-              env: proxyEnv(spec, facts.egressUserinfo !== undefined ? egressSecretName : undefined),
+              env: [...nodeRuntimeEnv, ...proxyEnv(spec, facts.egressUserinfo !== undefined ? egressSecretName : undefined)],
               ports: [{ name: 'probes', containerPort: ports.probes }],
               readinessProbe: probe('/readyz'),
               livenessProbe: probe('/healthz'),

@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 import { flantIntegrationCRDYaml } from '../src/api/index.js';
 import {
   controllerNetworkPolicy,
+  controllerResourceValues,
   controllerServiceMonitor,
   deckhouseObjects,
   installObjects,
@@ -37,8 +38,8 @@ export const defaultValues = {
   imagePullSecrets: [] as Array<{ name: string }>,
   replicas: 1,
   resources: {
-    requests: { cpu: '50m', memory: '160Mi' },
-    limits: { memory: '512Mi' },
+    requests: { ...controllerResourceValues.requests },
+    limits: { ...controllerResourceValues.limits },
   },
   leaderElection: { enabled: true },
   secretNamespaces: [] as string[],

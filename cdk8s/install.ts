@@ -173,14 +173,20 @@ export interface InstallOptions {
 }
 
 /**
- * The controller's resources, measured by `npm run bench` (bench/results/2026-12-01.json: the
- * local control plane, every component on, 20 create/delete cycles): 117-159 MiB RSS at rest
- * after them across runs, a 161 MiB peak; the limit leaves room for a cluster with many more
- * watched objects.
+ * The controller's resources (the chart's `resources` default too), from `npm run bench --
+ * scale` (bench/results/2026-12-08-scale.json): 98-111 MiB RSS at rest from 100 to 5,000 kwok
+ * nodes, a 111 MiB high-water; the request is that and 15%. The limit is twice the most any
+ * bench has measured (191 MiB after 20 create/delete cycles, 2026-12-06, before the caches of
+ * issue 23), room for a cluster with many more Secrets in the namespaces it reads.
  */
+export const controllerResourceValues = { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '384Mi' } } as const;
+
 const controllerResources: k8s.ResourceRequirements = {
-  requests: { cpu: k8s.Quantity.fromString('50m'), memory: k8s.Quantity.fromString('160Mi') },
-  limits: { memory: k8s.Quantity.fromString('512Mi') },
+  requests: {
+    cpu: k8s.Quantity.fromString(controllerResourceValues.requests.cpu),
+    memory: k8s.Quantity.fromString(controllerResourceValues.requests.memory),
+  },
+  limits: { memory: k8s.Quantity.fromString(controllerResourceValues.limits.memory) },
 };
 
 /** The controller's own namespaces, RBAC, Deployment and metrics Service. */

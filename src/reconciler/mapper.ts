@@ -31,18 +31,28 @@ export function resourcePath(info: ResourceInfo, namespace?: string, name?: stri
   return `${groupVersionPath(info.apiVersion)}${ns}/${info.plural}${name ? `/${name}` : ''}`;
 }
 
+/** How long an answer that a group version is not served is trusted. */
+export const unservedTtlMs = 30_000;
+/** How long a served group version's resources are trusted. */
+export const defaultServedTtlMs = 3_600_000;
+
 /** Finds resources through discovery. */
 export class RESTMapper {
   private cache = new Map<string, { at: number; list: APIResourceList | undefined }>();
   private registered = new Map<string, ResourceInfo>();
 
   /**
-   * @param ttlMs how long a discovery answer is trusted. @default 30000
+   * @param ttlMs how long an answer that a group version is not served is trusted. @default {@link unservedTtlMs}
+   * @param servedTtlMs how long a served group version's resources are trusted: built-in kinds
+   *   change only with the server's version (CRD kinds come from their CRDs, see {@link register}),
+   *   and asking every 30 s made discovery the controller's most frequent request at rest.
+   *   @default {@link defaultServedTtlMs}
    */
   constructor(
     private readonly client: KubeClient,
     private readonly clock: Clock,
-    private readonly ttlMs = 30_000,
+    private readonly ttlMs = unservedTtlMs,
+    private readonly servedTtlMs = defaultServedTtlMs,
   ) {}
 
   /** The resource of `apiVersion`/`kind`, or undefined when the server does not serve it. */
@@ -87,7 +97,7 @@ export class RESTMapper {
 
   private async discover(apiVersion: string): Promise<APIResourceList | undefined> {
     const cached = this.cache.get(apiVersion);
-    if (cached && this.clock.now() - cached.at < this.ttlMs) return cached.list;
+    if (cached && this.clock.now() - cached.at < (cached.list ? this.servedTtlMs : this.ttlMs)) return cached.list;
     let list: APIResourceList | undefined;
     try {
       list = await this.client.request<APIResourceList>('GET', groupVersionPath(apiVersion));

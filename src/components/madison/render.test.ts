@@ -70,7 +70,7 @@ describe('renderMadison', () => {
       ports: [{ name: 'http', containerPort: 8080 }],
       livenessProbe: { httpGet: { path: '/healthz', port: 'http' } },
       readinessProbe: { httpGet: { path: '/readyz', port: 'http' } },
-      resources: { requests: { cpu: '25m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+      resources: { requests: { cpu: '25m', memory: '80Mi' }, limits: { memory: '128Mi' } },
       securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
     });
     expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true });

@@ -247,11 +247,12 @@ function proxyDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Madiso
               ports: [{ name: 'http', containerPort: proxyPort }],
               livenessProbe: probe('/healthz'),
               readinessProbe: probe('/readyz'),
-              // Measured by npm run bench (bench/results/2026-12-02.json, 2 cores): 48-49 MiB RSS idle,
-              // a 64-66 MiB peak at ~6,000 batches/s with proxyRuntimeEnv; the limit leaves room
-              // for a burst of large batches (up to PROXY_MAX_CONCURRENT in flight).
+              // Measured by npm run bench on Node 24 (bench/results/2026-12-06.json, 2 cores): 65 MiB RSS
+              // idle, an 81 MiB peak at ~6,000 batches/s with proxyRuntimeEnv; the request is the idle
+              // figure and 20%, the limit leaves room for a burst of large batches (64 posts of 5 MiB
+              // in flight peaked at ~104 MiB, e2e/proxy.spec.ts).
               resources: {
-                requests: { cpu: k8s.Quantity.fromString('25m'), memory: k8s.Quantity.fromString('64Mi') },
+                requests: { cpu: k8s.Quantity.fromString('25m'), memory: k8s.Quantity.fromString('80Mi') },
                 limits: { memory: k8s.Quantity.fromString('128Mi') },
               },
               securityContext: restrictedContainerSecurityContext,

@@ -223,7 +223,7 @@ function pricingDeployment(chart: Chart, spec: FlantIntegrationSpec, facts: Metr
                 timeoutSeconds: 5,
                 failureThreshold: 4,
               },
-              // Alloy on this config, scraping the exporter at 5,000 nodes (npm run bench -- scale): 221-222 MiB RSS, of
+              // Alloy on this config, scraping the exporter at 5,000 nodes (npm run bench -- scale): 219-222 MiB RSS, of
               // which 34 MiB its own (RssAnon), the rest its binary's pages. The request is that and 15%, the limit over twice it.
               resources: { requests: { cpu: quantity('50m'), memory: quantity('256Mi') }, limits: { memory: quantity('512Mi') } },
               securityContext: restrictedContainerSecurityContext,

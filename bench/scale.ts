@@ -98,19 +98,11 @@ interface MemoryFigures {
   readonly peakAnonMiB: number;
 }
 
-interface RestRequests {
+/** A user's requests in a window at rest, as the targets count them. */
+type RestRequests = Omit<AuditCounts, 'counted'> & {
   /** Requests other than watches and the Lease, per minute. */
   readonly perMinute: number;
-  /** Requests that change what is stored (an access review's create does not). */
-  readonly writes: number;
-  readonly byVerb: Record<string, number>;
-  /** By verb, resource and object, as counted in the window. */
-  readonly byObject: Record<string, number>;
-  /** Lease requests (leader election) in the window. */
-  readonly lease: number;
-  /** Watches that ended (and were re-opened) in the window. */
-  readonly watches: number;
-}
+};
 
 interface Latency {
   readonly p50: number;
@@ -201,13 +193,16 @@ async function auditSince(path: string, offset: number): Promise<{ text: string;
 
 /** What a user asked in an audit log excerpt: watches and the Lease apart, the rest by verb. */
 interface AuditCounts {
+  /** Requests other than watches and the Lease. */
   readonly counted: number;
   /** Requests that change what is stored (an access review's create does not). */
   readonly writes: number;
   readonly byVerb: Record<string, number>;
   /** The same requests by verb, resource and object (`get services d8-system/deckhouse`). */
   readonly byObject: Record<string, number>;
+  /** Lease requests (leader election). */
   readonly lease: number;
+  /** Watches that ended (and were re-opened). */
   readonly watches: number;
 }
 

@@ -4,6 +4,7 @@ import { ConditionType, type FlantIntegrationSpec } from '../api/index.js';
 import {
   FakeClock,
   isTerminal,
+  KubeApiError,
   LeadershipLostError,
   NotOwnedError,
   TerminalError,
@@ -26,9 +27,12 @@ class FakeWriter implements ObjectWriter {
   deleted: Array<{ component: string; kinds: KindRef[]; ownerUID: string }> = [];
   /** Identities (`Kind name`) that exist and belong to someone else. */
   foreign = new Set<string>();
+  /** Kinds whose path the server answers 404 without a Status: a CRD established, its handler not up yet. */
+  notServed = new Set<string>();
   async apply(obj: KubeObject) {
     const id = `${obj.kind} ${obj.metadata?.name}`;
     if (this.foreign.has(id)) throw new NotOwnedError(id);
+    if (this.notServed.has(obj.kind ?? '')) throw new KubeApiError(404, '', `PATCH /apis/${obj.apiVersion}/toys: HTTP 404: 404 page not found`);
     this.applied.push(obj);
     return obj;
   }
@@ -391,6 +395,18 @@ describe('FlantIntegration reconciler: the same steps for every component', () =
       message: 'the toy API is down (retrying with backoff)',
     });
     expect(w.writer.of('plain')).toHaveLength(1);
+  });
+
+  it('takes a kind established but not served yet (404 without a Status) for a moment, not a failure: CRDNotInstalled, again in 1 s', async () => {
+    const w = setup({ licence: 'LIC', crd: crd(['v2']), components: [defineComponent(toy()), defineComponent(plain)] });
+    w.writer.notServed.add('Toy');
+    expect(await w.run()).toEqual({ requeueAfterMs: 1000 });
+    expect(w.condition('LogShippingReady')).toMatchObject({ status: 'False', reason: 'CRDNotInstalled' });
+    expect(w.condition('LogShippingReady')?.message).toContain('established but not served yet');
+    expect(w.writer.of('plain')).toHaveLength(1);
+    w.writer.notServed.clear();
+    await w.run();
+    expect(w.condition('LogShippingReady')).toMatchObject({ status: 'True' });
   });
 
   it('leaves an object that is not ours untouched, applies the rest, and says Conflict naming it', async () => {

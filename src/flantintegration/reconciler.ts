@@ -19,6 +19,7 @@ import {
   changedConditions,
   errorText,
   fence,
+  isNotServed,
   LeadershipLostError,
   NotOwnedError,
   redactValues,
@@ -74,6 +75,9 @@ export interface ObjectWriter {
     signal?: AbortSignal,
   ): Promise<unknown>;
 }
+
+/** How soon a component is reconciled again when a kind it writes was established but is not served yet. */
+export const notServedRetryMs = 1000;
 
 /** The FlantIntegration's own API calls. */
 export interface FlantIntegrationAPI {
@@ -297,6 +301,12 @@ export class FlantIntegrationReconciler implements Reconciler {
       if (err instanceof NotOwnedError) {
         log.warn({ object: err.object }, 'an object of ours by name belongs to someone else: left untouched');
         return heldOutcome(component, fi.status, Reason.Conflict, err.message);
+      }
+      // A CRD just established: its handler comes up a moment later. Not a failure; asked again soon.
+      if (isNotServed(err)) {
+        log.info({ err: errorText(err) }, 'a kind this component writes is not served yet: trying again in a second');
+        const message = `a kind this component writes is established but not served yet, trying again: ${errorText(err)}`;
+        return { ...heldOutcome(component, fi.status, Reason.CRDNotInstalled, message), requeueAfterMs: notServedRetryMs };
       }
       log.error({ err: redactValues(errorText(err), shared.secretValues) }, 'component failed');
       return failedOutcome(component, err, fi.status);

@@ -22,6 +22,7 @@ export {
   describeNetworkError,
   isConflict,
   isNotFound,
+  isNotServed,
   KubeApiError,
   kubeClient,
   type KubeClient,

@@ -63,6 +63,14 @@ export function isNotFound(err: unknown): boolean {
   return err instanceof KubeApiError && err.code === 404;
 }
 
+/**
+ * True for a 404 without a Status body: the path itself is not served, as for a kind whose CRD
+ * was established a moment ago, before the API server's handler for it is up.
+ */
+export function isNotServed(err: unknown): boolean {
+  return err instanceof KubeApiError && err.code === 404 && err.reason === '';
+}
+
 /** True for a 403 answer (RBAC does not allow it). */
 export function isForbidden(err: unknown): boolean {
   return err instanceof KubeApiError && err.code === 403;

@@ -304,8 +304,9 @@ export class FlantIntegrationReconciler implements Reconciler {
       }
       // A CRD just established: its handler comes up a moment later. Not a failure; asked again soon.
       if (isNotServed(err)) {
-        log.info({ err: errorText(err) }, 'a kind this component writes is not served yet: trying again in a second');
-        const message = `a kind this component writes is established but not served yet, trying again: ${errorText(err)}`;
+        const text = redactValues(errorText(err), shared.secretValues);
+        log.info({ err: text }, 'a kind this component writes is not served yet: trying again in a second');
+        const message = `a kind this component writes is established but not served yet, trying again: ${text}`;
         return { ...heldOutcome(component, fi.status, Reason.CRDNotInstalled, message), requeueAfterMs: notServedRetryMs };
       }
       log.error({ err: redactValues(errorText(err), shared.secretValues) }, 'component failed');

@@ -13,6 +13,7 @@
  */
 import {
   builtinResource,
+  groupOf,
   managedBySelector,
   watchedElsewhere,
   type AnyComponent,
@@ -67,8 +68,7 @@ export class OwnedCaches implements OwnedCache {
   }
 
   of(apiVersion: string, kind: string, namespace: string | undefined, component: string): CachedKind | undefined {
-    const group = apiVersion.includes('/') ? (apiVersion.split('/')[0] ?? '') : '';
-    for (const find of this.finders.get(`${group} ${kind}`) ?? []) {
+    for (const find of this.finders.get(`${groupOf(apiVersion)} ${kind}`) ?? []) {
       const found = find(apiVersion, namespace, component);
       if (found) return found;
     }

@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { isForbidden, isNotFound, KubeApiError, type KubeClient, type KubeObject } from './kube.js';
+import { objectKey } from './informer.js';
+import { isConflict, isForbidden, isNotFound, KubeApiError, type KubeClient, type KubeObject } from './kube.js';
 import { resourcePath, type RESTMapper } from './mapper.js';
 
 /** Labels that mark what a controller owns. */
@@ -102,7 +103,7 @@ export class Applier {
     const component = obj.metadata?.labels?.[this.ownership.componentKey] ?? '';
     // The cache shows the object as our last apply left it: nothing to write and nothing to ask.
     const cached = last?.digest === digest ? this.cache?.of(obj.apiVersion ?? '', obj.kind ?? '', obj.metadata?.namespace, component) : undefined;
-    const seen = cached?.get(cacheKey(obj));
+    const seen = cached?.get(objectKey(obj));
     const unchanged = seen !== undefined && seen.metadata?.resourceVersion === last?.resourceVersion;
     if (seen && unchanged && (!ownerUID || this.owns({ ...seen, kind: obj.kind }, component, ownerUID))) return seen;
     const existing = ownerUID ? await this.checkOwned(obj, path, ownerUID, signal) : last ? await this.get(path, signal) : undefined;
@@ -289,8 +290,8 @@ export class Applier {
   }
 
   /**
-   * Deletes `obj` if it is still the object that was found ours: the same UID and, when it was
-   * found in a cache, the same resourceVersion. Changed since (409), it is left: the change
+   * Deletes `obj` if it is still the object that was found ours: the same UID and, when this
+   * Applier reads caches (which may lag), the same resourceVersion. Changed since (409), it is left: the change
    * queues a reconcile that looks again.
    */
   private async delete(obj: KubeObject, path: string, signal?: AbortSignal): Promise<boolean> {
@@ -304,16 +305,10 @@ export class Applier {
       return true;
     } catch (err) {
       if (isNotFound(err)) return true;
-      if (this.cache && err instanceof KubeApiError && err.code === 409) return false;
+      if (this.cache && isConflict(err)) return false;
       throw err;
     }
   }
-}
-
-/** The key of `obj` in a cache: `namespace/name`, or `name` when cluster-scoped. */
-function cacheKey(obj: KubeObject): string {
-  const ns = obj.metadata?.namespace;
-  return ns ? `${ns}/${obj.metadata?.name ?? ''}` : (obj.metadata?.name ?? '');
 }
 
 /** `Kind namespace/name`, or `Kind name` for cluster-scoped objects. */
